@@ -1,0 +1,1 @@
+//! A local emulator of the HubSpot CRM API (placeholder; being written).

@@ -1,0 +1,1 @@
+//! The emulated xentral database (placeholder; being written).
