@@ -1,1 +1,25 @@
-//! placeholder
+//! `xentral-host`: a wasmtime host that emulates xentral for the HubSpot sync plugin.
+//!
+//! It runs the plugin component sandboxed per tenant (memory, CPU by fuel and epochs, an
+//! outbound allow-list, table grants, secrets by name), keeps each tenant's xentral database,
+//! and drives the plugin the way xentral does. It deliberately knows nothing about HubSpot or
+//! sync rules: those live in the plugin.
+
+#![deny(missing_docs)]
+
+pub mod bindings;
+pub mod clock;
+pub mod host;
+pub mod joblog;
+pub mod limits;
+pub mod outbound;
+pub mod report;
+pub mod sandbox;
+pub mod secrets;
+pub mod tenant;
+
+pub use clock::{HostClock, SharedClock, SystemClock, VirtualClock};
+pub use host::{HUBSPOT_CREDENTIAL, HostError, XentralHost};
+pub use limits::TenantLimits;
+pub use report::{Budget, Entity, Job, JobReport, Settings, StageMode};
+pub use sandbox::{Invocation, JobError, PluginComponent, Runtime};

@@ -1,1 +1,19 @@
-//! placeholder
+//! The xentral ⇄ HubSpot sync plugin.
+//!
+//! All HubSpot and sync knowledge lives here; the host supplies HTTP, the tenant database,
+//! time, logging and secrets through [`platform`] traits. The crate compiles natively (so the
+//! sync core unit-tests with fakes) and to a wasm32-wasip2 component, where the private
+//! `wit_glue` module adapts the WIT contract. It deliberately holds no I/O of its own.
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod exports;
+pub mod hubspot;
+pub mod platform;
+pub mod settings;
+pub mod state;
+pub mod xentral;
+
+#[cfg(target_arch = "wasm32")]
+mod wit_glue;

@@ -1,0 +1,267 @@
+//! The running emulator and its in-process API: a server on its own thread and tokio runtime, so
+//! synchronous callers (the host, tests) need no async runtime of their own.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::sync::oneshot;
+
+use crate::app::App;
+use crate::config::EmulatorConfig;
+use crate::error::{StartError, WriteError};
+use crate::faults::FaultPlan;
+use crate::object_type::ObjectType;
+use crate::owners::Owner;
+use crate::pipelines::Pipeline;
+use crate::seed::{SeedSpec, SeedSummary, seed};
+use crate::server::router;
+use crate::stats::Stats;
+use crate::store::{Input, Record};
+
+/// A running emulated portal; stops on [`Emulator::shutdown`] or drop.
+pub struct Emulator {
+    app: Arc<App>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("addr", &self.addr).finish()
+    }
+}
+
+fn input_of(properties: BTreeMap<String, String>) -> Input {
+    properties.into_iter().map(|(k, v)| (k, (!v.is_empty()).then_some(v))).collect()
+}
+
+fn parse_id(id: &str) -> Result<u64, WriteError> {
+    id.parse().map_err(|_| WriteError::NotFound { id: id.into() })
+}
+
+impl Emulator {
+    /// Binds the listen address, seeds if asked, and serves on a background thread.
+    pub fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
+        let app = Arc::new(App::new(&config));
+        if let Some(spec) = &config.seed {
+            let now = app.now();
+            seed(&mut app.store(), spec, now);
+        }
+        let listener = std::net::TcpListener::bind(config.listen)
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        listener.set_nonblocking(true).map_err(StartError::Runtime)?;
+        let addr = listener.local_addr().map_err(StartError::Runtime)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("hubspot-emulator")
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let routes = router(app.clone());
+        let thread = std::thread::Builder::new()
+            .name("hubspot-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l.tap_io(|tcp| {
+                            let _ = tcp.set_nodelay(true);
+                        }),
+                        Err(err) => return tracing::error!("hubspot emulator cannot listen: {err}"),
+                    };
+                    tokio::select! {
+                        served = axum::serve(listener, routes) => {
+                            if let Err(err) = served {
+                                tracing::error!("hubspot emulator stopped: {err}");
+                            }
+                        }
+                        _ = stopped => {}
+                    }
+                });
+                // Open keep-alive connections are simply dropped with the runtime.
+                runtime.shutdown_timeout(Duration::from_millis(500));
+            })
+            .map_err(StartError::Runtime)?;
+        Ok(Emulator { app, addr, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL to give a client instead of `https://api.hubapi.com`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Generates data (see [`SeedSpec`]).
+    pub fn seed(&self, spec: SeedSpec) -> SeedSummary {
+        let now = self.app.now();
+        seed(&mut self.app.store(), &spec, now)
+    }
+
+    /// A snapshot of the call counters.
+    pub fn stats(&self) -> Stats {
+        self.app.stats().snapshot()
+    }
+
+    /// Zeroes the call counters.
+    pub fn reset_stats(&self) {
+        self.app.reset_stats();
+    }
+
+    /// Back to a fresh portal: data, counters, rate-limit windows and faults (the clock is kept).
+    pub fn reset_all(&self) {
+        self.app.reset_all();
+    }
+
+    /// Replaces the fault plan.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.app.set_faults(plan);
+    }
+
+    /// Moves the emulator clock by `ms` (negative goes back).
+    pub fn advance_clock(&self, ms: i64) {
+        self.app.clock.advance(ms);
+    }
+
+    /// Sets the emulator clock to `ms` since the epoch.
+    pub fn set_clock(&self, ms: i64) {
+        self.app.clock.set(ms);
+    }
+
+    /// The emulator clock, epoch ms.
+    pub fn now_ms(&self) -> i64 {
+        self.app.now()
+    }
+
+    /// Gives the first `count` live records (or all) one modified time, as a HubSpot bulk job does;
+    /// returns how many were touched.
+    pub fn touch(&self, object: ObjectType, count: Option<usize>, at_ms: i64) -> usize {
+        let now = self.app.now();
+        self.app.store().touch(object, count, at_ms, now)
+    }
+
+    /// Creates a record as a user in the HubSpot UI would (same validation; no auth, no rate limit).
+    pub fn create_object(&self, object: ObjectType, properties: BTreeMap<String, String>) -> Result<String, WriteError> {
+        let now = self.app.now();
+        self.app.store().create(object, &input_of(properties), now).map(|id| id.to_string())
+    }
+
+    /// Edits a record as a UI user would; bumps its modified time when something changed.
+    pub fn update_object(
+        &self,
+        object: ObjectType,
+        id: &str,
+        properties: BTreeMap<String, String>,
+    ) -> Result<(), WriteError> {
+        let now = self.app.now();
+        self.app.store().update(object, parse_id(id)?, &input_of(properties), now)
+    }
+
+    /// Archives (deletes) a record as a UI user would.
+    pub fn archive_object(&self, object: ObjectType, id: &str) -> Result<(), WriteError> {
+        let now = self.app.now();
+        self.app.store().archive(object, parse_id(id)?, now)
+    }
+
+    /// One record, archived or not.
+    pub fn get_object(&self, object: ObjectType, id: &str) -> Option<Record> {
+        let id: u64 = id.parse().ok()?;
+        let store = self.app.store();
+        let objects = store.objects(object);
+        objects.records.get(&id).map(|rec| objects.to_record(id, rec))
+    }
+
+    /// All records of a type in id order, archived ones included (see [`Record::archived`]).
+    pub fn objects(&self, object: ObjectType) -> Vec<Record> {
+        let store = self.app.store();
+        let objects = store.objects(object);
+        objects.records.iter().map(|(id, rec)| objects.to_record(*id, rec)).collect()
+    }
+
+    /// Associates a record with one of the other type (both directions); false if either is missing.
+    pub fn associate(&self, from: ObjectType, from_id: &str, to_id: &str) -> bool {
+        match (from_id.parse(), to_id.parse()) {
+            (Ok(a), Ok(b)) => self.app.store().associate(from, a, b),
+            _ => false,
+        }
+    }
+
+    /// Ids of the records of the other type associated with this one.
+    pub fn associations(&self, from: ObjectType, id: &str) -> Vec<String> {
+        self.get_object(from, id).map(|r| r.associations).unwrap_or_default()
+    }
+
+    /// All deal pipelines, archived ones included.
+    pub fn pipelines(&self) -> Vec<Pipeline> {
+        self.app.store().pipelines.clone()
+    }
+
+    /// Adds a pipeline, or replaces the one with the same id (to rename it or change its stages).
+    pub fn upsert_pipeline(&self, pipeline: Pipeline) {
+        let mut store = self.app.store();
+        match store.pipelines.iter_mut().find(|p| p.id == pipeline.id) {
+            Some(existing) => *existing = pipeline,
+            None => store.pipelines.push(pipeline),
+        }
+    }
+
+    /// Archives a pipeline; false if there is none with this id.
+    pub fn archive_pipeline(&self, pipeline_id: &str) -> bool {
+        let mut store = self.app.store();
+        store.pipelines.iter_mut().find(|p| p.id == pipeline_id).map(|p| p.archived = true).is_some()
+    }
+
+    /// Archives one stage of a pipeline; false if either is unknown.
+    pub fn archive_stage(&self, pipeline_id: &str, stage_id: &str) -> bool {
+        let mut store = self.app.store();
+        store
+            .pipelines
+            .iter_mut()
+            .find(|p| p.id == pipeline_id)
+            .and_then(|p| p.stages.iter_mut().find(|s| s.id == stage_id))
+            .map(|s| s.archived = true)
+            .is_some()
+    }
+
+    /// The portal's owners.
+    pub fn owners(&self) -> Vec<Owner> {
+        self.app.store().owners.clone()
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop_server();
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}
+
+/// Runs an emulator until Ctrl-C: the entry point of `xentral-host hubspot-emulator`.
+pub fn run_standalone(config: EmulatorConfig) -> anyhow::Result<()> {
+    let emulator = Emulator::start(config)?;
+    println!("HubSpot emulator listening on {}", emulator.base_url());
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(tokio::signal::ctrl_c())?;
+    emulator.shutdown();
+    Ok(())
+}

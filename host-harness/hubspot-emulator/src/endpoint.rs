@@ -1,0 +1,79 @@
+//! What a request is, for accounting and access: its normalised endpoint template, whether it is a
+//! search, and the scopes it needs.
+
+use crate::object_type::ObjectType;
+
+/// A classified request.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    /// The route with ids replaced by `{id}` and object types normalised (`0-1` → `contacts`).
+    pub template: String,
+    /// Searches use the search rate-limit bucket and send no rate-limit headers.
+    pub search: bool,
+    /// Scopes the token must hold.
+    pub scopes: Vec<String>,
+}
+
+/// Classifies a request from its matched route (`None` when no route matched) and its real path.
+pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoint {
+    let Some(route) = route else {
+        return Endpoint { template: path.to_string(), search: false, scopes: Vec::new() };
+    };
+    let mut objects = Vec::new();
+    let template: Vec<String> = route
+        .split('/')
+        .zip(path.split('/'))
+        .map(|(pattern, actual)| match pattern {
+            "{object}" | "{from}" | "{to}" => match ObjectType::parse(actual) {
+                Some(object) => {
+                    objects.push(object);
+                    object.name().to_string()
+                }
+                None => actual.to_string(),
+            },
+            "{name}" => pattern.to_string(),
+            p if p.starts_with('{') => "{id}".to_string(),
+            p => p.to_string(),
+        })
+        .collect();
+    let template = template.join("/");
+    let search = template.ends_with("/search");
+    let reads = method == "GET" || search || template.ends_with("/batch/read");
+    let access = if reads { "read" } else { "write" };
+    let scopes = if template.starts_with("/crm/v3/owners") {
+        vec!["crm.objects.owners.read".to_string()]
+    } else if template.starts_with("/crm/v3/properties") && method == "POST" {
+        objects.iter().map(|o| format!("crm.schemas.{}.write", o.name())).collect()
+    } else if template.starts_with("/crm/v3/properties") || template.starts_with("/crm/v3/pipelines") {
+        objects.iter().map(|o| format!("crm.objects.{}.read", o.name())).collect()
+    } else {
+        objects.iter().map(|o| format!("crm.objects.{}.{access}", o.name())).collect()
+    };
+    Endpoint { template, search, scopes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_ids_and_aliases_are_normalised() {
+        let e = classify("PATCH", Some("/crm/v3/objects/{object}/{id}"), "/crm/v3/objects/0-1/1234");
+        assert_eq!(e.template, "/crm/v3/objects/contacts/{id}");
+        assert_eq!(e.scopes, ["crm.objects.contacts.write"]);
+    }
+
+    #[test]
+    fn batch_read_and_search_need_read_scope() {
+        let e = classify("POST", Some("/crm/v3/objects/{object}/search"), "/crm/v3/objects/deals/search");
+        assert!(e.search);
+        assert_eq!(e.scopes, ["crm.objects.deals.read"]);
+        let e = classify(
+            "POST",
+            Some("/crm/v4/associations/{from}/{to}/batch/read"),
+            "/crm/v4/associations/0-3/contacts/batch/read",
+        );
+        assert_eq!(e.template, "/crm/v4/associations/deals/contacts/batch/read");
+        assert_eq!(e.scopes, ["crm.objects.deals.read", "crm.objects.contacts.read"]);
+    }
+}

@@ -1,0 +1,145 @@
+//! The HTTP side: routes, and the gate every CRM request passes (accounting, auth, rate limits,
+//! faults) before its handler runs.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use http_body::Frame;
+
+use crate::admin;
+use crate::app::App;
+use crate::endpoint::classify;
+use crate::error::ApiError;
+use crate::faults::FaultKind;
+use crate::routes::{associations, batch, objects, owners, pipelines, properties, search};
+
+/// All routes: the CRM API behind the gate, the admin API without it.
+pub(crate) fn router(app: Arc<App>) -> Router {
+    let crm = Router::new()
+        .route("/crm/v3/objects/{object}", get(objects::list).post(objects::create))
+        .route("/crm/v3/objects/{object}/search", post(search::search))
+        .route("/crm/v3/objects/{object}/batch/read", post(batch::read))
+        .route("/crm/v3/objects/{object}/batch/create", post(batch::create))
+        .route("/crm/v3/objects/{object}/batch/update", post(batch::update))
+        .route("/crm/v3/objects/{object}/batch/upsert", post(batch::upsert))
+        .route("/crm/v3/objects/{object}/batch/archive", post(batch::archive))
+        .route(
+            "/crm/v3/objects/{object}/{id}",
+            get(objects::get).patch(objects::update).delete(objects::archive),
+        )
+        .route("/crm/v3/pipelines/{object}", get(pipelines::list))
+        .route("/crm/v3/pipelines/{object}/{pipeline_id}", get(pipelines::get))
+        .route("/crm/v3/properties/{object}", get(properties::list).post(properties::create))
+        .route("/crm/v3/properties/{object}/{name}", get(properties::get))
+        .route("/crm/v3/owners", get(owners::list))
+        .route("/crm/v3/owners/{owner_id}", get(owners::get))
+        .route(
+            "/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}",
+            put(associations::associate_default),
+        )
+        .route("/crm/v4/objects/{from}/{from_id}/associations/{to}", get(associations::list))
+        .route("/crm/v4/objects/{from}/{from_id}/associations/{to}/{to_id}", delete(associations::remove))
+        .route("/crm/v4/associations/{from}/{to}/batch/create", post(associations::batch_create))
+        .route("/crm/v4/associations/{from}/{to}/batch/associate/default", post(associations::batch_default))
+        .route("/crm/v4/associations/{from}/{to}/batch/read", post(associations::batch_read))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), gate));
+    crm.merge(admin::router()).with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "Resource not found")
+}
+
+/// Counts the call, then authenticates, rate-limits and injects faults around the handler.
+async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let endpoint = classify(&method, route.as_deref(), &path);
+    let response = guarded(&app, &endpoint, &method, &path, req, next).await;
+    app.stats().record(&method, &endpoint.template, response.status().as_u16());
+    response
+}
+
+async fn guarded(
+    app: &App,
+    endpoint: &crate::endpoint::Endpoint,
+    method: &str,
+    path: &str,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Err(err) = app.auth.check(req.headers(), &endpoint.scopes) {
+        return err.into_response();
+    }
+    let admitted = app.limiter().admit(app.now(), endpoint.search);
+    let usage = match admitted {
+        Ok(usage) => usage,
+        Err((policy, usage)) => {
+            let mut response = ApiError::rate_limited(policy.name()).into_response();
+            if !endpoint.search {
+                usage.write(response.headers_mut());
+            }
+            return response;
+        }
+    };
+    let fault = app.faults().pick(method, path);
+    let mut response = match fault {
+        Some(FaultKind::Status(code)) => {
+            ApiError::server(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)).into_response()
+        }
+        Some(FaultKind::LatencyMs(ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(FaultKind::DropAfterApply) => {
+            let (parts, _) = next.run(req).await.into_parts();
+            Response::from_parts(parts, Body::new(Aborted))
+        }
+        Some(FaultKind::MalformedJson) => malformed(next.run(req).await).await,
+        Some(FaultKind::Pass) | None => next.run(req).await,
+    };
+    if !endpoint.search {
+        usage.write(response.headers_mut());
+    }
+    response
+}
+
+/// Keeps the status (204 becomes 200, which can carry a body) and truncates the JSON body.
+async fn malformed(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let truncated = if bytes.len() < 4 {
+        Bytes::from_static(b"{\"status\":\"COMPL")
+    } else {
+        bytes.slice(..bytes.len() / 2)
+    };
+    if parts.status == StatusCode::NO_CONTENT {
+        parts.status = StatusCode::OK;
+    }
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, "application/json".parse().expect("static header"));
+    Response::from_parts(parts, Body::from(truncated))
+}
+
+/// A body that fails on first read, so hyper aborts the connection before a complete response.
+struct Aborted;
+
+impl HttpBody for Aborted {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other("emulated connection drop"))))
+    }
+}

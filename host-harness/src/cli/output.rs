@@ -1,0 +1,134 @@
+//! How results and errors are printed: text for people, `--json` for scripts, one line per
+//! error with a hint, and documented exit codes.
+
+use serde::Serialize;
+use xentral_host::HostError;
+use xentral_host::report::{JobReport, PluginError};
+use xentral_host::tenant::TenantError;
+
+/// Exit codes, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    /// 1: a job ran and failed (trap, limit, HubSpot or database failure).
+    JobFailed,
+    /// 3: the tenant or its configuration is missing or invalid.
+    Config,
+    /// 4: HubSpot rejected the credential.
+    Auth,
+    /// 5: HubSpot or the network could not be reached, or rate limits stopped the job.
+    Unavailable,
+}
+
+impl ExitKind {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitKind::JobFailed => 1,
+            ExitKind::Config => 3,
+            ExitKind::Auth => 4,
+            ExitKind::Unavailable => 5,
+        }
+    }
+}
+
+/// An error as the operator sees it.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code class.
+    pub kind: ExitKind,
+    /// One line.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    /// An error without a hint.
+    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
+        CliError {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The CLI error for a plugin failure.
+    pub fn from_plugin(p: &PluginError) -> Self {
+        match p {
+            PluginError::Unauthorized(m) => CliError::new(ExitKind::Auth, m.clone())
+                .hint("check the token with `xentral-host settings TENANT --token …`"),
+            PluginError::NotConfigured(m) | PluginError::InvalidSettings(m) => {
+                CliError::new(ExitKind::Config, m.clone())
+            }
+            PluginError::Hubspot(m) => CliError::new(ExitKind::Unavailable, m.clone())
+                .hint("check --hubspot-url and that HubSpot is reachable from this host"),
+            PluginError::RateLimited(m) => CliError::new(ExitKind::Unavailable, m.clone()).hint(
+                "HubSpot's daily API limit is used up; the next run after midnight continues",
+            ),
+            PluginError::Database(m) => CliError::new(ExitKind::JobFailed, m.clone()),
+        }
+    }
+}
+
+impl From<HostError> for CliError {
+    fn from(e: HostError) -> Self {
+        match &e {
+            HostError::Tenant(TenantError::Unknown(name)) => {
+                CliError::new(ExitKind::Config, e.to_string()).hint(format!(
+                    "create it with `xentral-host tenant create {name}` or list tenants with `xentral-host tenant list`"
+                ))
+            }
+            HostError::Tenant(TenantError::Exists(_)) => {
+                CliError::new(ExitKind::Config, e.to_string())
+                    .hint("choose another name, or use the existing tenant")
+            }
+            HostError::Tenant(_) | HostError::Invalid(_) => {
+                CliError::new(ExitKind::Config, e.to_string())
+            }
+            HostError::Sandbox(_) => CliError::new(ExitKind::JobFailed, e.to_string()),
+        }
+    }
+}
+
+/// Prints `value` as JSON or as the text `text` builds.
+pub fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("reports serialise")
+        );
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// A job report for people.
+pub fn job_report_text(r: &JobReport) -> String {
+    let mut out = format!("{}:", r.job);
+    for (side, s) in [("xentral", &r.xentral), ("HubSpot", &r.hubspot)] {
+        out.push_str(&format!(
+            "\n  {side:<8} created {}, updated {}, unchanged {}, conflicts {}, failed {}",
+            s.created, s.updated, s.unchanged, s.conflicts, s.failed
+        ));
+        for (reason, n) in &s.excluded {
+            out.push_str(&format!("\n           excluded {n}: {reason}"));
+        }
+    }
+    out.push_str(&format!("\n  API calls {}", r.total_api_calls()));
+    for (endpoint, n) in &r.api_calls {
+        out.push_str(&format!("\n    {n:>5}  {endpoint}"));
+    }
+    if r.pending {
+        out.push_str("\n  more work is pending for the next run");
+    }
+    for m in &r.messages {
+        out.push_str(&format!("\n  note: {m}"));
+    }
+    out
+}

@@ -1,0 +1,197 @@
+//! The host façade: what xentral does with the plugin for a tenant — save settings, press
+//! Refresh, run a job, fire a save hook — each as one sandboxed call.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::outbound::Origin;
+use crate::report::{Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings};
+use crate::sandbox::{Invocation, JobContext, JobError, PluginComponent, Runtime, SandboxError};
+use crate::secrets::JobSecrets;
+use crate::tenant::{DataDir, Tenant, TenantError};
+
+/// The name under which the host keeps a tenant's HubSpot access token.
+pub const HUBSPOT_CREDENTIAL: &str = "hubspot";
+
+/// Errors of host operations (as opposed to a job's own failure).
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// A tenant problem.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    /// The sandbox could not be set up.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A xentral host: one engine, one plugin, many tenants.
+pub struct XentralHost {
+    data: DataDir,
+    clock: SharedClock,
+    runtime: Arc<Runtime>,
+    component: PluginComponent,
+}
+
+impl XentralHost {
+    /// A host running the built-in plugin over `data_dir`.
+    pub fn new(data_dir: impl AsRef<Path>, clock: SharedClock) -> Result<Self, HostError> {
+        let data = DataDir::new(data_dir.as_ref());
+        let runtime = Runtime::new()?;
+        let component = PluginComponent::plugin(&runtime, Some(&data.cache_dir()))?;
+        Ok(XentralHost {
+            data,
+            clock,
+            runtime,
+            component,
+        })
+    }
+
+    /// A host running another component (the sandbox tests' misbehaving guest).
+    pub fn with_component(
+        data_dir: impl AsRef<Path>,
+        clock: SharedClock,
+        wasm: &[u8],
+    ) -> Result<Self, HostError> {
+        let data = DataDir::new(data_dir.as_ref());
+        let runtime = Runtime::new()?;
+        let component = PluginComponent::load(&runtime, wasm, Some(&data.cache_dir()))?;
+        Ok(XentralHost {
+            data,
+            clock,
+            runtime,
+            component,
+        })
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> &DataDir {
+        &self.data
+    }
+
+    /// The host clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The wasm runtime.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The loaded component.
+    pub fn component(&self) -> &PluginComponent {
+        &self.component
+    }
+
+    /// Creates a tenant.
+    pub fn create_tenant(&self, name: &str) -> Result<Tenant, HostError> {
+        Ok(self.data.create_tenant(name, &self.clock)?)
+    }
+
+    /// Opens a tenant.
+    pub fn tenant(&self, name: &str) -> Result<Tenant, HostError> {
+        Ok(self.data.tenant(name)?)
+    }
+
+    fn context(
+        &self,
+        tenant: &Tenant,
+        secrets: JobSecrets,
+        origins: Vec<Origin>,
+    ) -> Result<JobContext, HostError> {
+        Ok(JobContext {
+            db: tenant.open_guest_db(&self.clock)?,
+            limits: tenant.config.limits.clone(),
+            allowed_origins: origins,
+            secrets,
+            clock: Arc::clone(&self.clock),
+            time_zone: tenant.config.time_zone.clone(),
+        })
+    }
+
+    /// The job context of a tenant as stored.
+    pub fn job_context(&self, tenant: &Tenant) -> Result<JobContext, HostError> {
+        let secrets = JobSecrets::new(tenant.secrets().load().map_err(TenantError::from)?);
+        self.context(tenant, secrets, tenant.allowed_origins()?)
+    }
+
+    /// Saves settings (the module's Save button). A new `token` is only kept, and the HubSpot
+    /// URL only becomes the tenant's allow-list, when the plugin accepted them.
+    pub fn configure(
+        &self,
+        tenant_name: &str,
+        hubspot_url: &str,
+        token: Option<&str>,
+        settings: &Settings,
+    ) -> Result<Invocation<ConfigureReport>, HostError> {
+        let mut tenant = self.tenant(tenant_name)?;
+        let origin = Origin::parse(hubspot_url).map_err(HostError::Invalid)?;
+        let mut secrets = tenant.secrets().load().map_err(TenantError::from)?;
+        if let Some(token) = token {
+            if token.trim().is_empty() {
+                return Err(HostError::Invalid("the access token is empty".into()));
+            }
+            secrets.insert(HUBSPOT_CREDENTIAL.into(), token.trim().to_owned());
+        }
+        let mut origins = if tenant.config.limits.allowed_origins.is_empty() {
+            Vec::new()
+        } else {
+            tenant.allowed_origins()?
+        };
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+        let ctx = self.context(&tenant, JobSecrets::new(secrets), origins)?;
+        let invocation = self.component.configure(ctx, settings);
+        if invocation.result.is_ok() {
+            if let Some(token) = token {
+                tenant
+                    .secrets()
+                    .put(HUBSPOT_CREDENTIAL, token.trim())
+                    .map_err(TenantError::from)?;
+            }
+            tenant.config.hubspot_url = Some(hubspot_url.trim_end_matches('/').to_owned());
+            tenant.save()?;
+        }
+        Ok(invocation)
+    }
+
+    /// The Refresh button.
+    pub fn refresh(&self, tenant_name: &str) -> Result<Invocation<MetadataReport>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self.component.refresh_metadata(self.job_context(&tenant)?))
+    }
+
+    /// Runs one job.
+    pub fn run_job(
+        &self,
+        tenant_name: &str,
+        job: Job,
+        budget: Budget,
+    ) -> Result<Invocation<JobReport>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self.component.run(self.job_context(&tenant)?, job, budget))
+    }
+
+    /// xentral's save hook.
+    pub fn record_changed(
+        &self,
+        tenant_name: &str,
+        entity: Entity,
+        id: i64,
+    ) -> Result<Invocation<()>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self
+            .component
+            .record_changed(self.job_context(&tenant)?, entity, id))
+    }
+}
+
+/// Whether a job error means the job should be retried later rather than fixed by someone.
+pub fn is_transient(e: &JobError) -> bool {
+    matches!(e, JobError::Deadline { .. })
+}

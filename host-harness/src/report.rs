@@ -1,0 +1,200 @@
+//! Host-side forms of what the plugin's exports return, serialisable for `--json`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The plugin's jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Job {
+    /// Export queued xentral changes (`hubspot_process`).
+    ProcessQueue,
+    /// Pull contacts (`hubspot_pull_contacts`).
+    SyncContacts,
+    /// Pull deals (`hubspot_pull_deals`).
+    SyncDeals,
+}
+
+impl Job {
+    /// All jobs.
+    pub const ALL: [Job; 3] = [Job::ProcessQueue, Job::SyncContacts, Job::SyncDeals];
+
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::ProcessQueue => "process-queue",
+            Job::SyncContacts => "sync-contacts",
+            Job::SyncDeals => "sync-deals",
+        }
+    }
+
+    /// The job a process starter's `parameter` names.
+    pub fn from_starter_parameter(p: &str) -> Option<Job> {
+        match p {
+            "hubspot_process" => Some(Job::ProcessQueue),
+            "hubspot_pull_contacts" => Some(Job::SyncContacts),
+            "hubspot_pull_deals" => Some(Job::SyncDeals),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Job {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Job::ALL.into_iter().find(|j| j.name() == s).ok_or_else(|| {
+            format!("unknown job '{s}': expected process-queue, sync-contacts or sync-deals")
+        })
+    }
+}
+
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Stage mapping mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageMode {
+    /// Automatic.
+    #[default]
+    Automatic,
+    /// User defined.
+    UserDefined,
+}
+
+/// Settings passed to `configure`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// HubSpot base URL.
+    pub hubspot_url: String,
+    /// Credential name.
+    pub credential: String,
+    /// Contacts on/off.
+    pub contacts: bool,
+    /// Contacts start time.
+    pub contacts_since: Option<String>,
+    /// Lead statuses that take part.
+    pub lead_statuses: Vec<String>,
+    /// Contact group.
+    pub group: String,
+    /// Deals on/off.
+    pub deals: bool,
+    /// Stage mode.
+    pub stage_mode: StageMode,
+}
+
+/// Limits of one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// Deadline (ms since epoch, host clock).
+    pub deadline_ms: Option<i64>,
+    /// Request cap.
+    pub max_requests: Option<u32>,
+    /// Dry run.
+    pub dry_run: bool,
+}
+
+/// What `configure` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigureReport {
+    /// User message.
+    pub message: String,
+    /// Changes.
+    pub changes: Vec<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// What `refresh-metadata` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataReport {
+    /// Lead status options.
+    pub lead_statuses: u32,
+    /// Lifecycle stage options.
+    pub lifecycle_stages: u32,
+    /// Pipelines.
+    pub pipelines: u32,
+    /// Stages.
+    pub stages: u32,
+    /// Changes.
+    pub changes: Vec<String>,
+}
+
+/// What a job did to one side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SideReport {
+    /// Created.
+    pub created: u32,
+    /// Updated.
+    pub updated: u32,
+    /// Unchanged.
+    pub unchanged: u32,
+    /// Conflicts.
+    pub conflicts: u32,
+    /// Failed.
+    pub failed: u32,
+    /// Excluded by reason.
+    pub excluded: BTreeMap<String, u32>,
+}
+
+/// The outcome of one job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobReport {
+    /// Which job.
+    pub job: Job,
+    /// Writes to xentral.
+    pub xentral: SideReport,
+    /// Writes to HubSpot.
+    pub hubspot: SideReport,
+    /// API calls by endpoint.
+    pub api_calls: BTreeMap<String, u32>,
+    /// More work pending.
+    pub pending: bool,
+    /// Notes.
+    pub messages: Vec<String>,
+}
+
+impl JobReport {
+    /// Total HubSpot API calls.
+    pub fn total_api_calls(&self) -> u32 {
+        self.api_calls.values().sum()
+    }
+}
+
+/// A failure the plugin reported for a whole call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
+pub enum PluginError {
+    /// Not configured.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// Invalid settings.
+    #[error("{0}")]
+    InvalidSettings(String),
+    /// Credential rejected.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// HubSpot failed.
+    #[error("{0}")]
+    Hubspot(String),
+    /// Database failed.
+    #[error("{0}")]
+    Database(String),
+    /// Daily limit reached.
+    #[error("{0}")]
+    RateLimited(String),
+}
+
+/// xentral record kinds for the save hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Entity {
+    /// `adresse`.
+    Address,
+    /// `wiedervorlage`.
+    Resubmission,
+}

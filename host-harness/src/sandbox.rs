@@ -1,0 +1,541 @@
+//! The sandbox: one wasmtime [`Engine`] per process, components compiled once (and cached on
+//! disk), an [`InstancePre`](wasmtime::component::InstancePre) reused for every job, and a fresh
+//! [`Store`] per job with the tenant's limits. This module is the only place that sets engine
+//! knobs; the rest of the host speaks in [`TenantLimits`] and [`JobError`]s.
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use xentral_erp::Database;
+
+use crate::bindings::v0_1_0::{self as v1, HostState, HubspotSync, HubspotSyncPre};
+use crate::bindings::{CONTRACT_VERSION, PLUGIN_EXPORT};
+use crate::clock::{SharedClock, WasiWallClock};
+use crate::joblog::{JobLog, LogEntry, LogLevel};
+use crate::limits::TenantLimits;
+use crate::outbound::{Origin, Outbound};
+use crate::report::{
+    Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
+};
+use crate::secrets::JobSecrets;
+
+/// How often the epoch advances. A job's wall-time limit is enforced to this granularity.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The plugin component built by this crate's build script.
+pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("XENTRAL_PLUGIN_WASM"));
+
+/// The misbehaving test guest built by this crate's build script (for sandbox tests).
+pub static TEST_GUEST_WASM: &[u8] = include_bytes!(env!("XENTRAL_TEST_GUEST_WASM"));
+
+/// Failures to set up the sandbox (not failures of a job).
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The engine could not be configured.
+    #[error("could not start the wasm engine: {0}")]
+    Engine(String),
+    /// The component could not be compiled or linked.
+    #[error("could not load the plugin component: {0}")]
+    Component(String),
+    /// The plugin was built for another contract.
+    #[error(
+        "the plugin is not compatible with this host: it exports {found}, this host implements xentral:hubspot@{CONTRACT_VERSION}; rebuild the plugin or upgrade the host"
+    )]
+    Incompatible {
+        /// What the plugin exports instead.
+        found: String,
+    },
+}
+
+/// Why one job call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum JobError {
+    /// The guest tried to grow its memory past the tenant's cap.
+    #[error("the plugin exceeded its memory limit of {limit_bytes} bytes")]
+    MemoryLimit {
+        /// The cap.
+        limit_bytes: usize,
+    },
+    /// The guest used up its fuel (CPU limit).
+    #[error("the plugin exceeded its CPU budget ({fuel} fuel)")]
+    OutOfFuel {
+        /// The fuel it had.
+        fuel: u64,
+    },
+    /// The guest ran past its wall-time deadline.
+    #[error("the plugin exceeded its wall-time limit of {wall_time_ms} ms")]
+    Deadline {
+        /// The limit.
+        wall_time_ms: u64,
+    },
+    /// The guest trapped (a panic, an unreachable, …).
+    #[error("the plugin crashed: {message}")]
+    Trap {
+        /// What happened, including the panic message when there was one.
+        message: String,
+    },
+    /// The plugin returned an error.
+    #[error("{0}")]
+    Plugin(PluginError),
+    /// The host could not run the job.
+    #[error("the host could not run the job: {0}")]
+    Host(String),
+}
+
+/// The outcome of one call into a guest, with what the job logged.
+#[derive(Debug)]
+pub struct Invocation<T> {
+    /// The export's result, or why the job failed.
+    pub result: Result<T, JobError>,
+    /// The job log (plugin log, stdout/stderr, host notes), secrets redacted.
+    pub log: Vec<LogEntry>,
+    /// Fuel burnt.
+    pub fuel_used: u64,
+    /// Wall time of the call including instantiation.
+    pub elapsed: Duration,
+    /// Time to instantiate from the pre-instance.
+    pub instantiate: Duration,
+}
+
+/// What a job runs with: the tenant's database, limits, network and secrets.
+pub struct JobContext {
+    /// The tenant database (already restricted to the grant).
+    pub db: Box<dyn Database>,
+    /// The tenant's limits.
+    pub limits: TenantLimits,
+    /// Origins the guest may reach.
+    pub allowed_origins: Vec<Origin>,
+    /// Secrets the guest may use by name.
+    pub secrets: JobSecrets,
+    /// Time.
+    pub clock: SharedClock,
+    /// The tenant's time zone.
+    pub time_zone: String,
+}
+
+/// The process-wide engine and the epoch ticker behind wall-time limits.
+pub struct Runtime {
+    engine: Engine,
+    stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Builds the engine with fuel and epoch interruption on.
+    pub fn new() -> Result<Arc<Runtime>, SandboxError> {
+        let mut config = Config::new();
+        // Fuel: a deterministic CPU cap, so tests of runaway guests do not depend on timing.
+        config.consume_fuel(true);
+        // Epochs: the wall-clock kill switch for guests that block in cheap loops.
+        config.epoch_interruption(true);
+        // Components are what we load; nothing else of the proposal zoo is needed.
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("epoch-ticker".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| SandboxError::Engine(e.to_string()))?
+        };
+        Ok(Arc::new(Runtime {
+            engine,
+            stop,
+            ticker: Some(ticker),
+        }))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// A key that changes whenever compiled artefacts of this engine become unusable.
+    fn compatibility_key(&self) -> String {
+        let mut h = DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A guest component ready to instantiate: compiled once, linked once.
+pub struct PluginComponent {
+    runtime: Arc<Runtime>,
+    pre: HubspotSyncPre<HostState>,
+    content_hash: String,
+}
+
+impl PluginComponent {
+    /// The plugin this host was built with.
+    pub fn plugin(runtime: &Arc<Runtime>, cache_dir: Option<&Path>) -> Result<Self, SandboxError> {
+        Self::load(runtime, PLUGIN_WASM, cache_dir)
+    }
+
+    /// Compiles (or loads from the disk cache) and links a component.
+    pub fn load(
+        runtime: &Arc<Runtime>,
+        wasm: &[u8],
+        cache_dir: Option<&Path>,
+    ) -> Result<Self, SandboxError> {
+        let content_hash = hex::encode(Sha256::digest(wasm));
+        let component = match cache_dir {
+            Some(dir) => load_cached(runtime, wasm, &content_hash, dir)?,
+            None => Component::new(runtime.engine(), wasm)
+                .map_err(|e| SandboxError::Component(format!("{e:#}")))?,
+        };
+        check_contract(runtime.engine(), &component)?;
+        let mut linker: Linker<HostState> = Linker::new(runtime.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+        HubspotSync::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(HubspotSyncPre::new)
+            .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+        Ok(PluginComponent {
+            runtime: Arc::clone(runtime),
+            pre,
+            content_hash,
+        })
+    }
+
+    /// SHA-256 of the component's bytes.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// `configure(settings)`.
+    pub fn configure(&self, ctx: JobContext, s: &Settings) -> Invocation<ConfigureReport> {
+        let settings = v1::settings_to_wit(s);
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_configure(store, &settings)
+                .map(|r| r.map(v1::configure_report_from_wit))
+        })
+    }
+
+    /// `refresh-metadata()`.
+    pub fn refresh_metadata(&self, ctx: JobContext) -> Invocation<MetadataReport> {
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_refresh_metadata(store)
+                .map(|r| r.map(v1::metadata_report_from_wit))
+        })
+    }
+
+    /// `run(job, budget)`.
+    pub fn run(&self, ctx: JobContext, job: Job, budget: Budget) -> Invocation<JobReport> {
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_run(store, v1::job_to_wit(job), v1::budget_to_wit(budget))
+                .map(|r| r.map(v1::job_report_from_wit))
+        })
+    }
+
+    /// `record-changed(entity, id)`.
+    pub fn record_changed(&self, ctx: JobContext, entity: Entity, id: i64) -> Invocation<()> {
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_record_changed(store, v1::entity_to_wit(entity), id)
+        })
+    }
+
+    /// Runs one export in a fresh store under the context's limits.
+    fn invoke<T>(
+        &self,
+        ctx: JobContext,
+        call: impl FnOnce(
+            &HubspotSync,
+            &mut Store<HostState>,
+        )
+            -> wasmtime::Result<Result<T, v1::xentral::hubspot::types::PluginError>>,
+    ) -> Invocation<T> {
+        let started = Instant::now();
+        let limits = ctx.limits.clone();
+        let log = JobLog::default();
+        let stdout = MemoryOutputPipe::new(limits.max_output_bytes);
+        let stderr = MemoryOutputPipe::new(limits.max_output_bytes);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(WasiWallClock(Arc::clone(&ctx.clock)))
+            .build();
+        let secrets = ctx.secrets.clone();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            db: ctx.db,
+            outbound: Outbound::new(
+                ctx.allowed_origins,
+                limits.max_response_bytes,
+                limits.request_timeout(),
+                ctx.secrets,
+            ),
+            clock: Arc::clone(&ctx.clock),
+            log: log.clone(),
+            time_zone: ctx.time_zone,
+        };
+        let mut store = Store::new(self.runtime.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        let fuel = limits.fuel;
+        let fuel_set = store.set_fuel(fuel);
+        let ticks = limits
+            .wall_time_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let inst_started = Instant::now();
+        let result = fuel_set
+            .and_then(|()| self.pre.instantiate(&mut store))
+            .map_err(|e| (e, true));
+        let instantiate = inst_started.elapsed();
+        let result =
+            result.and_then(|bindings| call(&bindings, &mut store).map_err(|e| (e, false)));
+        let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+
+        let state = store.data_mut();
+        if state.db.in_transaction() {
+            let _ = state.db.rollback();
+            state.log_rollback();
+        }
+        let clock = Arc::clone(&state.clock);
+        let memory_hit = state.limiter.exceeded;
+        for (source, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
+            let text = String::from_utf8_lossy(&pipe.contents()).into_owned();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                log.push(LogEntry {
+                    at_ms: clock.now_ms(),
+                    level: if source == "stderr" {
+                        LogLevel::Warn
+                    } else {
+                        LogLevel::Info
+                    },
+                    source: source.into(),
+                    message: secrets.redact(line),
+                    fields: Vec::new(),
+                });
+            }
+        }
+        let result = match result {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(JobError::Plugin(v1::error_from_wit(e))),
+            Err((e, _)) => Err(classify_trap(&e, &limits, memory_hit, &log, &secrets)),
+        };
+        if let Err(e) = &result {
+            log.push(LogEntry {
+                at_ms: clock.now_ms(),
+                level: LogLevel::Error,
+                source: "host".into(),
+                message: secrets.redact(&e.to_string()),
+                fields: Vec::new(),
+            });
+        }
+        Invocation {
+            result,
+            log: log.entries(),
+            fuel_used,
+            elapsed: started.elapsed(),
+            instantiate,
+        }
+    }
+}
+
+impl HostState {
+    fn log_rollback(&self) {
+        self.log.push(LogEntry {
+            at_ms: self.clock.now_ms(),
+            level: LogLevel::Warn,
+            source: "host".into(),
+            message: "rolled back the transaction the job left open".into(),
+            fields: Vec::new(),
+        });
+    }
+}
+
+/// Turns a wasmtime error into the job error an operator can act on.
+fn classify_trap(
+    e: &wasmtime::Error,
+    limits: &TenantLimits,
+    memory_hit: bool,
+    log: &JobLog,
+    secrets: &JobSecrets,
+) -> JobError {
+    if memory_hit || e.downcast_ref::<MemoryLimitExceeded>().is_some() {
+        return JobError::MemoryLimit {
+            limit_bytes: limits.memory_bytes,
+        };
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => {
+            return JobError::OutOfFuel { fuel: limits.fuel };
+        }
+        Some(Trap::Interrupt) => {
+            return JobError::Deadline {
+                wall_time_ms: limits.wall_time_ms,
+            };
+        }
+        _ => {}
+    }
+    let panic = log
+        .entries()
+        .iter()
+        .filter(|e| e.source == "stderr")
+        .map(|e| e.message.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let trap = e
+        .downcast_ref::<Trap>()
+        .map_or_else(|| format!("{e:#}"), |t| t.to_string());
+    let message = if panic.is_empty() {
+        trap
+    } else {
+        format!("{panic} ({trap})")
+    };
+    JobError::Trap {
+        message: secrets.redact(&message),
+    }
+}
+
+/// The error a denied memory growth raises inside the guest.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit of {limit} bytes exceeded (asked for {desired})")]
+pub struct MemoryLimitExceeded {
+    limit: usize,
+    desired: usize,
+}
+
+/// Caps a store's linear memory and remembers whether the cap was hit.
+pub struct MemoryLimiter {
+    limit: usize,
+    exceeded: bool,
+}
+
+impl MemoryLimiter {
+    /// A limiter with this cap.
+    pub fn new(limit: usize) -> Self {
+        MemoryLimiter {
+            limit,
+            exceeded: false,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.exceeded = true;
+            return Err(MemoryLimitExceeded {
+                limit: self.limit,
+                desired,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Loads a compiled component from the cache or compiles and stores it. The file name carries
+/// the component's content hash and the engine's compatibility key; a sidecar holds the
+/// SHA-256 of the compiled bytes, checked before they are trusted.
+fn load_cached(
+    runtime: &Runtime,
+    wasm: &[u8],
+    content_hash: &str,
+    dir: &Path,
+) -> Result<Component, SandboxError> {
+    let base = dir.join(format!(
+        "{}-{}",
+        &content_hash[..16],
+        runtime.compatibility_key()
+    ));
+    let artefact = base.with_extension("cwasm");
+    let checksum = base.with_extension("sha256");
+    if let (Ok(bytes), Ok(sum)) = (fs::read(&artefact), fs::read_to_string(&checksum))
+        && hex::encode(Sha256::digest(&bytes)) == sum.trim()
+    {
+        // SAFETY: the bytes were produced by `precompile_component` of an engine with the
+        // same compatibility key (part of the file name) and are unchanged since (checksum).
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize(runtime.engine(), &bytes) };
+        if let Ok(c) = loaded {
+            return Ok(c);
+        }
+    }
+    let compiled = runtime
+        .engine()
+        .precompile_component(wasm)
+        .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+    if fs::create_dir_all(dir).is_ok() {
+        let tmp: PathBuf = base.with_extension(format!("tmp{}", std::process::id()));
+        if fs::write(&tmp, &compiled).is_ok() && fs::rename(&tmp, &artefact).is_ok() {
+            let _ = fs::write(&checksum, hex::encode(Sha256::digest(&compiled)));
+        }
+    }
+    // SAFETY: `compiled` was just produced by this engine.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(runtime.engine(), &compiled) };
+    component.map_err(|e| SandboxError::Component(format!("{e:#}")))
+}
+
+/// Refuses a component that does not export this host's contract version.
+fn check_contract(engine: &Engine, component: &Component) -> Result<(), SandboxError> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
+    if exports.iter().any(|n| n == PLUGIN_EXPORT) {
+        return Ok(());
+    }
+    Err(SandboxError::Incompatible {
+        found: if exports.is_empty() {
+            "nothing".into()
+        } else {
+            exports.join(", ")
+        },
+    })
+}

@@ -1,0 +1,408 @@
+//! Sandbox limits and traps, one behaviour per test, each through the misbehaving test guest
+//! (`host-harness/test-guest`) and one shared helper, as Spin's core tests do.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use xentral_erp::{Database, Value};
+use xentral_host::report::{Budget, Job, JobReport};
+use xentral_host::sandbox::TEST_GUEST_WASM;
+use xentral_host::{Invocation, JobError, TenantLimits, VirtualClock, XentralHost};
+
+const TOKEN: &str = "pat-eu1-0123456789-very-secret";
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    host: XentralHost,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(VirtualClock::new(1_767_225_600_000));
+        let host = XentralHost::with_component(dir.path(), clock, TEST_GUEST_WASM).unwrap();
+        Harness { _dir: dir, host }
+    }
+
+    /// Creates `tenant` with `limits` (and the test token) and makes the guest do `command`.
+    fn tenant(&self, tenant: &str, command: &str, limits: impl FnOnce(&mut TenantLimits)) {
+        let mut t = self.host.create_tenant(tenant).unwrap();
+        limits(&mut t.config.limits);
+        t.save().unwrap();
+        t.secrets().put("hubspot", TOKEN).unwrap();
+        let mut db = t.open_admin_db(self.host.clock()).unwrap();
+        db.execute(
+            "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES ('test_guest_command', ?, 0, 0)",
+            &[Value::Text(command.into())],
+        )
+        .unwrap();
+    }
+
+    fn run(&self, tenant: &str) -> Invocation<JobReport> {
+        self.host
+            .run_job(tenant, Job::SyncContacts, Budget::default())
+            .unwrap()
+    }
+}
+
+/// Runs `command` in a fresh tenant under `limits`.
+fn run_test(
+    command: &str,
+    limits: impl FnOnce(&mut TenantLimits),
+) -> (Harness, Invocation<JobReport>) {
+    let h = Harness::new();
+    h.tenant("t", command, limits);
+    let inv = h.run("t");
+    (h, inv)
+}
+
+fn message(inv: &Invocation<JobReport>) -> String {
+    inv.result.as_ref().expect("job succeeded").messages[0].clone()
+}
+
+/// A loopback HTTP server answering every request with `body`; counts connections.
+fn serve(body: Vec<u8>, echo: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                request.push_str(&line);
+            }
+            let payload = if echo {
+                request.into_bytes()
+            } else {
+                body.clone()
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-echo: {}\r\nconnection: close\r\n\r\n",
+                payload.len(),
+                if echo { TOKEN } else { "none" }
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&payload);
+            let _ = stream.flush();
+            let _ = stream.read(&mut [0u8; 1]);
+        }
+    });
+    (url, accepted)
+}
+
+#[test]
+fn test_max_memory_size_obeyed() {
+    let (_h, inv) = run_test("alloc 8", |l| l.memory_bytes = 64 << 20);
+    assert_eq!(message(&inv), "allocated 8 MiB");
+}
+
+#[test]
+fn test_max_memory_size_violated() {
+    let (h, inv) = run_test("alloc 1024", |l| l.memory_bytes = 64 << 20);
+    assert_eq!(
+        inv.result.unwrap_err(),
+        JobError::MemoryLimit {
+            limit_bytes: 64 << 20
+        }
+    );
+    // The host is unharmed: the same tenant runs a sane job afterwards.
+    let mut db = h
+        .host
+        .tenant("t")
+        .unwrap()
+        .open_admin_db(h.host.clock())
+        .unwrap();
+    db.execute(
+        "UPDATE konfiguration SET wert = 'alloc 1' WHERE name = 'test_guest_command'",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(message(&h.run("t")), "allocated 1 MiB");
+}
+
+#[test]
+fn test_fuel_obeyed() {
+    let (_h, inv) = run_test("ok", |l| l.fuel = 50_000_000);
+    assert!(inv.result.is_ok());
+    assert!(inv.fuel_used > 0 && inv.fuel_used < 50_000_000);
+}
+
+#[test]
+fn test_fuel_violated_by_infinite_loop() {
+    let (_h, inv) = run_test("loop", |l| {
+        l.fuel = 50_000_000;
+        l.wall_time_ms = 600_000;
+    });
+    assert_eq!(
+        inv.result.unwrap_err(),
+        JobError::OutOfFuel { fuel: 50_000_000 }
+    );
+}
+
+#[test]
+fn test_deadline_violated_by_infinite_loop() {
+    let (_h, inv) = run_test("loop", |l| {
+        l.fuel = u64::MAX;
+        l.wall_time_ms = 200;
+    });
+    assert_eq!(
+        inv.result.unwrap_err(),
+        JobError::Deadline { wall_time_ms: 200 }
+    );
+    assert!(
+        inv.elapsed.as_secs() < 10,
+        "stopped promptly: {:?}",
+        inv.elapsed
+    );
+}
+
+#[test]
+fn test_panic_is_a_trap_with_its_message_in_the_job_log() {
+    let (_h, inv) = run_test("panic the ledger is on fire", |_| {});
+    let err = inv.result.unwrap_err();
+    let JobError::Trap { message } = &err else {
+        panic!("expected a trap, got {err:?}")
+    };
+    assert!(message.contains("the ledger is on fire"), "{message}");
+    assert!(
+        inv.log
+            .iter()
+            .any(|e| e.source == "stderr" && e.message.contains("the ledger is on fire"))
+    );
+}
+
+#[test]
+fn test_stdout_and_stderr_are_captured_into_the_job_log() {
+    let (_h, inv) = run_test("print hello", |_| {});
+    assert!(
+        inv.log
+            .iter()
+            .any(|e| e.source == "stdout" && e.message == "stdout: hello")
+    );
+    assert!(
+        inv.log
+            .iter()
+            .any(|e| e.source == "stderr" && e.message == "stderr: hello")
+    );
+}
+
+#[test]
+fn test_request_to_allowed_origin_reaches_it() {
+    let (url, accepted) = serve(b"fine".to_vec(), false);
+    let (_h, inv) = run_test(&format!("http {url}/x"), |l| {
+        l.allowed_origins = vec![url.clone()];
+    });
+    let m = message(&inv);
+    assert!(
+        m.starts_with("status 200") && m.ends_with("body fine"),
+        "{m}"
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn test_request_to_origin_not_on_allow_list_is_denied_without_connecting() {
+    let (allowed, _) = serve(b"allowed".to_vec(), false);
+    let (other, accepted) = serve(b"other".to_vec(), false);
+    let (_h, inv) = run_test(&format!("http {other}/steal"), |l| {
+        l.allowed_origins = vec![allowed.clone()];
+    });
+    let origin = other.clone();
+    assert_eq!(
+        message(&inv),
+        format!("error HttpError::Denied(\"{origin}\")")
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "no connection was attempted"
+    );
+}
+
+#[test]
+fn test_same_host_other_port_is_denied() {
+    let (allowed, _) = serve(b"allowed".to_vec(), false);
+    let (other, accepted) = serve(b"other".to_vec(), false);
+    assert_ne!(allowed, other);
+    let (_h, inv) = run_test(&format!("http {other}/"), |l| {
+        l.allowed_origins = vec![allowed.clone()];
+    });
+    assert!(message(&inv).starts_with("error HttpError::Denied"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn test_oversized_response_is_too_large() {
+    let (url, _) = serve(vec![b'x'; 2 << 20], false);
+    let (_h, inv) = run_test(&format!("http {url}/big"), |l| {
+        l.allowed_origins = vec![url.clone()];
+        l.max_response_bytes = 1 << 20;
+    });
+    assert_eq!(
+        message(&inv),
+        format!("error HttpError::TooLarge({})", 1 << 20)
+    );
+}
+
+#[test]
+fn test_query_on_table_outside_grant_is_denied() {
+    let (_h, inv) = run_test("query SELECT * FROM adresse", |l| {
+        l.table_grant = "konfiguration,hubspot_*".into();
+    });
+    assert_eq!(message(&inv), "error DbError::Denied(\"adresse\")");
+}
+
+#[test]
+fn test_query_on_granted_table_works() {
+    let (_h, inv) = run_test("query SELECT * FROM adresse", |l| {
+        l.table_grant = "konfiguration,adresse".into();
+    });
+    assert_eq!(message(&inv), "rows 0");
+}
+
+#[test]
+fn test_attach_of_another_database_is_denied() {
+    let (_h, inv) = run_test(
+        "execute ATTACH DATABASE '/tmp/other.sqlite' AS other",
+        |_| {},
+    );
+    assert!(
+        message(&inv).starts_with("error DbError::Denied"),
+        "{}",
+        message(&inv)
+    );
+}
+
+#[test]
+fn test_open_transaction_is_rolled_back_when_the_guest_crashes() {
+    let (h, inv) = run_test(
+        "tx-panic INSERT INTO konfiguration (name, wert, adresse, firma) VALUES ('half', 'done', 0, 0)",
+        |_| {},
+    );
+    assert!(matches!(inv.result, Err(JobError::Trap { .. })));
+    let mut db = h
+        .host
+        .tenant("t")
+        .unwrap()
+        .open_admin_db(h.host.clock())
+        .unwrap();
+    let rows = db
+        .query(
+            "SELECT COUNT(*) FROM konfiguration WHERE name = 'half'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.rows[0][0], Value::Integer(0));
+    assert!(inv.log.iter().any(|e| e.message.contains("rolled back")));
+}
+
+#[test]
+fn test_trap_in_one_tenant_leaves_another_tenant_working() {
+    let h = Harness::new();
+    h.tenant("a", "panic tenant a is broken", |_| {});
+    h.tenant("b", "alloc 1", |_| {});
+    assert!(matches!(h.run("a").result, Err(JobError::Trap { .. })));
+    assert_eq!(message(&h.run("b")), "allocated 1 MiB");
+    assert!(matches!(h.run("a").result, Err(JobError::Trap { .. })));
+}
+
+#[test]
+fn test_credential_value_never_reaches_guest_log_or_report() {
+    let (url, _) = serve(Vec::new(), true);
+    let (h, inv) = run_test(&format!("http-credential hubspot {url}/echo"), |l| {
+        l.allowed_origins = vec![url.clone()];
+    });
+    let m = message(&inv);
+    // The server saw the token (it echoes the request); the guest sees it redacted.
+    assert!(m.contains("authorization: Bearer [REDACTED]"), "{m}");
+    assert!(m.contains("[REDACTED]"));
+    assert!(!m.contains(TOKEN));
+    let log = format!("{:?}", inv.log);
+    assert!(!log.contains(TOKEN));
+    let report = format!("{:?}", inv.result);
+    assert!(!report.contains(TOKEN));
+    let db_bytes = std::fs::read(h.host.tenant("t").unwrap().db_path()).unwrap();
+    assert!(!db_bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()));
+}
+
+#[test]
+fn test_unknown_credential_is_refused_without_sending() {
+    let (url, accepted) = serve(b"x".to_vec(), false);
+    let (_h, inv) = run_test(&format!("http-credential salesforce {url}/"), |l| {
+        l.allowed_origins = vec![url.clone()];
+    });
+    assert_eq!(
+        message(&inv),
+        "error HttpError::UnknownCredential(\"salesforce\")"
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn test_compiled_component_is_cached_on_disk_and_reused() {
+    let h = Harness::new();
+    let cache = h.host.data().cache_dir();
+    let files: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let modified = files[0].metadata().unwrap().modified().unwrap();
+    let again = XentralHost::with_component(
+        h.host.data().root(),
+        h.host.clock().clone(),
+        TEST_GUEST_WASM,
+    )
+    .unwrap();
+    assert_eq!(
+        again.component().content_hash(),
+        h.host.component().content_hash()
+    );
+    assert_eq!(files[0].metadata().unwrap().modified().unwrap(), modified);
+}
+
+#[test]
+fn test_corrupt_cache_entry_is_recompiled_not_trusted() {
+    let h = Harness::new();
+    let cache = h.host.data().cache_dir();
+    for e in std::fs::read_dir(&cache).unwrap().filter_map(Result::ok) {
+        if e.path().extension().is_some_and(|x| x == "cwasm") {
+            std::fs::write(e.path(), b"garbage").unwrap();
+        }
+    }
+    let again = XentralHost::with_component(
+        h.host.data().root(),
+        h.host.clock().clone(),
+        TEST_GUEST_WASM,
+    )
+    .unwrap();
+    again.create_tenant("x").unwrap();
+    let mut db = again
+        .tenant("x")
+        .unwrap()
+        .open_admin_db(again.clock())
+        .unwrap();
+    db.execute(
+        "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES ('test_guest_command', 'ok', 0, 0)",
+        &[],
+    )
+    .unwrap();
+    assert!(
+        again
+            .run_job("x", Job::SyncContacts, Budget::default())
+            .unwrap()
+            .result
+            .is_ok()
+    );
+}

@@ -1,0 +1,302 @@
+//! xentral's process starters (`prozessstarter`): when one is due, and its lock.
+//!
+//! The convention, as xentral's `cronjobs/starter2.php` and the job scripts implement it:
+//! - a periodic starter (`art` = 'periodisch', `aktiv` = 1) is due `periode` minutes after
+//!   `letzteausfuerhung` (never run = `'0000-00-00 00:00:00'` = due at once); other `art`s
+//!   (`uhrzeit`) are never due here;
+//! - an attempt on a due starter stamps `letzteausfuerhung`; if `mutex` = 0 it takes the lock
+//!   (`mutex = 1, mutexcounter = 0`) and runs; if `mutex` = 1 it only increments `mutexcounter`
+//!   and gives up, so a running job blocks the next attempt of the same starter;
+//! - once `mutexcounter` > 2 (three attempts found it locked, i.e. three periods) the lock
+//!   counts as stale and the next attempt takes it over;
+//! - a finished run sets `mutex = 0, mutexcounter = 0`, `letzteausfuerhung` and `status`.
+//!
+//! Two differences from xentral, both deliberate: a starter is due at exactly
+//! `letzteausfuerhung + periode` (xentral compares strictly, which only matters on a virtual
+//! clock), and every state change is one conditional UPDATE checked by its affected-row count, so
+//! several scheduler processes on one database never both claim a run. Instants are UTC,
+//! stored as `'YYYY-MM-DD HH:MM:SS'`; the SQL is plain enough for MariaDB (the due cutoff is
+//! computed here and bound as a parameter, no date functions).
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::database::{Database, DbError};
+use crate::mysql_compat::{ZERO_DATETIME, format_datetime, parse_datetime};
+use crate::value::Value;
+
+/// `status` is a `varchar(255)`: longer messages are cut to this many characters.
+pub const STATUS_MAX_CHARS: usize = 255;
+
+/// A lock found this many times is still respected; one more and it is stale.
+pub const STALE_AFTER: i64 = 2;
+
+/// How often a claim re-reads the row when another process changed it in between.
+const CLAIM_RETRIES: usize = 8;
+
+/// One `prozessstarter` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Starter {
+    /// Row id.
+    pub id: i64,
+    /// Name shown in xentral.
+    pub bezeichnung: String,
+    /// `periodisch` or `uhrzeit`.
+    pub art: String,
+    /// `cronjob` for job scripts.
+    pub typ: String,
+    /// Which job to run (`hubspot_process`); the host maps it to a job.
+    pub parameter: String,
+    /// Period in minutes, as stored (text).
+    pub periode: String,
+    /// Whether the starter is switched on.
+    pub aktiv: bool,
+    /// Whether a run holds the lock.
+    pub mutex: bool,
+    /// How many attempts found the lock held since it was taken.
+    pub mutexcounter: i64,
+    /// Last attempt or run, UTC; `None` if never.
+    pub letzteausfuerhung: Option<DateTime<Utc>>,
+    /// Start time (for `uhrzeit` starters), UTC; `None` if unset.
+    pub startzeit: Option<DateTime<Utc>>,
+    /// Last recorded status (`OK` or an error message).
+    pub status: String,
+    /// When the row last changed, UTC.
+    pub status_zeit: Option<DateTime<Utc>>,
+    /// The period the module recommends, in minutes.
+    pub recommended_period: i64,
+}
+
+/// What an attempt to start a run found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The lock was free and is now held: run the job, then call [`finish`].
+    Claimed,
+    /// The lock was stale and is now held by this attempt: run the job, then call [`finish`].
+    TakenOverStale {
+        /// `mutexcounter` before the takeover.
+        previous_counter: i64,
+    },
+    /// A run holds the lock; its counter was incremented to `counter`. Do not run.
+    Locked {
+        /// `mutexcounter` after this attempt.
+        counter: i64,
+    },
+    /// The period has not passed yet.
+    NotDue,
+    /// The starter is switched off (or is not a periodic starter).
+    Inactive,
+}
+
+impl ClaimOutcome {
+    /// Whether the caller now holds the lock and must run the job.
+    pub fn should_run(self) -> bool {
+        matches!(self, Self::Claimed | Self::TakenOverStale { .. })
+    }
+}
+
+impl Starter {
+    /// The period in minutes, read like PHP's `(int)`: garbage or negative counts as 0.
+    pub fn period_minutes(&self) -> i64 {
+        Value::from(self.periode.as_str())
+            .as_i64()
+            .unwrap_or(0)
+            .max(0)
+    }
+
+    /// Whether this starter is scheduled at all: active and periodic.
+    pub fn is_scheduled(&self) -> bool {
+        self.aktiv && self.art == "periodisch"
+    }
+
+    /// When the next run is due: `letzteausfuerhung + periode`, the epoch if it never ran;
+    /// `None` if the starter is not scheduled.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.is_scheduled().then(|| {
+            self.letzteausfuerhung
+                .map_or(DateTime::UNIX_EPOCH, |t| t + Duration::minutes(self.period_minutes()))
+        })
+    }
+
+    /// Whether a run is due at `now`.
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.next_due().is_some_and(|t| t <= now)
+    }
+
+    /// Whether the lock, if held, counts as stale.
+    pub fn lock_is_stale(&self) -> bool {
+        self.mutex && self.mutexcounter > STALE_AFTER
+    }
+}
+
+const COLUMNS: &str = "id, bezeichnung, art, typ, parameter, periode, aktiv, mutex, mutexcounter, \
+     letzteausfuerhung, startzeit, status, status_zeit, recommended_period";
+
+fn text(v: &Value) -> String {
+    v.to_text().unwrap_or_default()
+}
+
+fn instant(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str().and_then(parse_datetime).map(|t| t.and_utc())
+}
+
+fn starter_from_row(r: &[Value]) -> Starter {
+    let int = |i: usize| r[i].as_i64().unwrap_or(0);
+    Starter {
+        id: int(0),
+        bezeichnung: text(&r[1]),
+        art: text(&r[2]),
+        typ: text(&r[3]),
+        parameter: text(&r[4]),
+        periode: text(&r[5]),
+        aktiv: int(6) == 1,
+        mutex: int(7) == 1,
+        mutexcounter: int(8),
+        letzteausfuerhung: instant(&r[9]),
+        startzeit: instant(&r[10]),
+        status: text(&r[11]),
+        status_zeit: instant(&r[12]),
+        recommended_period: int(13),
+    }
+}
+
+/// All starters, by id.
+pub fn list(db: &mut dyn Database) -> Result<Vec<Starter>, DbError> {
+    let rows = db.query(&format!("SELECT {COLUMNS} FROM prozessstarter ORDER BY id"), &[])?;
+    Ok(rows.rows.iter().map(|r| starter_from_row(r)).collect())
+}
+
+/// The starter with `id`.
+pub fn get(db: &mut dyn Database, id: i64) -> Result<Option<Starter>, DbError> {
+    let rows = db.query(
+        &format!("SELECT {COLUMNS} FROM prozessstarter WHERE id = ?"),
+        &[id.into()],
+    )?;
+    Ok(rows.rows.first().map(|r| starter_from_row(r)))
+}
+
+/// The first starter whose `parameter` is `parameter` (how xentral modules find theirs).
+pub fn find_by_parameter(
+    db: &mut dyn Database,
+    parameter: &str,
+) -> Result<Option<Starter>, DbError> {
+    let rows = db.query(
+        &format!("SELECT {COLUMNS} FROM prozessstarter WHERE parameter = ? ORDER BY id LIMIT 1"),
+        &[parameter.into()],
+    )?;
+    Ok(rows.rows.first().map(|r| starter_from_row(r)))
+}
+
+/// One attempt to start a run of `starter` at `now`.
+///
+/// `starter` is the caller's snapshot; the decision is re-checked in the database by one
+/// conditional UPDATE whose WHERE clause repeats what the snapshot showed (lock state, counter,
+/// `letzteausfuerhung` not after the due cutoff). If another process changed the row in between,
+/// nothing is written, the row is re-read and the decision made again.
+pub fn try_claim(
+    db: &mut dyn Database,
+    starter: &Starter,
+    now: DateTime<Utc>,
+) -> Result<ClaimOutcome, DbError> {
+    let stamp = format_datetime(now);
+    let mut s = starter.clone();
+    for _ in 0..CLAIM_RETRIES {
+        if !s.is_scheduled() {
+            return Ok(ClaimOutcome::Inactive);
+        }
+        if !s.is_due(now) {
+            return Ok(ClaimOutcome::NotDue);
+        }
+        let cutoff = format_datetime(now - Duration::minutes(s.period_minutes()));
+        let locked = s.mutex && !s.lock_is_stale();
+        let sql = if locked {
+            "UPDATE prozessstarter SET mutexcounter = mutexcounter + 1, letzteausfuerhung = ? \
+             WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?"
+        } else {
+            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ? \
+             WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?"
+        };
+        let params = [
+            stamp.as_str().into(),
+            s.id.into(),
+            s.mutex.into(),
+            s.mutexcounter.into(),
+            cutoff.into(),
+        ];
+        if db.execute(sql, &params)?.rows_affected == 1 {
+            return Ok(match (locked, s.mutex) {
+                (true, _) => ClaimOutcome::Locked {
+                    counter: s.mutexcounter + 1,
+                },
+                (false, true) => ClaimOutcome::TakenOverStale {
+                    previous_counter: s.mutexcounter,
+                },
+                (false, false) => ClaimOutcome::Claimed,
+            });
+        }
+        match get(db, s.id)? {
+            Some(fresh) => s = fresh,
+            None => return Ok(ClaimOutcome::Inactive),
+        }
+    }
+    Err(DbError::Busy(format!(
+        "prozessstarter {} kept changing while being claimed",
+        s.id
+    )))
+}
+
+/// Ends a run of starter `id` at `now`: releases the lock and records `Ok(status)` or
+/// `Err(message)` in `status` (cut to [`STATUS_MAX_CHARS`] characters).
+pub fn finish(
+    db: &mut dyn Database,
+    id: i64,
+    now: DateTime<Utc>,
+    outcome: Result<&str, &str>,
+) -> Result<(), DbError> {
+    let status: String = match outcome {
+        Ok(s) | Err(s) => s.chars().take(STATUS_MAX_CHARS).collect(),
+    };
+    let stamp = format_datetime(now);
+    db.execute(
+        "UPDATE prozessstarter SET mutex = 0, mutexcounter = 0, letzteausfuerhung = ?, \
+         status = ?, status_zeit = ? WHERE id = ?",
+        &[stamp.as_str().into(), status.into(), stamp.as_str().into(), id.into()],
+    )?;
+    Ok(())
+}
+
+/// Makes sure a periodic cronjob starter with this `parameter` exists, creating it as xentral's
+/// `CheckProzessstarter` does (never run, unlocked); an existing one is left as it is.
+/// Returns its id and whether it was created. One INSERT … SELECT … WHERE NOT EXISTS, so
+/// concurrent callers on SQLite create it once.
+pub fn ensure_starter(
+    db: &mut dyn Database,
+    bezeichnung: &str,
+    parameter: &str,
+    periode_minutes: u32,
+    aktiv: bool,
+) -> Result<(i64, bool), DbError> {
+    let inserted = db.execute(
+        "INSERT INTO prozessstarter (bezeichnung, bedingung, art, startzeit, letzteausfuerhung, \
+         periode, typ, parameter, aktiv, mutex, mutexcounter, firma, art_filter, status, \
+         recommended_period) \
+         SELECT ?, '', 'periodisch', ?, ?, ?, 'cronjob', ?, ?, 0, 0, 1, '', '', ? \
+         FROM (SELECT 1 AS one) AS single_row \
+         WHERE NOT EXISTS (SELECT 1 FROM prozessstarter WHERE parameter = ?)",
+        &[
+            bezeichnung.into(),
+            ZERO_DATETIME.into(),
+            ZERO_DATETIME.into(),
+            periode_minutes.to_string().into(),
+            parameter.into(),
+            aktiv.into(),
+            periode_minutes.into(),
+            parameter.into(),
+        ],
+    )?;
+    if inserted.rows_affected == 1 {
+        return Ok((inserted.last_insert_id, true));
+    }
+    let existing = find_by_parameter(db, parameter)?
+        .ok_or_else(|| DbError::Invalid(format!("prozessstarter `{parameter}` vanished")))?;
+    Ok((existing.id, false))
+}

@@ -1,0 +1,297 @@
+//! The embedded backend: one SQLite file per tenant, optionally fenced by a [`TableGrant`].
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
+
+use crate::database::{Database, DbError, Dialect, ExecResult, NowFn, Rows};
+use crate::grant::{AuthState, TableGrant};
+use crate::mysql_compat;
+use crate::value::Value;
+
+/// How long a statement waits for another connection's lock before failing with
+/// [`DbError::Busy`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A tenant database on SQLite.
+///
+/// Every connection gets the [`mysql_compat`] functions on its own clock. After
+/// [`with_grant`](Self::with_grant) SQLite's authorizer checks every statement against the grant
+/// while it is prepared; SQL-level transaction statements are denied and transactions go through
+/// [`Database::begin`]/[`commit`](Database::commit)/[`rollback`](Database::rollback). Dropping the
+/// value closes the connection, which rolls back an open transaction.
+pub struct SqliteDatabase {
+    conn: Connection,
+    guard: Arc<Guard>,
+}
+
+/// State shared with the authorizer callback.
+#[derive(Default)]
+struct Guard {
+    /// Set while the backend itself runs BEGIN/COMMIT/ROLLBACK.
+    internal: AtomicBool,
+    /// What the authorizer saw so far in the statement being prepared.
+    state: Mutex<AuthState>,
+    /// The first thing the authorizer denied during the current prepare.
+    denied: Mutex<Option<String>>,
+}
+
+impl Guard {
+    /// Forgets the previous statement before a new one is prepared.
+    fn reset(&self) {
+        self.take_denied();
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = AuthState::default();
+    }
+
+    fn check(&self, grant: &TableGrant, ctx: &rusqlite::hooks::AuthContext<'_>) -> Result<(), String> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.internal = self.internal.load(Ordering::SeqCst);
+        grant.check(ctx, &mut state)
+    }
+
+    fn take_denied(&self) -> Option<String> {
+        self.denied.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn record_denied(&self, what: String) {
+        self.denied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(what);
+    }
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database file at `path`: WAL journal, a busy timeout of
+    /// [`BUSY_TIMEOUT`], no foreign-key enforcement (xentral declares none), MySQL shims on `now`.
+    pub fn open(path: &Path, now: NowFn) -> Result<Self, DbError> {
+        let conn = Connection::open(path).map_err(|e| map_error(e, None))?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(|e| map_error(e, None))?;
+        Self::configure(conn, now)
+    }
+
+    /// Opens a private in-memory database (for tests).
+    pub fn open_in_memory(now: NowFn) -> Result<Self, DbError> {
+        let conn = Connection::open_in_memory().map_err(|e| map_error(e, None))?;
+        Self::configure(conn, now)
+    }
+
+    fn configure(conn: Connection, now: NowFn) -> Result<Self, DbError> {
+        let setup = || -> rusqlite::Result<()> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+            mysql_compat::register(&conn, now)
+        };
+        setup().map_err(|e| map_error(e, None))?;
+        Ok(Self {
+            conn,
+            guard: Arc::default(),
+        })
+    }
+
+    /// From now on every statement is checked against `grant`; see [`TableGrant`] for the rules.
+    pub fn with_grant(self, grant: TableGrant) -> Self {
+        let guard = Arc::clone(&self.guard);
+        self.conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+            match guard.check(&grant, &ctx) {
+                Ok(()) => rusqlite::hooks::Authorization::Allow,
+                Err(what) => {
+                    guard.record_denied(what);
+                    rusqlite::hooks::Authorization::Deny
+                }
+            }
+        }));
+        self
+    }
+
+    /// The raw connection, for host-internal work such as [`crate::migrate`]. Statements run here
+    /// are still subject to the grant, if one is set.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Creates or upgrades the xentral schema on this database; see [`crate::migrate`].
+    pub fn migrate(&self) -> Result<u32, DbError> {
+        crate::migrations::migrate(&self.conn)
+    }
+
+    fn prepare(&self, sql: &str) -> Result<rusqlite::Statement<'_>, DbError> {
+        self.guard.reset();
+        self.conn
+            .prepare(&mysql_compat::rewrite(sql))
+            .map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: rusqlite::Error) -> DbError {
+        map_error(e, self.guard.take_denied())
+    }
+
+    /// Runs one of the backend's own transaction statements past the authorizer.
+    fn internal(&self, sql: &str) -> Result<(), DbError> {
+        self.guard.reset();
+        self.guard.internal.store(true, Ordering::SeqCst);
+        let result = self.conn.execute_batch(sql);
+        self.guard.internal.store(false, Ordering::SeqCst);
+        result.map_err(|e| self.error(e))
+    }
+}
+
+impl Database for SqliteDatabase {
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        let mut stmt = self.prepare(sql)?;
+        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        let scales: Vec<Option<usize>> = stmt
+            .columns()
+            .iter()
+            .map(|c| c.decl_type().and_then(decimal_scale))
+            .collect();
+        let mut out = Vec::new();
+        let mut rows = stmt
+            .query(params_from_iter(params))
+            .map_err(|e| map_error(e, self.guard.take_denied()))?;
+        loop {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => return Err(map_error(e, self.guard.take_denied())),
+            };
+            let values = (0..columns.len())
+                .map(|i| {
+                    let v = row.get_ref(i).map_err(|e| map_error(e, None))?;
+                    Ok(to_value(v, scales[i]))
+                })
+                .collect::<Result<Vec<_>, DbError>>()?;
+            out.push(values);
+        }
+        Ok(Rows { columns, rows: out })
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecResult, DbError> {
+        let mut stmt = self.prepare(sql)?;
+        let changed = stmt
+            .execute(params_from_iter(params))
+            .map_err(|e| map_error(e, self.guard.take_denied()))?;
+        Ok(ExecResult {
+            rows_affected: changed as u64,
+            last_insert_id: self.conn.last_insert_rowid(),
+        })
+    }
+
+    /// `BEGIN IMMEDIATE`: takes the write lock up front (waiting up to [`BUSY_TIMEOUT`]), so a
+    /// transaction never fails half-way because another connection wrote in between.
+    fn begin(&mut self) -> Result<(), DbError> {
+        if self.in_transaction() {
+            return Err(DbError::Invalid("a transaction is already open".into()));
+        }
+        self.internal("BEGIN IMMEDIATE")
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        if !self.in_transaction() {
+            return Err(DbError::Invalid("no transaction is open".into()));
+        }
+        self.internal("COMMIT")
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        if !self.in_transaction() {
+            return Ok(());
+        }
+        self.internal("ROLLBACK")
+    }
+
+    fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// The scale of a declared `DECIMAL(p,s)` column type.
+fn decimal_scale(decl: &str) -> Option<usize> {
+    let lower = decl.to_ascii_lowercase();
+    let args = lower.strip_prefix("decimal(")?.strip_suffix(')')?;
+    args.split_once(',')?.1.trim().parse().ok()
+}
+
+/// Converts a SQLite value; numbers in a `DECIMAL(p,s)` column become text with `s` decimals.
+fn to_value(v: ValueRef<'_>, decimal_scale: Option<usize>) -> Value {
+    match (v, decimal_scale) {
+        (ValueRef::Integer(i), Some(s)) => Value::Text(format!("{:.*}", s, i as f64)),
+        (ValueRef::Real(f), Some(s)) => Value::Text(format!("{f:.s$}")),
+        (ValueRef::Null, _) => Value::Null,
+        (ValueRef::Integer(i), None) => Value::Integer(i),
+        (ValueRef::Real(f), None) => Value::Real(f),
+        (ValueRef::Text(t), _) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        (ValueRef::Blob(b), _) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// Maps a SQLite error to a [`DbError`]; `denied` is what the authorizer refused, if anything.
+pub(crate) fn map_error(e: rusqlite::Error, denied: Option<String>) -> DbError {
+    use rusqlite::Error as E;
+    let text = e.to_string();
+    let code = match &e {
+        E::SqliteFailure(f, _) | E::SqlInputError { error: f, .. } => Some(f.code),
+        _ => None,
+    };
+    match (code, e) {
+        (Some(ErrorCode::AuthorizationForStatementDenied), _) => {
+            DbError::Denied(denied.unwrap_or_else(|| "not authorized".into()))
+        }
+        (Some(ErrorCode::ConstraintViolation), _) => DbError::Constraint(text),
+        (Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked), _) => DbError::Busy(text),
+        (
+            Some(
+                ErrorCode::SystemIoFailure
+                | ErrorCode::DatabaseCorrupt
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+                | ErrorCode::NotADatabase
+                | ErrorCode::PermissionDenied
+                | ErrorCode::ReadOnly
+                | ErrorCode::FileLockingProtocolFailed
+                | ErrorCode::OutOfMemory
+                | ErrorCode::NoLargeFileSupport,
+            ),
+            _,
+        ) => DbError::Io(text),
+        (Some(_), _) => DbError::Invalid(text),
+        (
+            None,
+            E::InvalidParameterCount(..)
+            | E::InvalidParameterName(_)
+            | E::InvalidColumnIndex(_)
+            | E::InvalidColumnName(_)
+            | E::InvalidColumnType(..)
+            | E::MultipleStatement
+            | E::ExecuteReturnedResults
+            | E::FromSqlConversionFailure(..)
+            | E::IntegralValueOutOfRange(..)
+            | E::Utf8Error(_)
+            | E::NulError(_)
+            | E::ToSqlConversionFailure(_)
+            | E::InvalidQuery,
+        ) => DbError::Invalid(text),
+        (None, _) => DbError::Io(text),
+    }
+}

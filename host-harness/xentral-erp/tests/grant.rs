@@ -1,0 +1,189 @@
+//! The table grant, enforced by SQLite's authorizer.
+
+mod common;
+
+use common::{Clock, plugin_db};
+use xentral_erp::{Database, DbError, Value};
+
+fn clock() -> Clock {
+    Clock::at("2024-05-01 12:00:00")
+}
+
+fn denied(table: &str) -> DbError {
+    DbError::Denied(table.to_owned())
+}
+
+#[test]
+fn read_outside_grant_is_denied_with_the_table_name() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(db.query("SELECT * FROM user", &[]), Err(denied("user")));
+}
+
+#[test]
+fn insert_outside_grant_is_denied() {
+    let mut db = plugin_db(&clock());
+    let r = db.execute("INSERT INTO user (username) VALUES (?)", &["x".into()]);
+    assert_eq!(r, Err(denied("user")));
+}
+
+#[test]
+fn update_outside_grant_is_denied() {
+    let mut db = plugin_db(&clock());
+    let r = db.execute("UPDATE user SET passwort = 'x'", &[]);
+    assert_eq!(r, Err(denied("user")));
+}
+
+#[test]
+fn delete_outside_grant_is_denied() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(db.execute("DELETE FROM user", &[]), Err(denied("user")));
+}
+
+#[test]
+fn create_table_outside_grant_is_denied() {
+    let mut db = plugin_db(&clock());
+    let r = db.execute("CREATE TABLE evil (id INTEGER)", &[]);
+    assert_eq!(r, Err(denied("evil")));
+}
+
+#[test]
+fn drop_of_a_xentral_table_is_denied() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(db.execute("DROP TABLE user", &[]), Err(denied("user")));
+    assert_eq!(db.execute("DROP TABLE adresse", &[]), Err(denied("adresse")));
+}
+
+#[test]
+fn ddl_on_a_table_granted_by_exact_name_is_denied() {
+    let mut db = plugin_db(&clock());
+    for sql in [
+        "ALTER TABLE adresse ADD COLUMN hubspot_id TEXT",
+        "CREATE INDEX hubspot_idx ON adresse (email)",
+        "CREATE TRIGGER hubspot_trg AFTER UPDATE ON adresse BEGIN DELETE FROM user; END",
+    ] {
+        assert_eq!(db.execute(sql, &[]), Err(denied("adresse")), "{sql}");
+    }
+}
+
+#[test]
+fn ddl_in_the_granted_prefix_is_allowed() {
+    let mut db = plugin_db(&clock());
+    for sql in [
+        "CREATE TABLE IF NOT EXISTS hubspot_contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, hs_contact_id TEXT, address_id INTEGER)",
+        "CREATE INDEX hubspot_contacts_address ON hubspot_contacts (address_id)",
+        "ALTER TABLE hubspot_contacts ADD COLUMN type TEXT",
+        "INSERT INTO hubspot_contacts (hs_contact_id, address_id) VALUES ('1', 1)",
+        "DROP INDEX hubspot_contacts_address",
+        "DROP TABLE hubspot_contacts",
+    ] {
+        db.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[test]
+fn rows_of_granted_tables_can_be_read_and_written() {
+    let mut db = plugin_db(&clock());
+    let id = db
+        .execute("INSERT INTO adresse (name, email) VALUES (?, ?)", &["A".into(), "a@x.de".into()])
+        .unwrap()
+        .last_insert_id;
+    db.execute("UPDATE adresse SET name = 'B' WHERE id = ?", &[id.into()])
+        .unwrap();
+    let rows = db.query("SELECT name FROM adresse WHERE id = ?", &[id.into()]).unwrap();
+    assert_eq!(rows.scalar(), Some(&Value::from("B")));
+    db.execute("DELETE FROM konfiguration WHERE name = 'x'", &[]).unwrap();
+}
+
+#[test]
+fn a_join_touching_one_denied_table_is_denied() {
+    let mut db = plugin_db(&clock());
+    let r = db.query(
+        "SELECT a.name, u.passwort FROM adresse a JOIN user u ON u.id = a.id",
+        &[],
+    );
+    assert_eq!(r, Err(denied("user")));
+    let r = db.query(
+        "SELECT name FROM adresse WHERE id IN (SELECT id FROM user)",
+        &[],
+    );
+    assert_eq!(r, Err(denied("user")));
+}
+
+#[test]
+fn attach_is_denied() {
+    let mut db = plugin_db(&clock());
+    let r = db.execute("ATTACH DATABASE ':memory:' AS other", &[]);
+    assert_eq!(r, Err(denied("ATTACH")));
+}
+
+#[test]
+fn pragma_is_denied() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(
+        db.query("PRAGMA journal_mode = DELETE", &[]),
+        Err(denied("PRAGMA journal_mode"))
+    );
+    assert_eq!(
+        db.execute("PRAGMA user_version = 99", &[]),
+        Err(denied("PRAGMA user_version"))
+    );
+    assert_eq!(
+        db.query("SELECT * FROM pragma_user_version", &[]),
+        Err(denied("PRAGMA user_version"))
+    );
+}
+
+#[test]
+fn table_info_of_a_granted_table_is_allowed() {
+    let mut db = plugin_db(&clock());
+    let rows = db.query("PRAGMA table_info(adresse)", &[]).unwrap();
+    assert!(rows.len() > 200);
+    assert_eq!(
+        db.query("PRAGMA table_info(user)", &[]),
+        Err(denied("PRAGMA table_info"))
+    );
+}
+
+#[test]
+fn sql_transaction_statements_are_denied() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(db.execute("BEGIN", &[]), Err(denied("BEGIN")));
+    assert_eq!(db.execute("SAVEPOINT sp", &[]), Err(denied("SAVEPOINT")));
+    assert!(!db.in_transaction());
+}
+
+#[test]
+fn api_transactions_work_under_a_grant() {
+    let mut db = plugin_db(&clock());
+    db.begin().unwrap();
+    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('a', '1')", &[])
+        .unwrap();
+    db.commit().unwrap();
+    db.begin().unwrap();
+    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('b', '2')", &[])
+        .unwrap();
+    db.rollback().unwrap();
+    let rows = db.query("SELECT name FROM konfiguration", &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::from("a")]]);
+}
+
+#[test]
+fn id_counters_cannot_be_rewritten() {
+    let mut db = plugin_db(&clock());
+    db.execute("INSERT INTO adresse (name) VALUES ('A')", &[]).unwrap();
+    assert_eq!(
+        db.execute("UPDATE sqlite_sequence SET seq = 0", &[]),
+        Err(denied("sqlite_sequence"))
+    );
+    assert_eq!(
+        db.execute("DELETE FROM sqlite_sequence", &[]),
+        Err(denied("sqlite_sequence"))
+    );
+}
+
+#[test]
+fn the_schema_table_cannot_be_written_directly() {
+    let mut db = plugin_db(&clock());
+    let r = db.execute("UPDATE sqlite_master SET sql = '' WHERE name = 'user'", &[]);
+    assert!(matches!(r, Err(DbError::Invalid(_))), "{r:?}");
+}

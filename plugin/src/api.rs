@@ -1,0 +1,212 @@
+//! The plugin's exported operations as plain Rust types, mirroring the WIT `types` interface.
+//!
+//! `wit_glue` converts between these and the generated bindings; everything else uses these.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How xentral resubmission stages relate to HubSpot deal stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageMode {
+    /// One view per pipeline, one stage per HubSpot stage.
+    #[default]
+    Automatic,
+    /// The user maps stages by hand.
+    UserDefined,
+}
+
+/// The settings a xentral user edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// HubSpot API base URL.
+    pub hubspot_url: String,
+    /// Name of the host-held secret.
+    pub credential: String,
+    /// Contacts on/off.
+    pub contacts: bool,
+    /// Only contacts created at or after this RFC 3339 instant.
+    pub contacts_since: Option<String>,
+    /// Only contacts with one of these lead statuses (empty: all).
+    pub lead_statuses: Vec<String>,
+    /// The contact group's name.
+    pub group: String,
+    /// Deals on/off.
+    pub deals: bool,
+    /// Stage mapping mode.
+    pub stage_mode: StageMode,
+}
+
+/// What `configure` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigureReport {
+    /// The user-facing message.
+    pub message: String,
+    /// What changed.
+    pub changes: Vec<String>,
+    /// What the user must still do.
+    pub warnings: Vec<String>,
+}
+
+/// What `refresh-metadata` stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataReport {
+    /// Lead status options.
+    pub lead_statuses: u32,
+    /// Lifecycle stage options.
+    pub lifecycle_stages: u32,
+    /// Deal pipelines.
+    pub pipelines: u32,
+    /// Deal stages.
+    pub stages: u32,
+    /// What changed.
+    pub changes: Vec<String>,
+}
+
+/// The plugin's jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Job {
+    /// Export queued xentral changes.
+    ProcessQueue,
+    /// Pull contacts, reconcile addresses.
+    SyncContacts,
+    /// Pull deals, reconcile resubmissions.
+    SyncDeals,
+}
+
+impl Job {
+    /// The job's name as used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::ProcessQueue => "process-queue",
+            Job::SyncContacts => "sync-contacts",
+            Job::SyncDeals => "sync-deals",
+        }
+    }
+}
+
+/// Limits for one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// Stop starting new work at this instant (ms, host clock).
+    pub deadline_ms: Option<i64>,
+    /// Stop after this many HubSpot requests.
+    pub max_requests: Option<u32>,
+    /// Write nothing; report what would change.
+    pub dry_run: bool,
+}
+
+/// What a job did to one side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SideReport {
+    /// Records created.
+    pub created: u32,
+    /// Records updated.
+    pub updated: u32,
+    /// Records compared and found equal.
+    pub unchanged: u32,
+    /// Records changed on both sides since the last sync.
+    pub conflicts: u32,
+    /// Records that failed (stored for retry).
+    pub failed: u32,
+    /// Records left out, by reason.
+    pub excluded: BTreeMap<String, u32>,
+}
+
+impl SideReport {
+    /// Counts one excluded record.
+    pub fn exclude(&mut self, reason: &str) {
+        *self.excluded.entry(reason.to_owned()).or_default() += 1;
+    }
+}
+
+/// The outcome of one job run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobReport {
+    /// Which job.
+    pub job: Job,
+    /// Writes made to xentral.
+    pub xentral: SideReport,
+    /// Writes made to HubSpot.
+    pub hubspot: SideReport,
+    /// HubSpot requests by endpoint.
+    pub api_calls: BTreeMap<String, u32>,
+    /// Work is left for the next run.
+    pub pending: bool,
+    /// Notes for the operator.
+    pub messages: Vec<String>,
+}
+
+impl JobReport {
+    /// An empty report for a job.
+    pub fn new(job: Job) -> Self {
+        JobReport {
+            job,
+            xentral: SideReport::default(),
+            hubspot: SideReport::default(),
+            api_calls: BTreeMap::new(),
+            pending: false,
+            messages: Vec::new(),
+        }
+    }
+}
+
+/// A kind of xentral record the host reports as changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// `adresse`.
+    Address,
+    /// `wiedervorlage`.
+    Resubmission,
+}
+
+impl Entity {
+    /// The name stored in the queue.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Address => "address",
+            Entity::Resubmission => "resubmission",
+        }
+    }
+}
+
+/// Why an export call failed as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginError {
+    /// Not configured, or a stored setting is unusable.
+    NotConfigured(String),
+    /// Settings given to `configure` are invalid.
+    InvalidSettings(String),
+    /// HubSpot rejected the credential or a scope is missing.
+    Unauthorized(String),
+    /// HubSpot failed or answered unusably.
+    Hubspot(String),
+    /// The tenant database failed.
+    Database(String),
+    /// The daily limit is used up.
+    RateLimited(String),
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PluginError::NotConfigured(m)
+            | PluginError::InvalidSettings(m)
+            | PluginError::Unauthorized(m)
+            | PluginError::Hubspot(m)
+            | PluginError::Database(m)
+            | PluginError::RateLimited(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+impl From<crate::platform::DbError> for PluginError {
+    fn from(e: crate::platform::DbError) -> Self {
+        PluginError::Database(e.to_string())
+    }
+}

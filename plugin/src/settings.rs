@@ -1,0 +1,144 @@
+//! The module's settings, stored as xentral stores them: JSON in the `konfiguration` row
+//! `hubspot_settings`, with the old module's key names where they exist.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{PluginError, Settings, StageMode};
+use crate::platform::{Db, DbError, Value};
+
+/// The `konfiguration` row holding the settings.
+pub const SETTINGS_KEY: &str = "hubspot_settings";
+
+/// The stored form of [`Settings`] (old key names `hs_sync_*`, `hs_contact_grp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSettings {
+    /// Contacts on/off.
+    pub hs_sync_addresses: bool,
+    /// Contacts start time (RFC 3339), empty for all.
+    #[serde(default)]
+    pub hs_sync_addresses_from: String,
+    /// Lead statuses that take part (empty: all).
+    #[serde(default)]
+    pub hs_sync_address_status: Vec<String>,
+    /// Deals on/off.
+    pub hs_sync_deals: bool,
+    /// The contact group's name.
+    pub hs_contact_grp: String,
+    /// Stage mapping mode.
+    #[serde(default)]
+    pub hs_stage_mode: StageMode,
+    /// HubSpot API base URL.
+    pub hubspot_url: String,
+    /// Name of the host-held credential (never the token itself).
+    pub hubspot_credential: String,
+}
+
+impl From<&Settings> for StoredSettings {
+    fn from(s: &Settings) -> Self {
+        StoredSettings {
+            hs_sync_addresses: s.contacts,
+            hs_sync_addresses_from: s.contacts_since.clone().unwrap_or_default(),
+            hs_sync_address_status: s.lead_statuses.clone(),
+            hs_sync_deals: s.deals,
+            hs_contact_grp: s.group.clone(),
+            hs_stage_mode: s.stage_mode,
+            hubspot_url: s.hubspot_url.clone(),
+            hubspot_credential: s.credential.clone(),
+        }
+    }
+}
+
+impl StoredSettings {
+    /// Back to the exported settings type.
+    pub fn to_settings(&self) -> Settings {
+        Settings {
+            hubspot_url: self.hubspot_url.clone(),
+            credential: self.hubspot_credential.clone(),
+            contacts: self.hs_sync_addresses,
+            contacts_since: Some(self.hs_sync_addresses_from.clone()).filter(|s| !s.is_empty()),
+            lead_statuses: self.hs_sync_address_status.clone(),
+            group: self.hs_contact_grp.clone(),
+            deals: self.hs_sync_deals,
+            stage_mode: self.hs_stage_mode,
+        }
+    }
+}
+
+/// Reads a `konfiguration` value.
+pub fn read_konfiguration(db: &mut dyn Db, name: &str) -> Result<Option<String>, DbError> {
+    let rows = db.query(
+        "SELECT wert FROM konfiguration WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    Ok(rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_text))
+}
+
+/// Writes a `konfiguration` value; returns whether it changed.
+pub fn write_konfiguration(db: &mut dyn Db, name: &str, value: &str) -> Result<bool, DbError> {
+    match read_konfiguration(db, name)? {
+        Some(current) if current == value => Ok(false),
+        Some(_) => {
+            db.execute(
+                "UPDATE konfiguration SET wert = ? WHERE name = ?",
+                &[Value::from(value), Value::from(name)],
+            )?;
+            Ok(true)
+        }
+        None => {
+            db.execute(
+                "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES (?, ?, 0, 0)",
+                &[Value::from(name), Value::from(value)],
+            )?;
+            Ok(true)
+        }
+    }
+}
+
+/// Loads the stored settings, or says that the module is not configured.
+pub fn load(db: &mut dyn Db) -> Result<StoredSettings, PluginError> {
+    let raw = read_konfiguration(db, SETTINGS_KEY)?.ok_or_else(|| {
+        PluginError::NotConfigured(
+            "HubSpot is not connected yet: run `xentral-host settings TENANT --hubspot-url URL --token TOKEN` first"
+                .into(),
+        )
+    })?;
+    serde_json::from_str(&raw).map_err(|e| {
+        PluginError::NotConfigured(format!(
+            "the stored HubSpot settings ({SETTINGS_KEY}) are unreadable: {e}; save the settings again"
+        ))
+    })
+}
+
+/// Stores the settings; returns whether they changed.
+pub fn store(db: &mut dyn Db, settings: &StoredSettings) -> Result<bool, PluginError> {
+    let json =
+        serde_json::to_string(settings).map_err(|e| PluginError::InvalidSettings(e.to_string()))?;
+    Ok(write_konfiguration(db, SETTINGS_KEY, &json)?)
+}
+
+/// Checks settings before anything is written.
+pub fn validate(s: &Settings) -> Result<(), PluginError> {
+    if !(s.hubspot_url.starts_with("https://") || s.hubspot_url.starts_with("http://")) {
+        return Err(PluginError::InvalidSettings(format!(
+            "the HubSpot URL '{}' must start with https:// (or http:// for a local emulator)",
+            s.hubspot_url
+        )));
+    }
+    if s.group.trim().is_empty() {
+        return Err(PluginError::InvalidSettings(
+            "the contact group name must not be empty".into(),
+        ));
+    }
+    if let Some(since) = &s.contacts_since {
+        chrono::DateTime::parse_from_rfc3339(since).map_err(|e| {
+            PluginError::InvalidSettings(format!(
+                "the contacts start time '{since}' is not an RFC 3339 instant ({e}), e.g. 2024-01-31T00:00:00Z"
+            ))
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! The one place that touches generated bindings: it adapts the WIT imports to the
+//! [`crate::platform`] traits and the WIT exports to the functions in [`crate::exports`].
+
+#![allow(unsafe_code)] // `wit_bindgen::generate!` emits the component ABI glue.
+#![allow(missing_docs)]
+
+use crate::api;
+use crate::platform::{self, Platform};
+
+wit_bindgen::generate!({
+    world: "hubspot-sync",
+    path: "../wit",
+});
+
+use exports::xentral::hubspot::plugin::Guest;
+use xentral::hubspot::types as wt;
+use xentral::hubspot::{clock, db, http, log, secrets};
+
+/// The component's export implementation.
+struct Component;
+
+export!(Component);
+
+/// Adapts the WIT imports to the platform traits.
+struct WitHost;
+
+impl platform::Http for WitHost {
+    fn send(&mut self, r: platform::Request) -> Result<platform::Response, platform::HttpError> {
+        let req = http::Request {
+            method: match r.method {
+                platform::Method::Get => http::Method::Get,
+                platform::Method::Post => http::Method::Post,
+                platform::Method::Put => http::Method::Put,
+                platform::Method::Patch => http::Method::Patch,
+                platform::Method::Delete => http::Method::Delete,
+            },
+            url: r.url,
+            headers: r.headers,
+            body: r.body,
+            credential: r.credential,
+            timeout_ms: r.timeout_ms,
+        };
+        match http::send(&req) {
+            Ok(resp) => Ok(platform::Response {
+                status: resp.status,
+                headers: resp.headers,
+                body: resp.body,
+            }),
+            Err(e) => Err(match e {
+                http::HttpError::Denied(o) => platform::HttpError::Denied(o),
+                http::HttpError::UnknownCredential(n) => platform::HttpError::UnknownCredential(n),
+                http::HttpError::Timeout => platform::HttpError::Timeout,
+                http::HttpError::Transport(m) => platform::HttpError::Transport(m),
+                http::HttpError::TooLarge(n) => platform::HttpError::TooLarge(n),
+                http::HttpError::Invalid(m) => platform::HttpError::Invalid(m),
+            }),
+        }
+    }
+}
+
+fn to_wit_value(v: &platform::Value) -> db::Value {
+    match v {
+        platform::Value::Null => db::Value::Null,
+        platform::Value::Integer(i) => db::Value::Integer(*i),
+        platform::Value::Real(r) => db::Value::Real(*r),
+        platform::Value::Text(t) => db::Value::Text(t.clone()),
+        platform::Value::Blob(b) => db::Value::Blob(b.clone()),
+    }
+}
+
+fn from_wit_value(v: db::Value) -> platform::Value {
+    match v {
+        db::Value::Null => platform::Value::Null,
+        db::Value::Integer(i) => platform::Value::Integer(i),
+        db::Value::Real(r) => platform::Value::Real(r),
+        db::Value::Text(t) => platform::Value::Text(t),
+        db::Value::Blob(b) => platform::Value::Blob(b),
+    }
+}
+
+fn from_wit_db_error(e: db::DbError) -> platform::DbError {
+    match e {
+        db::DbError::Denied(t) => platform::DbError::Denied(t),
+        db::DbError::Constraint(m) => platform::DbError::Constraint(m),
+        db::DbError::Invalid(m) => platform::DbError::Invalid(m),
+        db::DbError::Busy(m) => platform::DbError::Busy(m),
+        db::DbError::Io(m) => platform::DbError::Io(m),
+    }
+}
+
+impl platform::Db for WitHost {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[platform::Value],
+    ) -> Result<platform::Rows, platform::DbError> {
+        let params: Vec<db::Value> = params.iter().map(to_wit_value).collect();
+        let rows = db::query(sql, &params).map_err(from_wit_db_error)?;
+        Ok(platform::Rows {
+            columns: rows.columns,
+            rows: rows
+                .rows
+                .into_iter()
+                .map(|r| r.into_iter().map(from_wit_value).collect())
+                .collect(),
+        })
+    }
+
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[platform::Value],
+    ) -> Result<platform::ExecResult, platform::DbError> {
+        let params: Vec<db::Value> = params.iter().map(to_wit_value).collect();
+        let r = db::execute(sql, &params).map_err(from_wit_db_error)?;
+        Ok(platform::ExecResult {
+            rows_affected: r.rows_affected,
+            last_insert_id: r.last_insert_id,
+        })
+    }
+
+    fn begin(&mut self) -> Result<(), platform::DbError> {
+        db::begin().map_err(from_wit_db_error)
+    }
+
+    fn commit(&mut self) -> Result<(), platform::DbError> {
+        db::commit().map_err(from_wit_db_error)
+    }
+
+    fn rollback(&mut self) -> Result<(), platform::DbError> {
+        db::rollback().map_err(from_wit_db_error)
+    }
+
+    fn dialect(&self) -> platform::Dialect {
+        match db::dialect() {
+            db::SqlDialect::Sqlite => platform::Dialect::Sqlite,
+            db::SqlDialect::Mysql => platform::Dialect::Mysql,
+        }
+    }
+}
+
+impl platform::Clock for WitHost {
+    fn now_ms(&self) -> i64 {
+        clock::now_ms()
+    }
+    fn sleep_ms(&self, ms: u64) {
+        clock::sleep_ms(ms)
+    }
+    fn time_zone(&self) -> String {
+        clock::time_zone()
+    }
+}
+
+impl platform::Log for WitHost {
+    fn log(&self, level: platform::Level, message: &str, fields: &[(&str, &str)]) {
+        let level = match level {
+            platform::Level::Trace => log::Level::Trace,
+            platform::Level::Debug => log::Level::Debug,
+            platform::Level::Info => log::Level::Info,
+            platform::Level::Warn => log::Level::Warn,
+            platform::Level::Error => log::Level::Error,
+        };
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        log::log(level, message, &fields);
+    }
+}
+
+impl platform::Secrets for WitHost {
+    fn exists(&self, name: &str) -> bool {
+        secrets::exists(name)
+    }
+}
+
+/// Runs `f` with the platform backed by the WIT imports.
+fn with_platform<R>(f: impl FnOnce(&mut Platform<'_>) -> R) -> R {
+    let mut http = WitHost;
+    let mut db = WitHost;
+    let host = WitHost;
+    let mut platform = Platform {
+        http: &mut http,
+        db: &mut db,
+        clock: &host,
+        log: &host,
+        secrets: &host,
+    };
+    f(&mut platform)
+}
+
+fn to_wit_error(e: api::PluginError) -> wt::PluginError {
+    match e {
+        api::PluginError::NotConfigured(m) => wt::PluginError::NotConfigured(m),
+        api::PluginError::InvalidSettings(m) => wt::PluginError::InvalidSettings(m),
+        api::PluginError::Unauthorized(m) => wt::PluginError::Unauthorized(m),
+        api::PluginError::Hubspot(m) => wt::PluginError::Hubspot(m),
+        api::PluginError::Database(m) => wt::PluginError::Database(m),
+        api::PluginError::RateLimited(m) => wt::PluginError::RateLimited(m),
+    }
+}
+
+fn to_wit_side(s: api::SideReport) -> wt::SideReport {
+    wt::SideReport {
+        created: s.created,
+        updated: s.updated,
+        unchanged: s.unchanged,
+        conflicts: s.conflicts,
+        failed: s.failed,
+        excluded: to_wit_counts(s.excluded),
+    }
+}
+
+fn to_wit_counts(m: std::collections::BTreeMap<String, u32>) -> Vec<wt::ReasonCount> {
+    m.into_iter()
+        .map(|(reason, count)| wt::ReasonCount { reason, count })
+        .collect()
+}
+
+fn from_wit_job(j: wt::Job) -> api::Job {
+    match j {
+        wt::Job::ProcessQueue => api::Job::ProcessQueue,
+        wt::Job::SyncContacts => api::Job::SyncContacts,
+        wt::Job::SyncDeals => api::Job::SyncDeals,
+    }
+}
+
+fn to_wit_job(j: api::Job) -> wt::Job {
+    match j {
+        api::Job::ProcessQueue => wt::Job::ProcessQueue,
+        api::Job::SyncContacts => wt::Job::SyncContacts,
+        api::Job::SyncDeals => wt::Job::SyncDeals,
+    }
+}
+
+impl Guest for Component {
+    fn configure(s: wt::Settings) -> Result<wt::ConfigureReport, wt::PluginError> {
+        let settings = api::Settings {
+            hubspot_url: s.hubspot_url,
+            credential: s.credential,
+            contacts: s.contacts,
+            contacts_since: s.contacts_since,
+            lead_statuses: s.lead_statuses,
+            group: s.group,
+            deals: s.deals,
+            stage_mode: match s.stage_mode {
+                wt::StageMode::Automatic => api::StageMode::Automatic,
+                wt::StageMode::UserDefined => api::StageMode::UserDefined,
+            },
+        };
+        with_platform(|p| crate::exports::configure(p, settings))
+            .map(|r| wt::ConfigureReport {
+                message: r.message,
+                changes: r.changes,
+                warnings: r.warnings,
+            })
+            .map_err(to_wit_error)
+    }
+
+    fn refresh_metadata() -> Result<wt::MetadataReport, wt::PluginError> {
+        with_platform(crate::exports::refresh_metadata)
+            .map(|r| wt::MetadataReport {
+                lead_statuses: r.lead_statuses,
+                lifecycle_stages: r.lifecycle_stages,
+                pipelines: r.pipelines,
+                stages: r.stages,
+                changes: r.changes,
+            })
+            .map_err(to_wit_error)
+    }
+
+    fn run(job: wt::Job, budget: wt::Budget) -> Result<wt::JobReport, wt::PluginError> {
+        let budget = api::Budget {
+            deadline_ms: budget.deadline_ms,
+            max_requests: budget.max_requests,
+            dry_run: budget.dry_run,
+        };
+        with_platform(|p| crate::exports::run(p, from_wit_job(job), budget))
+            .map(|r| wt::JobReport {
+                job: to_wit_job(r.job),
+                xentral: to_wit_side(r.xentral),
+                hubspot: to_wit_side(r.hubspot),
+                api_calls: to_wit_counts(r.api_calls),
+                pending: r.pending,
+                messages: r.messages,
+            })
+            .map_err(to_wit_error)
+    }
+
+    fn record_changed(entity: wt::Entity, id: i64) -> Result<(), wt::PluginError> {
+        let entity = match entity {
+            wt::Entity::Address => api::Entity::Address,
+            wt::Entity::Resubmission => api::Entity::Resubmission,
+        };
+        with_platform(|p| crate::exports::record_changed(p, entity, id)).map_err(to_wit_error)
+    }
+}
