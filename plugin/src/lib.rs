@@ -10,6 +10,7 @@
 pub mod api;
 pub mod exports;
 pub mod hubspot;
+pub mod merge;
 pub mod platform;
 pub mod settings;
 pub mod state;

@@ -40,8 +40,16 @@ struct ResetBody {
     all: bool,
 }
 
-async fn reset(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Result<Response, ApiError> {
-    let body: ResetBody = if body.is_empty() { ResetBody::default() } else { parse_json(&body)? };
+async fn reset(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ResetBody = if body.is_empty() {
+        ResetBody::default()
+    } else {
+        parse_json(&body)?
+    };
     if body.all || Params::parse(query.as_deref()).flag("all") {
         app.reset_all();
     } else {
@@ -51,7 +59,11 @@ async fn reset(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Byt
 }
 
 async fn seed_data(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
-    let spec: SeedSpec = if body.is_empty() { SeedSpec::default() } else { parse_json(&body)? };
+    let spec: SeedSpec = if body.is_empty() {
+        SeedSpec::default()
+    } else {
+        parse_json(&body)?
+    };
     let now = app.now();
     let summary = seed(&mut app.store(), &spec, now);
     Ok(axum::Json(summary).into_response())
@@ -65,7 +77,11 @@ struct ClockBody {
 }
 
 async fn clock(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
-    let body: ClockBody = if body.is_empty() { ClockBody::default() } else { parse_json(&body)? };
+    let body: ClockBody = if body.is_empty() {
+        ClockBody::default()
+    } else {
+        parse_json(&body)?
+    };
     if let Some(ms) = body.set_ms {
         app.clock.set(ms);
     }
@@ -76,7 +92,11 @@ async fn clock(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Api
 }
 
 async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
-    let plan: FaultPlan = if body.is_empty() { FaultPlan::default() } else { parse_json(&body)? };
+    let plan: FaultPlan = if body.is_empty() {
+        FaultPlan::default()
+    } else {
+        parse_json(&body)?
+    };
     app.set_faults(plan);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -91,6 +111,8 @@ struct TouchBody {
 async fn touch(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
     let body: TouchBody = parse_json(&body)?;
     let now = app.now();
-    let touched = app.store().touch(body.object, body.count, body.at_ms.unwrap_or(now), now);
+    let touched = app
+        .store()
+        .touch(body.object, body.count, body.at_ms.unwrap_or(now), now);
     Ok(axum::Json(json!({ "touched": touched })).into_response())
 }

@@ -20,12 +20,18 @@ pub struct TokenConfig {
 impl TokenConfig {
     /// A token with every scope.
     pub fn all_scopes(token: &str) -> TokenConfig {
-        TokenConfig { token: token.into(), scopes: None }
+        TokenConfig {
+            token: token.into(),
+            scopes: None,
+        }
     }
 
     /// A token with exactly these scopes.
     pub fn with_scopes(token: &str, scopes: &[&str]) -> TokenConfig {
-        TokenConfig { token: token.into(), scopes: Some(scopes.iter().map(|s| s.to_string()).collect()) }
+        TokenConfig {
+            token: token.into(),
+            scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
+        }
     }
 }
 
@@ -39,7 +45,12 @@ impl Auth {
         Auth {
             tokens: tokens
                 .iter()
-                .map(|t| (t.token.clone(), t.scopes.as_ref().map(|s| s.iter().cloned().collect())))
+                .map(|t| {
+                    (
+                        t.token.clone(),
+                        t.scopes.as_ref().map(|s| s.iter().cloned().collect()),
+                    )
+                })
                 .collect(),
         }
     }
@@ -49,13 +60,18 @@ impl Auth {
         let token = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim);
         let Some(granted) = token.and_then(|t| self.tokens.get(t)) else {
             return Err(ApiError::unauthenticated());
         };
         match granted {
-            Some(granted) if !required.iter().all(|s| granted.contains(s)) => Err(ApiError::missing_scopes(required)),
+            Some(granted) if !required.iter().all(|s| granted.contains(s)) => {
+                Err(ApiError::missing_scopes(required))
+            }
             _ => Ok(()),
         }
     }

@@ -19,7 +19,10 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub(crate) fn new(source: NowFn) -> Clock {
-        Clock { source, offset: AtomicI64::new(0) }
+        Clock {
+            source,
+            offset: AtomicI64::new(0),
+        }
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

@@ -39,7 +39,8 @@ pub(crate) fn normalize_date(value: &str) -> Result<String, String> {
     let Some(ms) = parse_instant(value) else {
         return Err(format!("{value} is not a valid date"));
     };
-    let dt = DateTime::<Utc>::from_timestamp_millis(ms).ok_or(format!("{value} is out of range"))?;
+    let dt =
+        DateTime::<Utc>::from_timestamp_millis(ms).ok_or(format!("{value} is out of range"))?;
     if ms.rem_euclid(DAY_MS) != 0 {
         return Err(format!(
             "{value} is at {:02}:{:02}:{:02}.{:03} UTC, not midnight!",
@@ -59,14 +60,20 @@ mod tests {
     #[test]
     fn midnight_forms_are_accepted() {
         assert_eq!(normalize_date("2024-05-01").unwrap(), "2024-05-01");
-        assert_eq!(normalize_date("2024-05-01T00:00:00.000Z").unwrap(), "2024-05-01");
+        assert_eq!(
+            normalize_date("2024-05-01T00:00:00.000Z").unwrap(),
+            "2024-05-01"
+        );
         assert_eq!(normalize_date("1714521600000").unwrap(), "2024-05-01");
     }
 
     #[test]
     fn non_midnight_is_rejected_with_hubspot_wording() {
         let err = normalize_date("2024-05-01T22:18:55.865Z").unwrap_err();
-        assert_eq!(err, "2024-05-01T22:18:55.865Z is at 22:18:55.865 UTC, not midnight!");
+        assert_eq!(
+            err,
+            "2024-05-01T22:18:55.865Z is at 22:18:55.865 UTC, not midnight!"
+        );
     }
 
     #[test]

@@ -32,16 +32,22 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("addr", &self.addr).finish()
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 fn input_of(properties: BTreeMap<String, String>) -> Input {
-    properties.into_iter().map(|(k, v)| (k, (!v.is_empty()).then_some(v))).collect()
+    properties
+        .into_iter()
+        .map(|(k, v)| (k, (!v.is_empty()).then_some(v)))
+        .collect()
 }
 
 fn parse_id(id: &str) -> Result<u64, WriteError> {
-    id.parse().map_err(|_| WriteError::NotFound { id: id.into() })
+    id.parse()
+        .map_err(|_| WriteError::NotFound { id: id.into() })
 }
 
 impl Emulator {
@@ -52,9 +58,14 @@ impl Emulator {
             let now = app.now();
             seed(&mut app.store(), spec, now);
         }
-        let listener = std::net::TcpListener::bind(config.listen)
-            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-        listener.set_nonblocking(true).map_err(StartError::Runtime)?;
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(StartError::Runtime)?;
         let addr = listener.local_addr().map_err(StartError::Runtime)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -72,7 +83,9 @@ impl Emulator {
                         Ok(l) => l.tap_io(|tcp| {
                             let _ = tcp.set_nodelay(true);
                         }),
-                        Err(err) => return tracing::error!("hubspot emulator cannot listen: {err}"),
+                        Err(err) => {
+                            return tracing::error!("hubspot emulator cannot listen: {err}");
+                        }
                     };
                     tokio::select! {
                         served = axum::serve(listener, routes) => {
@@ -87,7 +100,12 @@ impl Emulator {
                 runtime.shutdown_timeout(Duration::from_millis(500));
             })
             .map_err(StartError::Runtime)?;
-        Ok(Emulator { app, addr, stop: Some(stop), thread: Some(thread) })
+        Ok(Emulator {
+            app,
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`, the base URL to give a client instead of `https://api.hubapi.com`.
@@ -149,9 +167,16 @@ impl Emulator {
     }
 
     /// Creates a record as a user in the HubSpot UI would (same validation; no auth, no rate limit).
-    pub fn create_object(&self, object: ObjectType, properties: BTreeMap<String, String>) -> Result<String, WriteError> {
+    pub fn create_object(
+        &self,
+        object: ObjectType,
+        properties: BTreeMap<String, String>,
+    ) -> Result<String, WriteError> {
         let now = self.app.now();
-        self.app.store().create(object, &input_of(properties), now).map(|id| id.to_string())
+        self.app
+            .store()
+            .create(object, &input_of(properties), now)
+            .map(|id| id.to_string())
     }
 
     /// Edits a record as a UI user would; bumps its modified time when something changed.
@@ -162,7 +187,9 @@ impl Emulator {
         properties: BTreeMap<String, String>,
     ) -> Result<(), WriteError> {
         let now = self.app.now();
-        self.app.store().update(object, parse_id(id)?, &input_of(properties), now)
+        self.app
+            .store()
+            .update(object, parse_id(id)?, &input_of(properties), now)
     }
 
     /// Archives (deletes) a record as a UI user would.
@@ -176,14 +203,21 @@ impl Emulator {
         let id: u64 = id.parse().ok()?;
         let store = self.app.store();
         let objects = store.objects(object);
-        objects.records.get(&id).map(|rec| objects.to_record(id, rec))
+        objects
+            .records
+            .get(&id)
+            .map(|rec| objects.to_record(id, rec))
     }
 
     /// All records of a type in id order, archived ones included (see [`Record::archived`]).
     pub fn objects(&self, object: ObjectType) -> Vec<Record> {
         let store = self.app.store();
         let objects = store.objects(object);
-        objects.records.iter().map(|(id, rec)| objects.to_record(*id, rec)).collect()
+        objects
+            .records
+            .iter()
+            .map(|(id, rec)| objects.to_record(*id, rec))
+            .collect()
     }
 
     /// Associates a record with one of the other type (both directions); false if either is missing.
@@ -196,7 +230,9 @@ impl Emulator {
 
     /// Ids of the records of the other type associated with this one.
     pub fn associations(&self, from: ObjectType, id: &str) -> Vec<String> {
-        self.get_object(from, id).map(|r| r.associations).unwrap_or_default()
+        self.get_object(from, id)
+            .map(|r| r.associations)
+            .unwrap_or_default()
     }
 
     /// All deal pipelines, archived ones included.
@@ -216,7 +252,12 @@ impl Emulator {
     /// Archives a pipeline; false if there is none with this id.
     pub fn archive_pipeline(&self, pipeline_id: &str) -> bool {
         let mut store = self.app.store();
-        store.pipelines.iter_mut().find(|p| p.id == pipeline_id).map(|p| p.archived = true).is_some()
+        store
+            .pipelines
+            .iter_mut()
+            .find(|p| p.id == pipeline_id)
+            .map(|p| p.archived = true)
+            .is_some()
     }
 
     /// Archives one stage of a pipeline; false if either is unknown.
@@ -261,7 +302,10 @@ impl Drop for Emulator {
 pub fn run_standalone(config: EmulatorConfig) -> anyhow::Result<()> {
     let emulator = Emulator::start(config)?;
     println!("HubSpot emulator listening on {}", emulator.base_url());
-    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(tokio::signal::ctrl_c())?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tokio::signal::ctrl_c())?;
     emulator.shutdown();
     Ok(())
 }

@@ -17,7 +17,11 @@ pub(crate) struct Endpoint {
 /// Classifies a request from its matched route (`None` when no route matched) and its real path.
 pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoint {
     let Some(route) = route else {
-        return Endpoint { template: path.to_string(), search: false, scopes: Vec::new() };
+        return Endpoint {
+            template: path.to_string(),
+            search: false,
+            scopes: Vec::new(),
+        };
     };
     let mut objects = Vec::new();
     let template: Vec<String> = route
@@ -43,13 +47,28 @@ pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoin
     let scopes = if template.starts_with("/crm/v3/owners") {
         vec!["crm.objects.owners.read".to_string()]
     } else if template.starts_with("/crm/v3/properties") && method == "POST" {
-        objects.iter().map(|o| format!("crm.schemas.{}.write", o.name())).collect()
-    } else if template.starts_with("/crm/v3/properties") || template.starts_with("/crm/v3/pipelines") {
-        objects.iter().map(|o| format!("crm.objects.{}.read", o.name())).collect()
+        objects
+            .iter()
+            .map(|o| format!("crm.schemas.{}.write", o.name()))
+            .collect()
+    } else if template.starts_with("/crm/v3/properties")
+        || template.starts_with("/crm/v3/pipelines")
+    {
+        objects
+            .iter()
+            .map(|o| format!("crm.objects.{}.read", o.name()))
+            .collect()
     } else {
-        objects.iter().map(|o| format!("crm.objects.{}.{access}", o.name())).collect()
+        objects
+            .iter()
+            .map(|o| format!("crm.objects.{}.{access}", o.name()))
+            .collect()
     };
-    Endpoint { template, search, scopes }
+    Endpoint {
+        template,
+        search,
+        scopes,
+    }
 }
 
 #[cfg(test)]
@@ -58,14 +77,22 @@ mod tests {
 
     #[test]
     fn object_ids_and_aliases_are_normalised() {
-        let e = classify("PATCH", Some("/crm/v3/objects/{object}/{id}"), "/crm/v3/objects/0-1/1234");
+        let e = classify(
+            "PATCH",
+            Some("/crm/v3/objects/{object}/{id}"),
+            "/crm/v3/objects/0-1/1234",
+        );
         assert_eq!(e.template, "/crm/v3/objects/contacts/{id}");
         assert_eq!(e.scopes, ["crm.objects.contacts.write"]);
     }
 
     #[test]
     fn batch_read_and_search_need_read_scope() {
-        let e = classify("POST", Some("/crm/v3/objects/{object}/search"), "/crm/v3/objects/deals/search");
+        let e = classify(
+            "POST",
+            Some("/crm/v3/objects/{object}/search"),
+            "/crm/v3/objects/deals/search",
+        );
         assert!(e.search);
         assert_eq!(e.scopes, ["crm.objects.deals.read"]);
         let e = classify(
@@ -74,6 +101,9 @@ mod tests {
             "/crm/v4/associations/0-3/contacts/batch/read",
         );
         assert_eq!(e.template, "/crm/v4/associations/deals/contacts/batch/read");
-        assert_eq!(e.scopes, ["crm.objects.deals.read", "crm.objects.contacts.read"]);
+        assert_eq!(
+            e.scopes,
+            ["crm.objects.deals.read", "crm.objects.contacts.read"]
+        );
     }
 }

@@ -17,7 +17,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub(crate) fn new(code: &str, property: &str, message: impl Into<String>) -> FieldError {
-        FieldError { code: code.into(), message: message.into(), property: property.into() }
+        FieldError {
+            code: code.into(),
+            message: message.into(),
+            property: property.into(),
+        }
     }
 }
 
@@ -66,7 +70,10 @@ impl WriteError {
 
     /// A validation error that is not about one property.
     pub(crate) fn invalid(message: impl Into<String>) -> WriteError {
-        WriteError::Invalid { message: message.into(), errors: Vec::new() }
+        WriteError::Invalid {
+            message: message.into(),
+            errors: Vec::new(),
+        }
     }
 }
 
@@ -100,7 +107,11 @@ impl ApiError {
         body.insert("status".into(), "error".into());
         body.insert("message".into(), Value::String(message.into()));
         body.insert("category".into(), category.into());
-        ApiError { status, body, auth_failure: false }
+        ApiError {
+            status,
+            body,
+            auth_failure: false,
+        }
     }
 
     pub(crate) fn with(mut self, key: &str, value: Value) -> ApiError {
@@ -146,11 +157,19 @@ impl ApiError {
         body.insert("status".into(), "error".into());
         body.insert(
             "message".into(),
-            format!("You have reached your {} limit.", policy.to_ascii_lowercase()).into(),
+            format!(
+                "You have reached your {} limit.",
+                policy.to_ascii_lowercase()
+            )
+            .into(),
         );
         body.insert("errorType".into(), "RATE_LIMIT".into());
         body.insert("policyName".into(), policy.into());
-        ApiError { status: StatusCode::TOO_MANY_REQUESTS, body, auth_failure: false }
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body,
+            auth_failure: false,
+        }
     }
 
     /// A server-side failure for a fault of the given status.
@@ -162,7 +181,11 @@ impl ApiError {
     }
 
     pub(crate) fn bad_json(err: &serde_json::Error) -> ApiError {
-        ApiError::validation(format!("Invalid input JSON on line {}, column {}: {err}", err.line(), err.column()))
+        ApiError::validation(format!(
+            "Invalid input JSON on line {}, column {}: {err}",
+            err.line(),
+            err.column()
+        ))
     }
 }
 
@@ -180,7 +203,9 @@ impl From<WriteError> for ApiError {
                 }
                 api
             }
-            WriteError::Conflict { message, .. } => ApiError::new(StatusCode::CONFLICT, "CONFLICT", message),
+            WriteError::Conflict { message, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "CONFLICT", message)
+            }
             WriteError::NotFound { id } => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "OBJECT_NOT_FOUND",
@@ -193,12 +218,16 @@ impl From<WriteError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(mut self) -> Response {
-        self.body.insert("correlationId".into(), uuid::Uuid::new_v4().to_string().into());
+        self.body.insert(
+            "correlationId".into(),
+            uuid::Uuid::new_v4().to_string().into(),
+        );
         let mut response = (self.status, axum::Json(Value::Object(self.body))).into_response();
         if self.auth_failure {
-            response
-                .headers_mut()
-                .insert("X-HubSpot-Auth-Failure", HeaderValue::from_static("Authentication credentials not found"));
+            response.headers_mut().insert(
+                "X-HubSpot-Auth-Failure",
+                HeaderValue::from_static("Authentication credentials not found"),
+            );
         }
         response
     }

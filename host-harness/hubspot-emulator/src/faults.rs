@@ -36,8 +36,13 @@ pub struct FaultFilter {
 
 impl FaultFilter {
     fn matches(&self, method: &str, path: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| path.contains(p))
     }
 }
 
@@ -54,7 +59,10 @@ pub struct ScriptedFault {
 impl ScriptedFault {
     /// A fault for the next request of any kind.
     pub fn new(kind: FaultKind) -> ScriptedFault {
-        ScriptedFault { kind, filter: FaultFilter::default() }
+        ScriptedFault {
+            kind,
+            filter: FaultFilter::default(),
+        }
     }
 
     /// Limits the fault to one HTTP method.
@@ -99,7 +107,10 @@ pub struct FaultPlan {
 impl FaultPlan {
     /// A plan made of scripted faults only.
     pub fn scripted(script: Vec<ScriptedFault>) -> FaultPlan {
-        FaultPlan { random: None, script }
+        FaultPlan {
+            random: None,
+            script,
+        }
     }
 }
 
@@ -122,8 +133,16 @@ impl Faults {
 
     /// The fault for this request, consuming the first matching scripted entry.
     pub(crate) fn pick(&mut self, method: &str, path: &str) -> Option<FaultKind> {
-        if let Some(pos) = self.script.iter().position(|f| f.filter.matches(method, path)) {
-            return self.script.remove(pos).map(|f| f.kind).filter(|k| *k != FaultKind::Pass);
+        if let Some(pos) = self
+            .script
+            .iter()
+            .position(|f| f.filter.matches(method, path))
+        {
+            return self
+                .script
+                .remove(pos)
+                .map(|f| f.kind)
+                .filter(|k| *k != FaultKind::Pass);
         }
         let (random, rng) = self.random.as_mut()?;
         if random.statuses.is_empty() || !random.filter.matches(method, path) {
@@ -144,11 +163,19 @@ mod tests {
     #[test]
     fn script_is_consumed_by_matching_requests_only() {
         let mut faults = Faults::new(FaultPlan::scripted(vec![
-            ScriptedFault::new(FaultKind::Status(503)).method("POST").path("batch/upsert"),
+            ScriptedFault::new(FaultKind::Status(503))
+                .method("POST")
+                .path("batch/upsert"),
         ]));
         assert_eq!(faults.pick("GET", "/crm/v3/objects/contacts"), None);
-        assert_eq!(faults.pick("POST", "/crm/v3/objects/contacts/batch/upsert"), Some(FaultKind::Status(503)));
-        assert_eq!(faults.pick("POST", "/crm/v3/objects/contacts/batch/upsert"), None);
+        assert_eq!(
+            faults.pick("POST", "/crm/v3/objects/contacts/batch/upsert"),
+            Some(FaultKind::Status(503))
+        );
+        assert_eq!(
+            faults.pick("POST", "/crm/v3/objects/contacts/batch/upsert"),
+            None
+        );
     }
 
     #[test]

@@ -39,8 +39,21 @@ pub struct Stage {
 
 impl Stage {
     /// A live stage.
-    pub fn new(id: &str, label: &str, display_order: i32, probability: f64, is_closed: bool) -> Stage {
-        Stage { id: id.into(), label: label.into(), display_order, probability, is_closed, archived: false }
+    pub fn new(
+        id: &str,
+        label: &str,
+        display_order: i32,
+        probability: f64,
+        is_closed: bool,
+    ) -> Stage {
+        Stage {
+            id: id.into(),
+            label: label.into(),
+            display_order,
+            probability,
+            is_closed,
+            archived: false,
+        }
     }
 }
 
@@ -73,7 +86,11 @@ impl Pipeline {
 
 /// HubSpot writes probabilities as `"0.2"`, `"1.0"`, `"0.0"`.
 fn probability_string(p: f64) -> String {
-    if p.fract() == 0.0 { format!("{p:.1}") } else { format!("{p}") }
+    if p.fract() == 0.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p}")
+    }
 }
 
 /// The pipelines every emulated portal starts with.
@@ -81,8 +98,18 @@ pub(crate) fn default_pipelines() -> Vec<Pipeline> {
     let sales = [
         ("appointmentscheduled", "Appointment Scheduled", 0.2, false),
         ("qualifiedtobuy", "Qualified To Buy", 0.4, false),
-        ("presentationscheduled", "Presentation Scheduled", 0.6, false),
-        ("decisionmakerboughtin", "Decision Maker Bought-In", 0.8, false),
+        (
+            "presentationscheduled",
+            "Presentation Scheduled",
+            0.6,
+            false,
+        ),
+        (
+            "decisionmakerboughtin",
+            "Decision Maker Bought-In",
+            0.8,
+            false,
+        ),
         ("contractsent", "Contract Sent", 0.9, false),
         ("closedwon", "Closed Won", 1.0, true),
         ("closedlost", "Closed Lost", 0.0, true),
@@ -94,8 +121,11 @@ pub(crate) fn default_pipelines() -> Vec<Pipeline> {
         ("7834565", "Won", 1.0, true),
         ("7834566", "Lost", 0.0, true),
     ];
-    let renewals =
-        [("1008001", "Renewal due", 0.5, false), ("1008002", "Renewed", 1.0, true), ("1008003", "Churned", 0.0, true)];
+    let renewals = [
+        ("1008001", "Renewal due", 0.5, false),
+        ("1008002", "Renewed", 1.0, true),
+        ("1008003", "Churned", 0.0, true),
+    ];
     let build = |id: &str, label: &str, order: i32, stages: &[(&str, &str, f64, bool)]| Pipeline {
         id: id.into(),
         label: label.into(),

@@ -20,7 +20,10 @@ impl Params {
 
     /// The first value of a parameter.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of a repeated or comma-separated parameter (`properties=a,b&properties=c`).
@@ -29,14 +32,20 @@ impl Params {
             .0
             .iter()
             .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
             .collect();
         (!values.is_empty()).then_some(values)
     }
 
     /// A boolean parameter (`archived=true`).
     pub(crate) fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 }
 
@@ -72,8 +81,13 @@ mod tests {
 
     #[test]
     fn repeated_and_comma_lists_merge() {
-        let p = Params::parse(Some("properties=email,firstname&properties=phone&idProperty=email"));
-        assert_eq!(p.list("properties").unwrap(), ["email", "firstname", "phone"]);
+        let p = Params::parse(Some(
+            "properties=email,firstname&properties=phone&idProperty=email",
+        ));
+        assert_eq!(
+            p.list("properties").unwrap(),
+            ["email", "firstname", "phone"]
+        );
         assert_eq!(p.get("idProperty"), Some("email"));
     }
 

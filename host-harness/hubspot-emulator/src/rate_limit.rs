@@ -44,9 +44,15 @@ impl Usage {
         let pairs = [
             ("X-HubSpot-RateLimit-Max", self.max.to_string()),
             ("X-HubSpot-RateLimit-Remaining", self.remaining.to_string()),
-            ("X-HubSpot-RateLimit-Interval-Milliseconds", WINDOW_MS.to_string()),
+            (
+                "X-HubSpot-RateLimit-Interval-Milliseconds",
+                WINDOW_MS.to_string(),
+            ),
             ("X-HubSpot-RateLimit-Daily", self.daily.to_string()),
-            ("X-HubSpot-RateLimit-Daily-Remaining", self.daily_remaining.to_string()),
+            (
+                "X-HubSpot-RateLimit-Daily-Remaining",
+                self.daily_remaining.to_string(),
+            ),
         ];
         for (name, value) in pairs {
             if let Ok(value) = value.parse() {
@@ -95,7 +101,11 @@ impl RateLimiter {
         while self.window.front().is_some_and(|t| *t <= now - WINDOW_MS) {
             self.window.pop_front();
         }
-        while self.search_window.front().is_some_and(|t| *t <= now - SEARCH_WINDOW_MS) {
+        while self
+            .search_window
+            .front()
+            .is_some_and(|t| *t <= now - SEARCH_WINDOW_MS)
+        {
             self.search_window.pop_front();
         }
         let refused = if self.day_count >= self.daily {
@@ -138,7 +148,10 @@ mod tests {
         let mut limiter = RateLimiter::new(2, 5, 100);
         assert!(limiter.admit(0, false).is_ok());
         assert!(limiter.admit(5_000, false).is_ok());
-        assert_eq!(limiter.admit(9_999, false).unwrap_err().0, Policy::TenSecondlyRolling);
+        assert_eq!(
+            limiter.admit(9_999, false).unwrap_err().0,
+            Policy::TenSecondlyRolling
+        );
         assert!(limiter.admit(10_000, false).is_ok());
     }
 
@@ -146,7 +159,10 @@ mod tests {
     fn daily_cap_resets_at_midnight() {
         let mut limiter = RateLimiter::new(100, 5, 1);
         assert!(limiter.admit(DAY_MS - 1, false).is_ok());
-        assert_eq!(limiter.admit(DAY_MS - 1, false).unwrap_err().0, Policy::Daily);
+        assert_eq!(
+            limiter.admit(DAY_MS - 1, false).unwrap_err().0,
+            Policy::Daily
+        );
         assert!(limiter.admit(DAY_MS, false).is_ok());
     }
 }

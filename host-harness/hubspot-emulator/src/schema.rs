@@ -134,8 +134,18 @@ impl PropertyDef {
         def
     }
 
-    fn maintained(name: &str, label: &str, kind: PropertyType, which: Maintained, read_only: bool) -> PropertyDef {
-        let field_type = if kind == PropertyType::Number { "number" } else { "date" };
+    fn maintained(
+        name: &str,
+        label: &str,
+        kind: PropertyType,
+        which: Maintained,
+        read_only: bool,
+    ) -> PropertyDef {
+        let field_type = if kind == PropertyType::Number {
+            "number"
+        } else {
+            "date"
+        };
         let mut def = PropertyDef::base(name, label, kind, field_type);
         def.maintained = Some(which);
         def.read_only = read_only;
@@ -144,8 +154,16 @@ impl PropertyDef {
 }
 
 /// The lead statuses HubSpot ships.
-pub const LEAD_STATUSES: [&str; 8] =
-    ["NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING"];
+pub const LEAD_STATUSES: [&str; 8] = [
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+];
 
 /// The lifecycle stages HubSpot ships, in their forward order.
 pub const LIFECYCLE_STAGES: [&str; 8] = [
@@ -172,7 +190,10 @@ impl Schema {
             ObjectType::Contacts => contact_properties(),
             ObjectType::Deals => deal_properties(),
         };
-        let mut schema = Schema { defs: Vec::new(), by_name: HashMap::new() };
+        let mut schema = Schema {
+            defs: Vec::new(),
+            by_name: HashMap::new(),
+        };
         for def in defs {
             schema.add(def);
         }
@@ -206,7 +227,14 @@ impl Schema {
 /// The properties returned when a request names none.
 pub(crate) fn default_properties(object: ObjectType) -> &'static [&'static str] {
     match object {
-        ObjectType::Contacts => &["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
+        ObjectType::Contacts => &[
+            "createdate",
+            "email",
+            "firstname",
+            "hs_object_id",
+            "lastmodifieddate",
+            "lastname",
+        ],
         ObjectType::Deals => &[
             "amount",
             "closedate",
@@ -226,8 +254,18 @@ fn contact_properties() -> Vec<PropertyDef> {
         PropertyDef::text("firstname", "First Name"),
         PropertyDef::text("lastname", "Last Name"),
         PropertyDef::base("phone", "Phone Number", PropertyType::String, "phonenumber"),
-        PropertyDef::base("mobilephone", "Mobile Phone Number", PropertyType::String, "phonenumber"),
-        PropertyDef::base("address", "Street Address", PropertyType::String, "textarea"),
+        PropertyDef::base(
+            "mobilephone",
+            "Mobile Phone Number",
+            PropertyType::String,
+            "phonenumber",
+        ),
+        PropertyDef::base(
+            "address",
+            "Street Address",
+            PropertyType::String,
+            "textarea",
+        ),
         PropertyDef::text("zip", "Postal Code"),
         PropertyDef::text("city", "City"),
         PropertyDef::text("state", "State/Region"),
@@ -238,11 +276,18 @@ fn contact_properties() -> Vec<PropertyDef> {
     ];
     let lead: Vec<(&str, &str)> = LEAD_STATUSES.iter().map(|v| (*v, lead_label(v))).collect();
     props.push(PropertyDef::select("hs_lead_status", "Lead Status", &lead));
-    let life: Vec<(&str, &str)> = LIFECYCLE_STAGES.iter().map(|v| (*v, lifecycle_label(v))).collect();
+    let life: Vec<(&str, &str)> = LIFECYCLE_STAGES
+        .iter()
+        .map(|v| (*v, lifecycle_label(v)))
+        .collect();
     let mut lifecycle = PropertyDef::select("lifecyclestage", "Lifecycle Stage", &life);
     lifecycle.field_type = "radio".into();
     props.push(lifecycle);
-    props.push(PropertyDef::sourced("hubspot_owner_id", "Contact owner", OptionSource::Owners));
+    props.push(PropertyDef::sourced(
+        "hubspot_owner_id",
+        "Contact owner",
+        OptionSource::Owners,
+    ));
     props.extend(maintained_properties(ObjectType::Contacts));
     props
 }
@@ -255,7 +300,12 @@ fn deal_properties() -> Vec<PropertyDef> {
         PropertyDef::sourced("dealstage", "Deal Stage", OptionSource::Stages),
         PropertyDef::sourced("pipeline", "Pipeline", OptionSource::Pipelines),
         PropertyDef::sourced("hubspot_owner_id", "Deal owner", OptionSource::Owners),
-        PropertyDef::base("description", "Deal Description", PropertyType::String, "textarea"),
+        PropertyDef::base(
+            "description",
+            "Deal Description",
+            PropertyType::String,
+            "textarea",
+        ),
     ];
     for def in &mut props {
         def.group = "dealinformation".into();
@@ -266,8 +316,20 @@ fn deal_properties() -> Vec<PropertyDef> {
 
 fn maintained_properties(object: ObjectType) -> Vec<PropertyDef> {
     vec![
-        PropertyDef::maintained("hs_object_id", "Record ID", PropertyType::Number, Maintained::ObjectId, true),
-        PropertyDef::maintained("createdate", "Create Date", PropertyType::Datetime, Maintained::Created, false),
+        PropertyDef::maintained(
+            "hs_object_id",
+            "Record ID",
+            PropertyType::Number,
+            Maintained::ObjectId,
+            true,
+        ),
+        PropertyDef::maintained(
+            "createdate",
+            "Create Date",
+            PropertyType::Datetime,
+            Maintained::Created,
+            false,
+        ),
         PropertyDef::maintained(
             object.modified_property(),
             "Last Modified Date",

@@ -123,20 +123,34 @@ struct Compiled<'a> {
 }
 
 fn compile<'a>(store: &ObjectStore, filter: &'a Filter) -> Result<Compiled<'a>, ApiError> {
-    let temporal = store.schema.get(&filter.property_name).is_some_and(|d| d.kind.is_temporal());
+    let temporal = store
+        .schema
+        .get(&filter.property_name)
+        .is_some_and(|d| d.kind.is_temporal());
     let one = |v: &Option<Value>, what: &str| {
         v.as_ref().map(text_of).ok_or_else(|| {
-            ApiError::validation(format!("Operator {} requires a {what} for property {}", filter.operator, filter.property_name))
+            ApiError::validation(format!(
+                "Operator {} requires a {what} for property {}",
+                filter.operator, filter.property_name
+            ))
         })
     };
     let raw: Vec<String> = match filter.operator.as_str() {
         "EQ" | "NEQ" | "LT" | "LTE" | "GT" | "GTE" | "CONTAINS_TOKEN" | "NOT_CONTAINS_TOKEN" => {
             vec![one(&filter.value, "value")?]
         }
-        "BETWEEN" => vec![one(&filter.value, "value")?, one(&filter.high_value, "highValue")?],
+        "BETWEEN" => vec![
+            one(&filter.value, "value")?,
+            one(&filter.high_value, "highValue")?,
+        ],
         "IN" | "NOT_IN" => match &filter.values {
             Some(values) => values.iter().map(text_of).collect(),
-            None => return Err(ApiError::validation(format!("Operator {} requires values", filter.operator))),
+            None => {
+                return Err(ApiError::validation(format!(
+                    "Operator {} requires values",
+                    filter.operator
+                )));
+            }
         },
         "HAS_PROPERTY" | "NOT_HAS_PROPERTY" => Vec::new(),
         other => {
@@ -158,7 +172,10 @@ fn contains_token(text: &str, token: &str) -> bool {
     if token.contains('*') {
         return glob(&text, token);
     }
-    text == token || text.split(|c: char| !c.is_alphanumeric()).any(|t| t == token)
+    text == token
+        || text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|t| t == token)
 }
 
 /// `*` matches any run of characters.
@@ -167,12 +184,16 @@ fn glob(text: &str, pattern: &str) -> bool {
     let mut rest = text;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
         } else {
-            let Some(pos) = rest.find(part) else { return false };
+            let Some(pos) = rest.find(part) else {
+                return false;
+            };
             rest = &rest[pos + part.len()..];
         }
     }
@@ -182,7 +203,11 @@ fn glob(text: &str, pattern: &str) -> bool {
 fn matches(store: &ObjectStore, id: u64, rec: &StoredRecord, f: &Compiled) -> bool {
     let key = record_key(store, id, rec, f.property);
     let cmp = |i: usize| key.as_ref().and_then(|k| compare(k, &f.values[i]));
-    let text = || store.value_by_name(id, rec, f.property).map(|v| v.into_owned());
+    let text = || {
+        store
+            .value_by_name(id, rec, f.property)
+            .map(|v| v.into_owned())
+    };
     match f.operator {
         "EQ" => cmp(0) == Some(Ordering::Equal),
         "NEQ" => cmp(0) != Some(Ordering::Equal),
@@ -190,7 +215,10 @@ fn matches(store: &ObjectStore, id: u64, rec: &StoredRecord, f: &Compiled) -> bo
         "LTE" => matches!(cmp(0), Some(Ordering::Less | Ordering::Equal)),
         "GT" => cmp(0) == Some(Ordering::Greater),
         "GTE" => matches!(cmp(0), Some(Ordering::Greater | Ordering::Equal)),
-        "BETWEEN" => matches!(cmp(0), Some(Ordering::Greater | Ordering::Equal)) && matches!(cmp(1), Some(Ordering::Less | Ordering::Equal)),
+        "BETWEEN" => {
+            matches!(cmp(0), Some(Ordering::Greater | Ordering::Equal))
+                && matches!(cmp(1), Some(Ordering::Less | Ordering::Equal))
+        }
         "IN" => (0..f.values.len()).any(|i| cmp(i) == Some(Ordering::Equal)),
         "NOT_IN" => (0..f.values.len()).all(|i| cmp(i) != Some(Ordering::Equal)),
         "HAS_PROPERTY" => key.is_some(),
@@ -201,21 +229,36 @@ fn matches(store: &ObjectStore, id: u64, rec: &StoredRecord, f: &Compiled) -> bo
 }
 
 fn matches_query(store: &ObjectStore, id: u64, rec: &StoredRecord, query: &str) -> bool {
-    ["firstname", "lastname", "email", "phone", "company", "dealname"]
-        .iter()
-        .filter_map(|p| store.value_by_name(id, rec, p))
-        .any(|v| v.to_lowercase().contains(query))
+    [
+        "firstname",
+        "lastname",
+        "email",
+        "phone",
+        "company",
+        "dealname",
+    ]
+    .iter()
+    .filter_map(|p| store.value_by_name(id, rec, p))
+    .any(|v| v.to_lowercase().contains(query))
 }
 
 /// Runs a search over the live, indexed records of one object type.
-pub(crate) fn run(store: &ObjectStore, req: &SearchRequest, indexed_before: i64) -> Result<SearchPage, ApiError> {
+pub(crate) fn run(
+    store: &ObjectStore,
+    req: &SearchRequest,
+    indexed_before: i64,
+) -> Result<SearchPage, ApiError> {
     if req.filter_groups.len() > MAX_GROUPS {
         return Err(ApiError::validation(format!(
             "Too many filter groups: {}. The maximum is {MAX_GROUPS}.",
             req.filter_groups.len()
         )));
     }
-    if let Some(group) = req.filter_groups.iter().find(|g| g.filters.len() > MAX_FILTERS) {
+    if let Some(group) = req
+        .filter_groups
+        .iter()
+        .find(|g| g.filters.len() > MAX_FILTERS)
+    {
         return Err(ApiError::validation(format!(
             "Too many filters in a filter group: {}. The maximum is {MAX_FILTERS}.",
             group.filters.len()
@@ -223,13 +266,22 @@ pub(crate) fn run(store: &ObjectStore, req: &SearchRequest, indexed_before: i64)
     }
     let limit = req.limit.unwrap_or(10);
     if !(0..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::validation(format!("limit must be between 0 and {MAX_LIMIT}, got {limit}")));
+        return Err(ApiError::validation(format!(
+            "limit must be between 0 and {MAX_LIMIT}, got {limit}"
+        )));
     }
     let after = match &req.after {
         None | Some(Value::Null) => 0,
-        Some(v) => text_of(v).parse::<i64>().ok().filter(|a| *a >= 0).ok_or_else(|| {
-            ApiError::validation(format!("after must be a non-negative integer offset, got {}", text_of(v)))
-        })?,
+        Some(v) => text_of(v)
+            .parse::<i64>()
+            .ok()
+            .filter(|a| *a >= 0)
+            .ok_or_else(|| {
+                ApiError::validation(format!(
+                    "after must be a non-negative integer offset, got {}",
+                    text_of(v)
+                ))
+            })?,
     };
     if after + limit > RESULT_CAP {
         return Err(ApiError::validation(format!(
@@ -240,21 +292,41 @@ pub(crate) fn run(store: &ObjectStore, req: &SearchRequest, indexed_before: i64)
     let groups = req
         .filter_groups
         .iter()
-        .map(|g| g.filters.iter().map(|f| compile(store, f)).collect::<Result<Vec<_>, _>>())
+        .map(|g| {
+            g.filters
+                .iter()
+                .map(|f| compile(store, f))
+                .collect::<Result<Vec<_>, _>>()
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let query = req.query.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
+    let query = req
+        .query
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|q| !q.is_empty());
 
     let mut hits: Vec<(u64, &StoredRecord)> = store
         .records
         .iter()
         .filter(|(_, rec)| rec.archived_ms.is_none() && rec.written_ms <= indexed_before)
-        .filter(|(id, rec)| groups.is_empty() || groups.iter().any(|g| g.iter().all(|f| matches(store, **id, rec, f))))
-        .filter(|(id, rec)| query.as_deref().is_none_or(|q| matches_query(store, **id, rec, q)))
+        .filter(|(id, rec)| {
+            groups.is_empty()
+                || groups
+                    .iter()
+                    .any(|g| g.iter().all(|f| matches(store, **id, rec, f)))
+        })
+        .filter(|(id, rec)| {
+            query
+                .as_deref()
+                .is_none_or(|q| matches_query(store, **id, rec, q))
+        })
         .map(|(id, rec)| (*id, rec))
         .collect();
     if let Some(property) = sort_property {
-        let mut keyed: Vec<(Option<Key>, u64)> =
-            hits.iter().map(|(id, rec)| (record_key(store, *id, rec, property), *id)).collect();
+        let mut keyed: Vec<(Option<Key>, u64)> = hits
+            .iter()
+            .map(|(id, rec)| (record_key(store, *id, rec, property), *id))
+            .collect();
         keyed.sort_by(|(ka, ia), (kb, ib)| {
             let by_key = match (ka, kb) {
                 (Some(a), Some(b)) => compare(a, b).unwrap_or(Ordering::Equal),
@@ -264,7 +336,10 @@ pub(crate) fn run(store: &ObjectStore, req: &SearchRequest, indexed_before: i64)
             };
             (if descending { by_key.reverse() } else { by_key }).then(ia.cmp(ib))
         });
-        hits = keyed.into_iter().filter_map(|(_, id)| store.records.get(&id).map(|r| (id, r))).collect();
+        hits = keyed
+            .into_iter()
+            .filter_map(|(_, id)| store.records.get(&id).map(|r| (id, r)))
+            .collect();
     }
     let total = hits.len();
     let start = (after as usize).min(total);
@@ -286,7 +361,10 @@ fn sort_of(sorts: &[SortSpec]) -> Result<(Option<&str>, bool), ApiError> {
             Some(n) => (Some(n), true),
             None => (Some(name.as_str()), false),
         },
-        Some(SortSpec::Named { property_name, direction }) => match direction.as_deref() {
+        Some(SortSpec::Named {
+            property_name,
+            direction,
+        }) => match direction.as_deref() {
             None | Some("ASCENDING") => (Some(property_name.as_str()), false),
             Some("DESCENDING") => (Some(property_name.as_str()), true),
             Some(other) => {

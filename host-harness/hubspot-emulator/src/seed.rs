@@ -35,14 +35,26 @@ pub struct SeedSpec {
 
 impl Default for SeedSpec {
     fn default() -> SeedSpec {
-        SeedSpec { seed: 1, contacts: 0, deals: 0, owners: 0, associations: true, shared_modified: None }
+        SeedSpec {
+            seed: 1,
+            contacts: 0,
+            deals: 0,
+            owners: 0,
+            associations: true,
+            shared_modified: None,
+        }
     }
 }
 
 impl SeedSpec {
     /// `contacts` contacts and `deals` deals from `seed`, with associations.
     pub fn new(seed: u64, contacts: usize, deals: usize) -> SeedSpec {
-        SeedSpec { seed, contacts, deals, ..SeedSpec::default() }
+        SeedSpec {
+            seed,
+            contacts,
+            deals,
+            ..SeedSpec::default()
+        }
     }
 }
 
@@ -118,7 +130,14 @@ const LAST: [(&str, &str); 16] = [
     ("Yılmaz", "yilmaz"),
     ("Tanaka", "tanaka"),
 ];
-const DOMAINS: [&str; 6] = ["example.com", "Example.DE", "beispiel.de", "EXAMPLE.org", "mail.example.net", "firma.at"];
+const DOMAINS: [&str; 6] = [
+    "example.com",
+    "Example.DE",
+    "beispiel.de",
+    "EXAMPLE.org",
+    "mail.example.net",
+    "firma.at",
+];
 const PLACES: [(&str, &str, &str, &str); 14] = [
     ("Germany", "Berlin", "10115", "Unter den Linden 1"),
     ("Deutschland", "München", "80331", "Marienplatz 8"),
@@ -135,15 +154,38 @@ const PLACES: [(&str, &str, &str, &str); 14] = [
     ("España", "Sevilla", "41001", "Calle Sierpes 5"),
     ("中国", "北京", "100000", "长安街 1号"),
 ];
-const COMPANIES: [&str; 8] =
-    ["Müller GmbH", "Øresund AB", "李氏贸易", "Acme Corp", "Café Zoë & Co.", "Nordwind AG", "🚀 Rocket Labs", "Schmidt & Söhne KG"];
-const TITLES: [&str; 6] = ["CEO", "Einkäuferin", "Head of Sales", "Développeur", "Buyer", "CTO"];
+const COMPANIES: [&str; 8] = [
+    "Müller GmbH",
+    "Øresund AB",
+    "李氏贸易",
+    "Acme Corp",
+    "Café Zoë & Co.",
+    "Nordwind AG",
+    "🚀 Rocket Labs",
+    "Schmidt & Söhne KG",
+];
+const TITLES: [&str; 6] = [
+    "CEO",
+    "Einkäuferin",
+    "Head of Sales",
+    "Développeur",
+    "Buyer",
+    "CTO",
+];
 
 /// Generates the data of `spec` into the store.
 pub(crate) fn seed(store: &mut Store, spec: &SeedSpec, now: i64) -> SeedSummary {
     let mut rng = StdRng::seed_from_u64(spec.seed);
-    let mut summary = SeedSummary { owners: add_owners(store, spec.owners, &mut rng, now), ..SeedSummary::default() };
-    let owners: Vec<String> = store.owners.iter().filter(|o| !o.archived).map(|o| o.id.clone()).collect();
+    let mut summary = SeedSummary {
+        owners: add_owners(store, spec.owners, &mut rng, now),
+        ..SeedSummary::default()
+    };
+    let owners: Vec<String> = store
+        .owners
+        .iter()
+        .filter(|o| !o.archived)
+        .map(|o| o.id.clone())
+        .collect();
     let contact_ids = seed_contacts(store, spec.contacts, &owners, &mut rng, now);
     let deal_ids = seed_deals(store, spec.deals, &owners, &mut rng, now);
     if spec.associations && !contact_ids.is_empty() {
@@ -162,7 +204,11 @@ pub(crate) fn seed(store: &mut Store, spec: &SeedSpec, now: i64) -> SeedSummary 
         }
     }
     if let Some(shared) = &spec.shared_modified {
-        let ids = if shared.object == ObjectType::Contacts { &contact_ids } else { &deal_ids };
+        let ids = if shared.object == ObjectType::Contacts {
+            &contact_ids
+        } else {
+            &deal_ids
+        };
         let at = shared.at_ms.unwrap_or(now - 3_600_000);
         let records = &mut store.objects_mut(shared.object).records;
         for id in ids.iter().take(shared.count) {
@@ -205,10 +251,30 @@ fn times(rng: &mut StdRng, now: i64) -> (i64, i64) {
     (created, created + rng.random_range(0..now - created))
 }
 
-fn seed_contacts(store: &mut Store, count: usize, owners: &[String], rng: &mut StdRng, now: i64) -> Vec<u64> {
+fn seed_contacts(
+    store: &mut Store,
+    count: usize,
+    owners: &[String],
+    rng: &mut StdRng,
+    now: i64,
+) -> Vec<u64> {
     let s = &mut store.contacts;
     let slot = |name: &str| s.schema.slot(name).unwrap_or_default();
-    let [email, first, last, phone, address, zip, city, country, company, title, lead, life, owner] = [
+    let [
+        email,
+        first,
+        last,
+        phone,
+        address,
+        zip,
+        city,
+        country,
+        company,
+        title,
+        lead,
+        life,
+        owner,
+    ] = [
         "email",
         "firstname",
         "lastname",
@@ -253,24 +319,41 @@ fn seed_contacts(store: &mut Store, count: usize, owners: &[String], rng: &mut S
             }
         }
         if rng.random_range(0..10) < 8 {
-            rec.put(phone, Some(&format!("+49 {} {}", rng.random_range(30..999), rng.random_range(100_000..9_999_999))));
+            rec.put(
+                phone,
+                Some(&format!(
+                    "+49 {} {}",
+                    rng.random_range(30..999),
+                    rng.random_range(100_000..9_999_999)
+                )),
+            );
         }
         if rng.random_range(0..10) < 7 {
-            let (country_name, city_name, zip_code, street) = PLACES[rng.random_range(0..PLACES.len())];
+            let (country_name, city_name, zip_code, street) =
+                PLACES[rng.random_range(0..PLACES.len())];
             rec.put(country, Some(country_name));
             rec.put(city, Some(city_name));
             rec.put(zip, Some(zip_code));
             rec.put(address, Some(street));
         }
         if rng.random_range(0..10) < 6 {
-            rec.put(company, Some(COMPANIES[rng.random_range(0..COMPANIES.len())]));
+            rec.put(
+                company,
+                Some(COMPANIES[rng.random_range(0..COMPANIES.len())]),
+            );
             rec.put(title, Some(TITLES[rng.random_range(0..TITLES.len())]));
         }
         if rng.random_range(0..10) < 8 {
-            rec.put(lead, Some(LEAD_STATUSES[rng.random_range(0..LEAD_STATUSES.len())]));
+            rec.put(
+                lead,
+                Some(LEAD_STATUSES[rng.random_range(0..LEAD_STATUSES.len())]),
+            );
         }
         if rng.random_range(0..10) < 8 {
-            rec.put(life, Some(LIFECYCLE_STAGES[rng.random_range(0..LIFECYCLE_STAGES.len())]));
+            rec.put(
+                life,
+                Some(LIFECYCLE_STAGES[rng.random_range(0..LIFECYCLE_STAGES.len())]),
+            );
         }
         if !owners.is_empty() && rng.random_range(0..10) < 7 {
             rec.put(owner, Some(&owners[rng.random_range(0..owners.len())]));
@@ -282,12 +365,27 @@ fn seed_contacts(store: &mut Store, count: usize, owners: &[String], rng: &mut S
     ids
 }
 
-fn seed_deals(store: &mut Store, count: usize, owners: &[String], rng: &mut StdRng, now: i64) -> Vec<u64> {
+fn seed_deals(
+    store: &mut Store,
+    count: usize,
+    owners: &[String],
+    rng: &mut StdRng,
+    now: i64,
+) -> Vec<u64> {
     let pipelines: Vec<(String, Vec<String>)> = store
         .pipelines
         .iter()
         .filter(|p| !p.archived)
-        .map(|p| (p.id.clone(), p.stages.iter().filter(|s| !s.archived).map(|s| s.id.clone()).collect()))
+        .map(|p| {
+            (
+                p.id.clone(),
+                p.stages
+                    .iter()
+                    .filter(|s| !s.archived)
+                    .map(|s| s.id.clone())
+                    .collect(),
+            )
+        })
         .filter(|(_, stages): &(String, Vec<String>)| !stages.is_empty())
         .collect();
     if pipelines.is_empty() {
@@ -295,8 +393,16 @@ fn seed_deals(store: &mut Store, count: usize, owners: &[String], rng: &mut StdR
     }
     let s = &mut store.deals;
     let slot = |name: &str| s.schema.slot(name).unwrap_or_default();
-    let [name, amount, close, stage, pipeline, owner, description] =
-        ["dealname", "amount", "closedate", "dealstage", "pipeline", "hubspot_owner_id", "description"].map(slot);
+    let [name, amount, close, stage, pipeline, owner, description] = [
+        "dealname",
+        "amount",
+        "closedate",
+        "dealstage",
+        "pipeline",
+        "hubspot_owner_id",
+        "description",
+    ]
+    .map(slot);
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
         let id = s.next_id;
@@ -320,7 +426,11 @@ fn seed_deals(store: &mut Store, count: usize, owners: &[String], rng: &mut StdR
                 rec.put(amount, Some(&rng.random_range(100..100_000).to_string()));
             }
             _ => {
-                let value = format!("{}.{:02}", rng.random_range(100..250_000), rng.random_range(0..100));
+                let value = format!(
+                    "{}.{:02}",
+                    rng.random_range(100..250_000),
+                    rng.random_range(0..100)
+                );
                 rec.put(amount, Some(&value));
             }
         }
@@ -333,7 +443,10 @@ fn seed_deals(store: &mut Store, count: usize, owners: &[String], rng: &mut StdR
             rec.put(owner, Some(&owners[rng.random_range(0..owners.len())]));
         }
         if rng.random_range(0..4) == 0 {
-            rec.put(description, Some("Rahmenvertrag für 2025 – inkl. Wartung ✓"));
+            rec.put(
+                description,
+                Some("Rahmenvertrag für 2025 – inkl. Wartung ✓"),
+            );
         }
         s.records.insert(id, rec);
         ids.push(id);
@@ -343,5 +456,8 @@ fn seed_deals(store: &mut Store, count: usize, owners: &[String], rng: &mut StdR
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }

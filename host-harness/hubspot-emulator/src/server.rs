@@ -25,20 +25,34 @@ use crate::routes::{associations, batch, objects, owners, pipelines, properties,
 /// All routes: the CRM API behind the gate, the admin API without it.
 pub(crate) fn router(app: Arc<App>) -> Router {
     let crm = Router::new()
-        .route("/crm/v3/objects/{object}", get(objects::list).post(objects::create))
+        .route(
+            "/crm/v3/objects/{object}",
+            get(objects::list).post(objects::create),
+        )
         .route("/crm/v3/objects/{object}/search", post(search::search))
         .route("/crm/v3/objects/{object}/batch/read", post(batch::read))
         .route("/crm/v3/objects/{object}/batch/create", post(batch::create))
         .route("/crm/v3/objects/{object}/batch/update", post(batch::update))
         .route("/crm/v3/objects/{object}/batch/upsert", post(batch::upsert))
-        .route("/crm/v3/objects/{object}/batch/archive", post(batch::archive))
+        .route(
+            "/crm/v3/objects/{object}/batch/archive",
+            post(batch::archive),
+        )
         .route(
             "/crm/v3/objects/{object}/{id}",
-            get(objects::get).patch(objects::update).delete(objects::archive),
+            get(objects::get)
+                .patch(objects::update)
+                .delete(objects::archive),
         )
         .route("/crm/v3/pipelines/{object}", get(pipelines::list))
-        .route("/crm/v3/pipelines/{object}/{pipeline_id}", get(pipelines::get))
-        .route("/crm/v3/properties/{object}", get(properties::list).post(properties::create))
+        .route(
+            "/crm/v3/pipelines/{object}/{pipeline_id}",
+            get(pipelines::get),
+        )
+        .route(
+            "/crm/v3/properties/{object}",
+            get(properties::list).post(properties::create),
+        )
         .route("/crm/v3/properties/{object}/{name}", get(properties::get))
         .route("/crm/v3/owners", get(owners::list))
         .route("/crm/v3/owners/{owner_id}", get(owners::get))
@@ -46,28 +60,51 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}",
             put(associations::associate_default),
         )
-        .route("/crm/v4/objects/{from}/{from_id}/associations/{to}", get(associations::list))
-        .route("/crm/v4/objects/{from}/{from_id}/associations/{to}/{to_id}", delete(associations::remove))
-        .route("/crm/v4/associations/{from}/{to}/batch/create", post(associations::batch_create))
-        .route("/crm/v4/associations/{from}/{to}/batch/associate/default", post(associations::batch_default))
-        .route("/crm/v4/associations/{from}/{to}/batch/read", post(associations::batch_read))
+        .route(
+            "/crm/v4/objects/{from}/{from_id}/associations/{to}",
+            get(associations::list),
+        )
+        .route(
+            "/crm/v4/objects/{from}/{from_id}/associations/{to}/{to_id}",
+            delete(associations::remove),
+        )
+        .route(
+            "/crm/v4/associations/{from}/{to}/batch/create",
+            post(associations::batch_create),
+        )
+        .route(
+            "/crm/v4/associations/{from}/{to}/batch/associate/default",
+            post(associations::batch_default),
+        )
+        .route(
+            "/crm/v4/associations/{from}/{to}/batch/read",
+            post(associations::batch_read),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), gate));
     crm.merge(admin::router()).with_state(app)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "Resource not found")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        "Resource not found",
+    )
 }
 
 /// Counts the call, then authenticates, rate-limits and injects faults around the handler.
 async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let endpoint = classify(&method, route.as_deref(), &path);
     let response = guarded(&app, &endpoint, &method, &path, req, next).await;
-    app.stats().record(&method, &endpoint.template, response.status().as_u16());
+    app.stats()
+        .record(&method, &endpoint.template, response.status().as_u16());
     response
 }
 
@@ -95,9 +132,10 @@ async fn guarded(
     };
     let fault = app.faults().pick(method, path);
     let mut response = match fault {
-        Some(FaultKind::Status(code)) => {
-            ApiError::server(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)).into_response()
-        }
+        Some(FaultKind::Status(code)) => ApiError::server(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        )
+        .into_response(),
         Some(FaultKind::LatencyMs(ms)) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
@@ -118,7 +156,9 @@ async fn guarded(
 /// Keeps the status (204 becomes 200, which can carry a body) and truncates the JSON body.
 async fn malformed(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let truncated = if bytes.len() < 4 {
         Bytes::from_static(b"{\"status\":\"COMPL")
     } else {
@@ -128,7 +168,10 @@ async fn malformed(response: Response) -> Response {
         parts.status = StatusCode::OK;
     }
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    parts.headers.insert(axum::http::header::CONTENT_TYPE, "application/json".parse().expect("static header"));
+    parts.headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        "application/json".parse().expect("static header"),
+    );
     Response::from_parts(parts, Body::from(truncated))
 }
 
@@ -139,7 +182,10 @@ impl HttpBody for Aborted {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         Poll::Ready(Some(Err(std::io::Error::other("emulated connection drop"))))
     }
 }

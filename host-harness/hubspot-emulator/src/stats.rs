@@ -29,12 +29,20 @@ pub struct Stats {
 impl Stats {
     /// Calls to `method endpoint` with any status.
     pub fn count(&self, method: &str, endpoint: &str) -> u64 {
-        self.calls.iter().filter(|c| c.method == method && c.endpoint == endpoint).map(|c| c.count).sum()
+        self.calls
+            .iter()
+            .filter(|c| c.method == method && c.endpoint == endpoint)
+            .map(|c| c.count)
+            .sum()
     }
 
     /// Calls answered with `status`, on any endpoint.
     pub fn count_status(&self, status: u16) -> u64 {
-        self.calls.iter().filter(|c| c.status == status).map(|c| c.count).sum()
+        self.calls
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.count)
+            .sum()
     }
 }
 
@@ -46,7 +54,10 @@ pub(crate) struct StatsBook {
 
 impl StatsBook {
     pub(crate) fn record(&mut self, method: &str, endpoint: &str, status: u16) {
-        *self.counts.entry((method.to_string(), endpoint.to_string(), status)).or_default() += 1;
+        *self
+            .counts
+            .entry((method.to_string(), endpoint.to_string(), status))
+            .or_default() += 1;
     }
 
     pub(crate) fn snapshot(&self) -> Stats {

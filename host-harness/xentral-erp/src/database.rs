@@ -57,7 +57,13 @@ impl Rows {
     /// Row `row` as a map of column name → value.
     pub fn row_map(&self, row: usize) -> Option<BTreeMap<String, Value>> {
         let values = self.rows.get(row)?;
-        Some(self.columns.iter().cloned().zip(values.iter().cloned()).collect())
+        Some(
+            self.columns
+                .iter()
+                .cloned()
+                .zip(values.iter().cloned())
+                .collect(),
+        )
     }
 }
 

@@ -176,9 +176,14 @@ pub(crate) struct AuthState {
 }
 
 fn is_schema_table(name: &str) -> bool {
-    ["sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"]
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(name))
+    [
+        "sqlite_master",
+        "sqlite_schema",
+        "sqlite_temp_master",
+        "sqlite_temp_schema",
+    ]
+    .iter()
+    .any(|t| t.eq_ignore_ascii_case(name))
 }
 
 fn is_sequence_table(name: &str) -> bool {
@@ -197,7 +202,8 @@ impl FromStr for TableGrant {
 
     /// Parses a comma list such as `adresse,konfiguration,hubspot_*`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let valid = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid =
+            |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         s.split(',')
             .map(str::trim)
             .filter(|e| !e.is_empty())

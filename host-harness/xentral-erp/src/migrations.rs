@@ -77,6 +77,7 @@ fn run_step(conn: &Connection, m: &Migration) -> rusqlite::Result<()> {
     let result = (|| {
         let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if current < m.version {
+            tracing::info!(version = m.version, "migrating the xentral schema");
             (m.apply)(conn)?;
             conn.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
         }
@@ -115,7 +116,11 @@ fn reconcile_tables(conn: &Connection) -> rusqlite::Result<()> {
 
 /// SQLite's recipe for changing a table: create the full new table, copy the shared columns,
 /// drop the old one, rename. (`ALTER TABLE ADD COLUMN` cannot add `DEFAULT CURRENT_TIMESTAMP`.)
-fn rebuild_table(conn: &Connection, t: &schema::Table, existing: &[String]) -> rusqlite::Result<()> {
+fn rebuild_table(
+    conn: &Connection,
+    t: &schema::Table,
+    existing: &[String],
+) -> rusqlite::Result<()> {
     let staging = format!("{}__rebuild", t.name);
     let shared: Vec<String> = t
         .columns

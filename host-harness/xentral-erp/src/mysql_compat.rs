@@ -19,7 +19,10 @@
 //! semantics, hence not registered: `IF(c, a, b)` (alias of `iif` since 3.48), `IFNULL`,
 //! `COALESCE`, `CONCAT_WS`, `LOWER`, `UPPER`, `TRIM`, `REPLACE`, `LENGTH`. Not provided:
 //! `DATE_FORMAT`, `DATE_ADD`/`DATE_SUB` and `INTERVAL` arithmetic (the plugin passes computed
-//! instants as parameters instead).
+//! instants as parameters instead). Not rewritten: `UPDATE … LIMIT n` / `DELETE … LIMIT n`
+//! (the bundled SQLite is built without it, so such statements fail with `Invalid`), `ON
+//! DUPLICATE KEY UPDATE` (SQLite spells it `ON CONFLICT … DO UPDATE`), backslash escapes in
+//! string literals.
 
 use std::borrow::Cow;
 
@@ -179,12 +182,16 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
                     i += 1;
                 }
                 out.push_str(&sql[start..i]);
-                if CTIME_KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(&sql[start..i])) {
+                if CTIME_KEYWORDS
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&sql[start..i]))
+                {
                     let rest = sql[i..].trim_start();
-                    if let Some(after) = rest.strip_prefix('(') {
-                        if let Some(tail) = after.trim_start().strip_prefix(')') {
-                            i = b.len() - tail.len();
-                        }
+                    if let Some(tail) = rest
+                        .strip_prefix('(')
+                        .and_then(|after| after.trim_start().strip_prefix(')'))
+                    {
+                        i = b.len() - tail.len();
                     }
                 }
                 continue;
@@ -214,7 +221,10 @@ mod tests {
     fn rewrite_leaves_literals_and_comments_alone() {
         let sql = "SELECT 'CURRENT_TIMESTAMP()', `current_date()` -- current_time()\n, 1";
         assert_eq!(rewrite(sql), sql);
-        assert_eq!(rewrite("SELECT 'it''s', CURRENT_DATE()"), "SELECT 'it''s', CURRENT_DATE");
+        assert_eq!(
+            rewrite("SELECT 'it''s', CURRENT_DATE()"),
+            "SELECT 'it''s', CURRENT_DATE"
+        );
     }
 
     #[test]

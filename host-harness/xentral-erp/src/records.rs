@@ -38,7 +38,9 @@ pub fn insert_row(
 ) -> Result<i64, DbError> {
     let t = known_table(table)?;
     if values.is_empty() {
-        return Err(DbError::Invalid(format!("no columns to insert into `{table}`")));
+        return Err(DbError::Invalid(format!(
+            "no columns to insert into `{table}`"
+        )));
     }
     let columns = values
         .iter()
@@ -63,13 +65,19 @@ pub fn update_row(
 ) -> Result<(), DbError> {
     let t = known_table(table)?;
     if changes.is_empty() {
-        return Err(DbError::Invalid(format!("no columns to update in `{table}`")));
+        return Err(DbError::Invalid(format!(
+            "no columns to update in `{table}`"
+        )));
     }
     let assignments = changes
         .keys()
         .map(|c| writable_column(t, c).map(|c| format!("{c} = ?")))
         .collect::<Result<Vec<_>, _>>()?;
-    let sql = format!("UPDATE {} SET {} WHERE id = ?", t.name, assignments.join(", "));
+    let sql = format!(
+        "UPDATE {} SET {} WHERE id = ?",
+        t.name,
+        assignments.join(", ")
+    );
     let mut params: Vec<Value> = changes.values().cloned().collect();
     params.push(id.into());
     // MariaDB counts only rows that really changed, so 0 is not yet "no such row".
@@ -82,7 +90,10 @@ pub fn update_row(
 /// The row with `id` in `table`, every column, or `None`.
 pub fn get_row(db: &mut dyn Database, table: &str, id: i64) -> Result<Option<Record>, DbError> {
     let t = known_table(table)?;
-    let rows = db.query(&format!("SELECT * FROM {} WHERE id = ?", t.name), &[id.into()])?;
+    let rows = db.query(
+        &format!("SELECT * FROM {} WHERE id = ?", t.name),
+        &[id.into()],
+    )?;
     Ok(rows.row_map(0))
 }
 
@@ -96,6 +107,9 @@ pub fn count_rows(db: &mut dyn Database, table: &str) -> Result<i64, DbError> {
 /// Whether a row with `id` exists in `table`.
 pub fn exists(db: &mut dyn Database, table: &str, id: i64) -> Result<bool, DbError> {
     let t = known_table(table)?;
-    let rows = db.query(&format!("SELECT id FROM {} WHERE id = ?", t.name), &[id.into()])?;
+    let rows = db.query(
+        &format!("SELECT id FROM {} WHERE id = ?", t.name),
+        &[id.into()],
+    )?;
     Ok(!rows.is_empty())
 }

@@ -112,8 +112,9 @@ impl Starter {
     /// `None` if the starter is not scheduled.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.is_scheduled().then(|| {
-            self.letzteausfuerhung
-                .map_or(DateTime::UNIX_EPOCH, |t| t + Duration::minutes(self.period_minutes()))
+            self.letzteausfuerhung.map_or(DateTime::UNIX_EPOCH, |t| {
+                t + Duration::minutes(self.period_minutes())
+            })
         })
     }
 
@@ -161,7 +162,10 @@ fn starter_from_row(r: &[Value]) -> Starter {
 
 /// All starters, by id.
 pub fn list(db: &mut dyn Database) -> Result<Vec<Starter>, DbError> {
-    let rows = db.query(&format!("SELECT {COLUMNS} FROM prozessstarter ORDER BY id"), &[])?;
+    let rows = db.query(
+        &format!("SELECT {COLUMNS} FROM prozessstarter ORDER BY id"),
+        &[],
+    )?;
     Ok(rows.rows.iter().map(|r| starter_from_row(r)).collect())
 }
 
@@ -259,7 +263,12 @@ pub fn finish(
     db.execute(
         "UPDATE prozessstarter SET mutex = 0, mutexcounter = 0, letzteausfuerhung = ?, \
          status = ?, status_zeit = ? WHERE id = ?",
-        &[stamp.as_str().into(), status.into(), stamp.as_str().into(), id.into()],
+        &[
+            stamp.as_str().into(),
+            status.into(),
+            stamp.as_str().into(),
+            id.into(),
+        ],
     )?;
     Ok(())
 }

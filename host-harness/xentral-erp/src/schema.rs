@@ -96,9 +96,8 @@ pub struct SchemaParseError(pub String);
 /// All reference tables, parsed once.
 pub fn tables() -> &'static [Table] {
     static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        parse_mysql_ddl(REFERENCE_SQL).expect("embedded xentral-schema.sql parses")
-    })
+    TABLES
+        .get_or_init(|| parse_mysql_ddl(REFERENCE_SQL).expect("embedded xentral-schema.sql parses"))
 }
 
 /// The reference table named `name` (case-insensitive).
@@ -299,10 +298,11 @@ pub fn on_update_trigger_name(t: &Table, column: &Column) -> String {
 /// (the database clock). An UPDATE that assigns the column a new value keeps that value. The one
 /// difference from MySQL: assigning the column its current value while changing others bumps it.
 pub fn on_update_trigger_sql(t: &Table, column: &Column) -> String {
-    let key = t.columns.iter().find(|c| c.auto_increment).map_or_else(
-        || "rowid".to_owned(),
-        |c| format!("\"{}\"", c.name),
-    );
+    let key = t
+        .columns
+        .iter()
+        .find(|c| c.auto_increment)
+        .map_or_else(|| "rowid".to_owned(), |c| format!("\"{}\"", c.name));
     let changed: Vec<String> = t
         .columns
         .iter()
@@ -320,6 +320,9 @@ pub fn on_update_trigger_sql(t: &Table, column: &Column) -> String {
     )
 }
 
+/// Builds an SQL expression around a column reference.
+type SqlOf = fn(&str) -> String;
+
 /// The name of the trigger coercing temporal values of `table` after `event` (`insert`/`update`).
 pub fn temporal_trigger_name(t: &Table, event: &str) -> String {
     format!("{}_temporal_on_{event}", t.name)
@@ -335,7 +338,7 @@ pub fn temporal_trigger_sql(t: &Table) -> Vec<String> {
         .columns
         .iter()
         .filter_map(|c| {
-            let (cond, expr): (fn(&str) -> String, fn(&str) -> String) = match c.kind {
+            let (cond, expr): (SqlOf, SqlOf) = match c.kind {
                 ColumnKind::Date => (
                     |v| format!("length({v}) > 10 AND substr({v}, 11, 1) IN (' ', 'T')"),
                     |v| format!("substr({v}, 1, 10)"),
@@ -418,7 +421,10 @@ mod tests {
         let betrag = w.column("betrag").unwrap();
         assert_eq!(betrag.kind, ColumnKind::Decimal { scale: 2 });
         assert!(betrag.nullable);
-        assert_eq!(w.column("color").unwrap().default.as_deref(), Some("'#a2d624'"));
+        assert_eq!(
+            w.column("color").unwrap().default.as_deref(),
+            Some("'#a2d624'")
+        );
         let a = table("adresse").unwrap();
         assert!(a.column("logdatei").unwrap().on_update_now);
         assert!(a.column("id").unwrap().auto_increment);

@@ -47,7 +47,11 @@ impl Guard {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = AuthState::default();
     }
 
-    fn check(&self, grant: &TableGrant, ctx: &rusqlite::hooks::AuthContext<'_>) -> Result<(), String> {
+    fn check(
+        &self,
+        grant: &TableGrant,
+        ctx: &rusqlite::hooks::AuthContext<'_>,
+    ) -> Result<(), String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.internal = self.internal.load(Ordering::SeqCst);
         grant.check(ctx, &mut state)
@@ -97,15 +101,15 @@ impl SqliteDatabase {
     /// From now on every statement is checked against `grant`; see [`TableGrant`] for the rules.
     pub fn with_grant(self, grant: TableGrant) -> Self {
         let guard = Arc::clone(&self.guard);
-        self.conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
-            match guard.check(&grant, &ctx) {
+        self.conn.authorizer(Some(
+            move |ctx: rusqlite::hooks::AuthContext<'_>| match guard.check(&grant, &ctx) {
                 Ok(()) => rusqlite::hooks::Authorization::Allow,
                 Err(what) => {
                     guard.record_denied(what);
                     rusqlite::hooks::Authorization::Deny
                 }
-            }
-        }));
+            },
+        ));
         self
     }
 

@@ -322,7 +322,9 @@ pub fn add_resubmission(
     now: NaiveDateTime,
 ) -> Result<Change, DbError> {
     if let Some(b) = r.betrag.as_deref().filter(|b| !is_decimal(b)) {
-        return Err(DbError::Invalid(format!("betrag `{b}` is not a decimal number")));
+        return Err(DbError::Invalid(format!(
+            "betrag `{b}` is not a decimal number"
+        )));
     }
     let id = records::insert_row(
         db,
@@ -365,13 +367,11 @@ pub fn edit_resubmission(
 }
 
 /// Drags a resubmission onto another stage of the board (the stage's `view` decides the board).
-pub fn move_resubmission(
-    db: &mut dyn Database,
-    id: i64,
-    stage: i64,
-) -> Result<Change, DbError> {
+pub fn move_resubmission(db: &mut dyn Database, id: i64, stage: i64) -> Result<Change, DbError> {
     if !records::exists(db, "wiedervorlage_stages", stage)? {
-        return Err(DbError::Invalid(format!("no wiedervorlage_stages row with id {stage}")));
+        return Err(DbError::Invalid(format!(
+            "no wiedervorlage_stages row with id {stage}"
+        )));
     }
     let changes = BTreeMap::from([("stages".to_owned(), Value::Integer(stage))]);
     edit_resubmission(db, id, &changes)

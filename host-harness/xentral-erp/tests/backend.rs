@@ -30,10 +30,15 @@ fn every_value_kind_round_trips() {
         Value::Blob(vec![0, 159, 255]),
     ];
     for v in &values {
-        db.execute("INSERT INTO hubspot_scratch (v) VALUES (?)", std::slice::from_ref(v))
-            .unwrap();
+        db.execute(
+            "INSERT INTO hubspot_scratch (v) VALUES (?)",
+            std::slice::from_ref(v),
+        )
+        .unwrap();
     }
-    let rows = db.query("SELECT v FROM hubspot_scratch ORDER BY id", &[]).unwrap();
+    let rows = db
+        .query("SELECT v FROM hubspot_scratch ORDER BY id", &[])
+        .unwrap();
     let read: Vec<Value> = rows.rows.into_iter().map(|mut r| r.remove(0)).collect();
     assert_eq!(read, values);
 }
@@ -50,8 +55,12 @@ fn rows_are_addressed_by_column_name() {
 #[test]
 fn execute_reports_rows_affected_and_last_insert_id() {
     let mut db = host_db(&clock());
-    let first = db.execute("INSERT INTO gruppen (name) VALUES ('a')", &[]).unwrap();
-    let second = db.execute("INSERT INTO gruppen (name) VALUES ('b')", &[]).unwrap();
+    let first = db
+        .execute("INSERT INTO gruppen (name) VALUES ('a')", &[])
+        .unwrap();
+    let second = db
+        .execute("INSERT INTO gruppen (name) VALUES ('b')", &[])
+        .unwrap();
     assert_eq!((first.rows_affected, first.last_insert_id), (1, 1));
     assert_eq!(second.last_insert_id, 2);
     let updated = db.execute("UPDATE gruppen SET aktiv = 0", &[]).unwrap();
@@ -77,7 +86,10 @@ fn explicit_null_in_a_not_null_column_is_a_constraint_error() {
 fn syntax_errors_are_invalid() {
     let mut db = host_db(&clock());
     assert!(matches!(db.query("SELEC 1", &[]), Err(DbError::Invalid(_))));
-    assert!(matches!(db.query("SELECT * FROM nope", &[]), Err(DbError::Invalid(_))));
+    assert!(matches!(
+        db.query("SELECT * FROM nope", &[]),
+        Err(DbError::Invalid(_))
+    ));
 }
 
 #[test]
@@ -98,13 +110,25 @@ fn several_statements_in_one_call_are_invalid() {
 fn a_statement_error_inside_a_transaction_leaves_it_usable() {
     let mut db = host_db(&clock());
     db.begin().unwrap();
-    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('a', '1')", &[])
-        .unwrap();
-    assert!(db.execute("INSERT INTO konfiguration (name, wert) VALUES ('a', '2')", &[]).is_err());
+    db.execute(
+        "INSERT INTO konfiguration (name, wert) VALUES ('a', '1')",
+        &[],
+    )
+    .unwrap();
+    assert!(
+        db.execute(
+            "INSERT INTO konfiguration (name, wert) VALUES ('a', '2')",
+            &[]
+        )
+        .is_err()
+    );
     assert!(db.execute("INSERT INTO nope VALUES (1)", &[]).is_err());
     assert!(db.in_transaction());
-    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('b', '3')", &[])
-        .unwrap();
+    db.execute(
+        "INSERT INTO konfiguration (name, wert) VALUES ('b', '3')",
+        &[],
+    )
+    .unwrap();
     db.commit().unwrap();
     let rows = db.query("SELECT COUNT(*) FROM konfiguration", &[]).unwrap();
     assert_eq!(rows.scalar(), Some(&Value::Integer(2)));
@@ -114,7 +138,8 @@ fn a_statement_error_inside_a_transaction_leaves_it_usable() {
 fn rollback_discards_the_transaction() {
     let mut db = host_db(&clock());
     db.begin().unwrap();
-    db.execute("INSERT INTO gruppen (name) VALUES ('a')", &[]).unwrap();
+    db.execute("INSERT INTO gruppen (name) VALUES ('a')", &[])
+        .unwrap();
     db.rollback().unwrap();
     assert!(!db.in_transaction());
     let rows = db.query("SELECT COUNT(*) FROM gruppen", &[]).unwrap();
@@ -139,7 +164,8 @@ fn dropping_the_database_rolls_back_an_open_transaction() {
         let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
         db.migrate().unwrap();
         db.begin().unwrap();
-        db.execute("INSERT INTO gruppen (name) VALUES ('lost')", &[]).unwrap();
+        db.execute("INSERT INTO gruppen (name) VALUES ('lost')", &[])
+            .unwrap();
     }
     let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
     let rows = db.query("SELECT COUNT(*) FROM gruppen", &[]).unwrap();

@@ -50,7 +50,10 @@ fn create_table_outside_grant_is_denied() {
 fn drop_of_a_xentral_table_is_denied() {
     let mut db = plugin_db(&clock());
     assert_eq!(db.execute("DROP TABLE user", &[]), Err(denied("user")));
-    assert_eq!(db.execute("DROP TABLE adresse", &[]), Err(denied("adresse")));
+    assert_eq!(
+        db.execute("DROP TABLE adresse", &[]),
+        Err(denied("adresse"))
+    );
 }
 
 #[test]
@@ -76,7 +79,8 @@ fn ddl_in_the_granted_prefix_is_allowed() {
         "DROP INDEX hubspot_contacts_address",
         "DROP TABLE hubspot_contacts",
     ] {
-        db.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        db.execute(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -84,14 +88,20 @@ fn ddl_in_the_granted_prefix_is_allowed() {
 fn rows_of_granted_tables_can_be_read_and_written() {
     let mut db = plugin_db(&clock());
     let id = db
-        .execute("INSERT INTO adresse (name, email) VALUES (?, ?)", &["A".into(), "a@x.de".into()])
+        .execute(
+            "INSERT INTO adresse (name, email) VALUES (?, ?)",
+            &["A".into(), "a@x.de".into()],
+        )
         .unwrap()
         .last_insert_id;
     db.execute("UPDATE adresse SET name = 'B' WHERE id = ?", &[id.into()])
         .unwrap();
-    let rows = db.query("SELECT name FROM adresse WHERE id = ?", &[id.into()]).unwrap();
+    let rows = db
+        .query("SELECT name FROM adresse WHERE id = ?", &[id.into()])
+        .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("B")));
-    db.execute("DELETE FROM konfiguration WHERE name = 'x'", &[]).unwrap();
+    db.execute("DELETE FROM konfiguration WHERE name = 'x'", &[])
+        .unwrap();
 }
 
 #[test]
@@ -156,12 +166,18 @@ fn sql_transaction_statements_are_denied() {
 fn api_transactions_work_under_a_grant() {
     let mut db = plugin_db(&clock());
     db.begin().unwrap();
-    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('a', '1')", &[])
-        .unwrap();
+    db.execute(
+        "INSERT INTO konfiguration (name, wert) VALUES ('a', '1')",
+        &[],
+    )
+    .unwrap();
     db.commit().unwrap();
     db.begin().unwrap();
-    db.execute("INSERT INTO konfiguration (name, wert) VALUES ('b', '2')", &[])
-        .unwrap();
+    db.execute(
+        "INSERT INTO konfiguration (name, wert) VALUES ('b', '2')",
+        &[],
+    )
+    .unwrap();
     db.rollback().unwrap();
     let rows = db.query("SELECT name FROM konfiguration", &[]).unwrap();
     assert_eq!(rows.rows, vec![vec![Value::from("a")]]);
@@ -170,7 +186,8 @@ fn api_transactions_work_under_a_grant() {
 #[test]
 fn id_counters_cannot_be_rewritten() {
     let mut db = plugin_db(&clock());
-    db.execute("INSERT INTO adresse (name) VALUES ('A')", &[]).unwrap();
+    db.execute("INSERT INTO adresse (name) VALUES ('A')", &[])
+        .unwrap();
     assert_eq!(
         db.execute("UPDATE sqlite_sequence SET seq = 0", &[]),
         Err(denied("sqlite_sequence"))

@@ -30,7 +30,9 @@ fn reference_columns() -> Vec<(String, String)> {
 }
 
 fn columns_of(conn: &Connection, table: &str) -> Vec<String> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .unwrap();
     stmt.query_map([table], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
@@ -49,7 +51,10 @@ fn schema_dump(conn: &Connection) -> Vec<(String, Option<String>)> {
 
 #[test]
 fn the_embedded_reference_is_the_shared_one_verbatim() {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/xentral-schema.sql");
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/xentral-schema.sql"
+    );
     if let Ok(text) = std::fs::read_to_string(shared) {
         assert_eq!(text, REFERENCE);
     }
@@ -77,22 +82,43 @@ fn primary_keys_and_indexes_exist() {
     let db = host_db(&clock());
     let conn = db.connection();
     let pk: String = conn
-        .query_row("SELECT name FROM pragma_table_info('konfiguration') WHERE pk = 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM pragma_table_info('konfiguration') WHERE pk = 1",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(pk, "name");
     let indexes: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT name FROM pragma_index_list('adresse') ORDER BY name").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+        let mut stmt = conn
+            .prepare("SELECT name FROM pragma_index_list('adresse') ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     };
-    for key in ["email", "kundennummer", "lieferantennummer", "name", "plz", "projekt", "usereditid"] {
-        assert!(indexes.contains(&format!("adresse_{key}")), "{key}: {indexes:?}");
+    for key in [
+        "email",
+        "kundennummer",
+        "lieferantennummer",
+        "name",
+        "plz",
+        "projekt",
+        "usereditid",
+    ] {
+        assert!(
+            indexes.contains(&format!("adresse_{key}")),
+            "{key}: {indexes:?}"
+        );
     }
 }
 
 #[test]
 fn an_insert_omitting_not_null_columns_stores_mysql_implicit_defaults() {
     let mut db = host_db(&clock());
-    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[]).unwrap();
+    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[])
+        .unwrap();
     let rows = db
         .query(
             "SELECT typ, sonstiges, geloescht, projekt, kreditlimit, tour, vorname, \
@@ -114,19 +140,36 @@ fn an_insert_omitting_not_null_columns_stores_mysql_implicit_defaults() {
             Value::Null,
         ]
     );
-    db.execute("INSERT INTO adresse_rolle (adresse) VALUES (1)", &[]).unwrap();
-    let rows = db.query("SELECT von, bis, subjekt FROM adresse_rolle", &[]).unwrap();
-    assert_eq!(rows.rows[0], [Value::from("0000-00-00"), Value::from("0000-00-00"), Value::from("")]);
-    db.execute("INSERT INTO prozessstarter (bezeichnung) VALUES ('x')", &[]).unwrap();
-    let rows = db.query("SELECT letzteausfuerhung, periode FROM prozessstarter", &[]).unwrap();
-    assert_eq!(rows.rows[0], [Value::from("0000-00-00 00:00:00"), Value::from("1440")]);
+    db.execute("INSERT INTO adresse_rolle (adresse) VALUES (1)", &[])
+        .unwrap();
+    let rows = db
+        .query("SELECT von, bis, subjekt FROM adresse_rolle", &[])
+        .unwrap();
+    assert_eq!(
+        rows.rows[0],
+        [
+            Value::from("0000-00-00"),
+            Value::from("0000-00-00"),
+            Value::from("")
+        ]
+    );
+    db.execute("INSERT INTO prozessstarter (bezeichnung) VALUES ('x')", &[])
+        .unwrap();
+    let rows = db
+        .query("SELECT letzteausfuerhung, periode FROM prozessstarter", &[])
+        .unwrap();
+    assert_eq!(
+        rows.rows[0],
+        [Value::from("0000-00-00 00:00:00"), Value::from("1440")]
+    );
 }
 
 #[test]
 fn logdatei_defaults_to_the_virtual_clock() {
     let clock = clock();
     let mut db = host_db(&clock);
-    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[]).unwrap();
+    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[])
+        .unwrap();
     let rows = db.query("SELECT logdatei FROM adresse", &[]).unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("2024-05-01 12:00:00")));
 }
@@ -135,14 +178,27 @@ fn logdatei_defaults_to_the_virtual_clock() {
 fn logdatei_is_bumped_on_update_with_the_virtual_clock() {
     let clock = clock();
     let mut db = host_db(&clock);
-    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[]).unwrap();
-    db.execute("INSERT INTO ansprechpartner (name, adresse) VALUES ('Eve', 1)", &[]).unwrap();
+    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[])
+        .unwrap();
+    db.execute(
+        "INSERT INTO ansprechpartner (name, adresse) VALUES ('Eve', 1)",
+        &[],
+    )
+    .unwrap();
     clock.set("2024-05-02 08:30:00");
-    db.execute("UPDATE adresse SET name = 'Acme GmbH'", &[]).unwrap();
-    db.execute("UPDATE ansprechpartner SET name = 'Eva'", &[]).unwrap();
+    db.execute("UPDATE adresse SET name = 'Acme GmbH'", &[])
+        .unwrap();
+    db.execute("UPDATE ansprechpartner SET name = 'Eva'", &[])
+        .unwrap();
     for table in ["adresse", "ansprechpartner"] {
-        let rows = db.query(&format!("SELECT logdatei FROM {table}"), &[]).unwrap();
-        assert_eq!(rows.scalar(), Some(&Value::from("2024-05-02 08:30:00")), "{table}");
+        let rows = db
+            .query(&format!("SELECT logdatei FROM {table}"), &[])
+            .unwrap();
+        assert_eq!(
+            rows.scalar(),
+            Some(&Value::from("2024-05-02 08:30:00")),
+            "{table}"
+        );
     }
 }
 
@@ -150,10 +206,14 @@ fn logdatei_is_bumped_on_update_with_the_virtual_clock() {
 fn an_update_setting_logdatei_keeps_that_value() {
     let clock = clock();
     let mut db = host_db(&clock);
-    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[]).unwrap();
-    clock.set("2024-05-02 08:30:00");
-    db.execute("UPDATE adresse SET name = 'B', logdatei = '2020-01-01 00:00:00'", &[])
+    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[])
         .unwrap();
+    clock.set("2024-05-02 08:30:00");
+    db.execute(
+        "UPDATE adresse SET name = 'B', logdatei = '2020-01-01 00:00:00'",
+        &[],
+    )
+    .unwrap();
     let rows = db.query("SELECT logdatei FROM adresse", &[]).unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("2020-01-01 00:00:00")));
 }
@@ -162,7 +222,8 @@ fn an_update_setting_logdatei_keeps_that_value() {
 fn an_update_changing_nothing_leaves_logdatei() {
     let clock = clock();
     let mut db = host_db(&clock);
-    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[]).unwrap();
+    db.execute("INSERT INTO adresse (name) VALUES ('Acme')", &[])
+        .unwrap();
     clock.set("2024-05-02 08:30:00");
     db.execute("UPDATE adresse SET name = 'Acme'", &[]).unwrap();
     let rows = db.query("SELECT logdatei FROM adresse", &[]).unwrap();
@@ -173,10 +234,14 @@ fn an_update_changing_nothing_leaves_logdatei() {
 fn status_zeit_is_bumped_on_update() {
     let clock = clock();
     let mut db = host_db(&clock);
-    db.execute("INSERT INTO prozessstarter (bezeichnung) VALUES ('x')", &[]).unwrap();
+    db.execute("INSERT INTO prozessstarter (bezeichnung) VALUES ('x')", &[])
+        .unwrap();
     clock.set("2024-05-01 13:00:00");
-    db.execute("UPDATE prozessstarter SET mutex = 1", &[]).unwrap();
-    let rows = db.query("SELECT status_zeit FROM prozessstarter", &[]).unwrap();
+    db.execute("UPDATE prozessstarter SET mutex = 1", &[])
+        .unwrap();
+    let rows = db
+        .query("SELECT status_zeit FROM prozessstarter", &[])
+        .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("2024-05-01 13:00:00")));
 }
 
@@ -192,8 +257,11 @@ fn decimal_betrag_round_trips_exactly() {
         (Value::from("0.01"), "0.01"),
     ] {
         db.execute("DELETE FROM wiedervorlage", &[]).unwrap();
-        db.execute("INSERT INTO wiedervorlage (betrag) VALUES (?)", &[written.clone()])
-            .unwrap();
+        db.execute(
+            "INSERT INTO wiedervorlage (betrag) VALUES (?)",
+            std::slice::from_ref(&written),
+        )
+        .unwrap();
         let rows = db.query("SELECT betrag FROM wiedervorlage", &[]).unwrap();
         assert_eq!(rows.scalar(), Some(&Value::from(read)), "{written:?}");
     }
@@ -203,22 +271,35 @@ fn decimal_betrag_round_trips_exactly() {
 fn decimals_compare_and_sum_as_numbers() {
     let mut db = host_db(&clock());
     for b in ["999.50", "1000.25", "0.25"] {
-        db.execute("INSERT INTO wiedervorlage (betrag) VALUES (?)", &[b.into()]).unwrap();
+        db.execute("INSERT INTO wiedervorlage (betrag) VALUES (?)", &[b.into()])
+            .unwrap();
     }
     let rows = db
-        .query("SELECT COUNT(*) FROM wiedervorlage WHERE betrag > 1000", &[])
+        .query(
+            "SELECT COUNT(*) FROM wiedervorlage WHERE betrag > 1000",
+            &[],
+        )
         .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::Integer(1)));
-    let rows = db.query("SELECT SUM(betrag) FROM wiedervorlage", &[]).unwrap();
+    let rows = db
+        .query("SELECT SUM(betrag) FROM wiedervorlage", &[])
+        .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::Real(2000.0)));
 }
 
 #[test]
 fn text_compares_case_insensitively_like_xentrals_collation() {
     let mut db = host_db(&clock());
-    db.execute("INSERT INTO adresse (email) VALUES ('Max@Example.com')", &[]).unwrap();
+    db.execute(
+        "INSERT INTO adresse (email) VALUES ('Max@Example.com')",
+        &[],
+    )
+    .unwrap();
     let rows = db
-        .query("SELECT COUNT(*) FROM adresse WHERE email = ?", &["max@example.COM".into()])
+        .query(
+            "SELECT COUNT(*) FROM adresse WHERE email = ?",
+            &["max@example.COM".into()],
+        )
         .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::Integer(1)));
 }
@@ -231,10 +312,16 @@ fn temporal_values_are_stored_as_mysql_converts_them() {
         &[],
     )
     .unwrap();
-    db.execute("UPDATE wiedervorlage SET datum_erinnerung = '2024-07-01 09:00:00'", &[])
-        .unwrap();
+    db.execute(
+        "UPDATE wiedervorlage SET datum_erinnerung = '2024-07-01 09:00:00'",
+        &[],
+    )
+    .unwrap();
     let rows = db
-        .query("SELECT datum_angelegt, zeit_angelegt, erinnerung, datum_erinnerung FROM wiedervorlage", &[])
+        .query(
+            "SELECT datum_angelegt, zeit_angelegt, erinnerung, datum_erinnerung FROM wiedervorlage",
+            &[],
+        )
         .unwrap();
     assert_eq!(
         rows.rows[0],
@@ -251,10 +338,16 @@ fn temporal_values_are_stored_as_mysql_converts_them() {
 fn migrating_twice_is_a_no_op() {
     let db = host_db(&clock());
     let before = schema_dump(db.connection());
-    let countries: i64 = db.connection().query_row("SELECT COUNT(*) FROM laender", [], |r| r.get(0)).unwrap();
+    let countries: i64 = db
+        .connection()
+        .query_row("SELECT COUNT(*) FROM laender", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(migrate(db.connection()), Ok(CURRENT_VERSION));
     assert_eq!(schema_dump(db.connection()), before);
-    let again: i64 = db.connection().query_row("SELECT COUNT(*) FROM laender", [], |r| r.get(0)).unwrap();
+    let again: i64 = db
+        .connection()
+        .query_row("SELECT COUNT(*) FROM laender", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(again, countries);
 }
 
@@ -266,16 +359,23 @@ fn an_old_version_database_upgrades_in_place() {
     {
         let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
         assert_eq!(migrate_to(db.connection(), 1), Ok(1));
-        db.execute("INSERT INTO adresse (name) VALUES ('kept')", &[]).unwrap();
+        db.execute("INSERT INTO adresse (name) VALUES ('kept')", &[])
+            .unwrap();
     }
     let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
     assert_eq!(schema_version(db.connection()), Ok(1));
     assert_eq!(db.migrate(), Ok(CURRENT_VERSION));
     clock.set("2024-05-03 00:00:00");
-    db.execute("UPDATE adresse SET ort = 'Berlin'", &[]).unwrap();
+    db.execute("UPDATE adresse SET ort = 'Berlin'", &[])
+        .unwrap();
     let rows = db.query("SELECT name, logdatei FROM adresse", &[]).unwrap();
-    assert_eq!(rows.rows[0], [Value::from("kept"), Value::from("2024-05-03 00:00:00")]);
-    let rows = db.query("SELECT COUNT(*) FROM laender WHERE iso = 'DE'", &[]).unwrap();
+    assert_eq!(
+        rows.rows[0],
+        [Value::from("kept"), Value::from("2024-05-03 00:00:00")]
+    );
+    let rows = db
+        .query("SELECT COUNT(*) FROM laender WHERE iso = 'DE'", &[])
+        .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::Integer(1)));
 }
 
@@ -291,11 +391,16 @@ fn a_table_lacking_columns_gains_them_and_keeps_its_rows() {
         .unwrap();
     db.migrate().unwrap();
     let columns = columns_of(db.connection(), "adresse");
-    let expected = reference_columns().into_iter().filter(|(t, _)| t == "adresse").count();
+    let expected = reference_columns()
+        .into_iter()
+        .filter(|(t, _)| t == "adresse")
+        .count();
     assert_eq!(columns.len(), expected);
     let (name, email): (String, String) = db
         .connection()
-        .query_row("SELECT name, email FROM adresse", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT name, email FROM adresse", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     assert_eq!((name.as_str(), email.as_str()), ("old", ""));
 }
@@ -307,22 +412,34 @@ fn laender_is_seeded_with_the_required_countries() {
         "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
         "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
     ];
-    let rows = db.query("SELECT iso FROM laender WHERE eu = 1 ORDER BY iso", &[]).unwrap();
+    let rows = db
+        .query("SELECT iso FROM laender WHERE eu = 1 ORDER BY iso", &[])
+        .unwrap();
     let mut seeded: Vec<String> = rows.rows.iter().map(|r| r[0].to_text().unwrap()).collect();
     let mut want: Vec<String> = eu.iter().map(|s| s.to_string()).collect();
     seeded.sort();
     want.sort();
     assert_eq!(seeded, want);
     for iso in ["CH", "GB", "US", "NO"] {
-        let rows = db.query("SELECT eu FROM laender WHERE iso = ?", &[iso.into()]).unwrap();
+        let rows = db
+            .query("SELECT eu FROM laender WHERE iso = ?", &[iso.into()])
+            .unwrap();
         assert_eq!(rows.scalar(), Some(&Value::Integer(0)), "{iso}");
     }
     let rows = db
-        .query("SELECT iso3, num_code, bezeichnung_de, bezeichnung_en FROM laender WHERE iso = 'AT'", &[])
+        .query(
+            "SELECT iso3, num_code, bezeichnung_de, bezeichnung_en FROM laender WHERE iso = 'AT'",
+            &[],
+        )
         .unwrap();
     assert_eq!(
         rows.rows[0],
-        [Value::from("AUT"), Value::from("040"), Value::from("Österreich"), Value::from("Austria")]
+        [
+            Value::from("AUT"),
+            Value::from("040"),
+            Value::from("Österreich"),
+            Value::from("Austria")
+        ]
     );
 }
 

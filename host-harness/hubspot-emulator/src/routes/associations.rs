@@ -47,7 +47,11 @@ struct TypeSpec {
 fn pair_types(from: &str, to: &str) -> Result<(ObjectType, ObjectType), ApiError> {
     let (from, to) = (object_type(from)?, object_type(to)?);
     if from == to {
-        return Err(ApiError::validation(format!("{} cannot be associated with {}", from.name(), to.name())));
+        return Err(ApiError::validation(format!(
+            "{} cannot be associated with {}",
+            from.name(),
+            to.name()
+        )));
     }
     Ok((from, to))
 }
@@ -58,7 +62,12 @@ fn spec(from: ObjectType) -> Value {
 
 fn live(store: &Store, object: ObjectType, raw: &str) -> Option<u64> {
     let id = raw.parse().ok()?;
-    store.objects(object).records.get(&id).filter(|r| r.archived_ms.is_none()).map(|_| id)
+    store
+        .objects(object)
+        .records
+        .get(&id)
+        .filter(|r| r.archived_ms.is_none())
+        .map(|_| id)
 }
 
 fn complete(status: StatusCode, results: Vec<Value>, errors: Vec<Value>, now: i64) -> Response {
@@ -110,7 +119,10 @@ pub(crate) async fn list(
     let (from, _) = pair_types(&from, &to)?;
     let params = Params::parse(query.as_deref());
     let limit = limit_param(&params, 500, 500)?;
-    let after: usize = params.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let after: usize = params
+        .get("after")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let store = app.store();
     let id = live(&store, from, &from_id).ok_or_else(|| ApiError::not_found(&from_id))?;
     let all = &store.objects(from).records[&id].assoc;
@@ -143,7 +155,8 @@ pub(crate) async fn batch_create(
     let batch: Batch<Pair> = parse_json(&body)?;
     check_batch_size(batch.inputs.len(), V4_BATCH_LIMIT)?;
     let wrong = batch.inputs.iter().flat_map(|p| &p.types).find(|t| {
-        t.association_category != "HUBSPOT_DEFINED" || t.association_type_id != from.association_type_id()
+        t.association_category != "HUBSPOT_DEFINED"
+            || t.association_type_id != from.association_type_id()
     });
     if let Some(t) = wrong {
         return Err(ApiError::validation(format!(
@@ -154,10 +167,17 @@ pub(crate) async fn batch_create(
             to.name()
         )));
     }
-    write_pairs(&app, from, to, &batch.inputs, StatusCode::CREATED, |a, b| {
-        json!({"fromObjectTypeId": from.type_id(), "fromObjectId": a, "toObjectTypeId": to.type_id(),
+    write_pairs(
+        &app,
+        from,
+        to,
+        &batch.inputs,
+        StatusCode::CREATED,
+        |a, b| {
+            json!({"fromObjectTypeId": from.type_id(), "fromObjectId": a, "toObjectTypeId": to.type_id(),
                "toObjectId": b, "labels": []})
-    })
+        },
+    )
 }
 
 pub(crate) async fn batch_default(
@@ -168,9 +188,14 @@ pub(crate) async fn batch_default(
     let (from, to) = pair_types(&from, &to)?;
     let batch: Batch<Pair> = parse_json(&body)?;
     check_batch_size(batch.inputs.len(), V4_BATCH_LIMIT)?;
-    write_pairs(&app, from, to, &batch.inputs, StatusCode::OK, |a, b| {
-        json!({"from": {"id": a.to_string()}, "to": {"id": b.to_string()}, "associationSpec": spec(from)})
-    })
+    write_pairs(
+        &app,
+        from,
+        to,
+        &batch.inputs,
+        StatusCode::OK,
+        |a, b| json!({"from": {"id": a.to_string()}, "to": {"id": b.to_string()}, "associationSpec": spec(from)}),
+    )
 }
 
 fn write_pairs(

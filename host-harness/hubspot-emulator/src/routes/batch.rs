@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::objects::{AssociationInput, association_targets};
-use super::{BATCH_LIMIT, Selection, check_batch_size, input_of, object_type, parse_json, record_json};
+use super::{
+    BATCH_LIMIT, Selection, check_batch_size, input_of, object_type, parse_json, record_json,
+};
 use crate::app::App;
 use crate::dates::iso_ms;
 use crate::error::ApiError;
@@ -92,21 +94,42 @@ pub(crate) async fn read(
     let selection = Selection::from(Some(batch.properties));
     let store = app.store();
     let objects = store.objects(object);
-    if let Some(name) = batch.id_property.as_deref().filter(|n| *n != "hs_object_id" && !objects.is_id_property(n)) {
-        return Err(ApiError::validation(format!("{name} is not a unique property and cannot be used as idProperty")));
+    if let Some(name) = batch
+        .id_property
+        .as_deref()
+        .filter(|n| *n != "hs_object_id" && !objects.is_id_property(n))
+    {
+        return Err(ApiError::validation(format!(
+            "{name} is not a unique property and cannot be used as idProperty"
+        )));
     }
     let (mut results, mut missing) = (Vec::new(), Vec::new());
     for input in &batch.inputs {
         let raw = text(&input.id);
         let found = objects
             .resolve(&raw, batch.id_property.as_deref())
-            .filter(|id| objects.records.get(id).is_some_and(|r| r.archived_ms.is_some() == batch.archived));
+            .filter(|id| {
+                objects
+                    .records
+                    .get(id)
+                    .is_some_and(|r| r.archived_ms.is_some() == batch.archived)
+            });
         match found {
-            Some(id) => results.push(record_json(objects, id, &objects.records[&id], &selection, &[])),
+            Some(id) => results.push(record_json(
+                objects,
+                id,
+                &objects.records[&id],
+                &selection,
+                &[],
+            )),
             None => missing.push(raw),
         }
     }
-    let errors = if missing.is_empty() { Vec::new() } else { vec![not_found_error(object, &missing)] };
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![not_found_error(object, &missing)]
+    };
     Ok(envelope(StatusCode::OK, results, errors, app.now()))
 }
 
@@ -117,7 +140,11 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let object = object_type(&object)?;
     let batch: BatchBody<CreateInput> = parse_batch(&body)?;
-    let inputs: Vec<_> = batch.inputs.iter().map(|i| input_of(i.properties.as_ref())).collect();
+    let inputs: Vec<_> = batch
+        .inputs
+        .iter()
+        .map(|i| input_of(i.properties.as_ref()))
+        .collect();
     let now = app.now();
     let mut store = app.store();
     let targets = batch
@@ -157,10 +184,16 @@ pub(crate) async fn update(
         let objects = store.objects(object);
         for input in &batch.inputs {
             let raw = text(&input.id);
-            let id_property = input.id_property.as_deref().or(batch.id_property.as_deref());
-            let id = objects
-                .resolve(&raw, id_property)
-                .filter(|id| objects.records.get(id).is_some_and(|r| r.archived_ms.is_none()));
+            let id_property = input
+                .id_property
+                .as_deref()
+                .or(batch.id_property.as_deref());
+            let id = objects.resolve(&raw, id_property).filter(|id| {
+                objects
+                    .records
+                    .get(id)
+                    .is_some_and(|r| r.archived_ms.is_none())
+            });
             match id {
                 Some(id) => found.push((id, input_of(input.properties.as_ref()))),
                 None => missing.push(raw),
@@ -177,7 +210,11 @@ pub(crate) async fn update(
             record_json(objects, *id, &objects.records[id], &selection, &[])
         })
         .collect();
-    let errors = if missing.is_empty() { Vec::new() } else { vec![not_found_error(object, &missing)] };
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![not_found_error(object, &missing)]
+    };
     Ok(envelope(StatusCode::OK, results, errors, now))
 }
 
@@ -192,10 +229,18 @@ pub(crate) async fn upsert(
         .inputs
         .iter()
         .map(|input| {
-            let id_property = input.id_property.clone().or(batch.id_property.clone()).ok_or_else(|| {
-                ApiError::validation("idProperty is required for every upsert input")
-            })?;
-            Ok((id_property, text(&input.id), input_of(input.properties.as_ref())))
+            let id_property = input
+                .id_property
+                .clone()
+                .or(batch.id_property.clone())
+                .ok_or_else(|| {
+                    ApiError::validation("idProperty is required for every upsert input")
+                })?;
+            Ok((
+                id_property,
+                text(&input.id),
+                input_of(input.properties.as_ref()),
+            ))
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let now = app.now();
@@ -208,7 +253,13 @@ pub(crate) async fn upsert(
         .map(|((id, new), (id_property, _, input))| {
             let mut names: Vec<String> = input.keys().cloned().collect();
             names.push(id_property.clone());
-            let mut json = record_json(objects, *id, &objects.records[id], &Selection::Named(names), &[]);
+            let mut json = record_json(
+                objects,
+                *id,
+                &objects.records[id],
+                &Selection::Named(names),
+                &[],
+            );
             json["new"] = Value::Bool(*new);
             json
         })

@@ -50,7 +50,12 @@ impl IdRef {
 
 /// The association types a request asked for with `associations=`.
 pub(crate) fn association_types(params: &Params) -> Vec<ObjectType> {
-    params.list("associations").unwrap_or_default().iter().filter_map(|a| ObjectType::parse(a)).collect()
+    params
+        .list("associations")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| ObjectType::parse(a))
+        .collect()
 }
 
 /// A numeric `limit` parameter within `1..=max`.
@@ -61,7 +66,11 @@ pub(crate) fn limit_param(params: &Params, default: usize, max: usize) -> Result
             .parse::<usize>()
             .ok()
             .filter(|l| (1..=max).contains(l))
-            .ok_or_else(|| ApiError::validation(format!("limit must be a number between 1 and {max}, got {raw}"))),
+            .ok_or_else(|| {
+                ApiError::validation(format!(
+                    "limit must be a number between 1 and {max}, got {raw}"
+                ))
+            }),
     }
 }
 
@@ -69,12 +78,19 @@ pub(crate) fn limit_param(params: &Params, default: usize, max: usize) -> Result
 fn locate(store: &ObjectStore, raw: &str, params: &Params) -> Result<u64, ApiError> {
     let id_property = params.get("idProperty");
     if let Some(name) = id_property.filter(|n| *n != "hs_object_id" && !store.is_id_property(n)) {
-        return Err(ApiError::validation(format!("{name} is not a unique property and cannot be used as idProperty")));
+        return Err(ApiError::validation(format!(
+            "{name} is not a unique property and cannot be used as idProperty"
+        )));
     }
     let archived = params.flag("archived");
     store
         .resolve(raw, id_property)
-        .filter(|id| store.records.get(id).is_some_and(|r| r.archived_ms.is_some() == archived))
+        .filter(|id| {
+            store
+                .records
+                .get(id)
+                .is_some_and(|r| r.archived_ms.is_some() == archived)
+        })
         .ok_or_else(|| ApiError::not_found(raw))
 }
 
@@ -88,7 +104,9 @@ pub(crate) async fn list(
     let limit = limit_param(&params, 10, LIST_MAX)?;
     let after: u64 = match params.get("after") {
         None => 0,
-        Some(raw) => raw.parse().map_err(|_| ApiError::validation(format!("Invalid paging cursor after={raw}")))?,
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| ApiError::validation(format!("Invalid paging cursor after={raw}")))?,
     };
     let archived = params.flag("archived");
     let selection = Selection::from(params.list("properties"));
@@ -97,7 +115,11 @@ pub(crate) async fn list(
     let objects = store.objects(object);
     let mut results = Vec::with_capacity(limit);
     let mut next = None;
-    for (id, rec) in objects.records.range(after..).filter(|(_, r)| r.archived_ms.is_some() == archived) {
+    for (id, rec) in objects
+        .records
+        .range(after..)
+        .filter(|(_, r)| r.archived_ms.is_some() == archived)
+    {
         if results.len() == limit {
             next = Some(*id);
             break;
@@ -134,7 +156,11 @@ pub(crate) async fn get(
 }
 
 /// Checks that inline association targets exist before anything is written.
-pub(crate) fn association_targets(store: &Store, object: ObjectType, inputs: &[AssociationInput]) -> Result<Vec<u64>, ApiError> {
+pub(crate) fn association_targets(
+    store: &Store,
+    object: ObjectType,
+    inputs: &[AssociationInput],
+) -> Result<Vec<u64>, ApiError> {
     let others = store.objects(object.other());
     inputs
         .iter()
@@ -142,8 +168,18 @@ pub(crate) fn association_targets(store: &Store, object: ObjectType, inputs: &[A
             let raw = a.to.text();
             raw.parse::<u64>()
                 .ok()
-                .filter(|id| others.records.get(id).is_some_and(|r| r.archived_ms.is_none()))
-                .ok_or_else(|| ApiError::validation(format!("Association target {} {raw} does not exist", object.other().singular())))
+                .filter(|id| {
+                    others
+                        .records
+                        .get(id)
+                        .is_some_and(|r| r.archived_ms.is_none())
+                })
+                .ok_or_else(|| {
+                    ApiError::validation(format!(
+                        "Association target {} {raw} does not exist",
+                        object.other().singular()
+                    ))
+                })
         })
         .collect()
 }
@@ -185,7 +221,14 @@ pub(crate) async fn update(
     store.update(object, id, &input, now)?;
     let objects = store.objects(object);
     let selection = Selection::Named(input.keys().cloned().collect());
-    Ok(axum::Json(record_json(objects, id, &objects.records[&id], &selection, &[])).into_response())
+    Ok(axum::Json(record_json(
+        objects,
+        id,
+        &objects.records[&id],
+        &selection,
+        &[],
+    ))
+    .into_response())
 }
 
 pub(crate) async fn archive(

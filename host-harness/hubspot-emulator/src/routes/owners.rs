@@ -12,12 +12,17 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::query::Params;
 
-pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref());
     let limit = limit_param(&params, 100, 500)?;
     let after: usize = match params.get("after") {
         None => 0,
-        Some(raw) => raw.parse().map_err(|_| ApiError::validation(format!("Invalid paging cursor after={raw}")))?,
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| ApiError::validation(format!("Invalid paging cursor after={raw}")))?,
     };
     let archived = params.flag("archived");
     let email = params.get("email").map(str::to_lowercase);
@@ -25,9 +30,16 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery)
     let matching: Vec<_> = store
         .owners
         .iter()
-        .filter(|o| o.archived == archived && email.as_ref().is_none_or(|e| o.email.to_lowercase() == *e))
+        .filter(|o| {
+            o.archived == archived && email.as_ref().is_none_or(|e| o.email.to_lowercase() == *e)
+        })
         .collect();
-    let page: Vec<_> = matching.iter().skip(after).take(limit).map(|o| o.to_json()).collect();
+    let page: Vec<_> = matching
+        .iter()
+        .skip(after)
+        .take(limit)
+        .map(|o| o.to_json())
+        .collect();
     let mut body = json!({ "results": page });
     if after + limit < matching.len() {
         body["paging"] = json!({"next": {"after": (after + limit).to_string()}});
@@ -35,12 +47,21 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery)
     Ok(axum::Json(body).into_response())
 }
 
-pub(crate) async fn get(State(app): State<Arc<App>>, Path(owner_id): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn get(
+    State(app): State<Arc<App>>,
+    Path(owner_id): Path<String>,
+) -> Result<Response, ApiError> {
     let store = app.store();
     store
         .owners
         .iter()
         .find(|o| o.id == owner_id)
         .map(|o| axum::Json(o.to_json()).into_response())
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", format!("Owner {owner_id} not found")))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                format!("Owner {owner_id} not found"),
+            )
+        })
 }

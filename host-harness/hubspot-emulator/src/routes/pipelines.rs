@@ -49,6 +49,10 @@ pub(crate) async fn get(
         .find(|p| object == ObjectType::Deals && p.id == pipeline_id)
         .map(|p| axum::Json(p.to_json(PIPELINES_CREATED_MS, false)).into_response())
         .ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", format!("Unable to find pipeline {pipeline_id}"))
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                format!("Unable to find pipeline {pipeline_id}"),
+            )
         })
 }

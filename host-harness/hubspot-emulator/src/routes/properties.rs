@@ -43,11 +43,13 @@ struct NewOption {
 }
 
 fn property_json(store: &Store, def: &PropertyDef) -> Value {
-    let option = |label: String, value: String, i: usize| {
-        json!({"label": label, "value": value, "displayOrder": i, "hidden": false})
-    };
+    let option = |label: String, value: String, i: usize| json!({"label": label, "value": value, "displayOrder": i, "hidden": false});
     let options: Vec<Value> = match def.option_source {
-        OptionSource::Fixed => def.options.iter().map(|o| serde_json::to_value(o).unwrap_or_default()).collect(),
+        OptionSource::Fixed => def
+            .options
+            .iter()
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .collect(),
         OptionSource::Pipelines => store
             .pipelines
             .iter()
@@ -83,11 +85,19 @@ fn property_json(store: &Store, def: &PropertyDef) -> Value {
     })
 }
 
-pub(crate) async fn list(State(app): State<Arc<App>>, Path(object): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    Path(object): Path<String>,
+) -> Result<Response, ApiError> {
     let object = object_type(&object)?;
     let store = app.store();
     let objects = store.objects(object);
-    let results: Vec<Value> = objects.schema.all().iter().map(|d| property_json(&store, d)).collect();
+    let results: Vec<Value> = objects
+        .schema
+        .all()
+        .iter()
+        .map(|d| property_json(&store, d))
+        .collect();
     Ok(axum::Json(json!({ "results": results })).into_response())
 }
 
@@ -102,7 +112,10 @@ pub(crate) async fn get(
         ApiError::new(
             StatusCode::NOT_FOUND,
             "OBJECT_NOT_FOUND",
-            format!("Unable to find property {name} for object type {}", object.type_id()),
+            format!(
+                "Unable to find property {name} for object type {}",
+                object.type_id()
+            ),
         )
     })?;
     Ok(axum::Json(property_json(&store, def)).into_response())
@@ -110,7 +123,9 @@ pub(crate) async fn get(
 
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 pub(crate) async fn create(
@@ -150,7 +165,9 @@ pub(crate) async fn create(
         label: new.label,
         kind,
         field_type: new.field_type.unwrap_or_else(|| default_field.to_string()),
-        group: new.group_name.unwrap_or_else(|| format!("{}information", object.singular())),
+        group: new
+            .group_name
+            .unwrap_or_else(|| format!("{}information", object.singular())),
         options: new
             .options
             .into_iter()

@@ -36,7 +36,9 @@ pub(crate) fn record_json(
     let mut properties = Map::new();
     let mut put = |name: &str| {
         if store.schema.slot(name).is_some() && !properties.contains_key(name) {
-            let value = store.value_by_name(id, rec, name).map(|v| Value::String(v.into_owned()));
+            let value = store
+                .value_by_name(id, rec, name)
+                .map(|v| Value::String(v.into_owned()));
             properties.insert(name.to_string(), value.unwrap_or(Value::Null));
         }
     };
@@ -44,7 +46,9 @@ pub(crate) fn record_json(
         Selection::Default => default_properties(object).iter().for_each(|p| put(p)),
         Selection::Named(names) => {
             names.iter().for_each(|p| put(p));
-            ["createdate", "hs_object_id", object.modified_property()].iter().for_each(|p| put(p));
+            ["createdate", "hs_object_id", object.modified_property()]
+                .iter()
+                .for_each(|p| put(p));
         }
     }
     let mut out = json!({
@@ -60,7 +64,11 @@ pub(crate) fn record_json(
     let wanted = associations.contains(&object.other());
     if wanted && !rec.assoc.is_empty() {
         let label = format!("{}_to_{}", object.singular(), object.other().singular());
-        let results: Vec<Value> = rec.assoc.iter().map(|to| json!({"id": to.to_string(), "type": label})).collect();
+        let results: Vec<Value> = rec
+            .assoc
+            .iter()
+            .map(|to| json!({"id": to.to_string(), "type": label}))
+            .collect();
         out["associations"] = json!({ object.other().name(): {"results": results} });
     }
     out

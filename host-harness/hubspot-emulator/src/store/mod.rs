@@ -65,7 +65,10 @@ impl StoredRecord {
     }
 
     pub(crate) fn stored(&self, slot: u16) -> Option<&str> {
-        self.props.binary_search_by_key(&slot, |(s, _)| *s).ok().map(|i| &*self.props[i].1)
+        self.props
+            .binary_search_by_key(&slot, |(s, _)| *s)
+            .ok()
+            .map(|i| &*self.props[i].1)
     }
 
     /// Sets or clears a stored value; returns whether anything changed.
@@ -110,11 +113,22 @@ impl ObjectStore {
             ObjectType::Contacts => 1_001,
             ObjectType::Deals => 2_000_001,
         };
-        ObjectStore { object, schema, records: BTreeMap::new(), next_id, unique }
+        ObjectStore {
+            object,
+            schema,
+            records: BTreeMap::new(),
+            next_id,
+            unique,
+        }
     }
 
     /// The value of a property on a record, computing HubSpot-maintained ones.
-    pub(crate) fn value<'a>(&self, id: u64, rec: &'a StoredRecord, slot: u16) -> Option<Cow<'a, str>> {
+    pub(crate) fn value<'a>(
+        &self,
+        id: u64,
+        rec: &'a StoredRecord,
+        slot: u16,
+    ) -> Option<Cow<'a, str>> {
         match self.schema.def(slot).maintained {
             Some(Maintained::ObjectId) => Some(Cow::Owned(id.to_string())),
             Some(Maintained::Created) => Some(Cow::Owned(iso_ms(rec.created_ms))),
@@ -124,26 +138,45 @@ impl ObjectStore {
     }
 
     /// The value of a property by name (`None` for unknown names or unset values).
-    pub(crate) fn value_by_name<'a>(&self, id: u64, rec: &'a StoredRecord, name: &str) -> Option<Cow<'a, str>> {
-        self.schema.slot(name).and_then(|slot| self.value(id, rec, slot))
+    pub(crate) fn value_by_name<'a>(
+        &self,
+        id: u64,
+        rec: &'a StoredRecord,
+        name: &str,
+    ) -> Option<Cow<'a, str>> {
+        self.schema
+            .slot(name)
+            .and_then(|slot| self.value(id, rec, slot))
     }
 
     /// The key under which a unique value is indexed.
     pub(crate) fn unique_key(&self, slot: u16, value: &str) -> String {
-        if self.schema.def(slot).name == "email" { value.to_lowercase() } else { value.to_string() }
+        if self.schema.def(slot).name == "email" {
+            value.to_lowercase()
+        } else {
+            value.to_string()
+        }
     }
 
     /// The live record holding a unique value, if any.
     pub(crate) fn find_unique(&self, slot: u16, value: &str) -> Option<u64> {
-        self.unique.get(&slot)?.get(&self.unique_key(slot, value)).copied()
+        self.unique
+            .get(&slot)?
+            .get(&self.unique_key(slot, value))
+            .copied()
     }
 
     pub(crate) fn index(&mut self, id: u64) {
-        let Some(rec) = self.records.get(&id) else { return };
+        let Some(rec) = self.records.get(&id) else {
+            return;
+        };
         let entries: Vec<(u16, String)> = self
             .unique
             .keys()
-            .filter_map(|slot| rec.stored(*slot).map(|v| (*slot, self.unique_key(*slot, v))))
+            .filter_map(|slot| {
+                rec.stored(*slot)
+                    .map(|v| (*slot, self.unique_key(*slot, v)))
+            })
             .collect();
         for (slot, key) in entries {
             self.unique.entry(slot).or_default().insert(key, id);
@@ -151,11 +184,16 @@ impl ObjectStore {
     }
 
     pub(crate) fn unindex(&mut self, id: u64) {
-        let Some(rec) = self.records.get(&id) else { return };
+        let Some(rec) = self.records.get(&id) else {
+            return;
+        };
         let entries: Vec<(u16, String)> = self
             .unique
             .keys()
-            .filter_map(|slot| rec.stored(*slot).map(|v| (*slot, self.unique_key(*slot, v))))
+            .filter_map(|slot| {
+                rec.stored(*slot)
+                    .map(|v| (*slot, self.unique_key(*slot, v)))
+            })
             .collect();
         for (slot, key) in entries {
             if let Some(map) = self.unique.get_mut(&slot)
@@ -187,14 +225,18 @@ impl ObjectStore {
     /// Resolves a path id: a numeric id, or a value of `id_property` (e-mail or a unique property).
     pub(crate) fn resolve(&self, raw: &str, id_property: Option<&str>) -> Option<u64> {
         match id_property {
-            None | Some("hs_object_id") => raw.parse().ok().filter(|id| self.records.contains_key(id)),
+            None | Some("hs_object_id") => {
+                raw.parse().ok().filter(|id| self.records.contains_key(id))
+            }
             Some(name) => self.find_unique(self.schema.slot(name)?, raw),
         }
     }
 
     /// Whether a property can serve as `idProperty`.
     pub(crate) fn is_id_property(&self, name: &str) -> bool {
-        self.schema.slot(name).is_some_and(|slot| self.unique.contains_key(&slot))
+        self.schema
+            .slot(name)
+            .is_some_and(|slot| self.unique.contains_key(&slot))
     }
 }
 
@@ -232,7 +274,8 @@ impl Store {
 
     /// Records the contact⇄deal association in both directions; false when either side is missing.
     pub(crate) fn associate(&mut self, from: ObjectType, from_id: u64, to_id: u64) -> bool {
-        let live = |s: &ObjectStore, id: u64| s.records.get(&id).is_some_and(|r| r.archived_ms.is_none());
+        let live =
+            |s: &ObjectStore, id: u64| s.records.get(&id).is_some_and(|r| r.archived_ms.is_none());
         if !live(self.objects(from), from_id) || !live(self.objects(from.other()), to_id) {
             return false;
         }
@@ -256,10 +299,20 @@ impl Store {
     }
 
     /// Sets the modified time of the first `count` live records (or all) to one timestamp.
-    pub(crate) fn touch(&mut self, object: ObjectType, count: Option<usize>, at_ms: i64, now: i64) -> usize {
+    pub(crate) fn touch(
+        &mut self,
+        object: ObjectType,
+        count: Option<usize>,
+        at_ms: i64,
+        now: i64,
+    ) -> usize {
         let store = self.objects_mut(object);
         let mut touched = 0;
-        for rec in store.records.values_mut().filter(|r| r.archived_ms.is_none()) {
+        for rec in store
+            .records
+            .values_mut()
+            .filter(|r| r.archived_ms.is_none())
+        {
             if count.is_some_and(|c| touched >= c) {
                 break;
             }

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{ObjectStore, Store, StoredRecord};
+use crate::dates::iso_ms;
 use crate::dates::{normalize_date, parse_instant};
 use crate::error::{FieldError, WriteError};
 use crate::object_type::ObjectType;
-use crate::dates::iso_ms;
 use crate::schema::{LIFECYCLE_STAGES, OptionSource, PropertyType};
 
 /// Property values of one write; `None` clears (HubSpot treats `""` and `null` alike).
@@ -24,27 +24,58 @@ pub(crate) struct Resolved {
 
 impl Store {
     /// Creates one record.
-    pub(crate) fn create(&mut self, object: ObjectType, input: &Input, now: i64) -> Result<u64, WriteError> {
+    pub(crate) fn create(
+        &mut self,
+        object: ObjectType,
+        input: &Input,
+        now: i64,
+    ) -> Result<u64, WriteError> {
         Ok(self.create_batch(object, std::slice::from_ref(input), now)?[0])
     }
 
     /// Creates several records, all or none.
-    pub(crate) fn create_batch(&mut self, object: ObjectType, inputs: &[Input], now: i64) -> Result<Vec<u64>, WriteError> {
+    pub(crate) fn create_batch(
+        &mut self,
+        object: ObjectType,
+        inputs: &[Input],
+        now: i64,
+    ) -> Result<Vec<u64>, WriteError> {
         let items = inputs
             .iter()
-            .map(|input| Ok(Resolved { id: None, changes: self.prepare(object, input, None)? }))
+            .map(|input| {
+                Ok(Resolved {
+                    id: None,
+                    changes: self.prepare(object, input, None)?,
+                })
+            })
             .collect::<Result<Vec<_>, WriteError>>()?;
         self.check_unique(object, &items)?;
-        Ok(items.into_iter().map(|item| self.apply(object, item, now).0).collect())
+        Ok(items
+            .into_iter()
+            .map(|item| self.apply(object, item, now).0)
+            .collect())
     }
 
     /// Updates one record by id.
-    pub(crate) fn update(&mut self, object: ObjectType, id: u64, input: &Input, now: i64) -> Result<(), WriteError> {
-        let live = self.objects(object).records.get(&id).is_some_and(|r| r.archived_ms.is_none());
+    pub(crate) fn update(
+        &mut self,
+        object: ObjectType,
+        id: u64,
+        input: &Input,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let live = self
+            .objects(object)
+            .records
+            .get(&id)
+            .is_some_and(|r| r.archived_ms.is_none());
         if !live {
             return Err(WriteError::NotFound { id: id.to_string() });
         }
-        let item = Resolved { id: Some(id), changes: self.prepare(object, input, Some(id))? };
+        let item = Resolved {
+            id: Some(id),
+            changes: self.prepare(object, input, Some(id))?,
+        };
         self.check_unique(object, std::slice::from_ref(&item))?;
         self.apply(object, item, now);
         Ok(())
@@ -59,14 +90,24 @@ impl Store {
     ) -> Result<Vec<u64>, WriteError> {
         let mut seen = HashSet::new();
         if let Some((dup, _)) = inputs.iter().find(|(id, _)| !seen.insert(*id)) {
-            return Err(WriteError::invalid(format!("Duplicate IDs found in batch input: [{dup}]. IDs must be unique")));
+            return Err(WriteError::invalid(format!(
+                "Duplicate IDs found in batch input: [{dup}]. IDs must be unique"
+            )));
         }
         let items = inputs
             .iter()
-            .map(|(id, input)| Ok(Resolved { id: Some(*id), changes: self.prepare(object, input, Some(*id))? }))
+            .map(|(id, input)| {
+                Ok(Resolved {
+                    id: Some(*id),
+                    changes: self.prepare(object, input, Some(*id))?,
+                })
+            })
             .collect::<Result<Vec<_>, WriteError>>()?;
         self.check_unique(object, &items)?;
-        Ok(items.into_iter().map(|item| self.apply(object, item, now).0).collect())
+        Ok(items
+            .into_iter()
+            .map(|item| self.apply(object, item, now).0)
+            .collect())
     }
 
     /// Creates or updates by a unique property, all or none; returns `(id, new)` per input.
@@ -80,7 +121,11 @@ impl Store {
         let mut seen = HashSet::new();
         let mut items = Vec::with_capacity(inputs.len());
         for (id_property, value, input) in inputs {
-            let Some(slot) = store.schema.slot(id_property).filter(|_| store.is_id_property(id_property)) else {
+            let Some(slot) = store
+                .schema
+                .slot(id_property)
+                .filter(|_| store.is_id_property(id_property))
+            else {
                 return Err(WriteError::invalid(format!(
                     "{id_property} is not a unique property and cannot be used as idProperty"
                 )));
@@ -93,9 +138,14 @@ impl Store {
             let existing = store.find_unique(slot, value);
             let mut input = input.clone();
             if existing.is_none() {
-                input.entry(id_property.clone()).or_insert_with(|| Some(value.clone()));
+                input
+                    .entry(id_property.clone())
+                    .or_insert_with(|| Some(value.clone()));
             }
-            items.push(Resolved { id: existing, changes: self.prepare(object, &input, existing)? });
+            items.push(Resolved {
+                id: existing,
+                changes: self.prepare(object, &input, existing)?,
+            });
         }
         self.check_unique(object, &items)?;
         Ok(items
@@ -108,7 +158,12 @@ impl Store {
     }
 
     /// Archives a record: it leaves the unique indexes; its modified time stays as it was.
-    pub(crate) fn archive(&mut self, object: ObjectType, id: u64, now: i64) -> Result<(), WriteError> {
+    pub(crate) fn archive(
+        &mut self,
+        object: ObjectType,
+        id: u64,
+        now: i64,
+    ) -> Result<(), WriteError> {
         let store = self.objects_mut(object);
         match store.records.get(&id) {
             Some(rec) if rec.archived_ms.is_none() => {}
@@ -123,14 +178,23 @@ impl Store {
     }
 
     /// Validates property values against the schema and HubSpot's rules.
-    fn prepare(&self, object: ObjectType, input: &Input, existing: Option<u64>) -> Result<Changes, WriteError> {
+    fn prepare(
+        &self,
+        object: ObjectType,
+        input: &Input,
+        existing: Option<u64>,
+    ) -> Result<Changes, WriteError> {
         let store = self.objects(object);
         let current = existing.and_then(|id| store.records.get(&id));
         let mut changes = Changes::new();
         let mut errors = Vec::new();
         for (name, value) in input {
             let Some(slot) = store.schema.slot(name) else {
-                errors.push(FieldError::new("PROPERTY_DOESNT_EXIST", name, format!("Property \"{name}\" does not exist")));
+                errors.push(FieldError::new(
+                    "PROPERTY_DOESNT_EXIST",
+                    name,
+                    format!("Property \"{name}\" does not exist"),
+                ));
                 continue;
             };
             let def = store.schema.def(slot);
@@ -167,16 +231,28 @@ impl Store {
         let def = store.schema.def(slot);
         let name = def.name.as_str();
         match def.kind {
-            PropertyType::Number if !is_plain_number(value) => {
-                Err(FieldError::new("INVALID_INTEGER", name, format!("{value} was not a valid number.")))
+            PropertyType::Number if !is_plain_number(value) => Err(FieldError::new(
+                "INVALID_INTEGER",
+                name,
+                format!("{value} was not a valid number."),
+            )),
+            PropertyType::Date => {
+                normalize_date(value).map_err(|m| FieldError::new("INVALID_DATE", name, m))
             }
-            PropertyType::Date => normalize_date(value).map_err(|m| FieldError::new("INVALID_DATE", name, m)),
-            PropertyType::Datetime => parse_instant(value)
-                .map(iso_ms)
-                .ok_or_else(|| FieldError::new("INVALID_DATETIME", name, format!("{value} is not a valid datetime"))),
+            PropertyType::Datetime => parse_instant(value).map(iso_ms).ok_or_else(|| {
+                FieldError::new(
+                    "INVALID_DATETIME",
+                    name,
+                    format!("{value} is not a valid datetime"),
+                )
+            }),
             PropertyType::Bool => match value.to_ascii_lowercase().as_str() {
                 v @ ("true" | "false") => Ok(v.to_string()),
-                _ => Err(FieldError::new("INVALID_BOOLEAN", name, format!("{value} is not a valid boolean"))),
+                _ => Err(FieldError::new(
+                    "INVALID_BOOLEAN",
+                    name,
+                    format!("{value} is not a valid boolean"),
+                )),
             },
             PropertyType::Enumeration if def.option_source != OptionSource::Stages => {
                 let options = self.options(store, slot);
@@ -186,9 +262,11 @@ impl Store {
                     Err(invalid_option(name, value, &options))
                 }
             }
-            _ if name == "email" && !is_email(value) => {
-                Err(FieldError::new("INVALID_EMAIL", name, format!("Email address {value} is invalid")))
-            }
+            _ if name == "email" && !is_email(value) => Err(FieldError::new(
+                "INVALID_EMAIL",
+                name,
+                format!("Email address {value} is invalid"),
+            )),
             _ => Ok(value.to_string()),
         }
     }
@@ -198,19 +276,40 @@ impl Store {
         let def = store.schema.def(slot);
         match def.option_source {
             OptionSource::Fixed => def.options.iter().map(|o| o.value.clone()).collect(),
-            OptionSource::Pipelines => self.pipelines.iter().filter(|p| !p.archived).map(|p| p.id.clone()).collect(),
+            OptionSource::Pipelines => self
+                .pipelines
+                .iter()
+                .filter(|p| !p.archived)
+                .map(|p| p.id.clone())
+                .collect(),
             OptionSource::Stages => self
                 .pipelines
                 .iter()
                 .filter(|p| !p.archived)
-                .flat_map(|p| p.stages.iter().filter(|s| !s.archived).map(|s| s.id.clone()))
+                .flat_map(|p| {
+                    p.stages
+                        .iter()
+                        .filter(|s| !s.archived)
+                        .map(|s| s.id.clone())
+                })
                 .collect(),
-            OptionSource::Owners => self.owners.iter().filter(|o| !o.archived).map(|o| o.id.clone()).collect(),
+            OptionSource::Owners => self
+                .owners
+                .iter()
+                .filter(|o| !o.archived)
+                .map(|o| o.id.clone())
+                .collect(),
         }
     }
 
     /// Deals need a name, a live pipeline and a live stage of that pipeline.
-    fn check_deal(&self, store: &ObjectStore, changes: &Changes, current: Option<&StoredRecord>, errors: &mut Vec<FieldError>) {
+    fn check_deal(
+        &self,
+        store: &ObjectStore,
+        changes: &Changes,
+        current: Option<&StoredRecord>,
+        errors: &mut Vec<FieldError>,
+    ) {
         let effective = |name: &str| -> Option<String> {
             let slot = store.schema.slot(name)?;
             match changes.iter().rev().find(|(s, _)| *s == slot) {
@@ -218,25 +317,50 @@ impl Store {
                 None => current.and_then(|r| r.stored(slot)).map(str::to_string),
             }
         };
-        let required: &[&str] = if current.is_none() { &["dealname", "pipeline", "dealstage"] } else { &["pipeline", "dealstage"] };
+        let required: &[&str] = if current.is_none() {
+            &["dealname", "pipeline", "dealstage"]
+        } else {
+            &["pipeline", "dealstage"]
+        };
         let mut missing = false;
         for name in required {
             if effective(name).is_none() {
                 missing = true;
-                errors.push(FieldError::new("REQUIRED_PROPERTY", name, format!("Property \"{name}\" is required")));
+                errors.push(FieldError::new(
+                    "REQUIRED_PROPERTY",
+                    name,
+                    format!("Property \"{name}\" is required"),
+                ));
             }
         }
         if missing || errors.iter().any(|e| e.property == "pipeline") {
             return;
         }
-        let (pipeline_id, stage) = (effective("pipeline").unwrap_or_default(), effective("dealstage").unwrap_or_default());
-        match self.pipelines.iter().find(|p| p.id == pipeline_id && !p.archived) {
+        let (pipeline_id, stage) = (
+            effective("pipeline").unwrap_or_default(),
+            effective("dealstage").unwrap_or_default(),
+        );
+        match self
+            .pipelines
+            .iter()
+            .find(|p| p.id == pipeline_id && !p.archived)
+        {
             None => {
-                let live: Vec<String> = self.pipelines.iter().filter(|p| !p.archived).map(|p| p.id.clone()).collect();
+                let live: Vec<String> = self
+                    .pipelines
+                    .iter()
+                    .filter(|p| !p.archived)
+                    .map(|p| p.id.clone())
+                    .collect();
                 errors.push(invalid_option("pipeline", &pipeline_id, &live));
             }
             Some(p) if !p.has_live_stage(&stage) => {
-                let live: Vec<String> = p.stages.iter().filter(|s| !s.archived).map(|s| s.id.clone()).collect();
+                let live: Vec<String> = p
+                    .stages
+                    .iter()
+                    .filter(|s| !s.archived)
+                    .map(|s| s.id.clone())
+                    .collect();
                 errors.push(invalid_option("dealstage", &stage, &live));
             }
             Some(_) => {}
@@ -249,10 +373,16 @@ impl Store {
         let mut claimed: HashMap<(u16, String), Option<u64>> = HashMap::new();
         for item in items {
             for (slot, value) in &item.changes {
-                let Some(value) = value.as_deref().filter(|_| store.unique.contains_key(slot)) else { continue };
+                let Some(value) = value.as_deref().filter(|_| store.unique.contains_key(slot))
+                else {
+                    continue;
+                };
                 let key = store.unique_key(*slot, value);
                 let name = &store.schema.def(*slot).name;
-                if let Some(holder) = store.find_unique(*slot, value).filter(|h| Some(*h) != item.id) {
+                if let Some(holder) = store
+                    .find_unique(*slot, value)
+                    .filter(|h| Some(*h) != item.id)
+                {
                     return Err(conflict(object, name, value, holder));
                 }
                 if let Some(other) = claimed.insert((*slot, key), item.id)
@@ -281,7 +411,9 @@ impl Store {
         };
         store.unindex(id);
         let created_slot = store.schema.slot("createdate");
-        let Some(rec) = store.records.get_mut(&id) else { return (id, false) };
+        let Some(rec) = store.records.get_mut(&id) else {
+            return (id, false);
+        };
         let mut changed = item.id.is_none();
         for (slot, value) in &item.changes {
             if Some(*slot) == created_slot {
@@ -304,27 +436,43 @@ impl Store {
 
 /// HubSpot never moves `lifecyclestage` backwards; such a change is silently dropped.
 fn drop_backward_lifecycle(store: &ObjectStore, rec: &StoredRecord, changes: &mut Changes) {
-    let Some(slot) = store.schema.slot("lifecyclestage") else { return };
+    let Some(slot) = store.schema.slot("lifecyclestage") else {
+        return;
+    };
     let rank = |v: &str| LIFECYCLE_STAGES.iter().position(|s| *s == v);
-    let Some(current) = rec.stored(slot).and_then(rank) else { return };
-    changes.retain(|(s, v)| *s != slot || v.as_deref().and_then(rank).is_none_or(|new| new >= current));
+    let Some(current) = rec.stored(slot).and_then(rank) else {
+        return;
+    };
+    changes.retain(|(s, v)| {
+        *s != slot || v.as_deref().and_then(rank).is_none_or(|new| new >= current)
+    });
 }
 
 fn conflict(object: ObjectType, property: &str, value: &str, holder: u64) -> WriteError {
     let message = if property == "email" {
         format!("Contact already exists. Existing ID: {holder}")
     } else {
-        let kind = if object == ObjectType::Contacts { "Contact" } else { "Deal" };
+        let kind = if object == ObjectType::Contacts {
+            "Contact"
+        } else {
+            "Deal"
+        };
         format!("{kind} with {property} '{value}' already exists. Existing ID: {holder}")
     };
-    WriteError::Conflict { message, existing_id: holder.to_string() }
+    WriteError::Conflict {
+        message,
+        existing_id: holder.to_string(),
+    }
 }
 
 fn invalid_option(property: &str, value: &str, options: &[String]) -> FieldError {
     FieldError::new(
         "INVALID_OPTION",
         property,
-        format!("{value} was not one of the allowed options: [{}]", options.join(", ")),
+        format!(
+            "{value} was not one of the allowed options: [{}]",
+            options.join(", ")
+        ),
     )
 }
 
@@ -332,14 +480,21 @@ fn invalid_option(property: &str, value: &str, options: &[String]) -> FieldError
 fn is_plain_number(value: &str) -> bool {
     let digits = value.strip_prefix('-').unwrap_or(value);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
-    !int.is_empty() && !frac.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit())
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn is_email(value: &str) -> bool {
     match value.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                && !value.chars().any(char::is_whitespace) && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.chars().any(char::is_whitespace)
+                && !domain.contains('@')
         }
         None => false,
     }

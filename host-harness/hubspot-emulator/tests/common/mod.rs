@@ -27,12 +27,17 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
 pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().new_agent()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
 }
 
 impl Harness {
@@ -48,7 +53,11 @@ impl Harness {
             ..EmulatorConfig::default()
         };
         configure(&mut config);
-        Harness { emu: Emulator::start(config).expect("emulator starts"), clock, agent: agent() }
+        Harness {
+            emu: Emulator::start(config).expect("emulator starts"),
+            clock,
+            agent: agent(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -56,8 +65,15 @@ impl Harness {
     }
 
     /// Any request; `token: None` sends no Authorization header.
-    pub fn call_as(&self, method: &str, path: &str, body: Option<&Value>, token: Option<&str>) -> Reply {
-        self.try_call(method, path, body, token).expect("transport ok")
+    pub fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Reply {
+        self.try_call(method, path, body, token)
+            .expect("transport ok")
     }
 
     pub fn try_call(
@@ -67,7 +83,9 @@ impl Harness {
         body: Option<&Value>,
         token: Option<&str>,
     ) -> Result<Reply, ureq::Error> {
-        let mut request = ureq::http::Request::builder().method(method).uri(self.url(path));
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
@@ -83,11 +101,21 @@ impl Harness {
         let headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         let raw = response.body_mut().read_to_string()?;
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Ok(Reply { status, headers, raw, body })
+        Ok(Reply {
+            status,
+            headers,
+            raw,
+            body,
+        })
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
@@ -112,7 +140,10 @@ impl Harness {
 
     /// Creates a contact over HTTP and returns its id.
     pub fn contact(&self, properties: Value) -> String {
-        let reply = self.post("/crm/v3/objects/contacts", serde_json::json!({ "properties": properties }));
+        let reply = self.post(
+            "/crm/v3/objects/contacts",
+            serde_json::json!({ "properties": properties }),
+        );
         assert_eq!(reply.status, 201, "{}", reply.raw);
         reply.body["id"].as_str().unwrap().to_string()
     }
@@ -137,7 +168,11 @@ impl Harness {
 pub fn error_codes(reply: &Reply) -> Vec<String> {
     reply.body["errors"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["code"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["code"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -21,7 +21,8 @@ impl Clock {
 
     pub fn set(&self, text: &str) {
         let t = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
-        self.0.store(t.and_utc().timestamp_millis(), Ordering::SeqCst);
+        self.0
+            .store(t.and_utc().timestamp_millis(), Ordering::SeqCst);
     }
 
     pub fn advance_minutes(&self, minutes: i64) {

@@ -1,0 +1,213 @@
+//! Process-starter state: due, claim, lock, stale takeover, finish, races.
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+
+use common::{Clock, host_db};
+use xentral_erp::scheduler::{self, ClaimOutcome, Starter};
+use xentral_erp::{Database, SqliteDatabase, Value};
+
+fn setup(periode: u32, aktiv: bool) -> (Clock, SqliteDatabase, i64) {
+    let clock = Clock::at("2024-05-01 12:00:00");
+    let mut db = host_db(&clock);
+    let (id, created) = scheduler::ensure_starter(
+        &mut db,
+        "Hubspot Process Queues",
+        "hubspot_process",
+        periode,
+        aktiv,
+    )
+    .unwrap();
+    assert!(created);
+    (clock, db, id)
+}
+
+fn starter(db: &mut SqliteDatabase, id: i64) -> Starter {
+    scheduler::get(db, id).unwrap().unwrap()
+}
+
+fn claim(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> ClaimOutcome {
+    let s = starter(db, id);
+    scheduler::try_claim(db, &s, clock.now()).unwrap()
+}
+
+#[test]
+fn ensure_starter_creates_once_and_finds_by_parameter() {
+    let (_, mut db, id) = setup(10, true);
+    let again =
+        scheduler::ensure_starter(&mut db, "renamed", "hubspot_process", 60, false).unwrap();
+    assert_eq!(again, (id, false));
+    let all = scheduler::list(&mut db).unwrap();
+    assert_eq!(all.len(), 1);
+    let s = &all[0];
+    assert_eq!(
+        (
+            s.bezeichnung.as_str(),
+            s.art.as_str(),
+            s.typ.as_str(),
+            s.periode.as_str(),
+            s.aktiv
+        ),
+        (
+            "Hubspot Process Queues",
+            "periodisch",
+            "cronjob",
+            "10",
+            true
+        )
+    );
+    assert_eq!(
+        (s.mutex, s.mutexcounter, s.letzteausfuerhung),
+        (false, 0, None)
+    );
+}
+
+#[test]
+fn a_starter_that_never_ran_is_due() {
+    let (clock, mut db, id) = setup(10, true);
+    assert!(starter(&mut db, id).is_due(clock.now()));
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.mutexcounter), (true, 0));
+    assert_eq!(s.letzteausfuerhung, Some(clock.now()));
+}
+
+#[test]
+fn a_starter_is_not_due_before_its_period_has_passed() {
+    let (clock, mut db, id) = setup(10, true);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+    clock.advance_minutes(9);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::NotDue);
+    let s = starter(&mut db, id);
+    assert_eq!(s.next_due().unwrap().to_string(), "2024-05-01 12:10:00 UTC");
+    clock.advance_minutes(1);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+}
+
+#[test]
+fn an_inactive_starter_is_never_claimed() {
+    let (clock, mut db, id) = setup(10, false);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Inactive);
+    assert_eq!(starter(&mut db, id).next_due(), None);
+    assert!(!starter(&mut db, id).mutex);
+}
+
+#[test]
+fn a_locked_starter_only_counts_the_attempt() {
+    let (clock, mut db, id) = setup(10, true);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::Locked { counter: 1 }
+    );
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.mutexcounter), (true, 1));
+    assert_eq!(s.letzteausfuerhung, Some(clock.now()));
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::NotDue);
+}
+
+#[test]
+fn a_stale_lock_is_taken_over() {
+    let (clock, mut db, id) = setup(10, true);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    for counter in 1..=3 {
+        clock.advance_minutes(10);
+        assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Locked { counter });
+    }
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::TakenOverStale {
+            previous_counter: 3
+        }
+    );
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.mutexcounter), (true, 0));
+}
+
+#[test]
+fn finish_unlocks_and_records_the_status() {
+    let (clock, mut db, id) = setup(10, true);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    clock.advance_minutes(3);
+    scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+    let s = starter(&mut db, id);
+    assert_eq!(
+        (s.mutex, s.mutexcounter, s.status.as_str()),
+        (false, 0, "OK")
+    );
+    assert_eq!(s.letzteausfuerhung, Some(clock.now()));
+    assert_eq!(s.status_zeit, Some(clock.now()));
+}
+
+#[test]
+fn a_failed_run_records_its_error_cut_to_the_column_size() {
+    let (clock, mut db, id) = setup(10, true);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    let message = "ä".repeat(300);
+    scheduler::finish(&mut db, id, clock.now(), Err(&message)).unwrap();
+    let s = starter(&mut db, id);
+    assert_eq!(s.status.chars().count(), 255);
+    assert!(!s.mutex);
+}
+
+#[test]
+fn a_stale_snapshot_is_rechecked_against_the_database() {
+    let (clock, mut db, id) = setup(10, true);
+    let snapshot = starter(&mut db, id);
+    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    let again = scheduler::try_claim(&mut db, &snapshot, clock.now()).unwrap();
+    assert_eq!(again, ClaimOutcome::NotDue);
+}
+
+#[test]
+fn periode_is_read_like_php_int() {
+    let (clock, mut db, id) = setup(10, true);
+    db.execute("UPDATE prozessstarter SET periode = 'abc'", &[])
+        .unwrap();
+    let s = starter(&mut db, id);
+    assert_eq!(s.period_minutes(), 0);
+    assert!(s.is_due(clock.now()));
+}
+
+#[test]
+fn two_schedulers_racing_for_a_due_starter_claim_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.sqlite");
+    let clock = Clock::at("2024-05-01 12:00:00");
+    let id = {
+        let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
+        db.migrate().unwrap();
+        scheduler::ensure_starter(&mut db, "Sync", "hubspot_pull_contacts", 60, true)
+            .unwrap()
+            .0
+    };
+    for round in 0..20 {
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (path, clock, barrier) = (path.clone(), clock.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
+                    let s = scheduler::get(&mut db, id).unwrap().unwrap();
+                    barrier.wait();
+                    scheduler::try_claim(&mut db, &s, clock.now()).unwrap()
+                })
+            })
+            .collect();
+        let outcomes: Vec<ClaimOutcome> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let winners = outcomes
+            .iter()
+            .filter(|o| **o == ClaimOutcome::Claimed)
+            .count();
+        assert_eq!(winners, 1, "round {round}: {outcomes:?}");
+        let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
+        scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+        clock.advance_minutes(60);
+        let rows = db.query("SELECT mutex FROM prozessstarter", &[]).unwrap();
+        assert_eq!(rows.scalar(), Some(&Value::Integer(0)));
+    }
+}

@@ -1,0 +1,263 @@
+//! Three-way merge of one record's mapped fields against the last synced snapshot of each side.
+//!
+//! Pure functions over canonical field values; no I/O. The rules (DESIGN.md, "Merge"):
+//! a field changed on one side flows to the other; changed on both to different values → the
+//! configured winner, recorded as a conflict; a blank never overwrites a value; fields marked
+//! *keep-xentral* (the e-mail of an existing address) are never overwritten in xentral.
+
+use std::collections::BTreeMap;
+
+/// Canonical field values of one record (missing = blank).
+pub type Fields = BTreeMap<String, String>;
+
+/// Which side wins a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Winner {
+    /// xentral's value wins (the default).
+    Xentral,
+    /// HubSpot's value wins.
+    Hubspot,
+}
+
+/// The last synced values of both sides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    /// xentral's values after the last sync.
+    #[serde(default)]
+    pub x: Fields,
+    /// HubSpot's values after the last sync.
+    #[serde(default)]
+    pub h: Fields,
+}
+
+/// What a merge decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Values to write to xentral.
+    pub to_xentral: Fields,
+    /// Values to write to HubSpot.
+    pub to_hubspot: Fields,
+    /// Fields changed on both sides to different values.
+    pub conflicts: Vec<String>,
+    /// The snapshot once both writes are done.
+    pub snapshot: Snapshot,
+}
+
+fn get<'a>(m: &'a Fields, f: &str) -> &'a str {
+    m.get(f).map_or("", String::as_str)
+}
+
+fn is_blank(v: &str) -> bool {
+    v.trim().is_empty()
+}
+
+/// Merges the current values of both sides against the snapshot.
+///
+/// `keep_xentral` lists fields xentral never takes from HubSpot once it has a value.
+/// With no snapshot (a first link), both sides count as changed; differing non-blank values
+/// go to the winner without counting as a conflict.
+pub fn merge(
+    fields: &[&str],
+    x: &Fields,
+    h: &Fields,
+    snapshot: Option<&Snapshot>,
+    winner: Winner,
+    keep_xentral: &[&str],
+) -> Outcome {
+    let mut out = Outcome::default();
+    let empty = Snapshot::default();
+    let first_link = snapshot.is_none();
+    let snap = snapshot.unwrap_or(&empty);
+    for &f in fields {
+        let (xv, hv) = (get(x, f), get(h, f));
+        let (sx, sh) = (get(&snap.x, f), get(&snap.h, f));
+        let x_changed = first_link || xv != sx;
+        let h_changed = first_link || hv != sh;
+        let keep = keep_xentral.contains(&f) && !is_blank(xv);
+        // The value each side ends up with.
+        let (mut new_x, mut new_h) = (xv.to_owned(), hv.to_owned());
+        if xv != hv {
+            let take_from_x = match (x_changed, h_changed) {
+                (false, false) => None,
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                (true, true) => {
+                    let both_set = !is_blank(xv) && !is_blank(hv);
+                    if both_set && !first_link {
+                        out.conflicts.push(f.to_owned());
+                    }
+                    // The winner's value, unless it is blank (a blank never overwrites).
+                    Some(match winner {
+                        Winner::Xentral => !is_blank(xv),
+                        Winner::Hubspot => is_blank(hv),
+                    })
+                }
+            };
+            match take_from_x {
+                Some(true) if !is_blank(xv) => new_h = xv.to_owned(),
+                Some(false) if !is_blank(hv) && !keep => new_x = hv.to_owned(),
+                _ => {}
+            }
+        }
+        if new_x != xv {
+            out.to_xentral.insert(f.to_owned(), new_x.clone());
+        }
+        if new_h != hv {
+            out.to_hubspot.insert(f.to_owned(), new_h.clone());
+        }
+        if !is_blank(&new_x) {
+            out.snapshot.x.insert(f.to_owned(), new_x);
+        }
+        if !is_blank(&new_h) {
+            out.snapshot.h.insert(f.to_owned(), new_h);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const F: &[&str] = &["email", "firstname", "city"];
+
+    fn m(pairs: &[(&str, &str)]) -> Fields {
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn snap(x: &[(&str, &str)], h: &[(&str, &str)]) -> Snapshot {
+        Snapshot { x: m(x), h: m(h) }
+    }
+
+    #[test]
+    fn hubspot_change_flows_to_xentral() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[("city", "Berlin")]), &m(&[("city", "Köln")]), Some(&s), Winner::Xentral, &[]);
+        assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
+        assert!(o.to_hubspot.is_empty());
+        assert!(o.conflicts.is_empty());
+    }
+
+    #[test]
+    fn xentral_change_flows_to_hubspot() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Berlin")]), Some(&s), Winner::Xentral, &[]);
+        assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
+        assert!(o.to_xentral.is_empty());
+    }
+
+    #[test]
+    fn both_changed_xentral_wins_by_default_and_counts_a_conflict() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Köln")]), Some(&s), Winner::Xentral, &[]);
+        assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
+        assert!(o.to_xentral.is_empty());
+        assert_eq!(o.conflicts, vec!["city".to_owned()]);
+    }
+
+    #[test]
+    fn both_changed_hubspot_wins_when_configured() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Köln")]), Some(&s), Winner::Hubspot, &[]);
+        assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
+        assert_eq!(o.conflicts.len(), 1);
+    }
+
+    #[test]
+    fn blank_in_hubspot_never_clears_xentral() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[("city", "Berlin")]), &m(&[]), Some(&s), Winner::Xentral, &[]);
+        assert!(o.to_xentral.is_empty());
+        assert_eq!(o.snapshot.h, m(&[]), "the blank is remembered as seen");
+    }
+
+    #[test]
+    fn blank_in_xentral_never_clears_hubspot() {
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let o = merge(F, &m(&[]), &m(&[("city", "Berlin")]), Some(&s), Winner::Xentral, &[]);
+        assert!(o.to_hubspot.is_empty());
+    }
+
+    #[test]
+    fn xentral_email_is_kept_when_hubspot_changes_it() {
+        let s = snap(&[("email", "a@x.de")], &[("email", "a@x.de")]);
+        let o = merge(F, &m(&[("email", "a@x.de")]), &m(&[("email", "b@x.de")]), Some(&s), Winner::Hubspot, &["email"]);
+        assert!(o.to_xentral.is_empty());
+        assert_eq!(o.snapshot.h, m(&[("email", "b@x.de")]));
+    }
+
+    #[test]
+    fn first_link_fills_blanks_both_ways_without_conflicts() {
+        let o = merge(
+            F,
+            &m(&[("email", "a@x.de"), ("city", "Berlin")]),
+            &m(&[("email", "a@x.de"), ("firstname", "Ann"), ("city", "Köln")]),
+            None,
+            Winner::Xentral,
+            &["email"],
+        );
+        assert_eq!(o.to_xentral, m(&[("firstname", "Ann")]));
+        assert_eq!(o.to_hubspot, m(&[("city", "Berlin")]));
+        assert!(o.conflicts.is_empty());
+    }
+
+    #[test]
+    fn unchanged_sides_that_differ_stay_as_they_are() {
+        let s = snap(&[("email", "a@x.de")], &[("email", "b@x.de")]);
+        let o = merge(F, &m(&[("email", "a@x.de")]), &m(&[("email", "b@x.de")]), Some(&s), Winner::Xentral, &["email"]);
+        assert_eq!(o, Outcome { snapshot: s, ..Outcome::default() });
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![Just(String::new()), "[a-c]{1,2}"]
+    }
+
+    fn fields() -> impl Strategy<Value = Fields> {
+        proptest::collection::vec(value(), 3).prop_map(|v| {
+            F.iter()
+                .zip(v)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| ((*k).to_owned(), v))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Applying a merge's writes and merging again changes nothing (echo suppression).
+        #[test]
+        fn merge_is_stable_after_its_own_writes(
+            x in fields(), h in fields(), sx in fields(), sh in fields(), first in any::<bool>()
+        ) {
+            let s = Snapshot { x: sx, h: sh };
+            let o = merge(F, &x, &h, if first { None } else { Some(&s) }, Winner::Xentral, &["email"]);
+            let mut x2 = x.clone();
+            x2.extend(o.to_xentral.clone());
+            let mut h2 = h.clone();
+            h2.extend(o.to_hubspot.clone());
+            let again = merge(F, &x2, &h2, Some(&o.snapshot), Winner::Xentral, &["email"]);
+            prop_assert!(again.to_xentral.is_empty());
+            prop_assert!(again.to_hubspot.is_empty());
+            prop_assert!(again.conflicts.is_empty());
+        }
+
+        /// No value is ever replaced by a blank.
+        #[test]
+        fn merge_never_writes_a_blank_over_a_value(
+            x in fields(), h in fields(), sx in fields(), sh in fields()
+        ) {
+            let s = Snapshot { x: sx, h: sh };
+            let o = merge(F, &x, &h, Some(&s), Winner::Xentral, &[]);
+            for (f, v) in o.to_xentral.iter() {
+                prop_assert!(!v.is_empty() || x.get(f).is_none_or(|c| c.is_empty()));
+            }
+            for (f, v) in o.to_hubspot.iter() {
+                prop_assert!(!v.is_empty() || h.get(f).is_none_or(|c| c.is_empty()));
+            }
+        }
+    }
+}
