@@ -14,12 +14,16 @@ pub mod joblog;
 pub mod limits;
 pub mod outbound;
 pub mod report;
+pub mod runlog;
 pub mod sandbox;
+pub mod scheduler;
 pub mod secrets;
 pub mod tenant;
+pub mod xentral_ui;
 
 pub use clock::{HostClock, SharedClock, SystemClock, VirtualClock};
 pub use host::{HUBSPOT_CREDENTIAL, HostError, XentralHost};
 pub use limits::TenantLimits;
 pub use report::{Budget, Entity, Job, JobReport, Settings, StageMode};
 pub use sandbox::{Invocation, JobError, PluginComponent, Runtime};
+pub use xentral_ui::XentralUi;

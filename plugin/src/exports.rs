@@ -6,8 +6,9 @@ use crate::api::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
 };
 use crate::hubspot::{ApiError, Client};
-use crate::platform::{Level, Method, Platform, Value};
-use crate::{settings, state, xentral};
+use crate::platform::{Level, Platform};
+use crate::session::Session;
+use crate::{contacts, freefields, queue, settings, state, xentral};
 
 /// The message xentral users know from the old module.
 pub const CONFIGURED_MESSAGE: &str = "Api key for Hubspot has been updated.";
@@ -21,12 +22,69 @@ fn credential_error(e: ApiError) -> PluginError {
         ApiError::MissingScopes(detail) => PluginError::Unauthorized(format!(
             "the access token lacks a scope HubSpot requires ({detail}); grant crm.objects.contacts.read/write, crm.objects.deals.read/write, crm.objects.owners.read and crm.schemas.deals.write"
         )),
+        ApiError::Transport(t) => PluginError::Hubspot(format!(
+            "could not reach HubSpot at the configured URL to check the access token: {t}"
+        )),
         other => PluginError::Hubspot(format!("could not check the access token: {other}")),
     }
 }
 
+/// Reads the options of an enumeration property of contacts: (value, label) in display order.
+fn property_options(
+    client: &mut Client<'_>,
+    property: &str,
+) -> Result<Vec<(String, String)>, PluginError> {
+    let path = format!("/crm/v3/properties/contacts/{property}");
+    let json = client
+        .get(&path, "/crm/v3/properties/contacts/{name}")
+        .map_err(|e| PluginError::Hubspot(format!("reading {property}: {e}")))?;
+    let options = json
+        .get("options")
+        .and_then(Json::as_array)
+        .ok_or_else(|| PluginError::Hubspot(format!("{property} has no options list")))?;
+    Ok(options
+        .iter()
+        .filter(|o| !o.get("hidden").and_then(Json::as_bool).unwrap_or(false))
+        .filter_map(|o| {
+            let value = o.get("value").and_then(Json::as_str)?.to_owned();
+            let label = o
+                .get("label")
+                .and_then(Json::as_str)
+                .unwrap_or(&value)
+                .to_owned();
+            (!value.is_empty()).then_some((value, label))
+        })
+        .collect())
+}
+
+/// Stores lead-status and lifecycle options, and writes them into the free fields.
+fn store_options(
+    db: &mut dyn crate::platform::Db,
+    client: &mut Client<'_>,
+) -> Result<(MetadataReport, freefields::Setup), PluginError> {
+    let mut report = MetadataReport::default();
+    let mut lists = Vec::new();
+    for (property, kind) in [
+        ("hs_lead_status", "lead_status"),
+        ("lifecyclestage", "lifecycle_stage"),
+    ] {
+        let options = property_options(client, property)?;
+        for (i, (value, label)) in options.iter().enumerate() {
+            if xentral::upsert_option(db, kind, "", value, label, i as i64)? {
+                report.changes.push(format!("{kind} {value} ({label})"));
+            }
+        }
+        lists.push(options.into_iter().map(|(v, _)| v).collect::<Vec<_>>());
+    }
+    report.lead_statuses = lists[0].len() as u32;
+    report.lifecycle_stages = lists[1].len() as u32;
+    let setup = freefields::ensure(db, &lists[0], &lists[1])?;
+    report.changes.extend(setup.changes.iter().cloned());
+    Ok((report, setup))
+}
+
 /// Applies settings: checks the credential, migrates the plugin's tables, stores the settings,
-/// and creates what xentral needs. Idempotent.
+/// and creates what xentral needs. Idempotent; a rejected token changes nothing.
 pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, PluginError> {
     settings::validate(&s)?;
     if !p.secrets.exists(&s.credential) {
@@ -35,15 +93,35 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             s.credential
         )));
     }
-    let mut client = Client::new(p.http, &s.hubspot_url, &s.credential);
+    let mut client = Client::new(
+        &mut *p.http,
+        p.clock,
+        p.log,
+        &s.hubspot_url,
+        &s.credential,
+        Budget::default(),
+    );
     client
-        .call(
-            Method::Get,
+        .get(
             "/crm/v3/objects/contacts?limit=1",
             "/crm/v3/objects/contacts",
-            None,
         )
         .map_err(credential_error)?;
+    let lead_statuses = property_options(&mut client, "hs_lead_status")?;
+    if let Some(unknown) = s
+        .lead_statuses
+        .iter()
+        .find(|v| !lead_statuses.iter().any(|(o, _)| o == *v))
+    {
+        return Err(PluginError::InvalidSettings(format!(
+            "'{unknown}' is not a lead status of this HubSpot portal; choose from {}",
+            lead_statuses
+                .iter()
+                .map(|(v, _)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
 
     let mut changes = Vec::new();
     for v in state::migrate(p.db)? {
@@ -54,15 +132,28 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     }
     let (group_id, created) = xentral::ensure_group(p.db, &s.group)?;
     if created {
-        changes.push(format!(
-            "created the contact group '{}' (id {group_id})",
-            s.group
-        ));
+        changes.push(format!("created the contact group '{}' (id {group_id})", s.group));
     }
     for starter in &xentral::STARTERS {
         if xentral::ensure_starter(p.db, starter)? {
             changes.push(format!("created the process starter '{}'", starter.name));
         }
+    }
+    let mut client = Client::new(
+        &mut *p.http,
+        p.clock,
+        p.log,
+        &s.hubspot_url,
+        &s.credential,
+        Budget::default(),
+    );
+    let (metadata, setup) = store_options(&mut *p.db, &mut client)?;
+    changes.extend(setup.changes);
+    if !metadata.changes.is_empty() {
+        changes.push(format!(
+            "stored {} lead statuses and {} lifecycle stages",
+            metadata.lead_statuses, metadata.lifecycle_stages
+        ));
     }
     p.log.log(
         Level::Info,
@@ -72,90 +163,50 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     Ok(ConfigureReport {
         message: CONFIGURED_MESSAGE.into(),
         changes,
-        warnings: Vec::new(),
+        warnings: setup.warnings,
     })
 }
 
-/// Reads lead statuses and lifecycle stages from HubSpot into the option table.
+/// The Refresh button: lead statuses and lifecycle stages into the option table and the free
+/// fields.
 pub fn refresh_metadata(p: &mut Platform<'_>) -> Result<MetadataReport, PluginError> {
+    state::migrate(p.db)?;
     let stored = settings::load(p.db)?;
-    let mut client = Client::new(p.http, &stored.hubspot_url, &stored.hubspot_credential);
-    let mut report = MetadataReport::default();
-    for (property, kind) in [
-        ("hs_lead_status", "lead_status"),
-        ("lifecyclestage", "lifecycle_stage"),
-    ] {
-        let path = format!("/crm/v3/properties/contacts/{property}");
-        let json = client
-            .call(
-                Method::Get,
-                &path,
-                "/crm/v3/properties/contacts/{name}",
-                None,
-            )
-            .map_err(|e| PluginError::Hubspot(format!("reading {property}: {e}")))?;
-        let options = json
-            .get("options")
-            .and_then(Json::as_array)
-            .ok_or_else(|| PluginError::Hubspot(format!("{property} has no options list")))?;
-        for (i, o) in options.iter().enumerate() {
-            let value = o.get("value").and_then(Json::as_str).unwrap_or_default();
-            let label = o.get("label").and_then(Json::as_str).unwrap_or(value);
-            if value.is_empty() {
-                continue;
-            }
-            if xentral::upsert_option(p.db, kind, "", value, label, i as i64)? {
-                report.changes.push(format!("{kind} {value} ({label})"));
-            }
-        }
-        let n = options.len() as u32;
-        match kind {
-            "lead_status" => report.lead_statuses = n,
-            _ => report.lifecycle_stages = n,
-        }
-    }
+    let mut client = Client::new(
+        &mut *p.http,
+        p.clock,
+        p.log,
+        &stored.hubspot_url,
+        &stored.hubspot_credential,
+        Budget::default(),
+    );
+    let (report, _) = store_options(&mut *p.db, &mut client)?;
     Ok(report)
 }
 
 /// Runs one job.
 pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, PluginError> {
+    state::migrate(p.db)?;
     let stored = settings::load(p.db)?;
-    let mut report = JobReport::new(job);
-    let mut client = Client::new(p.http, &stored.hubspot_url, &stored.hubspot_credential);
-    let (path, endpoint) = match job {
-        Job::ProcessQueue => {
-            let open = xentral::open_queue_entries(p.db)?;
-            report.pending = open > 0;
-            report
+    let mut session = Session::new(p, stored, job, budget);
+    match job {
+        Job::ProcessQueue => queue::process(&mut session)?,
+        Job::SyncContacts => contacts::sync(&mut session)?,
+        Job::SyncDeals => {
+            session
+                .report
                 .messages
-                .push(format!("{open} queued xentral change(s)"));
-            return Ok(report);
+                .push("deal synchronisation is not available in this plugin version".into());
         }
-        Job::SyncContacts => (
-            "/crm/v3/objects/contacts?limit=100",
-            "/crm/v3/objects/contacts",
-        ),
-        Job::SyncDeals => ("/crm/v3/objects/deals?limit=100", "/crm/v3/objects/deals"),
-    };
-    if budget.max_requests == Some(0) {
-        report.pending = true;
-        report.messages.push("request budget is zero".into());
-        return Ok(report);
     }
-    let page = client
-        .call(Method::Get, path, endpoint, None)
-        .map_err(|e| PluginError::Hubspot(e.to_string()))?;
-    let seen = page
-        .get("results")
-        .and_then(Json::as_array)
-        .map_or(0, Vec::len);
-    report.xentral.unchanged = seen as u32;
-    report.pending = page.pointer("/paging/next/after").is_some();
-    report.api_calls = client.calls().clone();
+    let report = session.finish();
     p.log.log(
         Level::Info,
-        "read a page",
-        &[("job", job.name()), ("records", &seen.to_string())],
+        "job finished",
+        &[
+            ("job", job.name()),
+            ("api_calls", &report.api_calls.values().sum::<u32>().to_string()),
+        ],
     );
     Ok(report)
 }
@@ -164,20 +215,6 @@ pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, 
 pub fn record_changed(p: &mut Platform<'_>, entity: Entity, id: i64) -> Result<(), PluginError> {
     state::migrate(p.db)?;
     let now = p.clock.now_ms();
-    let open = p.db.query(
-        "SELECT id FROM hubspot_request_queues WHERE entity = ? AND record_id = ? AND completed = 0",
-        &[Value::from(entity.name()), Value::Integer(id)],
-    )?;
-    if open.rows.is_empty() {
-        p.db.execute(
-            "INSERT INTO hubspot_request_queues (entity, record_id, enqueued_ms, next_attempt_ms) VALUES (?, ?, ?, ?)",
-            &[
-                Value::from(entity.name()),
-                Value::Integer(id),
-                Value::Integer(now),
-                Value::Integer(now),
-            ],
-        )?;
-    }
+    queue::enqueue(p.db, entity, id, now)?;
     Ok(())
 }

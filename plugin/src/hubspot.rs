@@ -1,12 +1,15 @@
-//! A HubSpot API client over the host's HTTP: request building, credential by name, call
-//! accounting, and classification of HubSpot's error replies.
+//! A HubSpot API client over the host's HTTP: credential by name, pacing under HubSpot's rate
+//! limits, retries with jittered back-off, the job budget, call accounting, and classification
+//! of HubSpot's replies. Every call it makes is idempotent (reads, search, upsert by a unique
+//! property, update by id), so retrying after a dropped connection cannot duplicate anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
-use crate::platform::{Http, HttpError, Method, Request, Response};
+use crate::api::Budget;
+use crate::platform::{Clock, Http, HttpError, Level, Log, Method, Request, Response};
 
 /// A failed HubSpot call, classified by what the caller should do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +23,7 @@ pub enum ApiError {
         /// The policy HubSpot named.
         policy: String,
     },
-    /// 5xx: transient; retry with back-off.
+    /// 5xx: transient; retried with back-off.
     Server(u16),
     /// Another 4xx: the request itself is wrong (validation, conflict, not found).
     Client {
@@ -35,26 +38,32 @@ pub enum ApiError {
     Transport(HttpError),
     /// A 2xx reply whose body is not the JSON expected.
     Malformed(String),
+    /// The job's budget (requests or deadline) is used up; nothing was sent.
+    Budget(String),
 }
 
 impl ApiError {
-    /// Whether retrying later may succeed.
+    /// Whether retrying soon may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
             ApiError::Server(_) | ApiError::Malformed(_) => true,
             ApiError::RateLimited { policy } => policy != "DAILY",
-            ApiError::Transport(e) => {
-                matches!(e, HttpError::Timeout | HttpError::Transport(_))
-            }
+            ApiError::Transport(e) => matches!(e, HttpError::Timeout | HttpError::Transport(_)),
             _ => false,
         }
+    }
+
+    /// Whether the job must stop now and continue in a later run (budget, daily limit).
+    pub fn stops_job(&self) -> bool {
+        matches!(self, ApiError::Budget(_))
+            || matches!(self, ApiError::RateLimited { policy } if policy == "DAILY")
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Unauthorized(m) => write!(f, "HubSpot rejected the access token: {m}"),
+            ApiError::Unauthorized(m) => write!(f, "HubSpot rejected the access token ({m})"),
             ApiError::MissingScopes(m) => write!(f, "the access token lacks a scope: {m}"),
             ApiError::RateLimited { policy } => write!(f, "HubSpot rate limit reached ({policy})"),
             ApiError::Server(s) => write!(f, "HubSpot server error {s}"),
@@ -62,35 +71,154 @@ impl fmt::Display for ApiError {
                 status,
                 category,
                 message,
-            } => write!(
-                f,
-                "HubSpot refused the request ({status} {category}): {message}"
-            ),
+            } => write!(f, "HubSpot refused the request ({status} {category}): {message}"),
             ApiError::Transport(e) => write!(f, "HubSpot unreachable: {e}"),
             ApiError::Malformed(m) => write!(f, "HubSpot sent an unreadable reply: {m}"),
+            ApiError::Budget(m) => write!(f, "job budget used up: {m}"),
         }
     }
 }
 
-/// Calls HubSpot for one job, counting calls by endpoint.
+/// Which rate-limit bucket a call draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    General,
+    Search,
+}
+
+/// HubSpot's published limits for private apps, adjusted from response headers.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Requests per rolling window (100 on Free/Starter, 190 on Professional/Enterprise).
+    pub general_max: u32,
+    /// The window in milliseconds.
+    pub general_window_ms: i64,
+    /// Search requests per second.
+    pub search_per_second: u32,
+    /// Attempts per call before giving up on transient failures.
+    pub max_attempts: u32,
+    /// First back-off delay; doubled per attempt, with jitter.
+    pub backoff_ms: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            general_max: 100,
+            general_window_ms: 10_000,
+            search_per_second: 5,
+            max_attempts: 6,
+            backoff_ms: 1_000,
+        }
+    }
+}
+
+/// One CRM record as HubSpot returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The numeric id as a string.
+    pub id: String,
+    /// Property values (`None` for null).
+    pub properties: BTreeMap<String, Option<String>>,
+}
+
+impl Record {
+    /// A property's value, `""` when null or missing.
+    pub fn prop(&self, name: &str) -> &str {
+        self.properties
+            .get(name)
+            .and_then(Option::as_deref)
+            .unwrap_or("")
+    }
+
+    fn parse(v: &Json) -> Result<Record, ApiError> {
+        let id = match v.get("id") {
+            Some(Json::String(s)) if !s.is_empty() => s.clone(),
+            Some(Json::Number(n)) => n.to_string(),
+            _ => return Err(ApiError::Malformed(format!("record without id: {v}"))),
+        };
+        let mut properties = BTreeMap::new();
+        if let Some(props) = v.get("properties").and_then(Json::as_object) {
+            for (k, val) in props {
+                let text = match val {
+                    Json::Null => None,
+                    Json::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                };
+                properties.insert(k.clone(), text);
+            }
+        }
+        Ok(Record { id, properties })
+    }
+}
+
+/// One page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// Total matches of the query.
+    pub total: u64,
+    /// The records of this page.
+    pub results: Vec<Record>,
+    /// The cursor of the next page, absent on the last.
+    pub next_after: Option<String>,
+}
+
+/// The outcome of a batch write: the records written and the per-input errors.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    /// Records HubSpot returned (with `new` for upserts).
+    pub results: Vec<(Record, Option<bool>)>,
+    /// Error messages HubSpot returned for inputs it did not apply.
+    pub errors: Vec<String>,
+}
+
+/// Calls HubSpot for one job.
 pub struct Client<'a> {
     http: &'a mut dyn Http,
+    clock: &'a dyn Clock,
+    log: &'a dyn Log,
     base_url: String,
     credential: String,
+    limits: RateLimits,
+    budget: Budget,
     calls: BTreeMap<String, u32>,
     total_calls: u32,
+    general: VecDeque<i64>,
+    search: VecDeque<i64>,
+    rng: u64,
 }
 
 impl<'a> Client<'a> {
-    /// A client for `base_url` (no trailing slash needed) authenticating with the named secret.
-    pub fn new(http: &'a mut dyn Http, base_url: &str, credential: &str) -> Self {
+    /// A client for `base_url` authenticating with the named host secret.
+    pub fn new(
+        http: &'a mut dyn Http,
+        clock: &'a dyn Clock,
+        log: &'a dyn Log,
+        base_url: &str,
+        credential: &str,
+        budget: Budget,
+    ) -> Self {
+        let seed = clock.now_ms() as u64 ^ 0x9e37_79b9_7f4a_7c15;
         Client {
             http,
+            clock,
+            log,
             base_url: base_url.trim_end_matches('/').to_owned(),
             credential: credential.to_owned(),
+            limits: RateLimits::default(),
+            budget,
             calls: BTreeMap::new(),
             total_calls: 0,
+            general: VecDeque::new(),
+            search: VecDeque::new(),
+            rng: seed | 1,
         }
+    }
+
+    /// Replaces the rate limits (tests, other HubSpot tiers).
+    pub fn with_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Calls made so far, by endpoint.
@@ -103,8 +231,88 @@ impl<'a> Client<'a> {
         self.total_calls
     }
 
-    /// Sends one request and parses a JSON reply. `endpoint` is the path template used for
-    /// accounting (ids replaced by `{id}`).
+    /// Whether the budget allows another call.
+    pub fn budget_left(&self) -> Result<(), ApiError> {
+        if let Some(max) = self.budget.max_requests
+            && self.total_calls >= max
+        {
+            return Err(ApiError::Budget(format!("{max} requests")));
+        }
+        if let Some(deadline) = self.budget.deadline_ms
+            && self.clock.now_ms() >= deadline
+        {
+            return Err(ApiError::Budget("deadline reached".into()));
+        }
+        Ok(())
+    }
+
+    /// GET a path.
+    pub fn get(&mut self, path: &str, endpoint: &str) -> Result<Json, ApiError> {
+        self.call(Method::Get, path, endpoint, None)
+    }
+
+    /// Searches `object` (`contacts`, `deals`) with a search body.
+    pub fn search(&mut self, object: &str, body: &Json) -> Result<SearchPage, ApiError> {
+        let path = format!("/crm/v3/objects/{object}/search");
+        let json = self.call(Method::Post, &path, &path, Some(body))?;
+        let results = json
+            .get("results")
+            .and_then(Json::as_array)
+            .ok_or_else(|| ApiError::Malformed("search reply without results".into()))?
+            .iter()
+            .map(Record::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = json
+            .pointer("/paging/next/after")
+            .and_then(|a| match a {
+                Json::String(s) => Some(s.clone()),
+                Json::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        let total = json.get("total").and_then(Json::as_u64).unwrap_or(0);
+        Ok(SearchPage {
+            total,
+            results,
+            next_after,
+        })
+    }
+
+    /// A batch operation (`read`, `update`, `upsert`, `create`, `archive`) on `object`.
+    /// A 207 is not an error: the per-input errors are returned with the results.
+    pub fn batch(
+        &mut self,
+        object: &str,
+        operation: &str,
+        inputs: Vec<Json>,
+        extra: Option<(&str, Json)>,
+    ) -> Result<BatchOutcome, ApiError> {
+        let path = format!("/crm/v3/objects/{object}/batch/{operation}");
+        let mut body = json!({ "inputs": inputs });
+        if let Some((k, v)) = extra {
+            body[k] = v;
+        }
+        let json = self.call(Method::Post, &path, &path, Some(&body))?;
+        let mut out = BatchOutcome::default();
+        if let Some(results) = json.get("results").and_then(Json::as_array) {
+            for r in results {
+                out.results
+                    .push((Record::parse(r)?, r.get("new").and_then(Json::as_bool)));
+            }
+        } else if !json.is_null() {
+            return Err(ApiError::Malformed("batch reply without results".into()));
+        }
+        if let Some(errors) = json.get("errors").and_then(Json::as_array) {
+            for e in errors {
+                let message = e.get("message").and_then(Json::as_str).unwrap_or("error");
+                let category = e.get("category").and_then(Json::as_str).unwrap_or("");
+                out.errors.push(format!("{category}: {message}"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends one request (paced, retried, counted) and parses the JSON reply. `endpoint` is
+    /// the path template used for accounting.
     pub fn call(
         &mut self,
         method: Method,
@@ -112,14 +320,56 @@ impl<'a> Client<'a> {
         endpoint: &str,
         body: Option<&Json>,
     ) -> Result<Json, ApiError> {
-        let url = format!("{}{}", self.base_url, path);
+        let bucket = if endpoint.ends_with("/search") {
+            Bucket::Search
+        } else {
+            Bucket::General
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.budget_left()?;
+            self.pace(bucket);
+            let result = self.send_once(method, path, endpoint, body, bucket);
+            match result {
+                Ok(json) => return Ok(json),
+                Err(e) if attempt < self.limits.max_attempts && e.is_transient() => {
+                    let wait = match &e {
+                        ApiError::RateLimited { policy } if policy == "SECONDLY" => 1_000,
+                        ApiError::RateLimited { .. } => self.limits.general_window_ms as u64,
+                        _ => self.backoff(attempt),
+                    };
+                    self.log.log(
+                        Level::Warn,
+                        "retrying a HubSpot call",
+                        &[
+                            ("endpoint", endpoint),
+                            ("error", &e.to_string()),
+                            ("wait_ms", &wait.to_string()),
+                        ],
+                    );
+                    self.clock.sleep_ms(wait);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn send_once(
+        &mut self,
+        method: Method,
+        path: &str,
+        endpoint: &str,
+        body: Option<&Json>,
+        bucket: Bucket,
+    ) -> Result<Json, ApiError> {
         let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
         if body.is_some() {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
         }
         let request = Request {
             method,
-            url,
+            url: format!("{}{}", self.base_url, path),
             headers,
             body: body.map(|b| b.to_string().into_bytes()),
             credential: Some(self.credential.clone()),
@@ -130,8 +380,72 @@ impl<'a> Client<'a> {
             .entry(format!("{} {}", method.as_str(), endpoint))
             .or_default() += 1;
         self.total_calls += 1;
+        let now = self.clock.now_ms();
+        match bucket {
+            Bucket::General => self.general.push_back(now),
+            Bucket::Search => self.search.push_back(now),
+        }
         let response = self.http.send(request).map_err(ApiError::Transport)?;
+        self.learn_limits(&response);
         classify(response)
+    }
+
+    /// Waits until a call of `bucket` stays within the rate limits.
+    fn pace(&mut self, bucket: Bucket) {
+        let (queue, max, window) = match bucket {
+            Bucket::General => (
+                &mut self.general,
+                self.limits.general_max as usize,
+                self.limits.general_window_ms,
+            ),
+            Bucket::Search => (
+                &mut self.search,
+                self.limits.search_per_second as usize,
+                1_000,
+            ),
+        };
+        let now = self.clock.now_ms();
+        while queue.front().is_some_and(|t| *t <= now - window) {
+            queue.pop_front();
+        }
+        if queue.len() >= max.max(1)
+            && let Some(oldest) = queue.front()
+        {
+            let wait = (oldest + window + 1 - now).max(0) as u64;
+            self.clock.sleep_ms(wait);
+            let now = self.clock.now_ms();
+            while queue.front().is_some_and(|t| *t <= now - window) {
+                queue.pop_front();
+            }
+        }
+    }
+
+    /// Adopts the portal's limits from HubSpot's headers (190 on higher tiers).
+    fn learn_limits(&mut self, r: &Response) {
+        if let Some(max) = r
+            .header("x-hubspot-ratelimit-max")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|m| *m > 0)
+        {
+            self.limits.general_max = max;
+        }
+        if let Some(window) = r
+            .header("x-hubspot-ratelimit-interval-milliseconds")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|w| *w > 0)
+        {
+            self.limits.general_window_ms = window;
+        }
+    }
+
+    /// Exponential back-off with ±25 % jitter.
+    fn backoff(&mut self, attempt: u32) -> u64 {
+        let base = self.limits.backoff_ms << (attempt - 1).min(6);
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let jitter = self.rng % (base / 2 + 1);
+        base - base / 4 + jitter
     }
 }
 
@@ -146,12 +460,7 @@ fn classify(response: Response) -> Result<Json, ApiError> {
             .map_err(|e| ApiError::Malformed(format!("status {status}: {e}")));
     }
     let body: Json = serde_json::from_slice(&response.body).unwrap_or(Json::Null);
-    let text = |key: &str| {
-        body.get(key)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
+    let text = |key: &str| body.get(key).and_then(Json::as_str).unwrap_or("").to_owned();
     match status {
         401 => Err(ApiError::Unauthorized(format!(
             "401 {}",
@@ -177,6 +486,7 @@ fn non_empty(s: String, default: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{FakeClock, FakeHttp, NullLog};
 
     fn response(status: u16, body: &str) -> Response {
         Response {
@@ -187,19 +497,14 @@ mod tests {
     }
 
     #[test]
-    fn daily_limit_is_not_transient() {
+    fn daily_limit_stops_the_job_and_is_not_retried() {
         let e = classify(response(429, r#"{"policyName":"DAILY"}"#)).unwrap_err();
-        assert_eq!(
-            e,
-            ApiError::RateLimited {
-                policy: "DAILY".into()
-            }
-        );
         assert!(!e.is_transient());
+        assert!(e.stops_job());
     }
 
     #[test]
-    fn ten_secondly_limit_is_transient() {
+    fn ten_secondly_limit_is_retried() {
         let e = classify(response(429, r#"{"policyName":"TEN_SECONDLY_ROLLING"}"#)).unwrap_err();
         assert!(e.is_transient());
     }
@@ -225,5 +530,59 @@ mod tests {
                 message: "Contact already exists. Existing ID: 42".into()
             }
         );
+    }
+
+    #[test]
+    fn server_errors_are_retried_with_back_off_then_succeed() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::new(vec![
+            response(503, "{}"),
+            response(502, "{}"),
+            response(200, r#"{"ok":true}"#),
+        ]);
+        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        let json = c.get("/x", "/x").unwrap();
+        assert_eq!(json["ok"], true);
+        assert_eq!(c.total_calls(), 3);
+        assert!(clock.now() >= 750 + 1_500, "slept between attempts: {}", clock.now());
+    }
+
+    #[test]
+    fn pacing_keeps_general_calls_under_the_window() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(200, "{}"));
+        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        for _ in 0..250 {
+            c.get("/x", "/x").unwrap();
+        }
+        // 250 calls at 100 per 10 s need at least two full windows.
+        assert!(clock.now() >= 20_000, "{}", clock.now());
+        assert!(clock.now() < 21_000, "{}", clock.now());
+    }
+
+    #[test]
+    fn pacing_keeps_search_at_five_per_second() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(200, r#"{"total":0,"results":[]}"#));
+        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        for _ in 0..11 {
+            c.search("contacts", &json!({})).unwrap();
+        }
+        assert!(clock.now() >= 2_000 && clock.now() < 2_100, "{}", clock.now());
+    }
+
+    #[test]
+    fn request_budget_stops_before_sending() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(200, "{}"));
+        let budget = Budget {
+            max_requests: Some(2),
+            ..Budget::default()
+        };
+        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", budget);
+        c.get("/x", "/x").unwrap();
+        c.get("/x", "/x").unwrap();
+        assert!(matches!(c.get("/x", "/x"), Err(ApiError::Budget(_))));
+        assert_eq!(c.total_calls(), 2);
     }
 }

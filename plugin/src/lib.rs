@@ -8,13 +8,21 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod contacts;
 pub mod exports;
+pub mod freefields;
 pub mod hubspot;
+pub mod mapping;
 pub mod merge;
 pub mod platform;
+pub mod queue;
+pub mod session;
 pub mod settings;
 pub mod state;
 pub mod xentral;
+
+#[cfg(test)]
+mod testing;
 
 #[cfg(target_arch = "wasm32")]
 mod wit_glue;

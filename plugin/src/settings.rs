@@ -31,6 +31,9 @@ pub struct StoredSettings {
     pub hubspot_url: String,
     /// Name of the host-held credential (never the token itself).
     pub hubspot_credential: String,
+    /// Who wins a field changed on both sides: `xentral` (default) or `hubspot`.
+    #[serde(default)]
+    pub hs_conflict_winner: Option<String>,
 }
 
 impl From<&Settings> for StoredSettings {
@@ -44,11 +47,20 @@ impl From<&Settings> for StoredSettings {
             hs_stage_mode: s.stage_mode,
             hubspot_url: s.hubspot_url.clone(),
             hubspot_credential: s.credential.clone(),
+            hs_conflict_winner: None,
         }
     }
 }
 
 impl StoredSettings {
+    /// Who wins a conflict.
+    pub fn winner(&self) -> crate::merge::Winner {
+        match self.hs_conflict_winner.as_deref() {
+            Some("hubspot") => crate::merge::Winner::Hubspot,
+            _ => crate::merge::Winner::Xentral,
+        }
+    }
+
     /// Back to the exported settings type.
     pub fn to_settings(&self) -> Settings {
         Settings {

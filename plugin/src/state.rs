@@ -3,6 +3,9 @@
 //! Every statement here runs unchanged on SQLite and MariaDB except the id column, whose
 //! auto-increment syntax differs by dialect.
 
+use std::collections::HashMap;
+
+use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
 
 /// The schema version this plugin build expects.
@@ -23,6 +26,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
             hs_contact_id VARCHAR(32) NOT NULL,
             address_id BIGINT NOT NULL,
             type VARCHAR(32) NOT NULL DEFAULT 'contact',
+            email VARCHAR(255) NOT NULL DEFAULT '',
             snapshot TEXT NOT NULL,
             xentral_hash VARCHAR(64) NOT NULL DEFAULT '',
             hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
@@ -30,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
         )",
         "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
         "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_address ON hubspot_contacts (address_id)",
+        "CREATE INDEX IF NOT EXISTS hubspot_contacts_email ON hubspot_contacts (email)",
         // Id map and snapshot, deals ⇄ resubmissions.
         "CREATE TABLE IF NOT EXISTS hubspot_deals (
             {id},
@@ -154,4 +159,260 @@ pub fn migrate(db: &mut dyn Db) -> Result<Vec<i64>, DbError> {
         applied.push(m.version);
     }
     Ok(applied)
+}
+
+/// A link between a xentral record and a HubSpot record, with the last synced snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The HubSpot id.
+    pub hubspot_id: String,
+    /// The xentral id.
+    pub xentral_id: i64,
+    /// Values of both sides after the last sync.
+    pub snapshot: Snapshot,
+}
+
+/// The id-map tables, one per object type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTable {
+    /// `hubspot_contacts`: contacts ⇄ addresses.
+    Contacts,
+    /// `hubspot_deals`: deals ⇄ resubmissions.
+    Deals,
+}
+
+impl LinkTable {
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            LinkTable::Contacts => ("hubspot_contacts", "hs_contact_id", "address_id"),
+            LinkTable::Deals => ("hubspot_deals", "hs_deal_id", "wiedervorlage_id"),
+        }
+    }
+}
+
+fn parse_snapshot(v: Option<&Value>) -> Snapshot {
+    v.and_then(Value::as_text)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+fn link_from_row(r: &[Value]) -> Option<Link> {
+    Some(Link {
+        hubspot_id: r.first()?.as_text()?,
+        xentral_id: r.get(1)?.as_i64()?,
+        snapshot: parse_snapshot(r.get(2)),
+    })
+}
+
+/// Every link of a table, keyed by xentral id.
+pub fn links_by_xentral_id(db: &mut dyn Db, table: LinkTable) -> Result<HashMap<i64, Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let rows = db.query(&format!("SELECT {hs}, {x}, snapshot FROM {t}"), &[])?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| link_from_row(r))
+        .map(|l| (l.xentral_id, l))
+        .collect())
+}
+
+/// The link of a HubSpot record, if any.
+pub fn link_by_hubspot_id(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<Option<Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let rows = db.query(
+        &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} = ?"),
+        &[Value::from(hubspot_id)],
+    )?;
+    Ok(rows.rows.first().and_then(|r| link_from_row(r)))
+}
+
+/// The link of a xentral record, if any.
+pub fn link_by_xentral_id(db: &mut dyn Db, table: LinkTable, xentral_id: i64) -> Result<Option<Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let rows = db.query(
+        &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} = ?"),
+        &[Value::Integer(xentral_id)],
+    )?;
+    Ok(rows.rows.first().and_then(|r| link_from_row(r)))
+}
+
+/// Creates or updates a link with its snapshot. `email` is kept for contacts so an e-mail
+/// shared by two addresses is recognised before anything is written to HubSpot.
+pub fn save_link(db: &mut dyn Db, table: LinkTable, link: &Link, now_ms: i64) -> Result<(), DbError> {
+    let (t, hs, x) = table.names();
+    let snapshot = serde_json::to_string(&link.snapshot).expect("snapshots serialise");
+    let email = link
+        .snapshot
+        .h
+        .get("email")
+        .or_else(|| link.snapshot.x.get("email"))
+        .cloned()
+        .unwrap_or_default();
+    let exists = !db
+        .query(&format!("SELECT 1 FROM {t} WHERE {hs} = ?"), &[Value::from(&link.hubspot_id)])?
+        .rows
+        .is_empty();
+    if exists {
+        db.execute(
+            &format!("UPDATE {t} SET {x} = ?, snapshot = ?, synced_at_ms = ? WHERE {hs} = ?"),
+            &[
+                Value::Integer(link.xentral_id),
+                Value::from(snapshot),
+                Value::Integer(now_ms),
+                Value::from(&link.hubspot_id),
+            ],
+        )?;
+    } else {
+        db.execute(
+            &format!("INSERT INTO {t} ({hs}, {x}, snapshot, synced_at_ms) VALUES (?, ?, ?, ?)"),
+            &[
+                Value::from(&link.hubspot_id),
+                Value::Integer(link.xentral_id),
+                Value::from(snapshot),
+                Value::Integer(now_ms),
+            ],
+        )?;
+    }
+    if table == LinkTable::Contacts {
+        db.execute(
+            "UPDATE hubspot_contacts SET email = ? WHERE hs_contact_id = ?",
+            &[Value::from(email), Value::from(&link.hubspot_id)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Lower-cased e-mails already linked, with the address each belongs to.
+pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, i64>, DbError> {
+    let rows = db.query("SELECT email, address_id FROM hubspot_contacts WHERE email <> ''", &[])?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_text()?.to_lowercase(), r.get(1)?.as_i64()?)))
+        .collect())
+}
+
+/// An incremental-read position: everything modified before `modified_ms`, and at
+/// `modified_ms` every id up to `last_id`, is done (`last_id` empty: all of `modified_ms`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Modified-time boundary (ms).
+    pub modified_ms: i64,
+    /// Tie-break: the last id done at `modified_ms` while walking a tie.
+    pub last_id: String,
+}
+
+/// Reads a cursor (default: the beginning).
+pub fn cursor(db: &mut dyn Db, name: &str) -> Result<Cursor, DbError> {
+    let rows = db.query(
+        "SELECT modified_ms, last_id FROM hubspot_cursors WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    Ok(rows
+        .rows
+        .first()
+        .map(|r| Cursor {
+            modified_ms: r.first().and_then(Value::as_i64).unwrap_or(0),
+            last_id: r.get(1).and_then(Value::as_text).unwrap_or_default(),
+        })
+        .unwrap_or_default())
+}
+
+/// Stores a cursor.
+pub fn save_cursor(db: &mut dyn Db, name: &str, c: &Cursor, now_ms: i64) -> Result<(), DbError> {
+    let params = [
+        Value::Integer(c.modified_ms),
+        Value::from(&c.last_id),
+        Value::Integer(now_ms),
+        Value::from(name),
+    ];
+    let r = db.execute(
+        "UPDATE hubspot_cursors SET modified_ms = ?, last_id = ?, updated_ms = ? WHERE name = ?",
+        &params,
+    )?;
+    if r.rows_affected == 0 && db.query("SELECT 1 FROM hubspot_cursors WHERE name = ?", &[Value::from(name)])?.rows.is_empty() {
+        db.execute(
+            "INSERT INTO hubspot_cursors (modified_ms, last_id, updated_ms, name) VALUES (?, ?, ?, ?)",
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
+/// Back-off before the n-th retry of a failed record: 1, 5, 15, 60 minutes, then 4 h.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    const MINUTE: i64 = 60_000;
+    match attempts {
+        ..=1 => MINUTE,
+        2 => 5 * MINUTE,
+        3 => 15 * MINUTE,
+        4 => 60 * MINUTE,
+        _ => 240 * MINUTE,
+    }
+}
+
+/// Records a failed record; returns the next retry time.
+pub fn record_failure(
+    db: &mut dyn Db,
+    object: &str,
+    direction: &str,
+    key: &str,
+    error: &str,
+    now_ms: i64,
+) -> Result<i64, DbError> {
+    let rows = db.query(
+        "SELECT attempts FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
+        &[Value::from(object), Value::from(direction), Value::from(key)],
+    )?;
+    let attempts = rows.rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0) + 1;
+    let next = now_ms + retry_delay_ms(attempts);
+    let error: String = error.chars().take(2000).collect();
+    if attempts == 1 {
+        db.execute(
+            "INSERT INTO hubspot_failures (object, direction, record_key, error, attempts, next_retry_ms, first_failed_ms) VALUES (?, ?, ?, ?, 1, ?, ?)",
+            &[
+                Value::from(object),
+                Value::from(direction),
+                Value::from(key),
+                Value::from(error),
+                Value::Integer(next),
+                Value::Integer(now_ms),
+            ],
+        )?;
+    } else {
+        db.execute(
+            "UPDATE hubspot_failures SET error = ?, attempts = ?, next_retry_ms = ? WHERE object = ? AND direction = ? AND record_key = ?",
+            &[
+                Value::from(error),
+                Value::Integer(attempts),
+                Value::Integer(next),
+                Value::from(object),
+                Value::from(direction),
+                Value::from(key),
+            ],
+        )?;
+    }
+    Ok(next)
+}
+
+/// Forgets a failure once the record went through.
+pub fn clear_failure(db: &mut dyn Db, object: &str, direction: &str, key: &str) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
+        &[Value::from(object), Value::from(direction), Value::from(key)],
+    )?;
+    Ok(())
+}
+
+/// Failed records of one kind: key → next retry time.
+pub fn failures(db: &mut dyn Db, object: &str, direction: &str) -> Result<HashMap<String, i64>, DbError> {
+    let rows = db.query(
+        "SELECT record_key, next_retry_ms FROM hubspot_failures WHERE object = ? AND direction = ?",
+        &[Value::from(object), Value::from(direction)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_i64()?)))
+        .collect())
 }

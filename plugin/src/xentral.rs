@@ -1,5 +1,6 @@
 //! Typed access to the xentral tables the plugin writes: groups, process starters, options.
 
+use crate::mapping::{AddressRow, FreeFields, address_columns};
 use crate::platform::{Db, DbError, Value};
 
 /// A process starter the module creates on connect.
@@ -39,6 +40,15 @@ fn first_id(db: &mut dyn Db, sql: &str, params: &[Value]) -> Result<Option<i64>,
         .first()
         .and_then(|r| r.first())
         .and_then(Value::as_i64))
+}
+
+/// The id of the group with this name, if it exists.
+pub fn group_id(db: &mut dyn Db, name: &str) -> Result<Option<i64>, DbError> {
+    first_id(
+        db,
+        "SELECT id FROM gruppen WHERE name = ? AND art = 'gruppe' ORDER BY id LIMIT 1",
+        &[Value::from(name)],
+    )
 }
 
 /// Finds the group by name or creates it; returns its id and whether it was created.
@@ -129,4 +139,171 @@ pub fn open_queue_entries(db: &mut dyn Db) -> Result<i64, DbError> {
         &[],
     )?
     .unwrap_or(0))
+}
+
+/// The date `ms` falls on in the tenant's time zone, as xentral stores dates.
+pub fn local_date(ms: i64, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The condition "is a current member of group ?2 on date ?3" for address `a`, as xentral
+/// writes memberships (`adresse_rolle`, ended by setting `bis`).
+const MEMBER_OF_GROUP: &str = "EXISTS (SELECT 1 FROM adresse_rolle r WHERE r.adresse = a.id AND r.objekt = 'Gruppe' AND r.subjekt IN ('Mitglied', 'Kunde') AND r.parameter = ? AND (r.bis = '0000-00-00' OR r.bis >= ?))";
+
+fn address_from_row(columns: &[String], row: &[Value]) -> AddressRow {
+    let mut a = AddressRow::default();
+    for (c, v) in columns.iter().zip(row) {
+        match c.as_str() {
+            "id" => a.id = v.as_i64().unwrap_or(0),
+            "geloescht" => a.deleted = v.as_i64().unwrap_or(0) != 0,
+            _ => {
+                a.columns.insert(c.clone(), v.as_text().unwrap_or_default());
+            }
+        }
+    }
+    a
+}
+
+fn select_list(ff: &FreeFields) -> String {
+    address_columns(ff)
+        .iter()
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The current, not deleted members of a group.
+pub fn group_addresses(
+    db: &mut dyn Db,
+    ff: &FreeFields,
+    group_id: i64,
+    today: &str,
+) -> Result<Vec<AddressRow>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM adresse a WHERE a.geloescht = 0 AND {MEMBER_OF_GROUP} ORDER BY a.id",
+        select_list(ff)
+    );
+    let rows = db.query(&sql, &[Value::from(group_id.to_string()), Value::from(today)])?;
+    Ok(rows
+        .rows
+        .iter()
+        .map(|r| address_from_row(&rows.columns, r))
+        .collect())
+}
+
+/// Addresses by id (any state), in id order.
+pub fn addresses_by_id(
+    db: &mut dyn Db,
+    ff: &FreeFields,
+    ids: &[i64],
+) -> Result<Vec<AddressRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT {} FROM adresse a WHERE a.id IN ({marks}) ORDER BY a.id",
+            select_list(ff)
+        );
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
+        let rows = db.query(&sql, &params)?;
+        out.extend(rows.rows.iter().map(|r| address_from_row(&rows.columns, r)));
+    }
+    Ok(out)
+}
+
+/// Whether an address is a current member of the group.
+pub fn is_group_member(
+    db: &mut dyn Db,
+    address_id: i64,
+    group_id: i64,
+    today: &str,
+) -> Result<bool, DbError> {
+    let sql = format!("SELECT 1 FROM adresse a WHERE a.id = ? AND {MEMBER_OF_GROUP}");
+    Ok(!db
+        .query(
+            &sql,
+            &[
+                Value::Integer(address_id),
+                Value::from(group_id.to_string()),
+                Value::from(today),
+            ],
+        )?
+        .rows
+        .is_empty())
+}
+
+/// An address not deleted and not yet linked to a HubSpot contact with this e-mail
+/// (xentral compares e-mails case-insensitively), preferring members of the group.
+pub fn unlinked_address_by_email(
+    db: &mut dyn Db,
+    email: &str,
+    group_id: i64,
+    today: &str,
+) -> Result<Option<i64>, DbError> {
+    let sql = format!(
+        "SELECT a.id, CASE WHEN {MEMBER_OF_GROUP} THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1"
+    );
+    let rows = db.query(
+        &sql,
+        &[
+            Value::from(group_id.to_string()),
+            Value::from(today),
+            Value::from(email),
+        ],
+    )?;
+    Ok(rows.rows.first().and_then(|r| r.first()).and_then(Value::as_i64))
+}
+
+/// Updates columns of an address (column names come from the field map, never from input).
+pub fn update_address(
+    db: &mut dyn Db,
+    id: i64,
+    columns: &[(String, String)],
+) -> Result<(), DbError> {
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let sets = columns
+        .iter()
+        .map(|(c, _)| format!("{c} = ?"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut params: Vec<Value> = columns.iter().map(|(_, v)| Value::from(v)).collect();
+    params.push(Value::Integer(id));
+    db.execute(&format!("UPDATE adresse SET {sets} WHERE id = ?"), &params)?;
+    Ok(())
+}
+
+/// Inserts a lead address with these columns; returns its id.
+pub fn insert_lead_address(db: &mut dyn Db, columns: &[(String, String)]) -> Result<i64, DbError> {
+    let mut names = vec!["lead".to_owned(), "firma".to_owned()];
+    let mut params = vec![Value::Integer(1), Value::Integer(1)];
+    for (c, v) in columns {
+        names.push(c.clone());
+        params.push(Value::from(v));
+    }
+    let marks = vec!["?"; names.len()].join(", ");
+    let r = db.execute(
+        &format!("INSERT INTO adresse ({}) VALUES ({marks})", names.join(", ")),
+        &params,
+    )?;
+    Ok(r.last_insert_id)
+}
+
+/// Puts an address into a group as xentral does (an `adresse_rolle` row from today on).
+pub fn add_to_group(db: &mut dyn Db, address_id: i64, group_id: i64, today: &str) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO adresse_rolle (adresse, projekt, subjekt, praedikat, objekt, parameter, von, bis) VALUES (?, 0, 'Mitglied', 'von', 'Gruppe', ?, ?, '0000-00-00')",
+        &[
+            Value::Integer(address_id),
+            Value::from(group_id.to_string()),
+            Value::from(today),
+        ],
+    )?;
+    Ok(())
 }

@@ -17,7 +17,11 @@ const SEEDED: usize = 100_000;
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_string)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
@@ -60,7 +64,10 @@ fn main() {
     let summary = emulator.seed(SeedSpec::new(42, SEEDED, 0));
     let seed_time = started.elapsed();
     let after = rss_kib();
-    println!("seed {SEEDED} contacts: {:.0} ms", seed_time.as_secs_f64() * 1000.0);
+    println!(
+        "seed {SEEDED} contacts: {:.0} ms",
+        seed_time.as_secs_f64() * 1000.0
+    );
     println!(
         "memory held by them (VmRSS delta): {:.1} MiB ({} bytes per contact)",
         (after - before) as f64 / 1024.0,
@@ -97,6 +104,9 @@ fn main() {
             .expect("upsert");
         let _: Value = reply.body_mut().read_json().expect("json");
     });
-    println!("batch upsert (100 inputs): {upserts:.0} requests/s = {:.0} records/s", upserts * 100.0);
+    println!(
+        "batch upsert (100 inputs): {upserts:.0} requests/s = {:.0} records/s",
+        upserts * 100.0
+    );
     emulator.shutdown();
 }

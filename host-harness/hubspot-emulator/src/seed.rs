@@ -358,6 +358,7 @@ fn seed_contacts(
         if !owners.is_empty() && rng.random_range(0..10) < 7 {
             rec.put(owner, Some(&owners[rng.random_range(0..owners.len())]));
         }
+        rec.props.shrink_to_fit();
         s.records.insert(id, rec);
         s.index(id);
         ids.push(id);
@@ -448,6 +449,7 @@ fn seed_deals(
                 Some("Rahmenvertrag für 2025 – inkl. Wartung ✓"),
             );
         }
+        rec.props.shrink_to_fit();
         s.records.insert(id, rec);
         ids.push(id);
     }

@@ -117,12 +117,14 @@ async fn guarded(
     next: Next,
 ) -> Response {
     if let Err(err) = app.auth.check(req.headers(), &endpoint.scopes) {
+        drain(req).await;
         return err.into_response();
     }
     let admitted = app.limiter().admit(app.now(), endpoint.search);
     let usage = match admitted {
         Ok(usage) => usage,
         Err((policy, usage)) => {
+            drain(req).await;
             let mut response = ApiError::rate_limited(policy.name()).into_response();
             if !endpoint.search {
                 usage.write(response.headers_mut());
@@ -132,10 +134,11 @@ async fn guarded(
     };
     let fault = app.faults().pick(method, path);
     let mut response = match fault {
-        Some(FaultKind::Status(code)) => ApiError::server(
-            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        )
-        .into_response(),
+        Some(FaultKind::Status(code)) => {
+            drain(req).await;
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            ApiError::server(status).into_response()
+        }
         Some(FaultKind::LatencyMs(ms)) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
@@ -151,6 +154,12 @@ async fn guarded(
         usage.write(response.headers_mut());
     }
     response
+}
+
+/// Reads and discards the body of a request refused before its handler, so the connection stays
+/// usable for keep-alive (HubSpot does not close connections on 4xx/5xx).
+async fn drain(req: Request) {
+    let _ = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024).await;
 }
 
 /// Keeps the status (204 becomes 200, which can carry a body) and truncates the JSON body.

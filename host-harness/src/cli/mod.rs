@@ -10,6 +10,9 @@ use xentral_host::report::{Budget, Job, Settings, StageMode};
 use xentral_host::{HUBSPOT_CREDENTIAL, HostError, Invocation, JobError, SystemClock, XentralHost};
 
 mod output;
+mod scheduler;
+mod status;
+mod xentral;
 
 use output::{CliError, ExitKind};
 
@@ -52,6 +55,19 @@ enum Command {
     ///
     /// Example: xentral-host run acme sync-contacts --json
     Run(RunArgs),
+    /// Act as a xentral user: add, edit and delete addresses, groups and resubmissions; every
+    /// save fires the plugin's save hook once.
+    ///
+    /// Example: xentral-host xentral acme address add --vorname Ada --nachname Lovelace --email ada@example.com --group Hubspot --lead
+    Xentral(xentral::XentralArgs),
+    /// Run the due process starters of every tenant, as xentral's cron does.
+    ///
+    /// Example: xentral-host scheduler --once --workers 4
+    Scheduler(scheduler::SchedulerArgs),
+    /// Show a tenant's process starters: last run, duration, outcome, lock and next due time.
+    ///
+    /// Example: xentral-host status acme --json
+    Status(status::StatusArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +267,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             output::print(args.json, &report, || output::job_report_text(&report));
             Ok(())
         }
+        Command::Xentral(args) => xentral::run(&cli.data_dir, args),
+        Command::Scheduler(args) => scheduler::run(&cli.data_dir, args),
+        Command::Status(args) => status::run(&cli.data_dir, args),
     }
 }
 

@@ -1,0 +1,151 @@
+//! `xentral-host status TENANT`: what a tenant's sync is doing.
+//!
+//! The report is a list of sections (today: the process starters). A new section is a field of
+//! [`StatusReport`] (its JSON key) plus one entry in [`StatusReport::sections`] (its text).
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use serde::Serialize;
+use xentral_host::runlog::RunResult;
+use xentral_host::scheduler::{self, SchedulerError, StarterStatus};
+
+use super::output::{self, CliError, ExitKind};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The tenant.
+    tenant: String,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Everything `status` reports, one field per section.
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    tenant: String,
+    /// When the report was made, UTC.
+    now: DateTime<Utc>,
+    /// The process starters, with lock state, last run and next due time.
+    starters: Vec<StarterStatus>,
+}
+
+impl StatusReport {
+    /// The sections for people: title and body.
+    fn sections(&self) -> Vec<(&'static str, String)> {
+        vec![("Process starters", starters_text(&self.starters, self.now))]
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!(
+            "tenant {} at {} UTC",
+            self.tenant,
+            self.now.format("%Y-%m-%d %H:%M:%S")
+        );
+        for (title, body) in self.sections() {
+            out.push_str(&format!("\n\n{title}\n{body}"));
+        }
+        out
+    }
+}
+
+impl From<SchedulerError> for CliError {
+    fn from(e: SchedulerError) -> Self {
+        match e {
+            SchedulerError::Host(h) => CliError::from(h),
+            other => CliError::new(ExitKind::Config, other.to_string()),
+        }
+    }
+}
+
+/// Runs `xentral-host status`.
+pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
+    let host = super::host(&data_dir.to_path_buf())?;
+    let report = StatusReport {
+        now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
+        starters: scheduler::starter_status(&host, &args.tenant)?,
+        tenant: args.tenant,
+    };
+    output::print(args.json, &report, || report.text());
+    Ok(())
+}
+
+fn time(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(|| "never".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
+    if starters.is_empty() {
+        return "  none (they are created by `xentral-host settings`)".into();
+    }
+    let mut rows = vec![[
+        "ID", "PARAMETER", "ACTIVE", "EVERY", "LAST RUN (UTC)", "DURATION", "OUTCOME", "LOCK",
+        "NEXT DUE (UTC)", "STATUS",
+    ]
+    .map(String::from)];
+    for s in starters {
+        let (last, duration, outcome) = match &s.last_run {
+            Some(r) => (
+                time(Some(r.started)),
+                format!("{} ms", r.duration_ms),
+                match r.outcome {
+                    RunResult::Ok => "ok".to_owned(),
+                    RunResult::Failed => "FAILED".to_owned(),
+                },
+            ),
+            None => (time(s.last_attempt), "-".into(), "-".into()),
+        };
+        let lock = match (s.locked, s.lock_stale) {
+            (false, _) => "free".to_owned(),
+            (true, false) => format!("held ({})", s.lock_counter),
+            (true, true) => format!("stale ({})", s.lock_counter),
+        };
+        let next = match s.next_due {
+            Some(t) if t <= now => "now".to_owned(),
+            other => time(other).replace("never", "-"),
+        };
+        rows.push([
+            s.id.to_string(),
+            s.parameter.clone(),
+            if s.aktiv { "yes" } else { "no" }.into(),
+            format!("{} min", s.period_minutes),
+            last,
+            duration,
+            outcome,
+            lock,
+            next,
+            s.status.clone(),
+        ]);
+    }
+    table(&rows)
+}
+
+/// Left-aligned columns, two spaces apart, indented by two; the last column is not padded.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .enumerate()
+                .map(|(i, (cell, w))| {
+                    if i + 1 == N {
+                        cell.clone()
+                    } else {
+                        format!("{cell:<w$}")
+                    }
+                })
+                .collect();
+            format!("  {}", cells.join("  ").trim_end())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,459 @@
+//! The scheduler: runs the due process starters (`prozessstarter`) of every tenant, as xentral's
+//! cron (`starter2.php`) does, each as a sandboxed plugin job.
+//!
+//! The starter state machine (due, claim, lock, stale lock, finish) is `xentral_erp::scheduler`;
+//! this module decides which starters are ours (by `parameter`, see
+//! [`Job::from_starter_parameter`]), runs them with a [`Budget`] derived from the tenant's
+//! limits, records each finished run in the [`RunLog`], and spreads tenants over a bounded pool of
+//! threads. A claim is one conditional UPDATE in the tenant's database, so several scheduler
+//! processes on one data directory never run the same starter at once. A failure of one tenant
+//! (its database, a trap in its job) is recorded and never stops the others.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use xentral_erp::DbError;
+use xentral_erp::mysql_compat::instant_from_millis;
+use xentral_erp::scheduler::{self as starters, ClaimOutcome, Starter};
+
+use crate::host::{HostError, XentralHost};
+use crate::limits::TenantLimits;
+use crate::report::{Budget, Job};
+use crate::runlog::{RunLog, RunLogError, RunRecord, RunResult};
+
+/// What a successful run writes into `prozessstarter.status` (xentral's convention).
+pub const STATUS_OK: &str = "OK";
+
+/// The most a job's deadline is set before the tenant's wall-time limit, so the plugin stops at
+/// a page boundary and reports before the sandbox kills it.
+pub const DEADLINE_MARGIN_MS: u64 = 30_000;
+
+/// Errors of the scheduler and of status queries.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// The tenant could not be opened.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The tenant's database failed.
+    #[error("tenant '{tenant}': xentral database: {source}")]
+    Database {
+        /// The tenant.
+        tenant: String,
+        /// The cause.
+        source: DbError,
+    },
+    /// The run log could not be read.
+    #[error(transparent)]
+    RunLog(#[from] RunLogError),
+}
+
+/// How an attempt on a starter ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "message", rename_all = "kebab-case")]
+pub enum RunOutcome {
+    /// The attempt did not run the job (see the claim outcome).
+    NotRun,
+    /// The job ran and returned a report; carries its summary.
+    Ok(String),
+    /// The job ran and failed; carries the error message.
+    Failed(String),
+}
+
+/// One attempt on a due starter in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarterRun {
+    /// The tenant.
+    pub tenant: String,
+    /// `prozessstarter.id`.
+    pub starter_id: i64,
+    /// `prozessstarter.parameter`.
+    pub parameter: String,
+    /// The plugin job the parameter names.
+    pub job: Job,
+    /// What the claim found.
+    pub claim: ClaimOutcome,
+    /// How the run ended.
+    pub outcome: RunOutcome,
+    /// When the attempt started, ms since the epoch on the host clock.
+    pub started_ms: i64,
+    /// How long the job ran, in ms on the host clock (0 when it did not run).
+    pub duration_ms: u64,
+    /// HubSpot API calls, when the job returned a report.
+    pub api_calls: Option<u32>,
+}
+
+impl StarterRun {
+    /// Whether the job ran in this attempt.
+    pub fn ran(&self) -> bool {
+        self.claim.should_run()
+    }
+}
+
+/// A failure that kept the scheduler from handling (part of) a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantFailure {
+    /// The tenant.
+    pub tenant: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The result of one pass over all tenants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Every attempt on a due starter, grouped by tenant in name order.
+    pub runs: Vec<StarterRun>,
+    /// Tenant-level failures (the other tenants were still handled).
+    pub failures: Vec<TenantFailure>,
+}
+
+impl Pass {
+    /// Number of jobs that ran and succeeded.
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, RunOutcome::Ok(_)))
+    }
+
+    /// Number of jobs that ran and failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, RunOutcome::Failed(_)))
+    }
+
+    /// Number of attempts that found the starter locked or claimed by another scheduler.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, RunOutcome::NotRun))
+    }
+
+    fn count(&self, f: impl Fn(&RunOutcome) -> bool) -> usize {
+        self.runs.iter().filter(|r| f(&r.outcome)).count()
+    }
+}
+
+/// The budget of a job started at `now_ms`: its deadline is the tenant's wall-time limit minus a
+/// margin of a tenth of it, at most [`DEADLINE_MARGIN_MS`].
+pub fn budget_for(limits: &TenantLimits, now_ms: i64) -> Budget {
+    let margin = (limits.wall_time_ms / 10).min(DEADLINE_MARGIN_MS);
+    let allowed = i64::try_from(limits.wall_time_ms - margin).unwrap_or(i64::MAX);
+    Budget {
+        deadline_ms: Some(now_ms.saturating_add(allowed)),
+        max_requests: None,
+        dry_run: false,
+    }
+}
+
+/// The number of workers when none is given: the machine's available parallelism.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One pass: every due starter of every tenant, at the host clock's now, tenants spread over at
+/// most `workers` threads (at least one). Starters of one tenant run one after another.
+pub fn run_due(host: &XentralHost, workers: usize) -> Pass {
+    let names = match host.data().tenant_names() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list tenants");
+            return Pass {
+                runs: Vec::new(),
+                failures: vec![TenantFailure {
+                    tenant: String::new(),
+                    message: e.to_string(),
+                }],
+            };
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let results: Mutex<BTreeMap<usize, (Vec<StarterRun>, Option<TenantFailure>)>> =
+        Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, names.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(name) = names.get(i) else { break };
+                    let mut runs = Vec::new();
+                    let failure = run_tenant(host, name, &mut runs).err().map(|e| {
+                        tracing::error!(tenant = %name, error = %e, "scheduler pass failed for tenant");
+                        TenantFailure {
+                            tenant: name.clone(),
+                            message: e.to_string(),
+                        }
+                    });
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(i, (runs, failure));
+                }
+            });
+        }
+    });
+    let mut pass = Pass::default();
+    for (runs, failure) in results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_values()
+    {
+        pass.runs.extend(runs);
+        pass.failures.extend(failure);
+    }
+    pass
+}
+
+/// Runs passes forever, `interval` apart on the host clock, handing each to `on_pass`.
+pub fn run_forever(
+    host: &XentralHost,
+    workers: usize,
+    interval: Duration,
+    mut on_pass: impl FnMut(&Pass),
+) -> ! {
+    let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+    loop {
+        on_pass(&run_due(host, workers));
+        host.clock().sleep_ms(interval_ms);
+    }
+}
+
+fn db_error(tenant: &str) -> impl Fn(DbError) -> SchedulerError + '_ {
+    move |source| SchedulerError::Database {
+        tenant: tenant.to_owned(),
+        source,
+    }
+}
+
+/// Handles one tenant's due starters, pushing each attempt onto `runs` as it finishes.
+fn run_tenant(
+    host: &XentralHost,
+    name: &str,
+    runs: &mut Vec<StarterRun>,
+) -> Result<(), SchedulerError> {
+    let tenant = host.tenant(name)?;
+    let clock = host.clock();
+    let mut db = tenant
+        .open_admin_db(clock)
+        .map_err(|e| SchedulerError::Host(e.into()))?;
+    let log = RunLog::for_tenant(&tenant);
+    let now = instant_from_millis(clock.now_ms());
+    for starter in starters::list(&mut db).map_err(db_error(name))? {
+        let Some(job) = Job::from_starter_parameter(&starter.parameter) else {
+            continue;
+        };
+        if !starter.is_due(now) {
+            continue;
+        }
+        let started_ms = clock.now_ms();
+        let claim =
+            starters::try_claim(&mut db, &starter, instant_from_millis(started_ms))
+                .map_err(db_error(name))?;
+        let mut run = StarterRun {
+            tenant: name.to_owned(),
+            starter_id: starter.id,
+            parameter: starter.parameter.clone(),
+            job,
+            claim,
+            outcome: RunOutcome::NotRun,
+            started_ms,
+            duration_ms: 0,
+            api_calls: None,
+        };
+        if !claim.should_run() {
+            if let ClaimOutcome::Locked { counter } = claim {
+                tracing::info!(tenant = %name, starter = starter.id, counter, "starter is locked by a running job");
+            }
+            runs.push(run);
+            continue;
+        }
+        execute(host, name, &tenant.config.limits, &starter, &mut run);
+        let finished = instant_from_millis(clock.now_ms());
+        let status = match &run.outcome {
+            RunOutcome::Failed(message) => Err(message.as_str()),
+            _ => Ok(STATUS_OK),
+        };
+        let released = starters::finish(&mut db, starter.id, finished, status);
+        record(&log, &run);
+        runs.push(run);
+        released.map_err(db_error(name))?;
+    }
+    Ok(())
+}
+
+/// Runs the job of a claimed starter and fills in the outcome, duration and API calls.
+fn execute(
+    host: &XentralHost,
+    tenant: &str,
+    limits: &TenantLimits,
+    starter: &Starter,
+    run: &mut StarterRun,
+) {
+    let budget = budget_for(limits, run.started_ms);
+    tracing::info!(tenant, starter = starter.id, job = %run.job, "starting job");
+    let result = host.run_job(tenant, run.job, budget);
+    run.duration_ms = u64::try_from(host.clock().now_ms() - run.started_ms).unwrap_or(0);
+    run.outcome = match result {
+        Ok(inv) => match inv.result {
+            Ok(report) => {
+                run.api_calls = Some(report.total_api_calls());
+                RunOutcome::Ok(summary(&report))
+            }
+            Err(e) => RunOutcome::Failed(e.to_string()),
+        },
+        Err(e) => RunOutcome::Failed(e.to_string()),
+    };
+    if let RunOutcome::Failed(message) = &run.outcome {
+        tracing::warn!(tenant, starter = starter.id, job = %run.job, error = %message, "job failed");
+    }
+}
+
+/// One line about a job report.
+fn summary(r: &crate::report::JobReport) -> String {
+    let side = |s: &crate::report::SideReport| {
+        format!(
+            "{} created, {} updated, {} failed",
+            s.created, s.updated, s.failed
+        )
+    };
+    let mut out = format!(
+        "xentral: {}; HubSpot: {}; {} API calls",
+        side(&r.xentral),
+        side(&r.hubspot),
+        r.total_api_calls()
+    );
+    if r.pending {
+        out.push_str("; more pending");
+    }
+    out
+}
+
+/// Appends a finished run to the tenant's run log; a failure to write is only logged.
+fn record(log: &RunLog, run: &StarterRun) {
+    let (outcome, message) = match &run.outcome {
+        RunOutcome::Failed(m) => (RunResult::Failed, m.clone()),
+        RunOutcome::Ok(m) | RunOutcome::NotRun => (RunResult::Ok, m.clone()),
+    };
+    let entry = RunRecord {
+        tenant: run.tenant.clone(),
+        starter_id: run.starter_id,
+        parameter: run.parameter.clone(),
+        job: run.job,
+        started_ms: run.started_ms,
+        duration_ms: run.duration_ms,
+        outcome,
+        message,
+        api_calls: run.api_calls,
+    };
+    if let Err(e) = log.append(&entry) {
+        tracing::warn!(error = %e, "could not write the run log");
+    }
+}
+
+/// One starter as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StarterStatus {
+    /// `prozessstarter.id`.
+    pub id: i64,
+    /// Name shown in xentral.
+    pub bezeichnung: String,
+    /// `prozessstarter.parameter`.
+    pub parameter: String,
+    /// The plugin job, if the starter is ours.
+    pub job: Option<Job>,
+    /// Whether the starter is switched on.
+    pub aktiv: bool,
+    /// Period in minutes.
+    pub period_minutes: i64,
+    /// Last attempt or run (`letzteausfuerhung`), UTC.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// `prozessstarter.status`: `OK` or the last error.
+    pub status: String,
+    /// Whether a run holds the lock (`mutex`).
+    pub locked: bool,
+    /// Attempts that found the lock held (`mutexcounter`).
+    pub lock_counter: i64,
+    /// Whether the lock counts as stale (the next attempt takes it over).
+    pub lock_stale: bool,
+    /// When the next run is due, UTC; `None` if the starter is not scheduled.
+    pub next_due: Option<DateTime<Utc>>,
+    /// The newest run in the run log.
+    pub last_run: Option<LastRun>,
+}
+
+/// The newest recorded run of a starter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastRun {
+    /// When it started, UTC.
+    pub started: DateTime<Utc>,
+    /// How long it ran.
+    pub duration_ms: u64,
+    /// How it ended.
+    pub outcome: RunResult,
+    /// Its summary or error message.
+    pub message: String,
+    /// HubSpot API calls, when the job returned a report.
+    pub api_calls: Option<u32>,
+}
+
+/// The process starters of `tenant`, by id, with their lock state, next due time and the newest
+/// run from the run log.
+pub fn starter_status(
+    host: &XentralHost,
+    tenant: &str,
+) -> Result<Vec<StarterStatus>, SchedulerError> {
+    let t = host.tenant(tenant)?;
+    let mut db = t
+        .open_admin_db(host.clock())
+        .map_err(|e| SchedulerError::Host(e.into()))?;
+    let rows = starters::list(&mut db).map_err(db_error(tenant))?;
+    let mut latest = RunLog::for_tenant(&t).latest_by_starter()?;
+    Ok(rows
+        .into_iter()
+        .map(|s| StarterStatus {
+            id: s.id,
+            job: Job::from_starter_parameter(&s.parameter),
+            aktiv: s.aktiv,
+            period_minutes: s.period_minutes(),
+            last_attempt: s.letzteausfuerhung,
+            locked: s.mutex,
+            lock_counter: s.mutexcounter,
+            lock_stale: s.lock_is_stale(),
+            next_due: s.next_due(),
+            last_run: latest.remove(&s.id).map(|r| LastRun {
+                started: instant_from_millis(r.started_ms),
+                duration_ms: r.duration_ms,
+                outcome: r.outcome,
+                message: r.message,
+                api_calls: r.api_calls,
+            }),
+            bezeichnung: s.bezeichnung,
+            parameter: s.parameter,
+            status: s.status,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_deadline_leaves_a_tenth_of_short_limits() {
+        let limits = TenantLimits {
+            wall_time_ms: 10_000,
+            ..TenantLimits::default()
+        };
+        assert_eq!(budget_for(&limits, 1_000).deadline_ms, Some(10_000));
+    }
+
+    #[test]
+    fn budget_deadline_margin_is_capped() {
+        let limits = TenantLimits {
+            wall_time_ms: 30 * 60 * 1000,
+            ..TenantLimits::default()
+        };
+        assert_eq!(
+            budget_for(&limits, 0).deadline_ms,
+            Some(30 * 60 * 1000 - DEADLINE_MARGIN_MS as i64)
+        );
+    }
+}

@@ -1,0 +1,365 @@
+//! Field maps between HubSpot contacts and xentral addresses, in canonical form.
+//!
+//! Both sides are reduced to the same canonical values before they are compared (e-mail
+//! lower-cased, countries as ISO-2 codes, whitespace trimmed), so a value we wrote comes back
+//! equal and is not mistaken for a change.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value as Json};
+
+use crate::hubspot::Record;
+use crate::merge::Fields;
+use crate::platform::{Db, DbError, Value};
+
+/// The canonical contact fields, in the order they are merged.
+pub const CONTACT_FIELDS: &[&str] = &[
+    "email",
+    "firstname",
+    "lastname",
+    "phone",
+    "address",
+    "zip",
+    "city",
+    "country",
+    "state",
+    "website",
+    "lead_status",
+    "lifecycle_stage",
+];
+
+/// Fields xentral keeps once it has a value (the old module never overwrote the e-mail).
+pub const KEEP_IN_XENTRAL: &[&str] = &["email"];
+
+/// The HubSpot property of a canonical field.
+pub fn hubspot_property(field: &str) -> &str {
+    match field {
+        "lead_status" => "hs_lead_status",
+        "lifecycle_stage" => "lifecyclestage",
+        other => other,
+    }
+}
+
+/// Properties to request for contacts.
+pub fn contact_properties() -> Vec<String> {
+    let mut props: Vec<String> = CONTACT_FIELDS
+        .iter()
+        .map(|f| hubspot_property(f).to_owned())
+        .collect();
+    props.extend(
+        ["createdate", "lastmodifieddate", "hs_object_id"]
+            .iter()
+            .map(|s| (*s).to_owned()),
+    );
+    props
+}
+
+/// The two address free-field columns that hold lead status and lifecycle stage (`None`
+/// while the user has not assigned one: that field is then not synchronised).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FreeFields {
+    /// Column for the lead status, e.g. `freifeld1`.
+    pub lead_status: Option<String>,
+    /// Column for the lifecycle stage, e.g. `freifeld2`.
+    pub lifecycle_stage: Option<String>,
+}
+
+impl FreeFields {
+    /// The canonical fields synchronised with these free fields.
+    pub fn fields(&self) -> Vec<&'static str> {
+        CONTACT_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| match *f {
+                "lead_status" => self.lead_status.is_some(),
+                "lifecycle_stage" => self.lifecycle_stage.is_some(),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// Parses `adressefreifeldN` / `freifeldN` into the column name, refusing anything else so
+    /// nothing can be spliced into SQL.
+    pub fn column(name: &str) -> Option<String> {
+        let n = name
+            .trim()
+            .strip_prefix("adresse")
+            .unwrap_or(name.trim())
+            .strip_prefix("freifeld")?;
+        let n: u32 = n.parse().ok()?;
+        (1..=20).contains(&n).then(|| format!("freifeld{n}"))
+    }
+}
+
+/// xentral's column for each canonical field (free fields resolved), with its size.
+fn xentral_column<'a>(field: &str, ff: &'a FreeFields) -> Option<(&'a str, usize)> {
+    Some(match field {
+        "email" => ("email", 255),
+        "firstname" => ("vorname", 255),
+        "lastname" => ("nachname", 128),
+        "phone" => ("telefon", 64),
+        "address" => ("strasse", 255),
+        "zip" => ("plz", 64),
+        "city" => ("ort", 64),
+        "country" => ("land", 64),
+        "state" => ("bundesstaat", 32),
+        "website" => ("internetseite", 1000),
+        "lead_status" => (ff.lead_status.as_deref()?, 1000),
+        "lifecycle_stage" => (ff.lifecycle_stage.as_deref()?, 1000),
+        _ => return None,
+    })
+}
+
+/// Cuts a value to `max` characters (on a character boundary), as a MariaDB column would.
+pub fn truncate(v: &str, max: usize) -> String {
+    v.chars().take(max).collect()
+}
+
+/// Country names and codes from xentral's `laender` table.
+#[derive(Debug, Clone, Default)]
+pub struct Countries {
+    by_name: HashMap<String, String>,
+    english: HashMap<String, String>,
+}
+
+impl Countries {
+    /// Loads `laender`.
+    pub fn load(db: &mut dyn Db) -> Result<Countries, DbError> {
+        let rows = db.query(
+            "SELECT iso, iso3, bezeichnung_de, bezeichnung_en FROM laender",
+            &[],
+        )?;
+        let mut c = Countries::default();
+        for r in rows.rows {
+            let text = |i: usize| r.get(i).and_then(Value::as_text).unwrap_or_default();
+            let iso = text(0).trim().to_uppercase();
+            if iso.len() != 2 {
+                continue;
+            }
+            for name in [text(0), text(1), text(2), text(3)] {
+                let key = name.trim().to_lowercase();
+                if !key.is_empty() {
+                    c.by_name.entry(key).or_insert_with(|| iso.clone());
+                }
+            }
+            c.english.insert(iso, text(3));
+        }
+        for (alias, iso) in [
+            ("usa", "US"),
+            ("united states of america", "US"),
+            ("uk", "GB"),
+            ("england", "GB"),
+            ("great britain", "GB"),
+            ("schweiz", "CH"),
+        ] {
+            if c.english.contains_key(iso) {
+                c.by_name.entry(alias.into()).or_insert_with(|| iso.into());
+            }
+        }
+        Ok(c)
+    }
+
+    /// The canonical form: the ISO-2 code when the name or code is known, else the text.
+    pub fn canonical(&self, raw: &str) -> String {
+        let t = raw.trim();
+        self.by_name
+            .get(&t.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| t.to_owned())
+    }
+
+    /// What HubSpot's free-text `country` gets: the English name of a known code.
+    pub fn for_hubspot(&self, canonical: &str) -> String {
+        self.english
+            .get(canonical)
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| canonical.to_owned())
+    }
+}
+
+fn put(out: &mut Fields, field: &str, value: String) {
+    if !value.trim().is_empty() {
+        out.insert(field.to_owned(), value);
+    }
+}
+
+/// Canonical value of one field.
+pub fn canonical(field: &str, raw: &str, countries: &Countries) -> String {
+    let t = raw.trim();
+    match field {
+        "email" => t.to_lowercase(),
+        "country" => countries.canonical(t),
+        _ => t.to_owned(),
+    }
+}
+
+/// The canonical fields of a HubSpot contact.
+pub fn from_hubspot(r: &Record, countries: &Countries) -> Fields {
+    let mut out = Fields::new();
+    for f in CONTACT_FIELDS {
+        put(&mut out, f, canonical(f, r.prop(hubspot_property(f)), countries));
+    }
+    out
+}
+
+/// An address row as read for the sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressRow {
+    /// `adresse.id`.
+    pub id: i64,
+    /// `geloescht`.
+    pub deleted: bool,
+    /// Column → value.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// The columns to select for an address (free fields validated).
+pub fn address_columns(ff: &FreeFields) -> Vec<String> {
+    let mut cols: Vec<String> = ["id", "geloescht", "name"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for f in CONTACT_FIELDS {
+        if let Some((c, _)) = xentral_column(f, ff) {
+            cols.push(c.to_owned());
+        }
+    }
+    cols
+}
+
+/// The canonical fields of an address.
+pub fn from_xentral(a: &AddressRow, ff: &FreeFields, countries: &Countries) -> Fields {
+    let mut out = Fields::new();
+    for f in CONTACT_FIELDS {
+        if let Some((col, _)) = xentral_column(f, ff) {
+            let raw = a.columns.get(col).map_or("", String::as_str);
+            put(&mut out, f, canonical(f, raw, countries));
+        }
+    }
+    out
+}
+
+/// Column assignments for writing canonical values into an address; returns the columns and
+/// the canonical values as they will read back (after truncation).
+pub fn to_xentral_columns(
+    values: &Fields,
+    ff: &FreeFields,
+) -> (Vec<(String, String)>, Fields) {
+    let mut cols = Vec::new();
+    let mut stored = Fields::new();
+    for (f, v) in values {
+        if let Some((col, max)) = xentral_column(f, ff) {
+            let written = truncate(v, max);
+            cols.push((col.to_owned(), written.clone()));
+            stored.insert(f.clone(), written.trim().to_owned());
+        }
+    }
+    (cols, stored)
+}
+
+/// xentral's display name for a person: "firstname lastname", else the e-mail, else a
+/// placeholder naming the HubSpot id (xentral requires a name).
+pub fn display_name(first: &str, last: &str, email: &str, hubspot_id: &str) -> String {
+    let full = format!("{} {}", first.trim(), last.trim()).trim().to_owned();
+    if !full.is_empty() {
+        truncate(&full, 255)
+    } else if !email.trim().is_empty() {
+        truncate(email.trim(), 255)
+    } else {
+        format!("HubSpot contact {hubspot_id}")
+    }
+}
+
+/// HubSpot properties for canonical values.
+pub fn to_hubspot_properties(values: &Fields, countries: &Countries) -> Map<String, Json> {
+    let mut props = Map::new();
+    for (f, v) in values {
+        let value = if f == "country" {
+            countries.for_hubspot(v)
+        } else {
+            v.clone()
+        };
+        props.insert(hubspot_property(f).to_owned(), Json::String(value));
+    }
+    props
+}
+
+/// Parses HubSpot's timestamps: epoch milliseconds or ISO-8601.
+pub fn parse_instant_ms(raw: &str) -> Option<i64> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(ms) = t.parse::<i64>() {
+        return Some(ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn countries() -> Countries {
+        let mut c = Countries::default();
+        for (k, v) in [("de", "DE"), ("germany", "DE"), ("deutschland", "DE")] {
+            c.by_name.insert(k.into(), v.into());
+        }
+        c.english.insert("DE".into(), "Germany".into());
+        c
+    }
+
+    #[test]
+    fn country_names_and_codes_meet_in_iso2() {
+        let c = countries();
+        assert_eq!(c.canonical("Deutschland"), "DE");
+        assert_eq!(c.canonical(" germany "), "DE");
+        assert_eq!(c.canonical("de"), "DE");
+        assert_eq!(c.canonical("Atlantis"), "Atlantis");
+        assert_eq!(c.for_hubspot("DE"), "Germany");
+    }
+
+    #[test]
+    fn email_is_compared_case_insensitively() {
+        assert_eq!(canonical("email", " Ann@Example.COM ", &countries()), "ann@example.com");
+    }
+
+    #[test]
+    fn free_field_names_are_validated() {
+        assert_eq!(FreeFields::column("adressefreifeld3").as_deref(), Some("freifeld3"));
+        assert_eq!(FreeFields::column("freifeld20").as_deref(), Some("freifeld20"));
+        assert_eq!(FreeFields::column("freifeld21"), None);
+        assert_eq!(FreeFields::column("name; DROP TABLE adresse"), None);
+    }
+
+    #[test]
+    fn huge_values_are_cut_on_character_boundaries() {
+        let ff = FreeFields {
+            lead_status: Some("freifeld1".into()),
+            lifecycle_stage: Some("freifeld2".into()),
+        };
+        let v: Fields = [("city".to_owned(), "ö".repeat(100))].into();
+        let (cols, stored) = to_xentral_columns(&v, &ff);
+        assert_eq!(cols[0].1.chars().count(), 64);
+        assert_eq!(stored["city"], "ö".repeat(64));
+    }
+
+    #[test]
+    fn display_name_falls_back_to_email_then_id() {
+        assert_eq!(display_name(" Ann ", "", "a@x", "1"), "Ann");
+        assert_eq!(display_name("", "", "a@x", "1"), "a@x");
+        assert_eq!(display_name("", "", "", "17"), "HubSpot contact 17");
+    }
+
+    #[test]
+    fn timestamps_parse_in_both_forms() {
+        assert_eq!(parse_instant_ms("1700000000000"), Some(1_700_000_000_000));
+        assert_eq!(
+            parse_instant_ms("2019-10-30T03:30:17.883Z"),
+            Some(1_572_406_217_883)
+        );
+    }
+}

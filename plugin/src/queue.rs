@@ -1,0 +1,129 @@
+//! The outbound queue: xentral's save hook enqueues changed records; the process-queue job
+//! exports them promptly. An entry is completed only when its record reached HubSpot or was
+//! deliberately left out; a failed entry waits for its retry time, so one bad record never
+//! blocks the queue.
+
+use std::collections::BTreeMap;
+
+use crate::api::{Entity, PluginError};
+use crate::contacts::{self, PushOutcome};
+use crate::platform::{Db, DbError, Value};
+use crate::session::Session;
+
+/// Entries taken per run.
+const MAX_ENTRIES: i64 = 5_000;
+
+/// Enqueues a changed record once while an entry for it is still open.
+pub fn enqueue(db: &mut dyn Db, entity: Entity, id: i64, now_ms: i64) -> Result<(), DbError> {
+    let open = db.query(
+        "SELECT id FROM hubspot_request_queues WHERE entity = ? AND record_id = ? AND completed = 0",
+        &[Value::from(entity.name()), Value::Integer(id)],
+    )?;
+    if open.rows.is_empty() {
+        db.execute(
+            "INSERT INTO hubspot_request_queues (entity, record_id, enqueued_ms, next_attempt_ms) VALUES (?, ?, ?, ?)",
+            &[
+                Value::from(entity.name()),
+                Value::Integer(id),
+                Value::Integer(now_ms),
+                Value::Integer(now_ms),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Open entries whose time has come, by entity: entry id → record id.
+fn due(db: &mut dyn Db, entity: Entity, now_ms: i64) -> Result<Vec<(i64, i64)>, DbError> {
+    let rows = db.query(
+        "SELECT id, record_id FROM hubspot_request_queues WHERE completed = 0 AND entity = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
+        &[
+            Value::from(entity.name()),
+            Value::Integer(now_ms),
+            Value::Integer(MAX_ENTRIES),
+        ],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_i64()?, r.get(1)?.as_i64()?)))
+        .collect())
+}
+
+/// Marks entries by what became of their record.
+fn settle(
+    s: &mut Session<'_>,
+    entries: &[(i64, i64)],
+    outcomes: &BTreeMap<i64, PushOutcome>,
+) -> Result<(), PluginError> {
+    let now = s.clock.now_ms();
+    s.transaction(|s| {
+        for (entry, record) in entries {
+            match outcomes.get(record) {
+                Some(PushOutcome::Done) | Some(PushOutcome::Excluded(_)) => {
+                    s.db.execute(
+                        "UPDATE hubspot_request_queues SET completed = 1, last_error = NULL WHERE id = ?",
+                        &[Value::Integer(*entry)],
+                    )?;
+                }
+                Some(PushOutcome::Failed(next)) => {
+                    s.db.execute(
+                        "UPDATE hubspot_request_queues SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
+                        &[
+                            Value::Integer(*next),
+                            Value::from("export failed; see hubspot_failures"),
+                            Value::Integer(*entry),
+                        ],
+                    )?;
+                }
+                Some(PushOutcome::NotAttempted) | None => {
+                    s.report.pending = true;
+                    let _ = now;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The process-queue job.
+pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
+    let now = s.clock.now_ms();
+    let addresses = due(s.db, Entity::Address, now)?;
+    if !addresses.is_empty() {
+        if s.settings.hs_sync_addresses {
+            let ctx = contacts::Ctx::load(s)?;
+            let ids: Vec<i64> = addresses.iter().map(|(_, r)| *r).collect();
+            let outcomes = contacts::push(s, &ctx, Some(&ids))?;
+            if !s.dry_run {
+                settle(s, &addresses, &outcomes)?;
+            }
+        } else {
+            let outcomes = addresses
+                .iter()
+                .map(|(_, r)| (*r, PushOutcome::Excluded("contacts are switched off".into())))
+                .collect();
+            if !s.dry_run {
+                settle(s, &addresses, &outcomes)?;
+            }
+        }
+    }
+    let open: i64 = s
+        .db
+        .query(
+            "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
+            &[],
+        )?
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if open > 0 {
+        s.report.pending = true;
+        s.report
+            .messages
+            .push(format!("{open} queued change(s) remain for a later run"));
+    }
+    Ok(())
+}
