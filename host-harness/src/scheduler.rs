@@ -330,7 +330,8 @@ fn summary(r: &crate::report::JobReport) -> String {
 fn record(log: &RunLog, run: &StarterRun) {
     let (outcome, message) = match &run.outcome {
         RunOutcome::Failed(m) => (RunResult::Failed, m.clone()),
-        RunOutcome::Ok(m) | RunOutcome::NotRun => (RunResult::Ok, m.clone()),
+        RunOutcome::Ok(m) => (RunResult::Ok, m.clone()),
+        RunOutcome::NotRun => (RunResult::Ok, String::new()),
     };
     let entry = RunRecord {
         tenant: run.tenant.clone(),

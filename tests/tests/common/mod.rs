@@ -1,0 +1,290 @@
+//! The world every end-to-end test runs in: a HubSpot emulator and a xentral host (with the
+//! real plugin component) sharing one virtual clock, and one tenant.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig};
+use xentral_erp::{Database, SqliteDatabase, Value};
+use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
+use xentral_host::{HUBSPOT_CREDENTIAL, Invocation, JobError, VirtualClock, XentralHost};
+
+/// The access token of the emulated portal.
+pub const TOKEN: &str = "pat-eu1-4f1c2a9e-7d3b-4c55-9a0e-e2e0c0ffee42";
+/// The tenant every test uses.
+pub const TENANT: &str = "acme";
+/// 2026-01-15 10:00:00 UTC.
+pub const START_MS: i64 = 1_768_471_200_000;
+
+/// Emulator + host + tenant on one virtual clock.
+pub struct World {
+    /// Keeps the data directory alive.
+    pub dir: tempfile::TempDir,
+    /// The shared clock.
+    pub clock: Arc<VirtualClock>,
+    /// HubSpot.
+    pub hubspot: Emulator,
+    /// xentral.
+    pub host: XentralHost,
+}
+
+impl World {
+    /// A fresh world with default emulator settings.
+    pub fn new() -> World {
+        World::with(|_| {})
+    }
+
+    /// A fresh world with adjusted emulator settings.
+    pub fn with(config: impl FnOnce(&mut EmulatorConfig)) -> World {
+        let clock = Arc::new(VirtualClock::new(START_MS));
+        let shared = Arc::clone(&clock);
+        let mut cfg = EmulatorConfig {
+            tokens: vec![TokenConfig::all_scopes(TOKEN)],
+            clock: Some(Arc::new(move || {
+                use xentral_host::HostClock;
+                shared.now_ms()
+            })),
+            ..EmulatorConfig::default()
+        };
+        config(&mut cfg);
+        let hubspot = Emulator::start(cfg).expect("emulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let host = XentralHost::new(dir.path(), clock.clone()).expect("host starts");
+        host.create_tenant(TENANT).expect("tenant");
+        World {
+            dir,
+            clock,
+            hubspot,
+            host,
+        }
+    }
+
+    /// Default settings against the emulator.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            hubspot_url: self.hubspot.base_url(),
+            credential: HUBSPOT_CREDENTIAL.into(),
+            contacts: true,
+            contacts_since: None,
+            lead_statuses: Vec::new(),
+            group: "Hubspot".into(),
+            deals: true,
+            stage_mode: StageMode::Automatic,
+        }
+    }
+
+    /// Saves settings with a token.
+    pub fn configure_with(&self, token: &str, settings: &Settings) -> Invocation<ConfigureReport> {
+        self.host
+            .configure(TENANT, &settings.hubspot_url, Some(token), settings)
+            .expect("host ran configure")
+    }
+
+    /// Connects with the default settings; panics unless it works.
+    pub fn connect(&self) -> ConfigureReport {
+        let s = self.settings();
+        self.connect_with(&s)
+    }
+
+    /// Connects with these settings; panics unless it works.
+    pub fn connect_with(&self, s: &Settings) -> ConfigureReport {
+        let inv = self.configure_with(TOKEN, s);
+        inv.result.unwrap_or_else(|e| panic!("configure failed: {e}\n{:#?}", inv.log))
+    }
+
+    /// Lets time pass (beyond HubSpot's search lag), then runs a job; panics unless it works.
+    pub fn run(&self, job: Job) -> JobReport {
+        let inv = self.run_raw(job, Budget::default());
+        inv.result
+            .unwrap_or_else(|e| panic!("{job} failed: {e}\n{:#?}", inv.log))
+    }
+
+    /// Lets time pass, then runs a job and returns the whole invocation.
+    pub fn run_raw(&self, job: Job, budget: Budget) -> Invocation<JobReport> {
+        self.clock.advance_ms(60_000);
+        self.host.run_job(TENANT, job, budget).expect("host ran the job")
+    }
+
+    /// The tenant database with full rights.
+    pub fn db(&self) -> SqliteDatabase {
+        self.host
+            .tenant(TENANT)
+            .unwrap()
+            .open_admin_db(self.host.clock())
+            .unwrap()
+    }
+
+    /// One integer from a query.
+    pub fn count(&self, sql: &str) -> i64 {
+        let rows = self.db().query(sql, &[]).unwrap();
+        rows.rows[0][0].as_i64().unwrap_or(0)
+    }
+
+    /// The id of the contact group.
+    pub fn group_id(&self) -> i64 {
+        xentral_erp::ui::find_group_by_name(&mut self.db(), "Hubspot")
+            .unwrap()
+            .expect("group exists")
+    }
+
+    /// Today in xentral.
+    pub fn today(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()
+    }
+
+    /// A xentral user adds an address to the group (and the save hook fires).
+    pub fn add_address(&self, vorname: &str, nachname: &str, email: &str) -> i64 {
+        let mut db = self.db();
+        let change = xentral_erp::ui::add_address(
+            &mut db,
+            &xentral_erp::ui::NewAddress {
+                name: format!("{vorname} {nachname}").trim().to_owned(),
+                vorname: vorname.into(),
+                nachname: nachname.into(),
+                email: email.into(),
+                lead: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        xentral_erp::ui::add_to_group(&mut db, change.id, self.group_id(), self.today()).unwrap();
+        self.hook(change.id);
+        change.id
+    }
+
+    /// A xentral user edits an address (and the save hook fires).
+    pub fn edit_address(&self, id: i64, changes: &[(&str, &str)]) {
+        let changes: BTreeMap<String, Value> = changes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::Text((*v).to_owned())))
+            .collect();
+        xentral_erp::ui::edit_address(&mut self.db(), id, &changes).unwrap();
+        self.hook(id);
+    }
+
+    /// Fires the save hook for an address.
+    pub fn hook(&self, id: i64) {
+        let inv = self
+            .host
+            .record_changed(TENANT, Entity::Address, id)
+            .unwrap();
+        if let Err(e) = inv.result {
+            assert!(
+                matches!(e, JobError::Plugin(_)),
+                "hook trapped: {e}"
+            );
+        }
+    }
+
+    /// One column of an address.
+    pub fn address(&self, id: i64, column: &str) -> String {
+        let row = xentral_erp::ui::get_address(&mut self.db(), id)
+            .unwrap()
+            .expect("address exists");
+        row.get(column).and_then(Value::to_text).unwrap_or_default()
+    }
+
+    /// The address linked to a HubSpot contact.
+    pub fn linked_address(&self, hubspot_id: &str) -> Option<i64> {
+        let rows = self
+            .db()
+            .query(
+                "SELECT address_id FROM hubspot_contacts WHERE hs_contact_id = ?",
+                &[Value::Text(hubspot_id.into())],
+            )
+            .unwrap();
+        rows.rows.first().and_then(|r| r[0].as_i64())
+    }
+
+    /// The HubSpot contact linked to an address.
+    pub fn linked_contact(&self, address_id: i64) -> Option<String> {
+        let rows = self
+            .db()
+            .query(
+                "SELECT hs_contact_id FROM hubspot_contacts WHERE address_id = ?",
+                &[Value::Integer(address_id)],
+            )
+            .unwrap();
+        rows.rows.first().and_then(|r| r[0].to_text())
+    }
+
+    /// A HubSpot user creates a contact.
+    pub fn hubspot_contact(&self, props: &[(&str, &str)]) -> String {
+        self.hubspot
+            .create_object(ObjectType::Contacts, props_map(props))
+            .expect("contact created")
+    }
+
+    /// A HubSpot user edits a contact.
+    pub fn hubspot_edit(&self, id: &str, props: &[(&str, &str)]) {
+        self.hubspot
+            .update_object(ObjectType::Contacts, id, props_map(props))
+            .expect("contact updated");
+    }
+
+    /// A contact's property.
+    pub fn hubspot_prop(&self, id: &str, prop: &str) -> String {
+        self.hubspot
+            .get_object(ObjectType::Contacts, id)
+            .expect("contact exists")
+            .properties
+            .get(prop)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// All live contacts.
+    pub fn contacts(&self) -> Vec<Record> {
+        self.hubspot
+            .objects(ObjectType::Contacts)
+            .into_iter()
+            .filter(|r| !r.archived)
+            .collect()
+    }
+
+    /// Number of addresses in the contact group.
+    pub fn group_size(&self) -> i64 {
+        self.count(&format!(
+            "SELECT COUNT(DISTINCT a.id) FROM adresse a JOIN adresse_rolle r ON r.adresse = a.id \
+             WHERE r.objekt = 'Gruppe' AND r.parameter = '{}' AND a.geloescht = 0",
+            self.group_id()
+        ))
+    }
+
+    /// HubSpot write calls made since the last stats reset.
+    pub fn hubspot_writes(&self) -> u64 {
+        self.hubspot
+            .stats()
+            .calls
+            .iter()
+            .filter(|c| {
+                c.method != "GET"
+                    && !c.endpoint.ends_with("/search")
+                    && !c.endpoint.ends_with("/batch/read")
+            })
+            .map(|c| c.count)
+            .sum()
+    }
+}
+
+fn props_map(props: &[(&str, &str)]) -> BTreeMap<String, String> {
+    props
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Asserts a job report made no writes on either side.
+pub fn assert_no_writes(r: &JobReport) {
+    for side in [&r.xentral, &r.hubspot] {
+        assert_eq!(
+            (side.created, side.updated, side.failed),
+            (0, 0, 0),
+            "expected no writes: {r:#?}"
+        );
+    }
+}
