@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::outbound::Origin;
-use crate::report::{Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings};
+use crate::report::{
+    Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
+};
 use crate::sandbox::{Invocation, JobContext, JobError, PluginComponent, Runtime, SandboxError};
 use crate::secrets::JobSecrets;
 use crate::tenant::{DataDir, Tenant, TenantError};
@@ -92,6 +94,11 @@ impl XentralHost {
         Ok(self.data.create_tenant(name, &self.clock)?)
     }
 
+    /// Creates a tenant whose xentral database is `database` (`mysql://…`; `None`: SQLite).
+    pub fn create_tenant_on(&self, name: &str, database: Option<&str>) -> Result<Tenant, HostError> {
+        Ok(self.data.create_tenant_on(name, database, &self.clock)?)
+    }
+
     /// Opens a tenant.
     pub fn tenant(&self, name: &str) -> Result<Tenant, HostError> {
         Ok(self.data.tenant(name)?)
@@ -115,7 +122,7 @@ impl XentralHost {
 
     /// The job context of a tenant as stored.
     pub fn job_context(&self, tenant: &Tenant) -> Result<JobContext, HostError> {
-        let secrets = JobSecrets::new(tenant.secrets().load().map_err(TenantError::from)?);
+        let secrets = JobSecrets::new(tenant.guest_secrets()?);
         self.context(tenant, secrets, tenant.allowed_origins()?)
     }
 
@@ -130,7 +137,7 @@ impl XentralHost {
     ) -> Result<Invocation<ConfigureReport>, HostError> {
         let mut tenant = self.tenant(tenant_name)?;
         let origin = Origin::parse(hubspot_url).map_err(HostError::Invalid)?;
-        let mut secrets = tenant.secrets().load().map_err(TenantError::from)?;
+        let mut secrets = tenant.guest_secrets()?;
         if let Some(token) = token {
             if token.trim().is_empty() {
                 return Err(HostError::Invalid("the access token is empty".into()));
@@ -175,6 +182,26 @@ impl XentralHost {
     ) -> Result<Invocation<JobReport>, HostError> {
         let tenant = self.tenant(tenant_name)?;
         Ok(self.component.run(self.job_context(&tenant)?, job, budget))
+    }
+
+    /// Both sides of the deal-stage mapping.
+    pub fn list_stages(&self, tenant_name: &str) -> Result<Invocation<StageOverview>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self.component.list_stages(self.job_context(&tenant)?))
+    }
+
+    /// Maps a xentral stage to a HubSpot `pipeline:stage` by hand.
+    pub fn map_stage(
+        &self,
+        tenant_name: &str,
+        xentral_stage: i64,
+        pipeline_id: &str,
+        stage_id: &str,
+    ) -> Result<Invocation<String>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self
+            .component
+            .map_stage(self.job_context(&tenant)?, xentral_stage, pipeline_id, stage_id))
     }
 
     /// xentral's save hook.

@@ -28,6 +28,7 @@ use crate::limits::TenantLimits;
 use crate::outbound::{Origin, Outbound};
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
+    StageOverview,
 };
 use crate::secrets::JobSecrets;
 
@@ -267,6 +268,29 @@ impl PluginComponent {
         self.invoke(ctx, |b, store| {
             b.xentral_hubspot_plugin()
                 .call_record_changed(store, v1::entity_to_wit(entity), id)
+        })
+    }
+
+    /// `list-stages()`.
+    pub fn list_stages(&self, ctx: JobContext) -> Invocation<StageOverview> {
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_list_stages(store)
+                .map(|r| r.map(v1::stage_overview_from_wit))
+        })
+    }
+
+    /// `map-stage(…)`.
+    pub fn map_stage(
+        &self,
+        ctx: JobContext,
+        xentral_stage: i64,
+        pipeline_id: &str,
+        stage_id: &str,
+    ) -> Invocation<String> {
+        self.invoke(ctx, |b, store| {
+            b.xentral_hubspot_plugin()
+                .call_map_stage(store, xentral_stage, pipeline_id, stage_id)
         })
     }
 

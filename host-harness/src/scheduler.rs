@@ -236,7 +236,7 @@ fn run_tenant(
         .map_err(|e| SchedulerError::Host(e.into()))?;
     let log = RunLog::for_tenant(&tenant);
     let now = instant_from_millis(clock.now_ms());
-    for starter in starters::list(&mut db).map_err(db_error(name))? {
+    for starter in starters::list(&mut *db).map_err(db_error(name))? {
         let Some(job) = Job::from_starter_parameter(&starter.parameter) else {
             continue;
         };
@@ -244,9 +244,8 @@ fn run_tenant(
             continue;
         }
         let started_ms = clock.now_ms();
-        let claim =
-            starters::try_claim(&mut db, &starter, instant_from_millis(started_ms))
-                .map_err(db_error(name))?;
+        let claim = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
+            .map_err(db_error(name))?;
         let mut run = StarterRun {
             tenant: name.to_owned(),
             starter_id: starter.id,
@@ -271,7 +270,7 @@ fn run_tenant(
             RunOutcome::Failed(message) => Err(message.as_str()),
             _ => Ok(STATUS_OK),
         };
-        let released = starters::finish(&mut db, starter.id, finished, status);
+        let released = starters::finish(&mut *db, starter.id, finished, status);
         record(&log, &run);
         runs.push(run);
         released.map_err(db_error(name))?;
@@ -405,7 +404,7 @@ pub fn starter_status(
     let mut db = t
         .open_admin_db(host.clock())
         .map_err(|e| SchedulerError::Host(e.into()))?;
-    let rows = starters::list(&mut db).map_err(db_error(tenant))?;
+    let rows = starters::list(&mut *db).map_err(db_error(tenant))?;
     let mut latest = RunLog::for_tenant(&t).latest_by_starter()?;
     Ok(rows
         .into_iter()

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeZone};
 use xentral_erp::ui::{self, Change, NewAddress, NewResubmission};
-use xentral_erp::{Database, DbError, SqliteDatabase, Value};
+use xentral_erp::{Database, DbError, Value};
 
 use crate::host::{HostError, XentralHost};
 use crate::report::Entity;
@@ -87,9 +87,10 @@ impl<'h> XentralUi<'h> {
     }
 
     /// The tenant's database with full rights, as the xentral UI has it.
-    pub fn db(&self) -> Result<SqliteDatabase, UiError> {
+    pub fn db(&self) -> Result<Box<dyn Database>, UiError> {
         let t = self.host.tenant(&self.tenant)?;
-        Ok(t.open_admin_db(self.host.clock()).map_err(HostError::from)?)
+        Ok(t.open_admin_db(self.host.clock())
+            .map_err(HostError::from)?)
     }
 
     /// The tenant's wall-clock time now.
@@ -111,7 +112,7 @@ impl<'h> XentralUi<'h> {
     ) -> Result<Saved, UiError> {
         let mut db = self.db()?;
         db.begin()?;
-        let change = match edit(&mut db) {
+        let change = match edit(&mut *db) {
             Ok(c) => c,
             Err(e) => {
                 db.rollback()?;
@@ -207,7 +208,7 @@ impl<'h> XentralUi<'h> {
     /// Creates an active group (no save hook: groups are not synchronised); returns its id.
     pub fn create_group(&self, name: &str) -> Result<i64, UiError> {
         let mut db = self.db()?;
-        Ok(ui::create_group(&mut db, name, "")?)
+        Ok(ui::create_group(&mut *db, name, "")?)
     }
 
     /// Saves a new resubmission, created now on the tenant's wall clock.

@@ -9,11 +9,11 @@ use std::sync::{Arc, Barrier, OnceLock};
 
 use chrono::{DateTime, Utc};
 use xentral_erp::scheduler::{self as starters, ClaimOutcome, Starter};
-use xentral_erp::{Database, SqliteDatabase, Value};
+use xentral_erp::{Database, Value};
+use xentral_host::report::PluginError;
 use xentral_host::runlog::{RunLog, RunResult};
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::scheduler::{self, Pass, RunOutcome};
-use xentral_host::report::PluginError;
 use xentral_host::tenant::DataDir;
 use xentral_host::{Job, JobError, SharedClock, SystemClock, VirtualClock, XentralHost};
 
@@ -72,8 +72,12 @@ impl Harness {
 
     /// Another host (another scheduler process) on the same data directory and clock.
     fn second_host(&self) -> XentralHost {
-        XentralHost::with_component(self.dir.path(), Arc::new(self.clock.clone()), TEST_GUEST_WASM)
-            .unwrap()
+        XentralHost::with_component(
+            self.dir.path(),
+            Arc::new(self.clock.clone()),
+            TEST_GUEST_WASM,
+        )
+        .unwrap()
     }
 
     /// Creates `tenant` whose guest does `command`, with an active `hubspot_process` starter
@@ -86,12 +90,18 @@ impl Harness {
             &[Value::Text(command.into())],
         )
         .unwrap();
-        starters::ensure_starter(&mut db, "Hubspot Process Queues", "hubspot_process", 10, true)
-            .unwrap()
-            .0
+        starters::ensure_starter(
+            &mut *db,
+            "Hubspot Process Queues",
+            "hubspot_process",
+            10,
+            true,
+        )
+        .unwrap()
+        .0
     }
 
-    fn db(&self, tenant: &str) -> SqliteDatabase {
+    fn db(&self, tenant: &str) -> Box<dyn Database> {
         self.host
             .tenant(tenant)
             .unwrap()
@@ -100,7 +110,7 @@ impl Harness {
     }
 
     fn starter(&self, tenant: &str, id: i64) -> Starter {
-        starters::get(&mut self.db(tenant), id).unwrap().unwrap()
+        starters::get(&mut *self.db(tenant), id).unwrap().unwrap()
     }
 
     fn sql(&self, tenant: &str, sql: &str) {
@@ -131,7 +141,11 @@ fn due_starter_runs() {
     assert_eq!(run.parameter, "hubspot_process");
     assert_eq!(run.job, Job::ProcessQueue);
     assert_eq!(run.claim, ClaimOutcome::Claimed);
-    assert!(matches!(run.outcome, RunOutcome::Ok(_)), "{:?}", run.outcome);
+    assert!(
+        matches!(run.outcome, RunOutcome::Ok(_)),
+        "{:?}",
+        run.outcome
+    );
     assert_eq!(run.started_ms, START_MS);
 }
 
@@ -203,7 +217,10 @@ fn stale_lock_is_taken_over() {
     );
     assert!(matches!(pass.runs[0].outcome, RunOutcome::Ok(_)));
     let s = h.starter("t", id);
-    assert_eq!((s.mutex, s.mutexcounter, s.status.as_str()), (false, 0, "OK"));
+    assert_eq!(
+        (s.mutex, s.mutexcounter, s.status.as_str()),
+        (false, 0, "OK")
+    );
 }
 
 #[test]
@@ -356,7 +373,7 @@ fn status_json_shows_last_run_outcome_and_next_due() {
 }
 
 /// The admin database of `tenant` in `data_dir`, on the system clock (as the CLI uses).
-fn admin_db(data_dir: &Path, tenant: &str) -> SqliteDatabase {
+fn admin_db(data_dir: &Path, tenant: &str) -> Box<dyn Database> {
     let clock: SharedClock = Arc::new(SystemClock);
     DataDir::new(data_dir)
         .tenant(tenant)
@@ -387,8 +404,14 @@ fn cli_scheduler_once_then_status_json() {
     let dir = data_dir_with_cache();
     cli(dir.path(), &["tenant", "create", "acme"]);
     let mut db = admin_db(dir.path(), "acme");
-    starters::ensure_starter(&mut db, "Hubspot Synchronize Contacts", "hubspot_pull_contacts", 60, true)
-        .unwrap();
+    starters::ensure_starter(
+        &mut *db,
+        "Hubspot Synchronize Contacts",
+        "hubspot_pull_contacts",
+        60,
+        true,
+    )
+    .unwrap();
     let pass: serde_json::Value =
         serde_json::from_str(&cli(dir.path(), &["scheduler", "--once", "--json"])).unwrap();
     assert_eq!(pass["failed"], 1, "{pass}");
@@ -412,11 +435,20 @@ fn cli_status_text_is_a_table() {
     let dir = data_dir_with_cache();
     cli(dir.path(), &["tenant", "create", "acme"]);
     let mut db = admin_db(dir.path(), "acme");
-    starters::ensure_starter(&mut db, "Hubspot Process Queues", "hubspot_process", 10, false)
-        .unwrap();
+    starters::ensure_starter(
+        &mut *db,
+        "Hubspot Process Queues",
+        "hubspot_process",
+        10,
+        false,
+    )
+    .unwrap();
     let text = cli(dir.path(), &["status", "acme"]);
     assert!(text.contains("Process starters"), "{text}");
     let header = text.lines().find(|l| l.contains("PARAMETER")).unwrap();
-    let row = text.lines().find(|l| l.contains("hubspot_process")).unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.contains("hubspot_process"))
+        .unwrap();
     assert_eq!(header.find("ACTIVE"), row.find("no "), "{text}");
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use xentral_erp::ui::{self, NewAddress, NewResubmission, NewStage};
-use xentral_erp::{Database, SqliteDatabase, Value};
+use xentral_erp::{Database, Value};
 use xentral_host::tenant::DataDir;
 use xentral_host::xentral_ui::{HookError, UiError};
 use xentral_host::{
@@ -75,7 +75,7 @@ impl Harness {
         let mut db = h.db();
         db.execute("DELETE FROM hubspot_request_queues", &[])
             .unwrap();
-        count_hooks(&mut db);
+        count_hooks(&mut *db);
         h.ui().create_group("Hubspot").unwrap();
         h
     }
@@ -84,7 +84,7 @@ impl Harness {
         XentralUi::new(&self.host, "t").unwrap()
     }
 
-    fn db(&self) -> SqliteDatabase {
+    fn db(&self) -> Box<dyn Database> {
         self.host
             .tenant("t")
             .unwrap()
@@ -108,11 +108,11 @@ impl Harness {
     }
 
     fn address(&self, id: i64) -> BTreeMap<String, Value> {
-        ui::get_address(&mut self.db(), id).unwrap().unwrap()
+        ui::get_address(&mut *self.db(), id).unwrap().unwrap()
     }
 
     fn resubmission(&self, id: i64) -> BTreeMap<String, Value> {
-        ui::get_resubmission(&mut self.db(), id).unwrap().unwrap()
+        ui::get_resubmission(&mut *self.db(), id).unwrap().unwrap()
     }
 
     fn add_ada(&self) -> i64 {
@@ -124,8 +124,8 @@ impl Harness {
     /// A view with two stages; returns (view, first stage, second stage).
     fn board(&self) -> (i64, i64, i64) {
         let mut db = self.db();
-        let view = ui::create_view(&mut db, "Sales", "sales", true).unwrap();
-        let stage = |db: &mut SqliteDatabase, name: &str, sort| {
+        let view = ui::create_view(&mut *db, "Sales", "sales", true).unwrap();
+        let stage = |db: &mut dyn Database, name: &str, sort| {
             ui::create_stage(
                 db,
                 &NewStage {
@@ -138,8 +138,8 @@ impl Harness {
             )
             .unwrap()
         };
-        let first = stage(&mut db, "Lead", 1);
-        let second = stage(&mut db, "Won", 2);
+        let first = stage(&mut *db, "Lead", 1);
+        let second = stage(&mut *db, "Won", 2);
         (view, first, second)
     }
 }
@@ -211,7 +211,7 @@ fn add_to_group_writes_the_adresse_rolle_row_and_fires_the_hook_once() {
     let h = Harness::new();
     let id = h.add_ada();
     h.ui().add_to_group(id, "Hubspot").unwrap().hook.unwrap();
-    let group = ui::find_group_by_name(&mut h.db(), "Hubspot")
+    let group = ui::find_group_by_name(&mut *h.db(), "Hubspot")
         .unwrap()
         .unwrap();
     let rows = h
@@ -241,10 +241,17 @@ fn remove_from_group_ends_the_membership_and_fires_the_hook_once() {
     let h = Harness::new();
     let id = h.add_ada();
     h.ui().add_to_group(id, "Hubspot").unwrap();
-    h.ui().remove_from_group(id, "Hubspot").unwrap().hook.unwrap();
+    h.ui()
+        .remove_from_group(id, "Hubspot")
+        .unwrap()
+        .hook
+        .unwrap();
     let rows = h
         .db()
-        .query("SELECT bis FROM adresse_rolle WHERE adresse = ?", &[id.into()])
+        .query(
+            "SELECT bis FROM adresse_rolle WHERE adresse = ?",
+            &[id.into()],
+        )
         .unwrap();
     assert_eq!(rows.scalar(), Some(&text("2025-12-31")));
     assert_eq!(h.hooks(), vec![address_hook(id); 3]);
@@ -258,11 +265,11 @@ fn add_address_in_groups_is_one_save_with_one_hook() {
         .add_address_in_groups(&ada(), &["Hubspot".into()])
         .unwrap();
     saved.hook.unwrap();
-    let group = ui::find_group_by_name(&mut h.db(), "Hubspot")
+    let group = ui::find_group_by_name(&mut *h.db(), "Hubspot")
         .unwrap()
         .unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    assert!(ui::is_group_member(&mut h.db(), saved.change.id, group, today).unwrap());
+    assert!(ui::is_group_member(&mut *h.db(), saved.change.id, group, today).unwrap());
     assert_eq!(h.hooks(), [address_hook(saved.change.id)]);
 }
 
@@ -273,11 +280,11 @@ fn unknown_group_saves_nothing_and_fires_no_hook() {
         .ui()
         .add_address_in_groups(&ada(), &["Nope".into()])
         .unwrap_err();
-    assert!(matches!(err, UiError::UnknownGroup(ref g) if g == "Nope"), "{err:?}");
-    let count = h
-        .db()
-        .query("SELECT COUNT(*) FROM adresse", &[])
-        .unwrap();
+    assert!(
+        matches!(err, UiError::UnknownGroup(ref g) if g == "Nope"),
+        "{err:?}"
+    );
+    let count = h.db().query("SELECT COUNT(*) FROM adresse", &[]).unwrap();
     assert_eq!(count.scalar(), Some(&Value::Integer(0)));
     assert!(h.hooks().is_empty());
 }
@@ -333,7 +340,10 @@ fn edit_and_move_resubmission_fire_the_hook_once_each() {
         .unwrap()
         .hook
         .unwrap();
-    ui.move_resubmission_to_view(id, view).unwrap().hook.unwrap();
+    ui.move_resubmission_to_view(id, view)
+        .unwrap()
+        .hook
+        .unwrap();
     assert_eq!(h.resubmission(id)["stages"], Value::Integer(first));
     ui.move_resubmission(id, second).unwrap().hook.unwrap();
     assert_eq!(h.resubmission(id)["stages"], Value::Integer(second));
@@ -384,7 +394,7 @@ fn cli_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 /// A data directory with tenant `acme` made by the CLI; returns it and acme's admin database.
-fn cli_tenant() -> (tempfile::TempDir, SqliteDatabase) {
+fn cli_tenant() -> (tempfile::TempDir, Box<dyn Database>) {
     let dir = data_dir_with_cache();
     let created = cli(dir.path(), &["tenant", "create", "acme"]);
     assert!(created.starts_with("created tenant 'acme'"), "{created}");
@@ -400,19 +410,35 @@ fn cli_tenant() -> (tempfile::TempDir, SqliteDatabase) {
 #[test]
 fn cli_tenant_create_address_add_and_status_json() {
     let (dir, mut db) = cli_tenant();
-    cli(dir.path(), &["xentral", "acme", "group", "create", "Hubspot"]);
+    cli(
+        dir.path(),
+        &["xentral", "acme", "group", "create", "Hubspot"],
+    );
     let done = cli_json(
         dir.path(),
         &[
-            "xentral", "acme", "address", "add", "--vorname", "Ada", "--nachname", "Lovelace",
-            "--email", "ada@example.com", "--group", "Hubspot", "--land", "DE", "--lead",
+            "xentral",
+            "acme",
+            "address",
+            "add",
+            "--vorname",
+            "Ada",
+            "--nachname",
+            "Lovelace",
+            "--email",
+            "ada@example.com",
+            "--group",
+            "Hubspot",
+            "--land",
+            "DE",
+            "--lead",
         ],
     );
     assert_eq!(done["action"], "added");
     assert_eq!(done["entity"], "Address");
     assert_eq!(done["hook"]["ok"], true);
     let id = done["id"].as_i64().unwrap();
-    let row = ui::get_address(&mut db, id).unwrap().unwrap();
+    let row = ui::get_address(&mut *db, id).unwrap().unwrap();
     assert_eq!(row["name"], text("Ada Lovelace"));
     assert_eq!(row["land"], text("DE"));
     assert_eq!(row["lead"], Value::Integer(1));
@@ -425,14 +451,26 @@ fn cli_tenant_create_address_add_and_status_json() {
 #[test]
 fn cli_address_edit_and_delete() {
     let (dir, mut db) = cli_tenant();
-    let id = ui::add_address(&mut db, &ada()).unwrap().id.to_string();
+    let id = ui::add_address(&mut *db, &ada()).unwrap().id.to_string();
     let out = cli(
         dir.path(),
-        &["xentral", "acme", "address", "edit", &id, "--set", "ort=Berlin", "--set", "plz=01067"],
+        &[
+            "xentral",
+            "acme",
+            "address",
+            "edit",
+            &id,
+            "--set",
+            "ort=Berlin",
+            "--set",
+            "plz=01067",
+        ],
     );
     assert_eq!(out.trim(), format!("address {id} edited; save hook fired"));
     cli(dir.path(), &["xentral", "acme", "address", "delete", &id]);
-    let row = ui::get_address(&mut db, id.parse().unwrap()).unwrap().unwrap();
+    let row = ui::get_address(&mut *db, id.parse().unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(row["ort"], text("Berlin"));
     assert_eq!(row["plz"], text("01067"));
     assert_eq!(row["geloescht"], Value::Integer(1));
@@ -441,15 +479,21 @@ fn cli_address_edit_and_delete() {
 #[test]
 fn cli_group_add_and_remove() {
     let (dir, mut db) = cli_tenant();
-    let id = ui::add_address(&mut db, &ada()).unwrap().id;
-    let group = ui::create_group(&mut db, "Hubspot", "").unwrap();
+    let id = ui::add_address(&mut *db, &ada()).unwrap().id;
+    let group = ui::create_group(&mut *db, "Hubspot", "").unwrap();
     let today = chrono::Utc::now().date_naive();
     let sid = id.to_string();
-    let out = cli(dir.path(), &["xentral", "acme", "group", "add", &sid, "Hubspot"]);
+    let out = cli(
+        dir.path(),
+        &["xentral", "acme", "group", "add", &sid, "Hubspot"],
+    );
     assert!(out.contains("added to group 'Hubspot'"), "{out}");
-    let members_after_add = ui::group_members(&mut db, group, today).unwrap();
-    cli(dir.path(), &["xentral", "acme", "group", "remove", &sid, "Hubspot"]);
-    let members_after_remove = ui::group_members(&mut db, group, today).unwrap();
+    let members_after_add = ui::group_members(&mut *db, group, today).unwrap();
+    cli(
+        dir.path(),
+        &["xentral", "acme", "group", "remove", &sid, "Hubspot"],
+    );
+    let members_after_remove = ui::group_members(&mut *db, group, today).unwrap();
     assert_eq!(members_after_add, [id]);
     assert!(members_after_remove.is_empty());
 }
@@ -457,11 +501,11 @@ fn cli_group_add_and_remove() {
 #[test]
 fn cli_resubmission_add_edit_and_move() {
     let (dir, mut db) = cli_tenant();
-    let view = ui::create_view(&mut db, "Sales", "sales", true).unwrap();
+    let view = ui::create_view(&mut *db, "Sales", "sales", true).unwrap();
     let stages: Vec<i64> = (1..=2)
         .map(|sort| {
             ui::create_stage(
-                &mut db,
+                &mut *db,
                 &NewStage {
                     name: format!("Stage {sort}"),
                     sort,
@@ -475,8 +519,18 @@ fn cli_resubmission_add_edit_and_move() {
     let done = cli_json(
         dir.path(),
         &[
-            "xentral", "acme", "resubmission", "add", "--bezeichnung", "Rahmenvertrag", "--betrag",
-            "12.50", "--stage", &stages[1].to_string(), "--datum-erinnerung", "2026-03-31",
+            "xentral",
+            "acme",
+            "resubmission",
+            "add",
+            "--bezeichnung",
+            "Rahmenvertrag",
+            "--betrag",
+            "12.50",
+            "--stage",
+            &stages[1].to_string(),
+            "--datum-erinnerung",
+            "2026-03-31",
         ],
     );
     assert_eq!(done["entity"], "Resubmission");
@@ -484,22 +538,49 @@ fn cli_resubmission_add_edit_and_move() {
     let sid = id.to_string();
     cli(
         dir.path(),
-        &["xentral", "acme", "resubmission", "edit", &sid, "--set", "betrag=99.00"],
+        &[
+            "xentral",
+            "acme",
+            "resubmission",
+            "edit",
+            &sid,
+            "--set",
+            "betrag=99.00",
+        ],
     );
     let moved = cli(
         dir.path(),
-        &["xentral", "acme", "resubmission", "move", &sid, "--view", &view.to_string()],
+        &[
+            "xentral",
+            "acme",
+            "resubmission",
+            "move",
+            &sid,
+            "--view",
+            &view.to_string(),
+        ],
     );
-    assert!(moved.contains(&format!("resubmission {id} moved to view {view}")), "{moved}");
-    let row = ui::get_resubmission(&mut db, id).unwrap().unwrap();
+    assert!(
+        moved.contains(&format!("resubmission {id} moved to view {view}")),
+        "{moved}"
+    );
+    let row = ui::get_resubmission(&mut *db, id).unwrap().unwrap();
     assert_eq!(row["betrag"], text("99.00"));
     assert_eq!(row["datum_erinnerung"], text("2026-03-31"));
     assert_eq!(row["stages"], Value::Integer(stages[0]));
     cli(
         dir.path(),
-        &["xentral", "acme", "resubmission", "move", &sid, "--stage", &stages[1].to_string()],
+        &[
+            "xentral",
+            "acme",
+            "resubmission",
+            "move",
+            &sid,
+            "--stage",
+            &stages[1].to_string(),
+        ],
     );
-    let row = ui::get_resubmission(&mut db, id).unwrap().unwrap();
+    let row = ui::get_resubmission(&mut *db, id).unwrap().unwrap();
     assert_eq!(row["stages"], Value::Integer(stages[1]));
 }
 
@@ -524,6 +605,9 @@ fn every_new_command_has_help_with_an_example() {
         let mut args = command.to_vec();
         args.push("--help");
         let help = cli(dir.path(), &args);
-        assert!(help.contains("Example: xentral-host "), "{command:?}:\n{help}");
+        assert!(
+            help.contains("Example: xentral-host "),
+            "{command:?}:\n{help}"
+        );
     }
 }

@@ -210,3 +210,50 @@ impl From<crate::platform::DbError> for PluginError {
         PluginError::Database(e.to_string())
     }
 }
+
+/// One xentral stage and its mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XentralStage {
+    /// `wiedervorlage_stages.id`.
+    pub id: i64,
+    /// Its view.
+    pub view_id: i64,
+    /// The view's name.
+    pub view_name: String,
+    /// The stage's name.
+    pub name: String,
+    /// Hidden.
+    pub hidden: bool,
+    /// The HubSpot (pipeline, stage) it maps to.
+    pub mapped_to: Option<(String, String)>,
+    /// Mapped by Refresh.
+    pub automatic: bool,
+}
+
+/// One HubSpot stage and its mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubspotStage {
+    /// Pipeline id.
+    pub pipeline_id: String,
+    /// Pipeline label.
+    pub pipeline_label: String,
+    /// Stage id.
+    pub stage_id: String,
+    /// Stage label.
+    pub label: String,
+    /// Archived.
+    pub archived: bool,
+    /// The xentral stage it maps to.
+    pub mapped_to: Option<i64>,
+}
+
+/// Both sides of the stage mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageOverview {
+    /// The mode.
+    pub mode: StageMode,
+    /// xentral's stages.
+    pub xentral: Vec<XentralStage>,
+    /// HubSpot's stages.
+    pub hubspot: Vec<HubspotStage>,
+}

@@ -1,31 +1,35 @@
 //! Contacts ⇄ addresses: the pull (HubSpot → xentral, incremental by `lastmodifieddate`) and
 //! the push (xentral → HubSpot, batch upserts by e-mail), both merging three-way.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
-use serde_json::{Value as Json, json};
+
 
 use crate::api::PluginError;
-use crate::hubspot::{ApiError, Record};
+use crate::hubspot::Record;
 use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
 };
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::session::Session;
-use crate::state::{self, Cursor, Link, LinkTable};
+use crate::incremental::{Feed, Flow, Sink};
+use crate::push::{Pending, PushOutcome, Target};
+use crate::state::{self, Link, LinkTable};
 use crate::xentral;
 
 /// The cursor's name in `hubspot_cursors`.
 pub const CURSOR: &str = "contacts";
-/// Records per search page (HubSpot's maximum).
-const PAGE: usize = 200;
-/// Records per batch write (HubSpot's maximum).
-const BATCH: usize = 100;
-/// Search lags writes; records modified this close to the run start are left for the next run.
-pub const SEARCH_LAG_MS: i64 = 30_000;
 /// `object` in `hubspot_failures`.
 const OBJECT: &str = "contact";
+
+/// How contacts are written to HubSpot.
+const TARGET: Target = Target {
+    object: "contacts",
+    failure_object: OBJECT,
+    id_property: "email",
+    links: LinkTable::Contacts,
+};
 
 /// What one run needs to know about the tenant.
 pub struct Ctx {
@@ -76,16 +80,6 @@ impl Ctx {
     }
 }
 
-fn api(e: ApiError) -> PluginError {
-    match e {
-        ApiError::Unauthorized(_) | ApiError::MissingScopes(_) => {
-            PluginError::Unauthorized(e.to_string())
-        }
-        ApiError::RateLimited { .. } => PluginError::RateLimited(e.to_string()),
-        other => PluginError::Hubspot(other.to_string()),
-    }
-}
-
 /// The sync-contacts job: retry due failures, pull changes, then reconcile and push.
 pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
     if !s.settings.hs_sync_addresses {
@@ -93,234 +87,35 @@ pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
         return Ok(());
     }
     let ctx = Ctx::load(s)?;
-    if !retry_failed_pulls(s, &ctx)? || !pull(s, &ctx)? {
+    let feed = feed();
+    let mut sink = ContactSink { ctx: &ctx };
+    if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop {
         return Ok(());
     }
     push(s, &ctx, None)?;
     Ok(())
 }
 
-/// Re-reads contacts whose pull failed and whose retry is due. Returns false when the job
-/// must stop (budget, daily limit).
-fn retry_failed_pulls(s: &mut Session<'_>, ctx: &Ctx) -> Result<bool, PluginError> {
-    let now = s.clock.now_ms();
-    let due: Vec<String> = state::failures(s.db, OBJECT, "pull")?
-        .into_iter()
-        .filter(|(_, next)| *next <= now)
-        .map(|(k, _)| k)
-        .collect();
-    for chunk in due.chunks(BATCH) {
-        let inputs: Vec<Json> = chunk.iter().map(|id| json!({ "id": id })).collect();
-        let props = json!(mapping::contact_properties());
-        let outcome = match s
-            .client
-            .batch("contacts", "read", inputs, Some(("properties", props)))
-        {
-            Ok(o) => o,
-            Err(e) if e.stops_job() => {
-                s.stop_early(&e);
-                return Ok(false);
-            }
-            Err(e) => return Err(api(e)),
-        };
-        let found: HashSet<String> = outcome.results.iter().map(|(r, _)| r.id.clone()).collect();
-        let records: Vec<Record> = outcome.results.into_iter().map(|(r, _)| r).collect();
-        apply_page(s, ctx, &records, None)?;
-        for gone in chunk.iter().filter(|id| !found.contains(*id)) {
-            s.transaction(|s| {
-                Ok(state::clear_failure(s.db, OBJECT, "pull", gone)?)
-            })?;
-            s.report.xentral.exclude("contact no longer exists in HubSpot");
-        }
-    }
-    Ok(true)
-}
-
-fn search_body(filters: Vec<Json>, sort: &str) -> Json {
-    json!({
-        "filterGroups": [{ "filters": filters }],
-        "sorts": [{ "propertyName": sort, "direction": "ASCENDING" }],
-        "properties": mapping::contact_properties(),
-        "limit": PAGE,
-    })
-}
-
-fn modified(r: &Record) -> Result<i64, PluginError> {
-    mapping::parse_instant_ms(r.prop("lastmodifieddate")).ok_or_else(|| {
-        PluginError::Hubspot(format!(
-            "contact {} has no readable lastmodifieddate ('{}')",
-            r.id,
-            r.prop("lastmodifieddate")
-        ))
-    })
-}
-
-/// Pulls every contact modified since the cursor, keyset-paged on (modified, id) so no query
-/// ever pages towards HubSpot's 10,000-result cap and nothing is skipped when records change
-/// while we page. Returns false when the job must stop.
-fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<bool, PluginError> {
-    let upper = s.started_ms - SEARCH_LAG_MS;
-    let mut cur = state::cursor(s.db, CURSOR)?;
-    loop {
-        if !cur.last_id.is_empty() {
-            match walk_tie(s, ctx, cur.modified_ms, cur.last_id.clone())? {
-                Some(c) => cur = c,
-                None => return Ok(false),
-            }
-        }
-        if cur.modified_ms >= upper {
-            return Ok(true);
-        }
-        let body = search_body(
-            vec![
-                json!({"propertyName": "lastmodifieddate", "operator": "GT", "value": cur.modified_ms.to_string()}),
-                json!({"propertyName": "lastmodifieddate", "operator": "LTE", "value": upper.to_string()}),
-            ],
-            "lastmodifieddate",
-        );
-        let page = match s.client.search("contacts", &body) {
-            Ok(p) => p,
-            Err(e) if e.stops_job() => {
-                s.stop_early(&e);
-                return Ok(false);
-            }
-            Err(e) => return Err(api(e)),
-        };
-        if page.next_after.is_none() {
-            // The whole rest of the window is in this page.
-            let done = Cursor {
-                modified_ms: upper,
-                last_id: String::new(),
-            };
-            apply_page(s, ctx, &page.results, Some(&done))?;
-            return Ok(true);
-        }
-        let stamps = page
-            .results
-            .iter()
-            .map(modified)
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some(&newest) = stamps.iter().max() else {
-            return Err(PluginError::Hubspot(
-                "HubSpot announced another page after an empty one".into(),
-            ));
-        };
-        match stamps.iter().copied().filter(|t| *t < newest).max() {
-            Some(complete) => {
-                // Everything up to `complete` is in this page; the newest stamp may continue.
-                let records: Vec<Record> = page
-                    .results
-                    .iter()
-                    .zip(&stamps)
-                    .filter(|(_, t)| **t <= complete)
-                    .map(|(r, _)| r.clone())
-                    .collect();
-                cur = Cursor {
-                    modified_ms: complete,
-                    last_id: String::new(),
-                };
-                apply_page(s, ctx, &records, Some(&cur))?;
-            }
-            None => {
-                // A whole page shares one timestamp (bulk updates do this): walk it by id.
-                match walk_tie(s, ctx, newest, String::new())? {
-                    Some(c) => cur = c,
-                    None => return Ok(false),
-                }
-            }
-        }
+/// Contacts as an incremental feed.
+fn feed() -> Feed {
+    Feed {
+        object: "contacts",
+        failure_object: OBJECT,
+        modified_property: "lastmodifieddate",
+        properties: mapping::contact_properties(),
+        cursor: CURSOR,
     }
 }
 
-/// Reads every contact modified exactly at `at` with an id above `last_id`, in id order.
-/// Returns the cursor after the tie, or `None` when the job must stop.
-fn walk_tie(
-    s: &mut Session<'_>,
-    ctx: &Ctx,
-    at: i64,
-    mut last_id: String,
-) -> Result<Option<Cursor>, PluginError> {
-    loop {
-        let mut filters = vec![json!({"propertyName": "lastmodifieddate", "operator": "EQ", "value": at.to_string()})];
-        if !last_id.is_empty() {
-            filters.push(json!({"propertyName": "hs_object_id", "operator": "GT", "value": last_id}));
-        }
-        let page = match s.client.search("contacts", &search_body(filters, "hs_object_id")) {
-            Ok(p) => p,
-            Err(e) if e.stops_job() => {
-                s.stop_early(&e);
-                return Ok(None);
-            }
-            Err(e) => return Err(api(e)),
-        };
-        let max_id = page
-            .results
-            .iter()
-            .filter_map(|r| r.id.parse::<u64>().ok())
-            .max();
-        let finished = page.next_after.is_none() || max_id.is_none();
-        let cur = Cursor {
-            modified_ms: at,
-            last_id: if finished {
-                String::new()
-            } else {
-                max_id.map(|m| m.to_string()).unwrap_or_default()
-            },
-        };
-        apply_page(s, ctx, &page.results, Some(&cur))?;
-        if finished {
-            return Ok(Some(cur));
-        }
-        last_id = cur.last_id;
-    }
+/// Applies pulled contacts to xentral.
+struct ContactSink<'c> {
+    ctx: &'c Ctx,
 }
 
-/// Applies one page in one transaction together with the cursor. If a record fails, the page
-/// is rolled back and applied record by record, so the failing record is stored for retry
-/// and never blocks the others.
-fn apply_page(
-    s: &mut Session<'_>,
-    ctx: &Ctx,
-    records: &[Record],
-    cursor: Option<&Cursor>,
-) -> Result<(), PluginError> {
-    let before = s.report.clone();
-    let whole = s.transaction(|s| {
-        for r in records {
-            pull_one(s, ctx, r)?;
-            state::clear_failure(s.db, OBJECT, "pull", &r.id)?;
-        }
-        save_cursor(s, cursor)
-    });
-    if whole.is_ok() {
-        return Ok(());
+impl Sink for ContactSink<'_> {
+    fn apply(&mut self, s: &mut Session<'_>, record: &Record) -> Result<(), PluginError> {
+        pull_one(s, self.ctx, record)
     }
-    s.report = before;
-    for r in records {
-        let one = s.transaction(|s| {
-            pull_one(s, ctx, r)?;
-            Ok(state::clear_failure(s.db, OBJECT, "pull", &r.id)?)
-        });
-        if let Err(e) = one {
-            s.report.xentral.failed += 1;
-            s.warn("contact failed", &[("contact", &r.id), ("error", &e.to_string())]);
-            let now = s.clock.now_ms();
-            s.transaction(|s| {
-                Ok(state::record_failure(s.db, OBJECT, "pull", &r.id, &e.to_string(), now)?)
-            })?;
-        }
-    }
-    s.transaction(|s| save_cursor(s, cursor))
-}
-
-fn save_cursor(s: &mut Session<'_>, cursor: Option<&Cursor>) -> Result<(), PluginError> {
-    if let Some(c) = cursor
-        && !s.dry_run
-    {
-        let now = s.clock.now_ms();
-        state::save_cursor(s.db, CURSOR, c, now)?;
-    }
-    Ok(())
 }
 
 /// Why a pulled contact is left out, if it is.
@@ -491,28 +286,6 @@ fn create_address(
     Ok(())
 }
 
-/// What became of one address in a push.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushOutcome {
-    /// HubSpot has it (or nothing needed sending).
-    Done,
-    /// Left out, with the reason.
-    Excluded(String),
-    /// Failed; retried at this time.
-    Failed(i64),
-    /// Not attempted (budget or daily limit reached).
-    NotAttempted,
-}
-
-/// One pending write to HubSpot.
-struct Pending {
-    address_id: i64,
-    hubspot_id: Option<String>,
-    email: String,
-    values: Fields,
-    snapshot: Snapshot,
-}
-
 /// Pushes addresses to HubSpot: the whole group (reconciliation) or the given ids (queue).
 /// Returns the outcome per address id.
 pub fn push(
@@ -584,10 +357,10 @@ pub fn push(
                     outcomes.insert(a.id, PushOutcome::Done);
                 } else {
                     updates.push(Pending {
-                        address_id: a.id,
+                        xentral_id: a.id,
                         hubspot_id: Some(link.hubspot_id.clone()),
-                        email: String::new(),
-                        values: out.to_hubspot,
+                        upsert_key: String::new(),
+                        properties: to_hubspot_properties(&out.to_hubspot, &ctx.countries),
                         snapshot: out.snapshot,
                     });
                 }
@@ -611,178 +384,19 @@ pub fn push(
                     .map(|(f, v)| (f.clone(), v.clone()))
                     .collect();
                 upserts.push(Pending {
-                    address_id: a.id,
+                    xentral_id: a.id,
                     hubspot_id: None,
-                    email,
+                    upsert_key: email,
+                    properties: to_hubspot_properties(&values, &ctx.countries),
                     snapshot: Snapshot {
                         x: values.clone(),
-                        h: values.clone(),
+                        h: values,
                     },
-                    values,
                 });
             }
         }
     }
-    let mut stopped = false;
-    for chunk in updates.chunks(BATCH) {
-        if stopped {
-            outcomes.extend(chunk.iter().map(|p| (p.address_id, PushOutcome::NotAttempted)));
-            continue;
-        }
-        stopped = write_batch(s, ctx, chunk, false, &mut outcomes)?;
-    }
-    for chunk in upserts.chunks(BATCH) {
-        if stopped {
-            outcomes.extend(chunk.iter().map(|p| (p.address_id, PushOutcome::NotAttempted)));
-            continue;
-        }
-        stopped = write_batch(s, ctx, chunk, true, &mut outcomes)?;
-    }
+    let pending: Vec<Pending> = updates.into_iter().chain(upserts).collect();
+    TARGET.write(s, &pending, &mut outcomes)?;
     Ok(outcomes)
-}
-
-/// Sends one batch (update by id, or upsert by e-mail), splitting it when HubSpot refuses the
-/// whole batch for one bad input. Returns true when the job must stop.
-fn write_batch(
-    s: &mut Session<'_>,
-    ctx: &Ctx,
-    chunk: &[Pending],
-    upsert: bool,
-    outcomes: &mut BTreeMap<i64, PushOutcome>,
-) -> Result<bool, PluginError> {
-    let side_count = |s: &mut Session<'_>, created: bool| {
-        if created {
-            s.report.hubspot.created += 1;
-        } else {
-            s.report.hubspot.updated += 1;
-        }
-    };
-    if s.dry_run {
-        for p in chunk {
-            side_count(s, upsert);
-            outcomes.insert(p.address_id, PushOutcome::Done);
-        }
-        return Ok(false);
-    }
-    let inputs: Vec<Json> = chunk
-        .iter()
-        .map(|p| {
-            let props = Json::Object(to_hubspot_properties(&p.values, &ctx.countries));
-            match &p.hubspot_id {
-                Some(id) => json!({ "id": id, "properties": props }),
-                None => json!({ "idProperty": "email", "id": p.email, "properties": props }),
-            }
-        })
-        .collect();
-    let result = s
-        .client
-        .batch("contacts", if upsert { "upsert" } else { "update" }, inputs, None);
-    let outcome = match result {
-        Ok(o) => o,
-        Err(e) if e.stops_job() => {
-            s.stop_early(&e);
-            outcomes.extend(chunk.iter().map(|p| (p.address_id, PushOutcome::NotAttempted)));
-            return Ok(true);
-        }
-        Err(ApiError::Client { status, .. }) if status == 400 && chunk.len() > 1 => {
-            let (a, b) = chunk.split_at(chunk.len() / 2);
-            if write_batch(s, ctx, a, upsert, outcomes)? {
-                outcomes.extend(b.iter().map(|p| (p.address_id, PushOutcome::NotAttempted)));
-                return Ok(true);
-            }
-            return write_batch(s, ctx, b, upsert, outcomes);
-        }
-        Err(e) => {
-            if matches!(e, ApiError::Unauthorized(_)) {
-                return Err(api(e));
-            }
-            let ids: Vec<i64> = chunk.iter().map(|p| p.address_id).collect();
-            fail_all(s, &ids, &e.to_string(), outcomes)?;
-            return Ok(false);
-        }
-    };
-    let by_id: HashMap<String, (Record, Option<bool>)> = outcome
-        .results
-        .into_iter()
-        .map(|(r, new)| {
-            let key = if upsert {
-                r.prop("email").trim().to_lowercase()
-            } else {
-                r.id.clone()
-            };
-            (key, (r, new))
-        })
-        .collect();
-    let errors = outcome.errors.join("; ");
-    let now = s.clock.now_ms();
-    let mut missing = Vec::new();
-    s.transaction(|s| {
-        for p in chunk {
-            let key = if upsert {
-                p.email.clone()
-            } else {
-                p.hubspot_id.clone().unwrap_or_default()
-            };
-            let Some((record, new)) = by_id.get(&key) else {
-                missing.push(p);
-                continue;
-            };
-            let snapshot = if upsert {
-                Snapshot {
-                    x: p.snapshot.x.clone(),
-                    h: p.values.clone(),
-                }
-            } else {
-                p.snapshot.clone()
-            };
-            state::save_link(
-                s.db,
-                LinkTable::Contacts,
-                &Link {
-                    hubspot_id: record.id.clone(),
-                    xentral_id: p.address_id,
-                    snapshot,
-                },
-                now,
-            )?;
-            state::clear_failure(s.db, OBJECT, "push", &p.address_id.to_string())?;
-            side_count(s, upsert && new.unwrap_or(true));
-            outcomes.insert(p.address_id, PushOutcome::Done);
-        }
-        Ok(())
-    })?;
-    if !missing.is_empty() {
-        let message = if errors.is_empty() {
-            "HubSpot did not return this record".to_owned()
-        } else {
-            errors
-        };
-        let missing: Vec<i64> = missing.iter().map(|p| p.address_id).collect();
-        fail_all(s, &missing, &message, outcomes)?;
-    }
-    Ok(false)
-}
-
-/// Stores a failure (with back-off) for every address of a batch.
-fn fail_all(
-    s: &mut Session<'_>,
-    address_ids: &[i64],
-    error: &str,
-    outcomes: &mut BTreeMap<i64, PushOutcome>,
-) -> Result<(), PluginError> {
-    let now = s.clock.now_ms();
-    s.warn(
-        "contacts not written to HubSpot",
-        &[("count", &address_ids.len().to_string()), ("error", error)],
-    );
-    s.transaction(|s| {
-        for id in address_ids {
-            let next = state::record_failure(s.db, OBJECT, "push", &id.to_string(), error, now)?;
-            s.report.hubspot.failed += 1;
-            outcomes.insert(*id, PushOutcome::Failed(next));
-        }
-        Ok(())
-    })?;
-    s.report.pending = true;
-    Ok(())
 }

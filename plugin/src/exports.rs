@@ -8,7 +8,7 @@ use crate::api::{
 use crate::hubspot::{ApiError, Client};
 use crate::platform::{Level, Platform};
 use crate::session::Session;
-use crate::{contacts, freefields, queue, settings, state, xentral};
+use crate::{contacts, deals, freefields, queue, settings, stages, state, xentral};
 
 /// The message xentral users know from the old module.
 pub const CONFIGURED_MESSAGE: &str = "Api key for Hubspot has been updated.";
@@ -149,6 +149,14 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     );
     let (metadata, setup) = store_options(&mut *p.db, &mut client)?;
     changes.extend(setup.changes);
+    let mut warnings = setup.warnings;
+    if s.deals {
+        if let Some(w) = deals::ensure_unique_property(p.db, &mut client)? {
+            warnings.push(w);
+        }
+        let pipelines = stages::read_pipelines(&mut client)?;
+        changes.extend(stages::sync_metadata(p.db, &pipelines, s.stage_mode)?);
+    }
     if !metadata.changes.is_empty() {
         changes.push(format!(
             "stored {} lead statuses and {} lifecycle stages",
@@ -163,7 +171,7 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     Ok(ConfigureReport {
         message: CONFIGURED_MESSAGE.into(),
         changes,
-        warnings: setup.warnings,
+        warnings,
     })
 }
 
@@ -180,7 +188,17 @@ pub fn refresh_metadata(p: &mut Platform<'_>) -> Result<MetadataReport, PluginEr
         &stored.hubspot_credential,
         Budget::default(),
     );
-    let (report, _) = store_options(&mut *p.db, &mut client)?;
+    let (mut report, _) = store_options(&mut *p.db, &mut client)?;
+    let pipelines = stages::read_pipelines(&mut client)?;
+    report.pipelines = pipelines
+        .iter()
+        .map(|s| s.pipeline_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u32;
+    report.stages = pipelines.len() as u32;
+    report
+        .changes
+        .extend(stages::sync_metadata(p.db, &pipelines, stored.hs_stage_mode)?);
     Ok(report)
 }
 
@@ -192,12 +210,7 @@ pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, 
     match job {
         Job::ProcessQueue => queue::process(&mut session)?,
         Job::SyncContacts => contacts::sync(&mut session)?,
-        Job::SyncDeals => {
-            session
-                .report
-                .messages
-                .push("deal synchronisation is not available in this plugin version".into());
-        }
+        Job::SyncDeals => deals::sync(&mut session)?,
     }
     let report = session.finish();
     p.log.log(
@@ -217,4 +230,23 @@ pub fn record_changed(p: &mut Platform<'_>, entity: Entity, id: i64) -> Result<(
     let now = p.clock.now_ms();
     queue::enqueue(p.db, entity, id, now)?;
     Ok(())
+}
+
+/// Both sides of the stage mapping.
+pub fn list_stages(p: &mut Platform<'_>) -> Result<crate::api::StageOverview, PluginError> {
+    state::migrate(p.db)?;
+    let stored = settings::load(p.db)?;
+    stages::overview(p.db, stored.hs_stage_mode)
+}
+
+/// Maps a xentral stage by hand.
+pub fn map_stage(
+    p: &mut Platform<'_>,
+    wv_stage: i64,
+    pipeline_id: &str,
+    stage_id: &str,
+) -> Result<String, PluginError> {
+    state::migrate(p.db)?;
+    settings::load(p.db)?;
+    stages::map_by_user(p.db, wv_stage, pipeline_id, stage_id)
 }

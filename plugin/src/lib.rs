@@ -9,15 +9,19 @@
 
 pub mod api;
 pub mod contacts;
+pub mod deals;
 pub mod exports;
 pub mod freefields;
 pub mod hubspot;
+pub mod incremental;
 pub mod mapping;
 pub mod merge;
 pub mod platform;
+pub mod push;
 pub mod queue;
 pub mod session;
 pub mod settings;
+pub mod stages;
 pub mod state;
 pub mod xentral;
 

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::api::{Entity, PluginError};
-use crate::contacts::{self, PushOutcome};
+use crate::{contacts, deals};
+use crate::push::PushOutcome;
 use crate::platform::{Db, DbError, Value};
 use crate::session::Session;
 
@@ -56,7 +57,6 @@ fn settle(
     entries: &[(i64, i64)],
     outcomes: &BTreeMap<i64, PushOutcome>,
 ) -> Result<(), PluginError> {
-    let now = s.clock.now_ms();
     s.transaction(|s| {
         for (entry, record) in entries {
             match outcomes.get(record) {
@@ -76,10 +76,7 @@ fn settle(
                         ],
                     )?;
                 }
-                Some(PushOutcome::NotAttempted) | None => {
-                    s.report.pending = true;
-                    let _ = now;
-                }
+                Some(PushOutcome::NotAttempted) | None => s.report.pending = true,
             }
         }
         Ok(())
@@ -89,23 +86,34 @@ fn settle(
 /// The process-queue job.
 pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
     let now = s.clock.now_ms();
-    let addresses = due(s.db, Entity::Address, now)?;
-    if !addresses.is_empty() {
-        if s.settings.hs_sync_addresses {
-            let ctx = contacts::Ctx::load(s)?;
-            let ids: Vec<i64> = addresses.iter().map(|(_, r)| *r).collect();
-            let outcomes = contacts::push(s, &ctx, Some(&ids))?;
-            if !s.dry_run {
-                settle(s, &addresses, &outcomes)?;
-            }
+    for entity in [Entity::Address, Entity::Resubmission] {
+        let entries = due(s.db, entity, now)?;
+        if entries.is_empty() {
+            continue;
+        }
+        let ids: Vec<i64> = entries.iter().map(|(_, r)| *r).collect();
+        let switched_on = match entity {
+            Entity::Address => s.settings.hs_sync_addresses,
+            Entity::Resubmission => s.settings.hs_sync_deals,
+        };
+        let outcomes = if !switched_on {
+            ids.iter()
+                .map(|r| (*r, PushOutcome::Excluded("switched off in the settings".into())))
+                .collect()
         } else {
-            let outcomes = addresses
-                .iter()
-                .map(|(_, r)| (*r, PushOutcome::Excluded("contacts are switched off".into())))
-                .collect();
-            if !s.dry_run {
-                settle(s, &addresses, &outcomes)?;
+            match entity {
+                Entity::Address => {
+                    let ctx = contacts::Ctx::load(s)?;
+                    contacts::push(s, &ctx, Some(&ids))?
+                }
+                Entity::Resubmission => {
+                    let ctx = deals::Ctx::load(s)?;
+                    deals::push(s, &ctx, Some(&ids))?
+                }
             }
+        };
+        if !s.dry_run {
+            settle(s, &entries, &outcomes)?;
         }
     }
     let open: i64 = s

@@ -9,7 +9,7 @@ use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
 
 /// The schema version this plugin build expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One migration: its version and statements (`{id}` is replaced by the dialect's id column).
 struct Migration {
@@ -17,7 +17,8 @@ struct Migration {
     statements: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
+const MIGRATIONS: &[Migration] = &[
+    Migration {
     version: 1,
     statements: &[
         // Id map and last synced snapshot, contacts ⇄ addresses (the old module's name).
@@ -108,7 +109,21 @@ const MIGRATIONS: &[Migration] = &[Migration {
             message TEXT NOT NULL
         )",
     ],
-}];
+    },
+    Migration {
+        version: 2,
+        statements: &[
+            // Which xentral view shows which HubSpot pipeline.
+            "CREATE TABLE IF NOT EXISTS hubspot_pipeline_map (
+                {id},
+                pipeline_id VARCHAR(64) NOT NULL,
+                wiedervorlage_view_id BIGINT NOT NULL,
+                is_system BIGINT NOT NULL DEFAULT 0
+            )",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_pipeline_map_pipeline ON hubspot_pipeline_map (pipeline_id)",
+        ],
+    },
+];
 
 fn id_column(dialect: Dialect) -> &'static str {
     match dialect {

@@ -287,6 +287,51 @@ impl Guest for Component {
             .map_err(to_wit_error)
     }
 
+    fn list_stages() -> Result<wt::StageOverview, wt::PluginError> {
+        with_platform(crate::exports::list_stages)
+            .map(|o| wt::StageOverview {
+                mode: match o.mode {
+                    api::StageMode::Automatic => wt::StageMode::Automatic,
+                    api::StageMode::UserDefined => wt::StageMode::UserDefined,
+                },
+                xentral: o
+                    .xentral
+                    .into_iter()
+                    .map(|s| wt::XentralStage {
+                        id: s.id,
+                        view_id: s.view_id,
+                        view_name: s.view_name,
+                        name: s.name,
+                        hidden: s.hidden,
+                        mapped_to: s.mapped_to,
+                        automatic: s.automatic,
+                    })
+                    .collect(),
+                hubspot: o
+                    .hubspot
+                    .into_iter()
+                    .map(|s| wt::HubspotStage {
+                        pipeline_id: s.pipeline_id,
+                        pipeline_label: s.pipeline_label,
+                        stage_id: s.stage_id,
+                        label: s.label,
+                        archived: s.archived,
+                        mapped_to: s.mapped_to,
+                    })
+                    .collect(),
+            })
+            .map_err(to_wit_error)
+    }
+
+    fn map_stage(
+        xentral_stage_id: i64,
+        pipeline_id: String,
+        stage_id: String,
+    ) -> Result<String, wt::PluginError> {
+        with_platform(|p| crate::exports::map_stage(p, xentral_stage_id, &pipeline_id, &stage_id))
+            .map_err(to_wit_error)
+    }
+
     fn record_changed(entity: wt::Entity, id: i64) -> Result<(), wt::PluginError> {
         let entity = match entity {
             wt::Entity::Address => api::Entity::Address,

@@ -307,3 +307,128 @@ pub fn add_to_group(db: &mut dyn Db, address_id: i64, group_id: i64, today: &str
     )?;
     Ok(())
 }
+
+/// A resubmission (`wiedervorlage`) as read for the deal sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResubmissionRow {
+    /// `id`.
+    pub id: i64,
+    /// `bezeichnung`.
+    pub name: String,
+    /// `betrag` as text (`decimal(10,2)`), empty when NULL.
+    pub amount: String,
+    /// `stages` (a `wiedervorlage_stages.id`).
+    pub stage: i64,
+    /// `datum_erinnerung`, empty when unset.
+    pub date: String,
+    /// `adresse` (0 when none).
+    pub address: i64,
+}
+
+const RESUBMISSION_COLUMNS: &str =
+    "w.id, w.bezeichnung, w.betrag, w.stages, w.datum_erinnerung, w.adresse";
+
+fn resubmission_from_row(r: &[Value]) -> ResubmissionRow {
+    let text = |i: usize| r.get(i).and_then(Value::as_text).unwrap_or_default();
+    let date = text(4);
+    ResubmissionRow {
+        id: r.first().and_then(Value::as_i64).unwrap_or(0),
+        name: text(1),
+        amount: text(2),
+        stage: r.get(3).and_then(Value::as_i64).unwrap_or(0),
+        date: if date.starts_with("0000") { String::new() } else { date },
+        address: r.get(5).and_then(Value::as_i64).unwrap_or(0),
+    }
+}
+
+/// Resubmissions by id.
+pub fn resubmissions_by_id(db: &mut dyn Db, ids: &[i64]) -> Result<Vec<ResubmissionRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
+        let rows = db.query(
+            &format!("SELECT {RESUBMISSION_COLUMNS} FROM wiedervorlage w WHERE w.id IN ({marks}) ORDER BY w.id"),
+            &params,
+        )?;
+        out.extend(rows.rows.iter().map(|r| resubmission_from_row(r)));
+    }
+    Ok(out)
+}
+
+/// Resubmissions whose stage is one of `stages`.
+pub fn resubmissions_in_stages(
+    db: &mut dyn Db,
+    stages: &[i64],
+) -> Result<Vec<ResubmissionRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in stages.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
+        let rows = db.query(
+            &format!("SELECT {RESUBMISSION_COLUMNS} FROM wiedervorlage w WHERE w.stages IN ({marks}) ORDER BY w.id"),
+            &params,
+        )?;
+        out.extend(rows.rows.iter().map(|r| resubmission_from_row(r)));
+    }
+    out.sort_by_key(|r| r.id);
+    Ok(out)
+}
+
+/// Updates columns of a resubmission (names come from the field map, never from input).
+pub fn update_resubmission(
+    db: &mut dyn Db,
+    id: i64,
+    columns: &[(&str, Value)],
+) -> Result<(), DbError> {
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let sets = columns
+        .iter()
+        .map(|(c, _)| format!("{c} = ?"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut params: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
+    params.push(Value::Integer(id));
+    db.execute(&format!("UPDATE wiedervorlage SET {sets} WHERE id = ?"), &params)?;
+    Ok(())
+}
+
+/// Inserts a resubmission as xentral does (created now, by nobody in particular).
+pub fn insert_resubmission(
+    db: &mut dyn Db,
+    columns: &[(&str, Value)],
+    created_date: &str,
+    created_time: &str,
+) -> Result<i64, DbError> {
+    let mut names = vec!["beschreibung", "ergebnis", "datum_angelegt", "zeit_angelegt", "prio", "oeffentlich", "abgeschlossen"];
+    let mut params = vec![
+        Value::from(""),
+        Value::from(""),
+        Value::from(created_date),
+        Value::from(created_time),
+        Value::Integer(0),
+        Value::Integer(0),
+        Value::Integer(0),
+    ];
+    for (c, v) in columns {
+        names.push(c);
+        params.push(v.clone());
+    }
+    let marks = vec!["?"; names.len()].join(", ");
+    let r = db.execute(
+        &format!("INSERT INTO wiedervorlage ({}) VALUES ({marks})", names.join(", ")),
+        &params,
+    )?;
+    Ok(r.last_insert_id)
+}
+
+/// The local date and time of `ms` in the tenant's time zone.
+pub fn local_date_time(ms: i64, time_zone: &str) -> (String, String) {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+    let t = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz);
+    (t.format("%Y-%m-%d").to_string(), t.format("%H:%M:%S").to_string())
+}

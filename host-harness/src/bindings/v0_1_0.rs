@@ -331,3 +331,38 @@ pub fn metadata_report_from_wit(r: types::MetadataReport) -> report::MetadataRep
         changes: r.changes,
     }
 }
+
+/// Converts the stage overview.
+pub fn stage_overview_from_wit(o: types::StageOverview) -> report::StageOverview {
+    report::StageOverview {
+        mode: match o.mode {
+            types::StageMode::Automatic => report::StageMode::Automatic,
+            types::StageMode::UserDefined => report::StageMode::UserDefined,
+        },
+        xentral: o
+            .xentral
+            .into_iter()
+            .map(|s| report::XentralStage {
+                id: s.id,
+                view_id: s.view_id,
+                view_name: s.view_name,
+                name: s.name,
+                hidden: s.hidden,
+                mapped_to: s.mapped_to.map(|(p, st)| format!("{p}:{st}")),
+                automatic: s.automatic,
+            })
+            .collect(),
+        hubspot: o
+            .hubspot
+            .into_iter()
+            .map(|s| report::HubspotStage {
+                pipeline_id: s.pipeline_id,
+                pipeline_label: s.pipeline_label,
+                stage_id: s.stage_id,
+                label: s.label,
+                archived: s.archived,
+                mapped_to: s.mapped_to,
+            })
+            .collect(),
+    }
+}

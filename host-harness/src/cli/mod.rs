@@ -1,7 +1,7 @@
 //! Command-line interface: parsing (clap), dispatch, and the one-line errors with hints that
 //! operators see. Library code returns typed errors; this is the edge where they become text.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use xentral_host::{HUBSPOT_CREDENTIAL, HostError, Invocation, JobError, SystemCl
 
 mod output;
 mod scheduler;
+mod stages;
 mod status;
 mod xentral;
 
@@ -68,16 +69,24 @@ enum Command {
     ///
     /// Example: xentral-host status acme --json
     Status(status::StatusArgs),
+    /// Show or set how xentral resubmission stages map to HubSpot deal stages.
+    ///
+    /// Example: xentral-host stages acme map 7 default:contractsent
+    Stages(stages::StagesArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum TenantCommand {
     /// Create a tenant with an empty xentral database.
     ///
-    /// Example: xentral-host tenant create acme
+    /// Example: xentral-host tenant create acme --db mysql://xentral@127.0.0.1:3306/acme
     Create {
         /// Name: a-z, 0-9, '-' and '_'.
         name: String,
+        /// The tenant's xentral database on MariaDB/MySQL, mysql://USER[:PASSWORD]@HOST:PORT/DB
+        /// (created if missing; the password is kept as a secret). Default: a SQLite file.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
     },
     /// List tenants.
     ///
@@ -176,19 +185,19 @@ fn init_tracing() {
         .init();
 }
 
-fn host(data_dir: &PathBuf) -> Result<XentralHost, CliError> {
+fn host(data_dir: &Path) -> Result<XentralHost, CliError> {
     XentralHost::new(data_dir, Arc::new(SystemClock)).map_err(CliError::from)
 }
 
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Tenant(TenantCommand::Create { name }) => {
+        Command::Tenant(TenantCommand::Create { name, db }) => {
             let host = host(&cli.data_dir)?;
-            let tenant = host.create_tenant(&name)?;
+            let tenant = host.create_tenant_on(&name, db.as_deref())?;
             println!(
                 "created tenant '{}' ({})",
                 tenant.name(),
-                tenant.db_path().display()
+                tenant.database_location()
             );
             Ok(())
         }
@@ -270,6 +279,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Xentral(args) => xentral::run(&cli.data_dir, args),
         Command::Scheduler(args) => scheduler::run(&cli.data_dir, args),
         Command::Status(args) => status::run(&cli.data_dir, args),
+        Command::Stages(args) => stages::run(&cli.data_dir, args),
     }
 }
 

@@ -73,18 +73,31 @@ pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
 }
 
 fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(|| "never".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    t.map_or_else(
+        || "never".into(),
+        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
 }
 
 fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
     if starters.is_empty() {
         return "  none (they are created by `xentral-host settings`)".into();
     }
-    let mut rows = vec![[
-        "ID", "PARAMETER", "ACTIVE", "EVERY", "LAST RUN (UTC)", "DURATION", "OUTCOME", "LOCK",
-        "NEXT DUE (UTC)", "STATUS",
-    ]
-    .map(String::from)];
+    let mut rows = vec![
+        [
+            "ID",
+            "PARAMETER",
+            "ACTIVE",
+            "EVERY",
+            "LAST RUN (UTC)",
+            "DURATION",
+            "OUTCOME",
+            "LOCK",
+            "NEXT DUE (UTC)",
+            "STATUS",
+        ]
+        .map(String::from),
+    ];
     for s in starters {
         let (last, duration, outcome) = match &s.last_run {
             Some(r) => (

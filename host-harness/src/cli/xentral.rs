@@ -261,22 +261,20 @@ pub fn run(data_dir: &Path, args: XentralArgs) -> Result<(), CliError> {
         XentralCommand::Address(AddressCommand::Delete { id }) => {
             ("deleted".to_owned(), ui.delete_address(id)?)
         }
-        XentralCommand::Group(GroupCommand::Add { id, group }) => {
-            (
-                format!("added to group '{group}'"),
-                ui.add_to_group(id, &group)?,
-            )
-        }
-        XentralCommand::Group(GroupCommand::Remove { id, group }) => {
-            (
-                format!("removed from group '{group}'"),
-                ui.remove_from_group(id, &group)?,
-            )
-        }
+        XentralCommand::Group(GroupCommand::Add { id, group }) => (
+            format!("added to group '{group}'"),
+            ui.add_to_group(id, &group)?,
+        ),
+        XentralCommand::Group(GroupCommand::Remove { id, group }) => (
+            format!("removed from group '{group}'"),
+            ui.remove_from_group(id, &group)?,
+        ),
         XentralCommand::Group(GroupCommand::Create { name }) => {
             let id = ui.create_group(&name)?;
             let value = serde_json::json!({ "action": "created group", "name": name, "id": id });
-            output::print(args.json, &value, || format!("created group '{name}' (id {id})"));
+            output::print(args.json, &value, || {
+                format!("created group '{name}' (id {id})")
+            });
             return Ok(());
         }
         XentralCommand::Resubmission(ResubmissionCommand::Add(r)) => {
@@ -289,10 +287,7 @@ pub fn run(data_dir: &Path, args: XentralArgs) -> Result<(), CliError> {
                 datum_erinnerung: r.datum_erinnerung,
                 ..NewResubmission::default()
             };
-            (
-                "added".to_owned(),
-                ui.add_resubmission(&resubmission)?,
-            )
+            ("added".to_owned(), ui.add_resubmission(&resubmission)?)
         }
         XentralCommand::Resubmission(ResubmissionCommand::Edit { id, set }) => (
             "edited".to_owned(),

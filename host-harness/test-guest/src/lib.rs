@@ -18,7 +18,7 @@ wit_bindgen::generate!({
 use exports::xentral::hubspot::plugin::Guest;
 use xentral::hubspot::types::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
-    SideReport,
+    SideReport, StageOverview,
 };
 use xentral::hubspot::{db, http};
 
@@ -137,5 +137,13 @@ impl Guest for TestGuest {
 
     fn record_changed(_entity: Entity, _id: i64) -> Result<(), PluginError> {
         Ok(())
+    }
+
+    fn list_stages() -> Result<StageOverview, PluginError> {
+        Err(PluginError::NotConfigured("test guest".into()))
+    }
+
+    fn map_stage(_stage: i64, _pipeline: String, _id: String) -> Result<String, PluginError> {
+        Err(PluginError::NotConfigured("test guest".into()))
     }
 }

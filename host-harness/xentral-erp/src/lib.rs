@@ -2,8 +2,11 @@
 //!
 //! What it does:
 //! - a small database-access abstraction ([`Database`], [`Value`], [`Rows`], [`DbError`]) that the
-//!   host exposes to the plugin and that a MariaDB backend can implement later;
-//! - the SQLite backend ([`SqliteDatabase`]) with table grants enforced by SQLite's authorizer;
+//!   host exposes to the plugin;
+//! - the SQLite backend ([`SqliteDatabase`]) with table grants enforced by SQLite's authorizer,
+//!   the embedded default;
+//! - the MariaDB/MySQL backend ([`MysqlDatabase`]), xentral's own engine, with the reference
+//!   schema loaded as-is and table grants enforced by a host-side statement check;
 //! - xentral's real tables ([`schema`], from OpenXE's DDL, with every column) created and upgraded
 //!   by versioned [`migrations`], the `laender` seed, and MySQL function shims
 //!   ([`mysql_compat`]) so SQL written for xentral runs unchanged on a virtual clock;
@@ -12,7 +15,7 @@
 //! - the state machine of xentral's process starters ([`scheduler`]): due, claim, lock, finish.
 //!
 //! What it deliberately does not: run jobs, map starters to jobs, fire save hooks, know anything
-//! about HubSpot, or speak to MariaDB (only the [`Dialect`] marker exists for it). No xentral
+//! about HubSpot, or manage MariaDB servers and users. No xentral
 //! business logic beyond the rows the UI writes (no customer numbers, no document flows).
 
 #![deny(missing_docs)]
@@ -21,6 +24,7 @@ pub mod database;
 pub mod grant;
 pub mod laender;
 pub mod migrations;
+pub mod mysql;
 pub mod mysql_compat;
 pub mod records;
 pub mod scheduler;
@@ -32,5 +36,6 @@ pub mod value;
 pub use database::{Database, DbError, Dialect, ExecResult, NowFn, Rows, system_clock};
 pub use grant::{GrantParseError, TableGrant};
 pub use migrations::migrate;
+pub use mysql::{MysqlDatabase, MysqlUrl, MysqlUrlError};
 pub use sqlite::SqliteDatabase;
 pub use value::Value;

@@ -1,0 +1,312 @@
+//! Incremental reading of a HubSpot object type by its modified-time property, shared by
+//! contacts and deals.
+//!
+//! Pages are keyset-paged on (modified time, id): every query starts at its first page, so no
+//! query ever pages towards HubSpot's 10,000-result cap, a short page never ends the read
+//! early, and a record changed while we page is read in a later run instead of being skipped.
+//! Records modified less than [`SEARCH_LAG_MS`] before the run started are left for the next
+//! run (search lags writes). Each page is written in one transaction together with the cursor.
+
+use std::collections::HashSet;
+
+use serde_json::{Value as Json, json};
+
+use crate::api::PluginError;
+use crate::hubspot::{ApiError, Record};
+use crate::mapping;
+use crate::session::Session;
+use crate::state::{self, Cursor};
+
+/// Records per search page (HubSpot's maximum).
+const PAGE: usize = 200;
+/// Records per batch read.
+const BATCH: usize = 100;
+/// Search lags writes; records modified this close to the run start are left for the next run.
+pub const SEARCH_LAG_MS: i64 = 30_000;
+
+/// One HubSpot object type read incrementally.
+pub struct Feed {
+    /// The object type in API paths (`contacts`, `deals`).
+    pub object: &'static str,
+    /// The name used in `hubspot_failures` (`contact`, `deal`).
+    pub failure_object: &'static str,
+    /// The modified-time property (`lastmodifieddate`, `hs_lastmodifieddate`).
+    pub modified_property: &'static str,
+    /// Properties to read.
+    pub properties: Vec<String>,
+    /// The cursor's name in `hubspot_cursors`.
+    pub cursor: &'static str,
+}
+
+/// Whether a job goes on after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// Stop now (budget or daily limit); the rest is pending.
+    Stop,
+}
+
+/// Where pulled records go.
+pub trait Sink {
+    /// Called once per page before its records are applied, outside the transaction (e.g. to
+    /// read associations in one call).
+    fn prepare(&mut self, _s: &mut Session<'_>, _records: &[Record]) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Merges one record into xentral, inside the page's transaction.
+    fn apply(&mut self, s: &mut Session<'_>, record: &Record) -> Result<(), PluginError>;
+}
+
+/// The job-level error for a HubSpot failure that retries did not cure.
+pub fn api_error(e: ApiError) -> PluginError {
+    match e {
+        ApiError::Unauthorized(_) | ApiError::MissingScopes(_) => {
+            PluginError::Unauthorized(e.to_string())
+        }
+        ApiError::RateLimited { .. } => PluginError::RateLimited(e.to_string()),
+        other => PluginError::Hubspot(other.to_string()),
+    }
+}
+
+/// Runs an API step; a budget or daily-limit stop becomes [`Flow::Stop`].
+fn step<T>(s: &mut Session<'_>, r: Result<T, ApiError>) -> Result<Option<T>, PluginError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.stops_job() => {
+            s.stop_early(&e);
+            Ok(None)
+        }
+        Err(e) => Err(api_error(e)),
+    }
+}
+
+impl Feed {
+    fn search_body(&self, filters: Vec<Json>, sort: &str) -> Json {
+        json!({
+            "filterGroups": [{ "filters": filters }],
+            "sorts": [{ "propertyName": sort, "direction": "ASCENDING" }],
+            "properties": self.properties,
+            "limit": PAGE,
+        })
+    }
+
+    fn modified(&self, r: &Record) -> Result<i64, PluginError> {
+        mapping::parse_instant_ms(r.prop(self.modified_property)).ok_or_else(|| {
+            PluginError::Hubspot(format!(
+                "{} {} has no readable {} ('{}')",
+                self.failure_object,
+                r.id,
+                self.modified_property,
+                r.prop(self.modified_property)
+            ))
+        })
+    }
+
+    /// Re-reads records whose pull failed and whose retry is due.
+    pub fn retry_failed(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
+        let now = s.clock.now_ms();
+        let due: Vec<String> = state::failures(s.db, self.failure_object, "pull")?
+            .into_iter()
+            .filter(|(_, next)| *next <= now)
+            .map(|(k, _)| k)
+            .collect();
+        for chunk in due.chunks(BATCH) {
+            let inputs: Vec<Json> = chunk.iter().map(|id| json!({ "id": id })).collect();
+            let props = json!(self.properties);
+            let read = s
+                .client
+                .batch(self.object, "read", inputs, Some(("properties", props)));
+            let Some(outcome) = step(s, read)? else {
+                return Ok(Flow::Stop);
+            };
+            let found: HashSet<String> = outcome.results.iter().map(|(r, _)| r.id.clone()).collect();
+            let records: Vec<Record> = outcome.results.into_iter().map(|(r, _)| r).collect();
+            if self.apply_page(s, sink, &records, None)? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+            for gone in chunk.iter().filter(|id| !found.contains(*id)) {
+                s.transaction(|s| Ok(state::clear_failure(s.db, self.failure_object, "pull", gone)?))?;
+                s.report
+                    .xentral
+                    .exclude(&format!("{} no longer exists in HubSpot", self.failure_object));
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Pulls every record modified since the cursor.
+    pub fn pull(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
+        let upper = s.started_ms - SEARCH_LAG_MS;
+        let mut cur = state::cursor(s.db, self.cursor)?;
+        loop {
+            if !cur.last_id.is_empty() {
+                match self.walk_tie(s, sink, cur.modified_ms, cur.last_id.clone())? {
+                    Some(c) => cur = c,
+                    None => return Ok(Flow::Stop),
+                }
+            }
+            if cur.modified_ms >= upper {
+                return Ok(Flow::Continue);
+            }
+            let prop = self.modified_property;
+            let body = self.search_body(
+                vec![
+                    json!({"propertyName": prop, "operator": "GT", "value": cur.modified_ms.to_string()}),
+                    json!({"propertyName": prop, "operator": "LTE", "value": upper.to_string()}),
+                ],
+                prop,
+            );
+            let searched = s.client.search(self.object, &body);
+            let Some(page) = step(s, searched)? else {
+                return Ok(Flow::Stop);
+            };
+            if page.next_after.is_none() {
+                // The rest of the window is in this page.
+                let done = Cursor {
+                    modified_ms: upper,
+                    last_id: String::new(),
+                };
+                return self.apply_page(s, sink, &page.results, Some(&done));
+            }
+            let stamps = page
+                .results
+                .iter()
+                .map(|r| self.modified(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(&newest) = stamps.iter().max() else {
+                return Err(PluginError::Hubspot(
+                    "HubSpot announced another page after an empty one".into(),
+                ));
+            };
+            match stamps.iter().copied().filter(|t| *t < newest).max() {
+                Some(complete) => {
+                    // Everything up to `complete` is in this page; the newest stamp may go on.
+                    let records: Vec<Record> = page
+                        .results
+                        .iter()
+                        .zip(&stamps)
+                        .filter(|(_, t)| **t <= complete)
+                        .map(|(r, _)| r.clone())
+                        .collect();
+                    cur = Cursor {
+                        modified_ms: complete,
+                        last_id: String::new(),
+                    };
+                    if self.apply_page(s, sink, &records, Some(&cur))? == Flow::Stop {
+                        return Ok(Flow::Stop);
+                    }
+                }
+                None => {
+                    // A whole page shares one timestamp (bulk updates do this): walk it by id.
+                    match self.walk_tie(s, sink, newest, String::new())? {
+                        Some(c) => cur = c,
+                        None => return Ok(Flow::Stop),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads every record modified exactly at `at` with an id above `last_id`, in id order.
+    /// Returns the cursor after the tie, or `None` when the job must stop.
+    fn walk_tie(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        at: i64,
+        mut last_id: String,
+    ) -> Result<Option<Cursor>, PluginError> {
+        loop {
+            let mut filters = vec![json!({"propertyName": self.modified_property, "operator": "EQ", "value": at.to_string()})];
+            if !last_id.is_empty() {
+                filters.push(json!({"propertyName": "hs_object_id", "operator": "GT", "value": last_id}));
+            }
+            let searched = s
+                .client
+                .search(self.object, &self.search_body(filters, "hs_object_id"));
+            let Some(page) = step(s, searched)? else {
+                return Ok(None);
+            };
+            let max_id = page
+                .results
+                .iter()
+                .filter_map(|r| r.id.parse::<u64>().ok())
+                .max();
+            let finished = page.next_after.is_none() || max_id.is_none();
+            let cur = Cursor {
+                modified_ms: at,
+                last_id: match (finished, max_id) {
+                    (false, Some(m)) => m.to_string(),
+                    _ => String::new(),
+                },
+            };
+            if self.apply_page(s, sink, &page.results, Some(&cur))? == Flow::Stop {
+                return Ok(None);
+            }
+            if finished {
+                return Ok(Some(cur));
+            }
+            last_id = cur.last_id;
+        }
+    }
+
+    /// Applies one page in one transaction together with the cursor. If a record fails, the
+    /// page is rolled back and applied record by record, so the failing record is stored for
+    /// retry and never blocks the others.
+    fn apply_page(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        records: &[Record],
+        cursor: Option<&Cursor>,
+    ) -> Result<Flow, PluginError> {
+        let prepared = sink.prepare(s, records);
+        if step(s, prepared)?.is_none() {
+            return Ok(Flow::Stop);
+        }
+        let before = s.report.clone();
+        let object = self.failure_object;
+        let whole = s.transaction(|s| {
+            for r in records {
+                sink.apply(s, r)?;
+                state::clear_failure(s.db, object, "pull", &r.id)?;
+            }
+            self.save_cursor(s, cursor)
+        });
+        if whole.is_ok() {
+            return Ok(Flow::Continue);
+        }
+        s.report = before;
+        for r in records {
+            let one = s.transaction(|s| {
+                sink.apply(s, r)?;
+                Ok(state::clear_failure(s.db, object, "pull", &r.id)?)
+            });
+            if let Err(e) = one {
+                s.report.xentral.failed += 1;
+                s.warn(
+                    "record failed",
+                    &[(object, &r.id), ("error", &e.to_string())],
+                );
+                let now = s.clock.now_ms();
+                s.transaction(|s| {
+                    Ok(state::record_failure(s.db, object, "pull", &r.id, &e.to_string(), now)?)
+                })?;
+            }
+        }
+        s.transaction(|s| self.save_cursor(s, cursor))?;
+        Ok(Flow::Continue)
+    }
+
+    fn save_cursor(&self, s: &mut Session<'_>, cursor: Option<&Cursor>) -> Result<(), PluginError> {
+        if let Some(c) = cursor
+            && !s.dry_run
+        {
+            let now = s.clock.now_ms();
+            state::save_cursor(s.db, self.cursor, c, now)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,243 @@
+//! Writing xentral records to HubSpot in batches of 100: updates by HubSpot id, upserts by a
+//! unique property (e-mail for contacts, `xentral_id` for deals). Shared by contacts and deals.
+//!
+//! The link and snapshot of every record HubSpot confirmed are stored in one transaction. A
+//! batch HubSpot refuses as a whole (one bad input) is split until the bad input stands alone;
+//! inputs HubSpot did not apply are stored as failures with back-off and never marked done.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::api::PluginError;
+use crate::hubspot::{ApiError, Record};
+use crate::incremental::api_error;
+use crate::merge::Snapshot;
+use crate::session::Session;
+use crate::state::{self, Link, LinkTable};
+
+/// Records per batch write (HubSpot's maximum).
+pub const BATCH: usize = 100;
+
+/// What became of one xentral record in a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// HubSpot has it (or nothing needed sending).
+    Done,
+    /// Left out, with the reason.
+    Excluded(String),
+    /// Failed; retried at this time.
+    Failed(i64),
+    /// Not attempted (budget or daily limit reached).
+    NotAttempted,
+}
+
+/// One pending write.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The xentral record's id.
+    pub xentral_id: i64,
+    /// The HubSpot id when linked (update), `None` to upsert.
+    pub hubspot_id: Option<String>,
+    /// The unique property's value for an upsert (lower-case e-mail, `xentral_id`).
+    pub upsert_key: String,
+    /// Properties to send.
+    pub properties: Map<String, Json>,
+    /// The snapshot to store once HubSpot confirmed the write.
+    pub snapshot: Snapshot,
+}
+
+/// How one object type is written.
+pub struct Target {
+    /// The object type in API paths.
+    pub object: &'static str,
+    /// The name in `hubspot_failures`.
+    pub failure_object: &'static str,
+    /// The unique property upserts go by.
+    pub id_property: &'static str,
+    /// Where links are stored.
+    pub links: LinkTable,
+}
+
+/// A record HubSpot confirmed, with whether it was created.
+pub struct Written<'p> {
+    /// The pending write.
+    pub pending: &'p Pending,
+    /// HubSpot's record.
+    pub record: Record,
+    /// Created (true) or updated (false).
+    pub created: bool,
+}
+
+impl Target {
+    /// Sends `pending` in batches; returns the outcome per xentral id and the records
+    /// written. Stops early (leaving the rest `NotAttempted`) on budget or daily limit.
+    pub fn write<'p>(
+        &self,
+        s: &mut Session<'_>,
+        pending: &'p [Pending],
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+    ) -> Result<Vec<Written<'p>>, PluginError> {
+        let (updates, upserts): (Vec<&Pending>, Vec<&Pending>) =
+            pending.iter().partition(|p| p.hubspot_id.is_some());
+        let mut written = Vec::new();
+        let mut stopped = false;
+        for (list, upsert) in [(updates, false), (upserts, true)] {
+            for chunk in list.chunks(BATCH) {
+                if stopped {
+                    outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                    continue;
+                }
+                stopped = self.batch(s, chunk, upsert, outcomes, &mut written)?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// One batch; splits on a whole-batch 400. Returns true when the job must stop.
+    fn batch<'p>(
+        &self,
+        s: &mut Session<'_>,
+        chunk: &[&'p Pending],
+        upsert: bool,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+        written: &mut Vec<Written<'p>>,
+    ) -> Result<bool, PluginError> {
+        if s.dry_run {
+            for p in chunk {
+                count(s, upsert);
+                outcomes.insert(p.xentral_id, PushOutcome::Done);
+            }
+            return Ok(false);
+        }
+        let inputs: Vec<Json> = chunk
+            .iter()
+            .map(|p| match &p.hubspot_id {
+                Some(id) => json!({ "id": id, "properties": p.properties }),
+                None => json!({ "idProperty": self.id_property, "id": p.upsert_key, "properties": p.properties }),
+            })
+            .collect();
+        let operation = if upsert { "upsert" } else { "update" };
+        let outcome = match s.client.batch(self.object, operation, inputs, None) {
+            Ok(o) => o,
+            Err(e) if e.stops_job() => {
+                s.stop_early(&e);
+                outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                return Ok(true);
+            }
+            Err(ApiError::Client { status: 400, .. }) if chunk.len() > 1 => {
+                let (a, b) = chunk.split_at(chunk.len() / 2);
+                if self.batch(s, a, upsert, outcomes, written)? {
+                    outcomes.extend(b.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                    return Ok(true);
+                }
+                return self.batch(s, b, upsert, outcomes, written);
+            }
+            Err(e @ (ApiError::Unauthorized(_) | ApiError::MissingScopes(_))) => {
+                return Err(api_error(e));
+            }
+            Err(e) => {
+                let ids: Vec<i64> = chunk.iter().map(|p| p.xentral_id).collect();
+                self.fail(s, &ids, &e.to_string(), outcomes)?;
+                return Ok(false);
+            }
+        };
+        let mut by_key: HashMap<String, (Record, Option<bool>)> = outcome
+            .results
+            .into_iter()
+            .map(|(r, new)| {
+                let key = if upsert {
+                    r.prop(self.id_property).trim().to_lowercase()
+                } else {
+                    r.id.clone()
+                };
+                (key, (r, new))
+            })
+            .collect();
+        let now = s.clock.now_ms();
+        let mut missing = Vec::new();
+        let mut confirmed = Vec::new();
+        for p in chunk {
+            let key = match &p.hubspot_id {
+                Some(id) => id.clone(),
+                None => p.upsert_key.to_lowercase(),
+            };
+            match by_key.remove(&key) {
+                Some((record, new)) => confirmed.push((*p, record, upsert && new.unwrap_or(true))),
+                None => missing.push(p.xentral_id),
+            }
+        }
+        s.transaction(|s| {
+            for (p, record, _) in &confirmed {
+                state::save_link(
+                    s.db,
+                    self.links,
+                    &Link {
+                        hubspot_id: record.id.clone(),
+                        xentral_id: p.xentral_id,
+                        snapshot: p.snapshot.clone(),
+                    },
+                    now,
+                )?;
+                state::clear_failure(s.db, self.failure_object, "push", &p.xentral_id.to_string())?;
+            }
+            Ok(())
+        })?;
+        for (p, record, created) in confirmed {
+            count(s, created);
+            outcomes.insert(p.xentral_id, PushOutcome::Done);
+            written.push(Written {
+                pending: p,
+                record,
+                created,
+            });
+        }
+        if !missing.is_empty() {
+            let message = if outcome.errors.is_empty() {
+                "HubSpot did not return this record".to_owned()
+            } else {
+                outcome.errors.join("; ")
+            };
+            self.fail(s, &missing, &message, outcomes)?;
+        }
+        Ok(false)
+    }
+
+    /// Stores a failure (with back-off) for each record.
+    pub fn fail(
+        &self,
+        s: &mut Session<'_>,
+        ids: &[i64],
+        error: &str,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+    ) -> Result<(), PluginError> {
+        let now = s.clock.now_ms();
+        s.warn(
+            "records not written to HubSpot",
+            &[
+                ("object", self.failure_object),
+                ("count", &ids.len().to_string()),
+                ("error", error),
+            ],
+        );
+        let object = self.failure_object;
+        s.transaction(|s| {
+            for id in ids {
+                let next = state::record_failure(s.db, object, "push", &id.to_string(), error, now)?;
+                s.report.hubspot.failed += 1;
+                outcomes.insert(*id, PushOutcome::Failed(next));
+            }
+            Ok(())
+        })?;
+        s.report.pending = true;
+        Ok(())
+    }
+}
+
+fn count(s: &mut Session<'_>, created: bool) {
+    if created {
+        s.report.hubspot.created += 1;
+    } else {
+        s.report.hubspot.updated += 1;
+    }
+}
