@@ -9,8 +9,6 @@
 //! processes on one data directory never run the same starter at once. A failure of one tenant
 //! (its database, a trap in its job) is recorded and never stops the others.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -166,36 +164,34 @@ pub fn run_due(host: &XentralHost, workers: usize) -> Pass {
         }
     };
     let next = AtomicUsize::new(0);
-    let results: Mutex<BTreeMap<usize, (Vec<StarterRun>, Option<TenantFailure>)>> =
-        Mutex::new(BTreeMap::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, names.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(name) = names.get(i) else { break };
-                    let mut runs = Vec::new();
-                    let failure = run_tenant(host, name, &mut runs).err().map(|e| {
-                        tracing::error!(tenant = %name, error = %e, "scheduler pass failed for tenant");
-                        TenantFailure {
-                            tenant: name.clone(),
-                            message: e.to_string(),
-                        }
-                    });
-                    results
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(i, (runs, failure));
-                }
-            });
-        }
+    let mut done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.clamp(1, names.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(name) = names.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        let mut runs = Vec::new();
+                        let failure = run_tenant(host, name, &mut runs).err().map(|e| {
+                            tracing::error!(tenant = %name, error = %e, "scheduler pass failed for tenant");
+                            TenantFailure {
+                                tenant: name.clone(),
+                                message: e.to_string(),
+                            }
+                        });
+                        mine.push((name, runs, failure));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<Vec<_>>()
     });
+    done.sort_by(|a, b| a.0.cmp(b.0));
     let mut pass = Pass::default();
-    for (runs, failure) in results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_values()
-    {
+    for (_, runs, failure) in done {
         pass.runs.extend(runs);
         pass.failures.extend(failure);
     }

@@ -589,6 +589,9 @@ fn every_new_command_has_help_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
     let commands: &[&[&str]] = &[
         &["xentral"],
+        &["xentral", "t", "address"],
+        &["xentral", "t", "group"],
+        &["xentral", "t", "resubmission"],
         &["xentral", "t", "address", "add"],
         &["xentral", "t", "address", "edit"],
         &["xentral", "t", "address", "delete"],

@@ -491,7 +491,8 @@ pub fn push(
             xentral::resubmissions_in_stages(s.db, &stages)?
         }
     };
-    let links = state::links_by_xentral_id(s.db, LinkTable::Deals)?;
+    let mut links = state::links_by_xentral_id(s.db, LinkTable::Deals)?;
+    link_late_contacts(s, ctx, &rows, &mut links)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
     let now = s.clock.now_ms();
     let mut pending = Vec::new();
@@ -569,6 +570,33 @@ pub fn push(
         associate(s, ctx, &rows_by_id, &links, &written)?;
     }
     Ok(outcomes)
+}
+
+/// Fills `adresse` of resubmissions whose deal is associated with a contact that has been
+/// linked to an address since the deal was pulled.
+fn link_late_contacts(
+    s: &mut Session<'_>,
+    ctx: &Ctx,
+    rows: &[ResubmissionRow],
+    links: &mut HashMap<i64, Link>,
+) -> Result<(), PluginError> {
+    let now = s.clock.now_ms();
+    for row in rows.iter().filter(|r| r.address == 0) {
+        let Some(link) = links.get_mut(&row.id) else { continue };
+        let Some(contact) = link.snapshot.h.get(CONTACT).cloned() else { continue };
+        let Some(address) = ctx.address_of_contact.get(&contact) else { continue };
+        s.report.xentral.updated += 1;
+        if s.dry_run {
+            continue;
+        }
+        link.snapshot.x.insert(CONTACT.into(), contact);
+        let link = link.clone();
+        s.transaction(|s| {
+            xentral::update_resubmission(s.db, row.id, &[("adresse", Value::Integer(*address))])?;
+            Ok(state::save_link(s.db, LinkTable::Deals, &link, now)?)
+        })?;
+    }
+    Ok(())
 }
 
 /// Associates written deals with their resubmission's contact where that changed.

@@ -180,6 +180,17 @@ pub fn sync_metadata(
             changes.push(format!("stage {}:{} ({})", st.pipeline_id, st.stage_id, st.label));
         }
     }
+    db.execute("UPDATE hubspot_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')", &[])?;
+    for st in stages {
+        db.execute(
+            "UPDATE hubspot_options SET archived = ? WHERE type = 'deal_stage' AND parent = ? AND value = ?",
+            &[Value::Integer(i64::from(st.archived)), Value::from(&st.pipeline_id), Value::from(&st.stage_id)],
+        )?;
+        db.execute(
+            "UPDATE hubspot_options SET archived = ? WHERE type = 'pipeline' AND value = ?",
+            &[Value::Integer(i64::from(st.pipeline_archived)), Value::from(&st.pipeline_id)],
+        )?;
+    }
     if mode == StageMode::Automatic {
         changes.extend(mirror(db, stages)?);
     }
@@ -268,6 +279,23 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
                 )?;
                 map_stage(db, r.last_insert_id, view, &st.pipeline_id, &st.stage_id, true)?;
                 changes.push(format!("created stage '{label}' for {}:{}", st.pipeline_id, st.stage_id));
+            }
+        }
+    }
+    // HubSpot lists only live stages: a mapped stage it no longer lists was archived (or its
+    // pipeline was). Hide it; resubmissions in it stay where they are.
+    let live: std::collections::HashSet<(String, String)> = stages
+        .iter()
+        .map(|s| (s.pipeline_id.clone(), s.stage_id.clone()))
+        .collect();
+    for (key, wv) in &map.to_xentral {
+        if !live.contains(key) {
+            let r = db.execute(
+                "UPDATE wiedervorlage_stages SET stageausblenden = 1 WHERE id = ? AND stageausblenden = 0",
+                &[Value::Integer(*wv)],
+            )?;
+            if r.rows_affected > 0 {
+                changes.push(format!("hid stage {wv}: {}:{} is archived in HubSpot", key.0, key.1));
             }
         }
     }

@@ -3,7 +3,6 @@
 mod common;
 
 use common::{TENANT, TOKEN, World};
-use xentral_erp::Database;
 use xentral_host::JobError;
 use xentral_host::report::PluginError;
 

@@ -4,7 +4,6 @@ mod common;
 
 use common::{World, assert_no_writes};
 use hubspot_emulator::{ObjectType, SeedSpec};
-use xentral_erp::Database;
 use xentral_host::report::Job;
 
 #[test]

@@ -111,7 +111,7 @@ fn print_pass(json: bool, pass: &Pass) {
 
 /// Runs `xentral-host scheduler`.
 pub fn run(data_dir: &Path, args: SchedulerArgs) -> Result<(), CliError> {
-    let host = super::host(&data_dir.to_path_buf())?;
+    let host = super::host(data_dir)?;
     let workers = args.workers.unwrap_or_else(scheduler::default_workers);
     if args.once {
         print_pass(args.json, &scheduler::run_due(&host, workers));

@@ -62,7 +62,7 @@ impl From<SchedulerError> for CliError {
 
 /// Runs `xentral-host status`.
 pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
-    let host = super::host(&data_dir.to_path_buf())?;
+    let host = super::host(data_dir)?;
     let report = StatusReport {
         now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
         starters: scheduler::starter_status(&host, &args.tenant)?,
@@ -89,6 +89,7 @@ fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
             "PARAMETER",
             "ACTIVE",
             "EVERY",
+            "LAST ATTEMPT (UTC)",
             "LAST RUN (UTC)",
             "DURATION",
             "OUTCOME",
@@ -108,7 +109,7 @@ fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
                     RunResult::Failed => "FAILED".to_owned(),
                 },
             ),
-            None => (time(s.last_attempt), "-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "-".into()),
         };
         let lock = match (s.locked, s.lock_stale) {
             (false, _) => "free".to_owned(),
@@ -124,6 +125,7 @@ fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
             s.parameter.clone(),
             if s.aktiv { "yes" } else { "no" }.into(),
             format!("{} min", s.period_minutes),
+            time(s.last_attempt),
             last,
             duration,
             outcome,

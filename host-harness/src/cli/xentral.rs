@@ -28,12 +28,18 @@ pub struct XentralArgs {
 #[derive(Debug, Subcommand)]
 enum XentralCommand {
     /// Add, edit and delete addresses (`adresse`).
+    ///
+    /// Example: xentral-host xentral acme address delete 7
     #[command(subcommand)]
     Address(AddressCommand),
     /// Put addresses into groups or take them out (`adresse_rolle`), or create a group.
+    ///
+    /// Example: xentral-host xentral acme group add 7 Hubspot
     #[command(subcommand)]
     Group(GroupCommand),
     /// Add, edit and move resubmissions (`wiedervorlage`).
+    ///
+    /// Example: xentral-host xentral acme resubmission move 4 --stage 5
     #[command(subcommand)]
     Resubmission(ResubmissionCommand),
 }
@@ -43,7 +49,7 @@ enum AddressCommand {
     /// Save a new address, optionally in groups (one save, one save hook).
     ///
     /// Example: xentral-host xentral acme address add --vorname Ada --nachname Lovelace --email ada@example.com --group Hubspot --lead
-    Add(AddressAddArgs),
+    Add(Box<AddressAddArgs>),
     /// Save edits to an address, one `--set column=value` per column (values are stored as text;
     /// the column type converts them).
     ///
@@ -229,7 +235,7 @@ impl From<UiError> for CliError {
 
 /// Runs `xentral-host xentral …`.
 pub fn run(data_dir: &Path, args: XentralArgs) -> Result<(), CliError> {
-    let host = super::host(&data_dir.to_path_buf())?;
+    let host = super::host(data_dir)?;
     let ui = XentralUi::new(&host, &args.tenant)?;
     let (action, saved) = match args.command {
         XentralCommand::Address(AddressCommand::Add(a)) => {

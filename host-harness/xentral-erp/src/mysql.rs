@@ -395,9 +395,11 @@ impl MysqlDatabase {
 
     /// Executes a statement without the grant check (the host's own statements).
     fn run(&mut self, sql: &str, params: &[Value]) -> Result<ExecResult, DbError> {
-        self.conn
-            .exec_drop(sql, to_params(params))
-            .map_err(map_error)?;
+        match self.conn.exec_drop(sql, to_params(params)) {
+            Err(e) if params.is_empty() && not_preparable(&e) => self.conn.query_drop(sql),
+            other => other,
+        }
+        .map_err(map_error)?;
         if let Ok(id) = i64::try_from(self.conn.last_insert_id())
             && id != 0
         {
@@ -418,24 +420,13 @@ impl MysqlDatabase {
 impl Database for MysqlDatabase {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         self.prepare(sql)?;
-        let mut result = self
-            .conn
-            .exec_iter(sql, to_params(params))
-            .map_err(map_error)?;
-        let meta: Vec<Column> = result.columns().as_ref().to_vec();
-        let columns = meta.iter().map(|c| c.name_str().into_owned()).collect();
-        let mut rows = Vec::new();
-        for row in result.by_ref() {
-            let row = row.map_err(map_error)?;
-            rows.push(
-                row.unwrap_raw()
-                    .into_iter()
-                    .zip(&meta)
-                    .map(|(v, c)| v.map_or(Value::Null, |v| to_value(v, c)))
-                    .collect(),
-            );
+        match self.conn.exec_iter(sql, to_params(params)) {
+            Ok(result) => collect_rows(result),
+            Err(e) if params.is_empty() && not_preparable(&e) => {
+                collect_rows(self.conn.query_iter(sql).map_err(map_error)?)
+            }
+            Err(e) => Err(map_error(e)),
         }
-        Ok(Rows { columns, rows })
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecResult, DbError> {
@@ -477,6 +468,32 @@ impl Database for MysqlDatabase {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
     }
+}
+
+/// Reads a whole result set, converting each value by its column's type.
+fn collect_rows<P: ::mysql::prelude::Protocol>(
+    mut result: ::mysql::QueryResult<'_, '_, '_, P>,
+) -> Result<Rows, DbError> {
+    let meta: Vec<Column> = result.columns().as_ref().to_vec();
+    let columns = meta.iter().map(|c| c.name_str().into_owned()).collect();
+    let mut rows = Vec::new();
+    for row in result.by_ref() {
+        let row = row.map_err(map_error)?;
+        rows.push(
+            row.unwrap_raw()
+                .into_iter()
+                .zip(&meta)
+                .map(|(v, c)| v.map_or(Value::Null, |v| to_value(v, c)))
+                .collect(),
+        );
+    }
+    Ok(Rows { columns, rows })
+}
+
+/// Whether the server refused to prepare the statement (`ER_UNSUPPORTED_PS`); such a statement
+/// without parameters can still run as text.
+fn not_preparable(e: &::mysql::Error) -> bool {
+    matches!(e, ::mysql::Error::MySqlError(me) if me.code == 1295)
 }
 
 fn to_params(params: &[Value]) -> Params {

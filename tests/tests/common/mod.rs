@@ -1,5 +1,6 @@
 //! The world every end-to-end test runs in: a HubSpot emulator and a xentral host (with the
-//! real plugin component) sharing one virtual clock, and one tenant.
+//! real plugin component) sharing one virtual clock, and one tenant, whose xentral database is
+//! SQLite or MariaDB ([`Backend`]). [`both_backends!`] runs one test body on both.
 
 #![allow(dead_code)]
 
@@ -8,7 +9,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig};
-use xentral_erp::{Database, SqliteDatabase, Value};
+use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, test_server_url};
+use xentral_erp::{Database, Value};
 use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
 use xentral_host::{HUBSPOT_CREDENTIAL, Invocation, JobError, VirtualClock, XentralHost};
 
@@ -18,6 +20,63 @@ pub const TOKEN: &str = "pat-eu1-4f1c2a9e-7d3b-4c55-9a0e-e2e0c0ffee42";
 pub const TENANT: &str = "acme";
 /// 2026-01-15 10:00:00 UTC.
 pub const START_MS: i64 = 1_768_471_200_000;
+
+/// The database engine of a world's tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the tenant's directory (the embedded default).
+    Sqlite,
+    /// A scratch database on the MariaDB server of `XENTRAL_TEST_MYSQL_URL`.
+    MariaDb,
+}
+
+impl Backend {
+    /// Whether tests can run on this backend here.
+    pub fn available(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::MariaDb => test_server_url().is_some(),
+        }
+    }
+}
+
+/// Runs `body(backend)` on `backend`, or reports it skipped when that backend is not available.
+/// The report bypasses the test harness's output capture, so a skip is visible in the summary.
+pub fn run_on(test: &str, backend: Backend, body: impl FnOnce(Backend)) {
+    if backend.available() {
+        body(backend);
+    } else {
+        use std::io::Write;
+        writeln!(std::io::stderr(), "{test} on {backend:?}: {SKIP_HINT}").ok();
+    }
+}
+
+/// Expands each `fn name(backend) { … }` into a module `name` with two tests, `name::sqlite`
+/// and `name::mariadb`, each calling the body with its [`Backend`]; the body builds its world
+/// with [`World::on`] or [`World::on_with`]. The MariaDB run is skipped (and says so) without
+/// `XENTRAL_TEST_MYSQL_URL`.
+macro_rules! both_backends {
+    ($($(#[$meta:meta])* fn $name:ident($backend:ident) $body:block)*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn body($backend: $crate::common::Backend) $body
+
+            #[test]
+            fn sqlite() {
+                $crate::common::run_on(stringify!($name), $crate::common::Backend::Sqlite, body);
+            }
+
+            #[test]
+            fn mariadb() {
+                $crate::common::run_on(stringify!($name), $crate::common::Backend::MariaDb, body);
+            }
+        }
+    )*};
+}
+pub(crate) use both_backends;
 
 /// Emulator + host + tenant on one virtual clock.
 pub struct World {
@@ -29,16 +88,31 @@ pub struct World {
     pub hubspot: Emulator,
     /// xentral.
     pub host: XentralHost,
+    /// The tenant's database engine.
+    pub backend: Backend,
+    /// The tenant's MariaDB database, dropped after the host (fields drop in order).
+    pub scratch: Option<ScratchDatabase>,
 }
 
 impl World {
-    /// A fresh world with default emulator settings.
+    /// A fresh world on SQLite with default emulator settings.
     pub fn new() -> World {
         World::with(|_| {})
     }
 
-    /// A fresh world with adjusted emulator settings.
+    /// A fresh world on SQLite with adjusted emulator settings.
     pub fn with(config: impl FnOnce(&mut EmulatorConfig)) -> World {
+        World::on_with(Backend::Sqlite, config)
+    }
+
+    /// A fresh world on `backend` with default emulator settings.
+    pub fn on(backend: Backend) -> World {
+        World::on_with(backend, |_| {})
+    }
+
+    /// A fresh world on `backend` with adjusted emulator settings. Panics if the backend is
+    /// not available (see [`both_backends!`], which checks first).
+    pub fn on_with(backend: Backend, config: impl FnOnce(&mut EmulatorConfig)) -> World {
         let clock = Arc::new(VirtualClock::new(START_MS));
         let shared = Arc::clone(&clock);
         let mut cfg = EmulatorConfig {
@@ -53,12 +127,20 @@ impl World {
         let hubspot = Emulator::start(cfg).expect("emulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let host = XentralHost::new(dir.path(), clock.clone()).expect("host starts");
-        host.create_tenant(TENANT).expect("tenant");
+        let scratch = match backend {
+            Backend::Sqlite => None,
+            Backend::MariaDb => Some(ScratchDatabase::on_test_server().expect(SKIP_HINT)),
+        };
+        let url = scratch.as_ref().map(|s| s.url().to_string());
+        host.create_tenant_on(TENANT, url.as_deref())
+            .expect("tenant");
         World {
             dir,
             clock,
             hubspot,
             host,
+            backend,
+            scratch,
         }
     }
 
@@ -109,7 +191,7 @@ impl World {
     }
 
     /// The tenant database with full rights.
-    pub fn db(&self) -> SqliteDatabase {
+    pub fn db(&self) -> Box<dyn Database> {
         self.host
             .tenant(TENANT)
             .unwrap()
@@ -125,7 +207,7 @@ impl World {
 
     /// The id of the contact group.
     pub fn group_id(&self) -> i64 {
-        xentral_erp::ui::find_group_by_name(&mut self.db(), "Hubspot")
+        xentral_erp::ui::find_group_by_name(self.db().as_mut(), "Hubspot")
             .unwrap()
             .expect("group exists")
     }
@@ -139,7 +221,7 @@ impl World {
     pub fn add_address(&self, vorname: &str, nachname: &str, email: &str) -> i64 {
         let mut db = self.db();
         let change = xentral_erp::ui::add_address(
-            &mut db,
+            db.as_mut(),
             &xentral_erp::ui::NewAddress {
                 name: format!("{vorname} {nachname}").trim().to_owned(),
                 vorname: vorname.into(),
@@ -150,7 +232,7 @@ impl World {
             },
         )
         .unwrap();
-        xentral_erp::ui::add_to_group(&mut db, change.id, self.group_id(), self.today()).unwrap();
+        xentral_erp::ui::add_to_group(db.as_mut(), change.id, self.group_id(), self.today()).unwrap();
         self.hook(change.id);
         change.id
     }
@@ -161,7 +243,7 @@ impl World {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), Value::Text((*v).to_owned())))
             .collect();
-        xentral_erp::ui::edit_address(&mut self.db(), id, &changes).unwrap();
+        xentral_erp::ui::edit_address(self.db().as_mut(), id, &changes).unwrap();
         self.hook(id);
     }
 
@@ -181,7 +263,7 @@ impl World {
 
     /// One column of an address.
     pub fn address(&self, id: i64, column: &str) -> String {
-        let row = xentral_erp::ui::get_address(&mut self.db(), id)
+        let row = xentral_erp::ui::get_address(self.db().as_mut(), id)
             .unwrap()
             .expect("address exists");
         row.get(column).and_then(Value::to_text).unwrap_or_default()
@@ -253,6 +335,39 @@ impl World {
              WHERE r.objekt = 'Gruppe' AND r.parameter = '{}' AND a.geloescht = 0",
             self.group_id()
         ))
+    }
+
+    /// Whether `needle` is stored anywhere in the tenant database: the SQLite file's bytes, or
+    /// on MariaDB every text column of every table of the tenant's database.
+    pub fn database_contains(&self, needle: &str) -> bool {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.host.tenant(TENANT).unwrap().db_path();
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes.extend(std::fs::read(path.with_extension("sqlite-wal")).unwrap_or_default());
+                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            }
+            Backend::MariaDb => {
+                let mut db = self.db();
+                let columns = db
+                    .query(
+                        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
+                         WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN \
+                         ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'blob', 'longblob')",
+                        &[],
+                    )
+                    .unwrap();
+                assert!(!columns.is_empty(), "no text columns found");
+                columns.rows.iter().any(|r| {
+                    let (table, column) = (r[0].to_text().unwrap(), r[1].to_text().unwrap());
+                    let sql = format!("SELECT COUNT(*) FROM `{table}` WHERE `{column}` LIKE ?");
+                    let hits = db
+                        .query(&sql, &[Value::Text(format!("%{needle}%"))])
+                        .unwrap();
+                    hits.scalar().and_then(Value::as_i64).unwrap_or(0) > 0
+                })
+            }
+        }
     }
 
     /// HubSpot write calls made since the last stats reset.
