@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::World;
+use common::{World, both_backends};
 use hubspot_emulator::{FaultKind, FaultPlan, RandomFaults, ScriptedFault, SeedSpec};
 use xentral_host::JobError;
 use xentral_host::report::{Budget, Job};
@@ -52,213 +52,223 @@ fn seed_xentral(w: &World, n: usize) {
     }
 }
 
-#[test]
-fn trap_mid_page_then_rerun_loses_and_duplicates_nothing() {
-    // Measure what a full run costs, then give the real tenant half of that.
-    let probe = World::new();
-    probe.hubspot.seed(SeedSpec::new(11, 1_000, 0));
-    probe.connect();
-    let full = probe.run_raw(Job::SyncContacts, Budget::default());
-    assert!(full.result.is_ok());
+both_backends! {
+    fn trap_mid_page_then_rerun_loses_and_duplicates_nothing(backend) {
+        // Measure what a full run costs, then give the real tenant half of that.
+        let probe = World::on(backend);
+        probe.hubspot.seed(SeedSpec::new(11, 1_000, 0));
+        probe.connect();
+        let full = probe.run_raw(Job::SyncContacts, Budget::default());
+        assert!(full.result.is_ok());
 
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(11, 1_000, 0));
-    w.connect();
-    let mut t = w.host.tenant(common::TENANT).unwrap();
-    t.config.limits.fuel = full.fuel_used / 2;
-    t.save().unwrap();
-    let trapped = w.run_raw(Job::SyncContacts, Budget::default());
-    assert!(matches!(trapped.result, Err(JobError::OutOfFuel { .. })), "{:?}", trapped.result);
-    let partial = w.count("SELECT COUNT(*) FROM adresse");
-    assert!(partial > 0 && partial < 1_000, "trapped mid-way: {partial}");
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_contacts"),
-        partial,
-        "every address written has its link (same transaction)"
-    );
-    t.config.limits = Default::default();
-    t.save().unwrap();
-    converge(&w, 3);
-    assert_consistent(&w, 1_000, 1_000);
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(11, 1_000, 0));
+        w.connect();
+        let mut t = w.host.tenant(common::TENANT).unwrap();
+        t.config.limits.fuel = full.fuel_used / 2;
+        t.save().unwrap();
+        let trapped = w.run_raw(Job::SyncContacts, Budget::default());
+        assert!(matches!(trapped.result, Err(JobError::OutOfFuel { .. })), "{:?}", trapped.result);
+        let partial = w.count("SELECT COUNT(*) FROM adresse");
+        assert!(partial > 0 && partial < 1_000, "trapped mid-way: {partial}");
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+            partial,
+            "every address written has its link (same transaction)"
+        );
+        t.config.limits = Default::default();
+        t.save().unwrap();
+        converge(&w, 3);
+        assert_consistent(&w, 1_000, 1_000);
+    }
 }
 
-#[test]
-fn dropped_connection_after_an_applied_upsert_creates_no_duplicates() {
-    let w = World::new();
-    w.connect();
-    seed_xentral(&w, 250);
-    w.hubspot.set_faults(FaultPlan::scripted(vec![
-        ScriptedFault::new(FaultKind::DropAfterApply).path("batch/upsert"),
-    ]));
-    converge(&w, 3);
-    assert_consistent(&w, 250, 250);
-    let stats = w.hubspot.stats();
-    assert_eq!(
-        stats.count("POST", "/crm/v3/objects/contacts/batch/upsert"),
-        4,
-        "three batches plus one retry of the dropped one"
-    );
+both_backends! {
+    fn dropped_connection_after_an_applied_upsert_creates_no_duplicates(backend) {
+        let w = World::on(backend);
+        w.connect();
+        seed_xentral(&w, 250);
+        w.hubspot.set_faults(FaultPlan::scripted(vec![
+            ScriptedFault::new(FaultKind::DropAfterApply).path("batch/upsert"),
+        ]));
+        converge(&w, 3);
+        assert_consistent(&w, 250, 250);
+        let stats = w.hubspot.stats();
+        assert_eq!(
+            stats.count("POST", "/crm/v3/objects/contacts/batch/upsert"),
+            4,
+            "three batches plus one retry of the dropped one"
+        );
+    }
 }
 
-#[test]
-fn server_error_storm_converges_without_loss_or_duplicates() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(5, 600, 0));
-    w.connect();
-    seed_xentral(&w, 300);
-    w.hubspot.set_faults(FaultPlan {
-        random: Some(RandomFaults {
-            probability: 0.35,
-            statuses: vec![500, 502, 503, 504],
-            seed: 99,
-            filter: Default::default(),
-        }),
-        script: Vec::new(),
-    });
-    converge(&w, 8);
-    w.hubspot.set_faults(FaultPlan::default());
-    converge(&w, 2);
-    assert_consistent(&w, 900, 900);
+both_backends! {
+    fn server_error_storm_converges_without_loss_or_duplicates(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(5, 600, 0));
+        w.connect();
+        seed_xentral(&w, 300);
+        w.hubspot.set_faults(FaultPlan {
+            random: Some(RandomFaults {
+                probability: 0.35,
+                statuses: vec![500, 502, 503, 504],
+                seed: 99,
+                filter: Default::default(),
+            }),
+            script: Vec::new(),
+        });
+        converge(&w, 8);
+        w.hubspot.set_faults(FaultPlan::default());
+        converge(&w, 2);
+        assert_consistent(&w, 900, 900);
+    }
 }
 
-#[test]
-fn rate_limit_storm_waits_and_converges() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(6, 500, 0));
-    w.connect();
-    seed_xentral(&w, 150);
-    w.hubspot.set_faults(FaultPlan {
-        random: Some(RandomFaults {
-            probability: 0.4,
-            statuses: vec![429],
-            seed: 7,
-            filter: Default::default(),
-        }),
-        script: Vec::new(),
-    });
-    converge(&w, 8);
-    w.hubspot.set_faults(FaultPlan::default());
-    converge(&w, 2);
-    assert_consistent(&w, 650, 650);
+both_backends! {
+    fn rate_limit_storm_waits_and_converges(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(6, 500, 0));
+        w.connect();
+        seed_xentral(&w, 150);
+        w.hubspot.set_faults(FaultPlan {
+            random: Some(RandomFaults {
+                probability: 0.4,
+                statuses: vec![429],
+                seed: 7,
+                filter: Default::default(),
+            }),
+            script: Vec::new(),
+        });
+        converge(&w, 8);
+        w.hubspot.set_faults(FaultPlan::default());
+        converge(&w, 2);
+        assert_consistent(&w, 650, 650);
+    }
 }
 
-#[test]
-fn pacing_stays_under_the_rate_limits() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(8, 3_000, 0));
-    w.connect();
-    seed_xentral(&w, 1_200);
-    converge(&w, 2);
-    assert_eq!(w.hubspot.stats().count_status(429), 0, "{:#?}", w.hubspot.stats());
-    assert_consistent(&w, 4_200, 4_200);
+both_backends! {
+    fn pacing_stays_under_the_rate_limits(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(8, 3_000, 0));
+        w.connect();
+        seed_xentral(&w, 1_200);
+        converge(&w, 2);
+        assert_eq!(w.hubspot.stats().count_status(429), 0, "{:#?}", w.hubspot.stats());
+        assert_consistent(&w, 4_200, 4_200);
+    }
 }
 
-#[test]
-fn malformed_json_reply_is_retried_not_taken_as_an_empty_page() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(9, 300, 0));
-    w.connect();
-    seed_xentral(&w, 120);
-    w.hubspot.set_faults(FaultPlan::scripted(vec![
-        ScriptedFault::new(FaultKind::MalformedJson).path("/search"),
-        ScriptedFault::new(FaultKind::MalformedJson).path("batch/upsert"),
-    ]));
-    converge(&w, 3);
-    assert_consistent(&w, 420, 420);
+both_backends! {
+    fn malformed_json_reply_is_retried_not_taken_as_an_empty_page(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(9, 300, 0));
+        w.connect();
+        seed_xentral(&w, 120);
+        w.hubspot.set_faults(FaultPlan::scripted(vec![
+            ScriptedFault::new(FaultKind::MalformedJson).path("/search"),
+            ScriptedFault::new(FaultKind::MalformedJson).path("batch/upsert"),
+        ]));
+        converge(&w, 3);
+        assert_consistent(&w, 420, 420);
+    }
 }
 
-#[test]
-fn request_budget_stops_at_a_page_boundary_with_work_pending() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(10, 1_000, 0));
-    w.connect();
-    let inv = w.run_raw(
-        Job::SyncContacts,
-        Budget {
-            max_requests: Some(2),
-            ..Budget::default()
-        },
-    );
-    let r = inv.result.unwrap();
-    assert!(r.pending);
-    assert_eq!(r.api_calls.values().sum::<u32>(), 2);
-    assert!(r.xentral.created > 0 && r.xentral.created <= 400, "{r:#?}");
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_contacts"),
-        i64::from(r.xentral.created),
-        "only whole pages were committed"
-    );
-    converge(&w, 2);
-    assert_consistent(&w, 1_000, 1_000);
+both_backends! {
+    fn request_budget_stops_at_a_page_boundary_with_work_pending(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(10, 1_000, 0));
+        w.connect();
+        let inv = w.run_raw(
+            Job::SyncContacts,
+            Budget {
+                max_requests: Some(2),
+                ..Budget::default()
+            },
+        );
+        let r = inv.result.unwrap();
+        assert!(r.pending);
+        assert_eq!(r.api_calls.values().sum::<u32>(), 2);
+        assert!(r.xentral.created > 0 && r.xentral.created <= 400, "{r:#?}");
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+            i64::from(r.xentral.created),
+            "only whole pages were committed"
+        );
+        converge(&w, 2);
+        assert_consistent(&w, 1_000, 1_000);
+    }
 }
 
-#[test]
-fn daily_limit_stops_the_job_until_reset() {
-    let w = World::with(|c| c.daily_limit = 12);
-    w.hubspot.seed(SeedSpec::new(12, 3_000, 0));
-    w.connect();
-    let r = w.run(Job::SyncContacts);
-    assert!(r.pending, "{r:#?}");
-    assert!(r.messages.iter().any(|m| m.contains("DAILY")), "{:?}", r.messages);
-    let done = w.count("SELECT COUNT(*) FROM adresse");
-    assert!(done < 3_000);
-    // The next day the limit resets and the sync completes.
-    w.clock.advance_ms(24 * 3_600_000);
-    converge(&w, 2);
-    assert_consistent(&w, 3_000, 3_000);
+both_backends! {
+    fn daily_limit_stops_the_job_until_reset(backend) {
+        let w = World::on_with(backend, |c| c.daily_limit = 12);
+        w.hubspot.seed(SeedSpec::new(12, 3_000, 0));
+        w.connect();
+        let r = w.run(Job::SyncContacts);
+        assert!(r.pending, "{r:#?}");
+        assert!(r.messages.iter().any(|m| m.contains("DAILY")), "{:?}", r.messages);
+        let done = w.count("SELECT COUNT(*) FROM adresse");
+        assert!(done < 3_000);
+        // The next day the limit resets and the sync completes.
+        w.clock.advance_ms(24 * 3_600_000);
+        converge(&w, 2);
+        assert_consistent(&w, 3_000, 3_000);
+    }
 }
 
-#[test]
-fn one_bad_record_does_not_block_the_others() {
-    let w = World::new();
-    w.connect();
-    seed_xentral(&w, 150);
-    let bad = w.add_address("Bad", "Status", "bad@xentral.example");
-    w.edit_address(bad, &[("freifeld1", "NOT_A_HUBSPOT_STATUS")]);
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.created, 150, "{r:#?}");
-    assert_eq!(r.hubspot.failed, 1);
-    assert_eq!(w.contacts().len(), 150);
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"),
-        1,
-        "the failed change stays queued"
-    );
-    assert_eq!(
-        w.count(&format!("SELECT attempts FROM hubspot_failures WHERE record_key = '{bad}'")),
-        1
-    );
-    // Once the user fixes the value, the retry goes through.
-    w.edit_address(bad, &[("freifeld1", "OPEN")]);
-    w.clock.advance_ms(5 * 60_000);
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.created, 1, "{r:#?}");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+both_backends! {
+    fn one_bad_record_does_not_block_the_others(backend) {
+        let w = World::on(backend);
+        w.connect();
+        seed_xentral(&w, 150);
+        let bad = w.add_address("Bad", "Status", "bad@xentral.example");
+        w.edit_address(bad, &[("freifeld1", "NOT_A_HUBSPOT_STATUS")]);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.created, 150, "{r:#?}");
+        assert_eq!(r.hubspot.failed, 1);
+        assert_eq!(w.contacts().len(), 150);
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"),
+            1,
+            "the failed change stays queued"
+        );
+        assert_eq!(
+            w.count(&format!("SELECT attempts FROM hubspot_failures WHERE record_key = '{bad}'")),
+            1
+        );
+        // Once the user fixes the value, the retry goes through.
+        w.edit_address(bad, &[("freifeld1", "OPEN")]);
+        w.clock.advance_ms(5 * 60_000);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.created, 1, "{r:#?}");
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+    }
 }
 
-#[test]
-fn failed_push_is_not_marked_done_and_is_retried_after_back_off() {
-    let w = World::new();
-    w.connect();
-    let a = w.add_address("Retry", "Me", "retry@xentral.example");
-    let storm: Vec<ScriptedFault> = (0..6)
-        .map(|_| ScriptedFault::new(FaultKind::Status(503)).path("batch/upsert"))
-        .collect();
-    w.hubspot.set_faults(FaultPlan::scripted(storm));
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.failed, 1, "{r:#?}");
-    assert!(r.pending);
-    assert_eq!(w.linked_contact(a), None);
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 1);
-    // Before the retry time nothing is attempted.
-    w.hubspot.reset_stats();
-    let early = w.host.run_job(common::TENANT, Job::ProcessQueue, Budget::default()).unwrap();
-    assert!(early.result.unwrap().pending);
-    assert_eq!(w.hubspot.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert"), 0);
-    w.clock.advance_ms(2 * 60_000);
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.created, 1, "{r:#?}");
-    assert!(w.linked_contact(a).is_some());
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+both_backends! {
+    fn failed_push_is_not_marked_done_and_is_retried_after_back_off(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let a = w.add_address("Retry", "Me", "retry@xentral.example");
+        let storm: Vec<ScriptedFault> = (0..6)
+            .map(|_| ScriptedFault::new(FaultKind::Status(503)).path("batch/upsert"))
+            .collect();
+        w.hubspot.set_faults(FaultPlan::scripted(storm));
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.failed, 1, "{r:#?}");
+        assert!(r.pending);
+        assert_eq!(w.linked_contact(a), None);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 1);
+        // Before the retry time nothing is attempted.
+        w.hubspot.reset_stats();
+        let early = w.host.run_job(common::TENANT, Job::ProcessQueue, Budget::default()).unwrap();
+        assert!(early.result.unwrap().pending);
+        assert_eq!(w.hubspot.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert"), 0);
+        w.clock.advance_ms(2 * 60_000);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.created, 1, "{r:#?}");
+        assert!(w.linked_contact(a).is_some());
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+    }
 }

@@ -2,237 +2,251 @@
 
 mod common;
 
-use common::{World, assert_no_writes};
+use common::{World, assert_no_writes, both_backends};
 use hubspot_emulator::{ObjectType, SeedSpec};
 use xentral_host::report::Job;
 
-#[test]
-fn first_pull_creates_lead_addresses_in_the_group() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[
-        ("email", "Jana.Mueller@Example.de"),
-        ("firstname", "Jana"),
-        ("lastname", "Müller"),
-        ("phone", "+49 30 1234"),
-        ("address", "Hauptstraße 1"),
-        ("zip", "10115"),
-        ("city", "Berlin"),
-        ("country", "Germany"),
-        ("hs_lead_status", "OPEN"),
-        ("lifecyclestage", "lead"),
-    ]);
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.xentral.created, 1, "{r:#?}");
-    let a = w.linked_address(&id).expect("linked");
-    assert_eq!(w.address(a, "name"), "Jana Müller");
-    assert_eq!(w.address(a, "vorname"), "Jana");
-    assert_eq!(w.address(a, "nachname"), "Müller");
-    assert_eq!(w.address(a, "email"), "jana.mueller@example.de");
-    assert_eq!(w.address(a, "telefon"), "+49 30 1234");
-    assert_eq!(w.address(a, "strasse"), "Hauptstraße 1");
-    assert_eq!(w.address(a, "plz"), "10115");
-    assert_eq!(w.address(a, "ort"), "Berlin");
-    assert_eq!(w.address(a, "land"), "DE");
-    assert_eq!(w.address(a, "lead"), "1");
-    assert_eq!(w.address(a, "freifeld1"), "OPEN");
-    assert_eq!(w.address(a, "freifeld2"), "lead");
-    assert_eq!(w.group_size(), 1);
+both_backends! {
+    fn first_pull_creates_lead_addresses_in_the_group(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[
+            ("email", "Jana.Mueller@Example.de"),
+            ("firstname", "Jana"),
+            ("lastname", "Müller"),
+            ("phone", "+49 30 1234"),
+            ("address", "Hauptstraße 1"),
+            ("zip", "10115"),
+            ("city", "Berlin"),
+            ("country", "Germany"),
+            ("hs_lead_status", "OPEN"),
+            ("lifecyclestage", "lead"),
+        ]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 1, "{r:#?}");
+        let a = w.linked_address(&id).expect("linked");
+        assert_eq!(w.address(a, "name"), "Jana Müller");
+        assert_eq!(w.address(a, "vorname"), "Jana");
+        assert_eq!(w.address(a, "nachname"), "Müller");
+        assert_eq!(w.address(a, "email"), "jana.mueller@example.de");
+        assert_eq!(w.address(a, "telefon"), "+49 30 1234");
+        assert_eq!(w.address(a, "strasse"), "Hauptstraße 1");
+        assert_eq!(w.address(a, "plz"), "10115");
+        assert_eq!(w.address(a, "ort"), "Berlin");
+        assert_eq!(w.address(a, "land"), "DE");
+        assert_eq!(w.address(a, "lead"), "1");
+        assert_eq!(w.address(a, "freifeld1"), "OPEN");
+        assert_eq!(w.address(a, "freifeld2"), "lead");
+        assert_eq!(w.group_size(), 1);
+    }
 }
 
-#[test]
-fn contact_is_matched_by_email_case_insensitively_not_duplicated() {
-    let w = World::new();
-    w.connect();
-    let a = w.add_address("Ann", "Smith", "ANN@example.com");
-    let id = w.hubspot_contact(&[("email", "ann@Example.com"), ("phone", "555")]);
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.xentral.created, 0, "{r:#?}");
-    assert_eq!(w.linked_address(&id), Some(a));
-    assert_eq!(w.address(a, "telefon"), "555");
-    assert_eq!(w.address(a, "email"), "ANN@example.com", "xentral's e-mail is kept");
-    assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 1);
-    assert_eq!(w.contacts().len(), 1);
+both_backends! {
+    fn contact_is_matched_by_email_case_insensitively_not_duplicated(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let a = w.add_address("Ann", "Smith", "ANN@example.com");
+        let id = w.hubspot_contact(&[("email", "ann@Example.com"), ("phone", "555")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 0, "{r:#?}");
+        assert_eq!(w.linked_address(&id), Some(a));
+        assert_eq!(w.address(a, "telefon"), "555");
+        assert_eq!(w.address(a, "email"), "ANN@example.com", "xentral's e-mail is kept");
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 1);
+        assert_eq!(w.contacts().len(), 1);
+    }
 }
 
-#[test]
-fn second_run_right_after_a_sync_writes_nothing_on_either_side() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(7, 150, 0));
-    w.connect();
-    w.add_address("Xaver", "Local", "xaver@example.org");
-    w.run(Job::SyncContacts);
-    w.run(Job::ProcessQueue);
-    w.hubspot.reset_stats();
-    let again = w.run(Job::SyncContacts);
-    assert_no_writes(&again);
-    assert_eq!(w.hubspot_writes(), 0, "{:#?}", w.hubspot.stats());
-    let queue = w.run(Job::ProcessQueue);
-    assert_no_writes(&queue);
+both_backends! {
+    fn second_run_right_after_a_sync_writes_nothing_on_either_side(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(7, 150, 0));
+        w.connect();
+        w.add_address("Xaver", "Local", "xaver@example.org");
+        w.run(Job::SyncContacts);
+        w.run(Job::ProcessQueue);
+        w.hubspot.reset_stats();
+        let again = w.run(Job::SyncContacts);
+        assert_no_writes(&again);
+        assert_eq!(w.hubspot_writes(), 0, "{:#?}", w.hubspot.stats());
+        let queue = w.run(Job::ProcessQueue);
+        assert_no_writes(&queue);
+    }
 }
 
-#[test]
-fn hubspot_edit_flows_to_xentral() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
-    w.run(Job::SyncContacts);
-    w.hubspot_edit(&id, &[("city", "Köln")]);
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.xentral.updated, 1, "{r:#?}");
-    assert_eq!(w.address(w.linked_address(&id).unwrap(), "ort"), "Köln");
+both_backends! {
+    fn hubspot_edit_flows_to_xentral(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
+        w.run(Job::SyncContacts);
+        w.hubspot_edit(&id, &[("city", "Köln")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.updated, 1, "{r:#?}");
+        assert_eq!(w.address(w.linked_address(&id).unwrap(), "ort"), "Köln");
+    }
 }
 
-#[test]
-fn xentral_edit_flows_to_hubspot_through_the_queue() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
-    w.run(Job::SyncContacts);
-    let a = w.linked_address(&id).unwrap();
-    w.edit_address(a, &[("ort", "Hamburg")]);
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.updated, 1, "{r:#?}");
-    assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+both_backends! {
+    fn xentral_edit_flows_to_hubspot_through_the_queue(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
+        w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        w.edit_address(a, &[("ort", "Hamburg")]);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.updated, 1, "{r:#?}");
+        assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg");
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+    }
 }
 
-#[test]
-fn xentral_edit_without_a_hook_is_caught_by_reconciliation() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
-    w.run(Job::SyncContacts);
-    let a = w.linked_address(&id).unwrap();
-    w.db()
-        .execute(
-            "UPDATE adresse SET ort = 'Bremen' WHERE id = ?",
-            &[xentral_erp::Value::Integer(a)],
-        )
-        .unwrap();
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.hubspot.updated, 1, "{r:#?}");
-    assert_eq!(w.hubspot_prop(&id, "city"), "Bremen");
+both_backends! {
+    fn xentral_edit_without_a_hook_is_caught_by_reconciliation(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "e@x.de"), ("city", "Berlin")]);
+        w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        w.db()
+            .execute(
+                "UPDATE adresse SET ort = 'Bremen' WHERE id = ?",
+                &[xentral_erp::Value::Integer(a)],
+            )
+            .unwrap();
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.hubspot.updated, 1, "{r:#?}");
+        assert_eq!(w.hubspot_prop(&id, "city"), "Bremen");
+    }
 }
 
-#[test]
-fn new_xentral_address_is_upserted_and_linked() {
-    let w = World::new();
-    w.connect();
-    let a = w.add_address("Olga", "Ørsted", "olga@example.dk");
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.created, 1, "{r:#?}");
-    let id = w.linked_contact(a).expect("linked");
-    assert_eq!(w.hubspot_prop(&id, "lastname"), "Ørsted");
-    assert_eq!(w.hubspot_prop(&id, "email"), "olga@example.dk");
+both_backends! {
+    fn new_xentral_address_is_upserted_and_linked(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let a = w.add_address("Olga", "Ørsted", "olga@example.dk");
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.created, 1, "{r:#?}");
+        let id = w.linked_contact(a).expect("linked");
+        assert_eq!(w.hubspot_prop(&id, "lastname"), "Ørsted");
+        assert_eq!(w.hubspot_prop(&id, "email"), "olga@example.dk");
+    }
 }
 
-#[test]
-fn both_sides_changed_xentral_wins_and_a_conflict_is_counted() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "c@x.de"), ("city", "Berlin")]);
-    w.run(Job::SyncContacts);
-    let a = w.linked_address(&id).unwrap();
-    w.hubspot_edit(&id, &[("city", "Köln")]);
-    w.db()
-        .execute(
-            "UPDATE adresse SET ort = 'Hamburg' WHERE id = ?",
-            &[xentral_erp::Value::Integer(a)],
-        )
-        .unwrap();
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
-    assert_eq!(w.address(a, "ort"), "Hamburg");
-    assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg");
+both_backends! {
+    fn both_sides_changed_xentral_wins_and_a_conflict_is_counted(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "c@x.de"), ("city", "Berlin")]);
+        w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        w.hubspot_edit(&id, &[("city", "Köln")]);
+        w.db()
+            .execute(
+                "UPDATE adresse SET ort = 'Hamburg' WHERE id = ?",
+                &[xentral_erp::Value::Integer(a)],
+            )
+            .unwrap();
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
+        assert_eq!(w.address(a, "ort"), "Hamburg");
+        assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg");
+    }
 }
 
-#[test]
-fn a_blank_in_hubspot_never_overwrites_xentral() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "b@x.de"), ("city", "Berlin"), ("phone", "1")]);
-    w.run(Job::SyncContacts);
-    w.hubspot_edit(&id, &[("city", "")]);
-    w.run(Job::SyncContacts);
-    assert_eq!(w.address(w.linked_address(&id).unwrap(), "ort"), "Berlin");
+both_backends! {
+    fn a_blank_in_hubspot_never_overwrites_xentral(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "b@x.de"), ("city", "Berlin"), ("phone", "1")]);
+        w.run(Job::SyncContacts);
+        w.hubspot_edit(&id, &[("city", "")]);
+        w.run(Job::SyncContacts);
+        assert_eq!(w.address(w.linked_address(&id).unwrap(), "ort"), "Berlin");
+    }
 }
 
-#[test]
-fn xentral_email_of_an_existing_address_is_never_overwritten() {
-    let w = World::new();
-    w.connect();
-    let id = w.hubspot_contact(&[("email", "old@x.de")]);
-    w.run(Job::SyncContacts);
-    let a = w.linked_address(&id).unwrap();
-    w.hubspot_edit(&id, &[("email", "new@x.de")]);
-    w.run(Job::SyncContacts);
-    assert_eq!(w.address(a, "email"), "old@x.de");
+both_backends! {
+    fn xentral_email_of_an_existing_address_is_never_overwritten(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "old@x.de")]);
+        w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        w.hubspot_edit(&id, &[("email", "new@x.de")]);
+        w.run(Job::SyncContacts);
+        assert_eq!(w.address(a, "email"), "old@x.de");
+    }
 }
 
-#[test]
-fn start_time_and_lead_status_filters_exclude_with_reasons() {
-    let w = World::new();
-    w.hubspot_contact(&[("email", "old@x.de"), ("hs_lead_status", "NEW")]);
-    w.clock.advance_ms(3_600_000);
-    let since = chrono::DateTime::from_timestamp_millis(common::START_MS + 1_800_000)
-        .unwrap()
-        .to_rfc3339();
-    w.hubspot_contact(&[("email", "new@x.de"), ("hs_lead_status", "NEW")]);
-    w.hubspot_contact(&[("email", "open@x.de"), ("hs_lead_status", "OPEN")]);
-    w.hubspot_contact(&[("email", "bad@x.de"), ("hs_lead_status", "BAD_TIMING")]);
-    let mut s = w.settings();
-    s.contacts_since = Some(since);
-    s.lead_statuses = vec!["NEW".into(), "OPEN".into()];
-    w.connect_with(&s);
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.xentral.created, 2, "{r:#?}");
-    assert_eq!(r.xentral.excluded["created before the start time"], 1);
-    assert_eq!(r.xentral.excluded["lead status not selected"], 1);
+both_backends! {
+    fn start_time_and_lead_status_filters_exclude_with_reasons(backend) {
+        let w = World::on(backend);
+        w.hubspot_contact(&[("email", "old@x.de"), ("hs_lead_status", "NEW")]);
+        w.clock.advance_ms(3_600_000);
+        let since = chrono::DateTime::from_timestamp_millis(common::START_MS + 1_800_000)
+            .unwrap()
+            .to_rfc3339();
+        w.hubspot_contact(&[("email", "new@x.de"), ("hs_lead_status", "NEW")]);
+        w.hubspot_contact(&[("email", "open@x.de"), ("hs_lead_status", "OPEN")]);
+        w.hubspot_contact(&[("email", "bad@x.de"), ("hs_lead_status", "BAD_TIMING")]);
+        let mut s = w.settings();
+        s.contacts_since = Some(since);
+        s.lead_statuses = vec!["NEW".into(), "OPEN".into()];
+        w.connect_with(&s);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 2, "{r:#?}");
+        assert_eq!(r.xentral.excluded["created before the start time"], 1);
+        assert_eq!(r.xentral.excluded["lead status not selected"], 1);
+    }
 }
 
-#[test]
-fn address_without_email_stays_in_xentral_and_is_counted() {
-    let w = World::new();
-    w.connect();
-    w.add_address("No", "Mail", "");
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.hubspot.excluded["no e-mail address"], 1, "{r:#?}");
-    assert_eq!(w.contacts().len(), 0);
-    let again = w.run(Job::SyncContacts);
-    assert_eq!(w.contacts().len(), 0);
-    assert_no_writes(&again);
+both_backends! {
+    fn address_without_email_stays_in_xentral_and_is_counted(backend) {
+        let w = World::on(backend);
+        w.connect();
+        w.add_address("No", "Mail", "");
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.hubspot.excluded["no e-mail address"], 1, "{r:#?}");
+        assert_eq!(w.contacts().len(), 0);
+        let again = w.run(Job::SyncContacts);
+        assert_eq!(w.contacts().len(), 0);
+        assert_no_writes(&again);
+    }
 }
 
-#[test]
-fn lead_status_filter_applies_to_export_too() {
-    let w = World::new();
-    let mut s = w.settings();
-    s.lead_statuses = vec!["OPEN".into()];
-    w.connect_with(&s);
-    let a = w.add_address("In", "Scope", "in@x.de");
-    w.edit_address(a, &[("freifeld1", "OPEN")]);
-    w.add_address("Out", "Scope", "out@x.de");
-    let r = w.run(Job::SyncContacts);
-    assert_eq!(r.hubspot.created, 1, "{r:#?}");
-    assert_eq!(r.hubspot.excluded["lead status not selected"], 1);
+both_backends! {
+    fn lead_status_filter_applies_to_export_too(backend) {
+        let w = World::on(backend);
+        let mut s = w.settings();
+        s.lead_statuses = vec!["OPEN".into()];
+        w.connect_with(&s);
+        let a = w.add_address("In", "Scope", "in@x.de");
+        w.edit_address(a, &[("freifeld1", "OPEN")]);
+        w.add_address("Out", "Scope", "out@x.de");
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.hubspot.created, 1, "{r:#?}");
+        assert_eq!(r.hubspot.excluded["lead status not selected"], 1);
+    }
 }
 
-#[test]
-fn contacts_sharing_one_modified_timestamp_all_arrive_once() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec {
-        shared_modified: Some(hubspot_emulator::SharedModified {
-            object: ObjectType::Contacts,
-            count: 12_000,
-            at_ms: Some(common::START_MS - 3_600_000),
-        }),
-        ..SeedSpec::new(3, 12_000, 0)
-    });
-    w.connect();
-    let r = w.run(Job::SyncContacts);
-    assert!(!r.pending, "{r:#?}");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_contacts"), 12_000);
-    assert_eq!(w.count("SELECT COUNT(DISTINCT hs_contact_id) FROM hubspot_contacts"), 12_000);
-    assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), r.xentral.created as i64);
+both_backends! {
+    fn contacts_sharing_one_modified_timestamp_all_arrive_once(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec {
+            shared_modified: Some(hubspot_emulator::SharedModified {
+                object: ObjectType::Contacts,
+                count: 12_000,
+                at_ms: Some(common::START_MS - 3_600_000),
+            }),
+            ..SeedSpec::new(3, 12_000, 0)
+        });
+        w.connect();
+        let r = w.run(Job::SyncContacts);
+        assert!(!r.pending, "{r:#?}");
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_contacts"), 12_000);
+        assert_eq!(w.count("SELECT COUNT(DISTINCT hs_contact_id) FROM hubspot_contacts"), 12_000);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), r.xentral.created as i64);
+    }
 }
