@@ -95,7 +95,11 @@ impl XentralHost {
     }
 
     /// Creates a tenant whose xentral database is `database` (`mysql://…`; `None`: SQLite).
-    pub fn create_tenant_on(&self, name: &str, database: Option<&str>) -> Result<Tenant, HostError> {
+    pub fn create_tenant_on(
+        &self,
+        name: &str,
+        database: Option<&str>,
+    ) -> Result<Tenant, HostError> {
         Ok(self.data.create_tenant_on(name, database, &self.clock)?)
     }
 
@@ -199,9 +203,12 @@ impl XentralHost {
         stage_id: &str,
     ) -> Result<Invocation<String>, HostError> {
         let tenant = self.tenant(tenant_name)?;
-        Ok(self
-            .component
-            .map_stage(self.job_context(&tenant)?, xentral_stage, pipeline_id, stage_id))
+        Ok(self.component.map_stage(
+            self.job_context(&tenant)?,
+            xentral_stage,
+            pipeline_id,
+            stage_id,
+        ))
     }
 
     /// xentral's save hook.

@@ -9,6 +9,7 @@
 
 pub mod bindings;
 pub mod clock;
+pub mod demo;
 pub mod host;
 pub mod joblog;
 pub mod limits;
@@ -19,6 +20,7 @@ pub mod sandbox;
 pub mod scheduler;
 pub mod secrets;
 pub mod tenant;
+pub mod verify;
 pub mod xentral_ui;
 
 pub use clock::{HostClock, SharedClock, SystemClock, VirtualClock};

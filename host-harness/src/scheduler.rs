@@ -20,7 +20,7 @@ use xentral_erp::scheduler::{self as starters, ClaimOutcome, Starter};
 
 use crate::host::{HostError, XentralHost};
 use crate::limits::TenantLimits;
-use crate::report::{Budget, Job};
+use crate::report::{Budget, Job, JobReport};
 use crate::runlog::{RunLog, RunLogError, RunRecord, RunResult};
 
 /// What a successful run writes into `prozessstarter.status` (xentral's convention).
@@ -82,6 +82,8 @@ pub struct StarterRun {
     pub duration_ms: u64,
     /// HubSpot API calls, when the job returned a report.
     pub api_calls: Option<u32>,
+    /// The job's report, when it returned one.
+    pub report: Option<JobReport>,
 }
 
 impl StarterRun {
@@ -252,6 +254,7 @@ fn run_tenant(
             started_ms,
             duration_ms: 0,
             api_calls: None,
+            report: None,
         };
         if !claim.should_run() {
             if let ClaimOutcome::Locked { counter } = claim {
@@ -290,7 +293,9 @@ fn execute(
         Ok(inv) => match inv.result {
             Ok(report) => {
                 run.api_calls = Some(report.total_api_calls());
-                RunOutcome::Ok(summary(&report))
+                let outcome = RunOutcome::Ok(summary(&report));
+                run.report = Some(report);
+                outcome
             }
             Err(e) => RunOutcome::Failed(e.to_string()),
         },

@@ -16,7 +16,11 @@ use xentral_host::{VirtualClock, XentralHost};
 const START_MS: i64 = 1_767_225_600_000;
 const MINUTE_MS: i64 = 60_000;
 const PERIOD_MINUTES: u32 = 10;
-const STARTERS: [&str; 3] = ["hubspot_process", "hubspot_pull_contacts", "hubspot_pull_deals"];
+const STARTERS: [&str; 3] = [
+    "hubspot_process",
+    "hubspot_pull_contacts",
+    "hubspot_pull_deals",
+];
 
 /// One "machine": a data directory and a host whose tenant `t` lives in the shared database.
 struct Machine {

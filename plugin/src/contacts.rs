@@ -3,18 +3,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-
-
 use crate::api::PluginError;
 use crate::hubspot::Record;
+use crate::incremental::{Feed, Flow, Sink};
 use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
 };
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
-use crate::session::Session;
-use crate::incremental::{Feed, Flow, Sink};
 use crate::push::{Pending, PushOutcome, Target};
+use crate::session::Session;
 use crate::state::{self, Link, LinkTable};
 use crate::xentral;
 
@@ -142,7 +140,9 @@ fn pull_one(s: &mut Session<'_>, ctx: &Ctx, r: &Record) -> Result<(), PluginErro
     if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)? {
         let Some(address) = xentral::addresses_by_id(s.db, &ctx.ff, &[link.xentral_id])?.pop()
         else {
-            s.report.xentral.exclude("address no longer exists in xentral");
+            s.report
+                .xentral
+                .exclude("address no longer exists in xentral");
             return Ok(());
         };
         if address.deleted {
@@ -150,12 +150,20 @@ fn pull_one(s: &mut Session<'_>, ctx: &Ctx, r: &Record) -> Result<(), PluginErro
             return Ok(());
         }
         let x = from_xentral(&address, &ctx.ff, &ctx.countries);
-        let out = merge::merge(&ctx.fields, &x, &h, Some(&link.snapshot), ctx.winner, KEEP_IN_XENTRAL);
+        let out = merge::merge(
+            &ctx.fields,
+            &x,
+            &h,
+            Some(&link.snapshot),
+            ctx.winner,
+            KEEP_IN_XENTRAL,
+        );
         return apply_merge(s, ctx, &address, &h, out, &r.id, false);
     }
     let email = h.get("email").cloned().unwrap_or_default();
     if !email.is_empty()
-        && let Some(id) = xentral::unlinked_address_by_email(s.db, &email, ctx.group_id, &ctx.today)?
+        && let Some(id) =
+            xentral::unlinked_address_by_email(s.db, &email, ctx.group_id, &ctx.today)?
     {
         let address = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
             .pop()
@@ -188,8 +196,14 @@ fn apply_merge(
         let old_display = mapping::display_name(col("vorname"), col("nachname"), "", "");
         let current = col("name");
         if current.trim().is_empty() || current == old_display {
-            let first = out.to_xentral.get("firstname").map_or(col("vorname"), String::as_str);
-            let last = out.to_xentral.get("lastname").map_or(col("nachname"), String::as_str);
+            let first = out
+                .to_xentral
+                .get("firstname")
+                .map_or(col("vorname"), String::as_str);
+            let last = out
+                .to_xentral
+                .get("lastname")
+                .map_or(col("nachname"), String::as_str);
             columns.push((
                 "name".into(),
                 mapping::display_name(first, last, col("email"), hubspot_id),
@@ -219,7 +233,11 @@ fn apply_merge(
         let fields = out.conflicts.join(", ");
         s.warn(
             "changed on both sides",
-            &[("contact", hubspot_id), ("address", &address.id.to_string()), ("fields", &fields)],
+            &[
+                ("contact", hubspot_id),
+                ("address", &address.id.to_string()),
+                ("fields", &fields),
+            ],
         );
     }
     if columns.is_empty() && !newly_linked {
@@ -312,10 +330,11 @@ pub fn push(
     let mut updates = Vec::new();
     let mut upserts = Vec::new();
     for a in candidates {
-        let exclude = |s: &mut Session<'_>, outcomes: &mut BTreeMap<i64, PushOutcome>, reason: &str| {
-            s.report.hubspot.exclude(reason);
-            outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
-        };
+        let exclude =
+            |s: &mut Session<'_>, outcomes: &mut BTreeMap<i64, PushOutcome>, reason: &str| {
+                s.report.hubspot.exclude(reason);
+                outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
+            };
         if only.is_some() {
             if a.deleted {
                 exclude(s, &mut outcomes, "address deleted");
@@ -373,7 +392,10 @@ pub fn push(
                     exclude(s, &mut outcomes, "no e-mail address");
                     continue;
                 }
-                if linked_emails.get(&email).is_some_and(|owner| *owner != a.id) {
+                if linked_emails
+                    .get(&email)
+                    .is_some_and(|owner| *owner != a.id)
+                {
                     exclude(s, &mut outcomes, "e-mail shared with another address");
                     continue;
                 }

@@ -52,7 +52,10 @@ pub fn ensure_unique_property(
     let path = format!("/crm/v3/properties/deals/{UNIQUE_PROPERTY}");
     let existing = client.get(&path, "/crm/v3/properties/deals/{name}");
     let usable = match existing {
-        Ok(p) => p.get("hasUniqueValue").and_then(Json::as_bool).unwrap_or(false),
+        Ok(p) => p
+            .get("hasUniqueValue")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
         Err(ApiError::Client { status: 404, .. }) => {
             let body = json!({
                 "name": UNIQUE_PROPERTY,
@@ -71,11 +74,19 @@ pub fn ensure_unique_property(
             ) {
                 Ok(_) | Err(ApiError::Client { status: 409, .. }) => true,
                 Err(ApiError::MissingScopes(_)) => false,
-                Err(e) => return Err(PluginError::Hubspot(format!("creating the deal property {UNIQUE_PROPERTY}: {e}"))),
+                Err(e) => {
+                    return Err(PluginError::Hubspot(format!(
+                        "creating the deal property {UNIQUE_PROPERTY}: {e}"
+                    )));
+                }
             }
         }
         Err(ApiError::MissingScopes(_)) => false,
-        Err(e) => return Err(PluginError::Hubspot(format!("reading the deal property {UNIQUE_PROPERTY}: {e}"))),
+        Err(e) => {
+            return Err(PluginError::Hubspot(format!(
+                "reading the deal property {UNIQUE_PROPERTY}: {e}"
+            )));
+        }
     };
     write_konfiguration(db, UNIQUE_KEY, if usable { UNIQUE_PROPERTY } else { "" })?;
     Ok((!usable).then(|| {
@@ -104,8 +115,14 @@ impl Ctx {
             stages: StageMap::load(s.db)?,
             time_zone: s.clock.time_zone(),
             unique: read_konfiguration(s.db, UNIQUE_KEY)?.is_some_and(|v| v == UNIQUE_PROPERTY),
-            address_of_contact: contacts.values().map(|l| (l.hubspot_id.clone(), l.xentral_id)).collect(),
-            contact_of_address: contacts.into_values().map(|l| (l.xentral_id, l.hubspot_id)).collect(),
+            address_of_contact: contacts
+                .values()
+                .map(|l| (l.hubspot_id.clone(), l.xentral_id))
+                .collect(),
+            contact_of_address: contacts
+                .into_values()
+                .map(|l| (l.xentral_id, l.hubspot_id))
+                .collect(),
             winner: s.settings.winner(),
         })
     }
@@ -131,7 +148,10 @@ fn from_hubspot(r: &Record, tz: &str) -> (Fields, Option<String>) {
         time = t;
     }
     if !r.prop("pipeline").is_empty() && !r.prop("dealstage").is_empty() {
-        f.insert("stage".into(), Ctx::stage_key(r.prop("pipeline"), r.prop("dealstage")));
+        f.insert(
+            "stage".into(),
+            Ctx::stage_key(r.prop("pipeline"), r.prop("dealstage")),
+        );
     }
     (f, time)
 }
@@ -182,7 +202,11 @@ fn to_hubspot_properties(values: &Fields) -> Map<String, Json> {
 }
 
 /// xentral columns for canonical values (and the close time HubSpot gave).
-fn to_xentral_columns(values: &Fields, time: Option<&str>, ctx: &Ctx) -> (Vec<(&'static str, Value)>, Fields) {
+fn to_xentral_columns(
+    values: &Fields,
+    time: Option<&str>,
+    ctx: &Ctx,
+) -> (Vec<(&'static str, Value)>, Fields) {
     let mut cols = Vec::new();
     let mut stored = Fields::new();
     for (f, v) in values {
@@ -285,7 +309,12 @@ impl Sink for DealSink<'_> {
                 path,
                 Some(&json!({ "inputs": inputs })),
             )?;
-            for r in json.get("results").and_then(Json::as_array).into_iter().flatten() {
+            for r in json
+                .get("results")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let from = r.pointer("/from/id").map(|v| match v {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
@@ -311,25 +340,46 @@ impl Sink for DealSink<'_> {
 
     fn apply(&mut self, s: &mut Session<'_>, r: &Record) -> Result<(), PluginError> {
         let ctx = self.ctx;
-        let key = (r.prop("pipeline").to_owned(), r.prop("dealstage").to_owned());
+        let key = (
+            r.prop("pipeline").to_owned(),
+            r.prop("dealstage").to_owned(),
+        );
         if !ctx.stages.to_xentral.contains_key(&key) {
-            s.report.xentral.exclude("deal stage not mapped to a xentral stage");
+            s.report
+                .xentral
+                .exclude("deal stage not mapped to a xentral stage");
             return Ok(());
         }
         let (h, time) = from_hubspot(r, &ctx.time_zone);
         let contact = self
             .associations
             .get(&r.id)
-            .and_then(|c| c.iter().find(|id| ctx.address_of_contact.contains_key(*id)).or(c.first()))
+            .and_then(|c| {
+                c.iter()
+                    .find(|id| ctx.address_of_contact.contains_key(*id))
+                    .or(c.first())
+            })
             .cloned();
         if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)? {
             let Some(row) = xentral::resubmissions_by_id(s.db, &[link.xentral_id])?.pop() else {
-                s.report.xentral.exclude("resubmission no longer exists in xentral");
+                s.report
+                    .xentral
+                    .exclude("resubmission no longer exists in xentral");
                 return Ok(());
             };
             let x = from_xentral(&row, ctx);
             let out = merge::merge(DEAL_FIELDS, &x, &h, Some(&link.snapshot), ctx.winner, &[]);
-            return apply_merge(s, ctx, &row, &h, time.as_deref(), out, &r.id, contact, false);
+            return apply_merge(
+                s,
+                ctx,
+                &row,
+                &h,
+                time.as_deref(),
+                out,
+                &r.id,
+                contact,
+                false,
+            );
         }
         let adopt = r
             .prop(UNIQUE_PROPERTY)
@@ -398,7 +448,11 @@ fn apply_merge(
         side.conflicts += 1;
         s.warn(
             "changed on both sides",
-            &[("deal", deal_id), ("resubmission", &row.id.to_string()), ("fields", &out.conflicts.join(", "))],
+            &[
+                ("deal", deal_id),
+                ("resubmission", &row.id.to_string()),
+                ("fields", &out.conflicts.join(", ")),
+            ],
         );
     }
     if columns.is_empty() && !newly_linked {
@@ -439,7 +493,10 @@ fn create_resubmission(
         h: h.clone(),
     };
     if !h.contains_key("name") {
-        columns.push(("bezeichnung", Value::from(format!("HubSpot deal {deal_id}"))));
+        columns.push((
+            "bezeichnung",
+            Value::from(format!("HubSpot deal {deal_id}")),
+        ));
     }
     if let Some(c) = contact {
         snapshot.h.insert(CONTACT.into(), c.clone());
@@ -481,7 +538,10 @@ pub fn push(
             let rows = xentral::resubmissions_by_id(s.db, ids)?;
             for id in ids {
                 if !rows.iter().any(|r| r.id == *id) {
-                    outcomes.insert(*id, PushOutcome::Excluded("resubmission does not exist".into()));
+                    outcomes.insert(
+                        *id,
+                        PushOutcome::Excluded("resubmission does not exist".into()),
+                    );
                 }
             }
             rows
@@ -517,7 +577,14 @@ pub fn push(
         let x = from_xentral(&row, ctx);
         match links.get(&row.id) {
             Some(link) => {
-                let out = merge::merge(DEAL_FIELDS, &x, &link.snapshot.h, Some(&link.snapshot), ctx.winner, &[]);
+                let out = merge::merge(
+                    DEAL_FIELDS,
+                    &x,
+                    &link.snapshot.h,
+                    Some(&link.snapshot),
+                    ctx.winner,
+                    &[],
+                );
                 if out.to_hubspot.is_empty() {
                     s.report.hubspot.unchanged += 1;
                     outcomes.insert(row.id, PushOutcome::Done);
@@ -582,9 +649,15 @@ fn link_late_contacts(
 ) -> Result<(), PluginError> {
     let now = s.clock.now_ms();
     for row in rows.iter().filter(|r| r.address == 0) {
-        let Some(link) = links.get_mut(&row.id) else { continue };
-        let Some(contact) = link.snapshot.h.get(CONTACT).cloned() else { continue };
-        let Some(address) = ctx.address_of_contact.get(&contact) else { continue };
+        let Some(link) = links.get_mut(&row.id) else {
+            continue;
+        };
+        let Some(contact) = link.snapshot.h.get(CONTACT).cloned() else {
+            continue;
+        };
+        let Some(address) = ctx.address_of_contact.get(&contact) else {
+            continue;
+        };
         s.report.xentral.updated += 1;
         if s.dry_run {
             continue;
@@ -609,8 +682,12 @@ fn associate(
 ) -> Result<(), PluginError> {
     let mut pairs = Vec::new();
     for w in written {
-        let Some(row) = rows.get(&w.pending.xentral_id) else { continue };
-        let Some(contact) = ctx.contact_of_address.get(&row.address) else { continue };
+        let Some(row) = rows.get(&w.pending.xentral_id) else {
+            continue;
+        };
+        let Some(contact) = ctx.contact_of_address.get(&row.address) else {
+            continue;
+        };
         let known = links
             .get(&row.id)
             .and_then(|l| l.snapshot.h.get(CONTACT))
@@ -625,7 +702,12 @@ fn associate(
             .map(|(deal, contact, _)| json!({ "from": { "id": deal }, "to": { "id": contact } }))
             .collect();
         let path = "/crm/v4/associations/deals/contacts/batch/associate/default";
-        match s.client.call(crate::platform::Method::Post, path, path, Some(&json!({ "inputs": inputs }))) {
+        match s.client.call(
+            crate::platform::Method::Post,
+            path,
+            path,
+            Some(&json!({ "inputs": inputs })),
+        ) {
             Ok(_) => {}
             Err(e) if e.stops_job() => {
                 s.stop_early(&e);
@@ -634,7 +716,10 @@ fn associate(
             Err(e) => {
                 // The deal itself is written; the association is retried on the next run
                 // because the snapshot does not record it.
-                s.warn("could not associate deals with contacts", &[("error", &e.to_string())]);
+                s.warn(
+                    "could not associate deals with contacts",
+                    &[("error", &e.to_string())],
+                );
                 s.report.pending = true;
                 continue;
             }

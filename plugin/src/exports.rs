@@ -132,7 +132,10 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     }
     let (group_id, created) = xentral::ensure_group(p.db, &s.group)?;
     if created {
-        changes.push(format!("created the contact group '{}' (id {group_id})", s.group));
+        changes.push(format!(
+            "created the contact group '{}' (id {group_id})",
+            s.group
+        ));
     }
     for starter in &xentral::STARTERS {
         if xentral::ensure_starter(p.db, starter)? {
@@ -196,9 +199,11 @@ pub fn refresh_metadata(p: &mut Platform<'_>) -> Result<MetadataReport, PluginEr
         .collect::<std::collections::BTreeSet<_>>()
         .len() as u32;
     report.stages = pipelines.len() as u32;
-    report
-        .changes
-        .extend(stages::sync_metadata(p.db, &pipelines, stored.hs_stage_mode)?);
+    report.changes.extend(stages::sync_metadata(
+        p.db,
+        &pipelines,
+        stored.hs_stage_mode,
+    )?);
     Ok(report)
 }
 
@@ -218,7 +223,10 @@ pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, 
         "job finished",
         &[
             ("job", job.name()),
-            ("api_calls", &report.api_calls.values().sum::<u32>().to_string()),
+            (
+                "api_calls",
+                &report.api_calls.values().sum::<u32>().to_string(),
+            ),
         ],
     );
     Ok(report)

@@ -34,7 +34,11 @@ fn werte(db: &mut dyn Db, name: &str) -> Result<Option<String>, DbError> {
         "SELECT wert FROM firmendaten_werte WHERE name = ? ORDER BY id LIMIT 1",
         &[Value::from(name)],
     )?;
-    Ok(rows.rows.first().and_then(|r| r.first()).and_then(Value::as_text))
+    Ok(rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_text))
 }
 
 /// Sets a `firmendaten_werte` row; returns whether it changed.
@@ -113,8 +117,18 @@ pub fn ensure(
         }
     }
     let fields = [
-        (ff.lead_status.as_deref(), LEAD_STATUS_LABEL, lead_statuses, 1),
-        (ff.lifecycle_stage.as_deref(), LIFECYCLE_LABEL, lifecycle_stages, 2),
+        (
+            ff.lead_status.as_deref(),
+            LEAD_STATUS_LABEL,
+            lead_statuses,
+            1,
+        ),
+        (
+            ff.lifecycle_stage.as_deref(),
+            LIFECYCLE_LABEL,
+            lifecycle_stages,
+            2,
+        ),
     ];
     for (column, label, options, position) in fields {
         let Some(column) = column else { continue };
@@ -124,7 +138,9 @@ pub fn ensure(
         // Only fields labelled by us (or unlabelled) get our label; a user's label is kept.
         let ours = current.is_empty() || current.split('|').next() == Some(label);
         if ours && set_werte(db, &name, "string", &label_with_options(label, options))? {
-            setup.changes.push(format!("{name}: {label} with {} options", options.len()));
+            setup
+                .changes
+                .push(format!("{name}: {label} with {} options", options.len()));
         }
         if ours {
             set_werte(db, &format!("{name}typ"), "string", "select")?;
@@ -134,9 +150,9 @@ pub fn ensure(
         if werte(db, &extra)?.unwrap_or_default().is_empty()
             && set_werte(db, &extra, "string", column)?
         {
-            setup
-                .changes
-                .push(format!("{column} is additional column {position} of the address table"));
+            setup.changes.push(format!(
+                "{column} is additional column {position} of the address table"
+            ));
         }
     }
     Ok(setup)

@@ -71,7 +71,10 @@ impl fmt::Display for ApiError {
                 status,
                 category,
                 message,
-            } => write!(f, "HubSpot refused the request ({status} {category}): {message}"),
+            } => write!(
+                f,
+                "HubSpot refused the request ({status} {category}): {message}"
+            ),
             ApiError::Transport(e) => write!(f, "HubSpot unreachable: {e}"),
             ApiError::Malformed(m) => write!(f, "HubSpot sent an unreadable reply: {m}"),
             ApiError::Budget(m) => write!(f, "job budget used up: {m}"),
@@ -262,13 +265,11 @@ impl<'a> Client<'a> {
             .iter()
             .map(Record::parse)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = json
-            .pointer("/paging/next/after")
-            .and_then(|a| match a {
-                Json::String(s) => Some(s.clone()),
-                Json::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+        let next_after = json.pointer("/paging/next/after").and_then(|a| match a {
+            Json::String(s) => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
         let total = json.get("total").and_then(Json::as_u64).unwrap_or(0);
         Ok(SearchPage {
             total,
@@ -460,7 +461,12 @@ fn classify(response: Response) -> Result<Json, ApiError> {
             .map_err(|e| ApiError::Malformed(format!("status {status}: {e}")));
     }
     let body: Json = serde_json::from_slice(&response.body).unwrap_or(Json::Null);
-    let text = |key: &str| body.get(key).and_then(Json::as_str).unwrap_or("").to_owned();
+    let text = |key: &str| {
+        body.get(key)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     match status {
         401 => Err(ApiError::Unauthorized(format!(
             "401 {}",
@@ -540,18 +546,36 @@ mod tests {
             response(502, "{}"),
             response(200, r#"{"ok":true}"#),
         ]);
-        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            Budget::default(),
+        );
         let json = c.get("/x", "/x").unwrap();
         assert_eq!(json["ok"], true);
         assert_eq!(c.total_calls(), 3);
-        assert!(clock.now() >= 750 + 1_500, "slept between attempts: {}", clock.now());
+        assert!(
+            clock.now() >= 750 + 1_500,
+            "slept between attempts: {}",
+            clock.now()
+        );
     }
 
     #[test]
     fn pacing_keeps_general_calls_under_the_window() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, "{}"));
-        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            Budget::default(),
+        );
         for _ in 0..250 {
             c.get("/x", "/x").unwrap();
         }
@@ -564,11 +588,22 @@ mod tests {
     fn pacing_keeps_search_at_five_per_second() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, r#"{"total":0,"results":[]}"#));
-        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", Budget::default());
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            Budget::default(),
+        );
         for _ in 0..11 {
             c.search("contacts", &json!({})).unwrap();
         }
-        assert!(clock.now() >= 2_000 && clock.now() < 2_100, "{}", clock.now());
+        assert!(
+            clock.now() >= 2_000 && clock.now() < 2_100,
+            "{}",
+            clock.now()
+        );
     }
 
     #[test]

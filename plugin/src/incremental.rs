@@ -105,7 +105,11 @@ impl Feed {
     }
 
     /// Re-reads records whose pull failed and whose retry is due.
-    pub fn retry_failed(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
+    pub fn retry_failed(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<Flow, PluginError> {
         let now = s.clock.now_ms();
         let due: Vec<String> = state::failures(s.db, self.failure_object, "pull")?
             .into_iter()
@@ -121,16 +125,25 @@ impl Feed {
             let Some(outcome) = step(s, read)? else {
                 return Ok(Flow::Stop);
             };
-            let found: HashSet<String> = outcome.results.iter().map(|(r, _)| r.id.clone()).collect();
+            let found: HashSet<String> =
+                outcome.results.iter().map(|(r, _)| r.id.clone()).collect();
             let records: Vec<Record> = outcome.results.into_iter().map(|(r, _)| r).collect();
             if self.apply_page(s, sink, &records, None)? == Flow::Stop {
                 return Ok(Flow::Stop);
             }
             for gone in chunk.iter().filter(|id| !found.contains(*id)) {
-                s.transaction(|s| Ok(state::clear_failure(s.db, self.failure_object, "pull", gone)?))?;
-                s.report
-                    .xentral
-                    .exclude(&format!("{} no longer exists in HubSpot", self.failure_object));
+                s.transaction(|s| {
+                    Ok(state::clear_failure(
+                        s.db,
+                        self.failure_object,
+                        "pull",
+                        gone,
+                    )?)
+                })?;
+                s.report.xentral.exclude(&format!(
+                    "{} no longer exists in HubSpot",
+                    self.failure_object
+                ));
             }
         }
         Ok(Flow::Continue)
@@ -219,9 +232,13 @@ impl Feed {
         mut last_id: String,
     ) -> Result<Option<Cursor>, PluginError> {
         loop {
-            let mut filters = vec![json!({"propertyName": self.modified_property, "operator": "EQ", "value": at.to_string()})];
+            let mut filters = vec![
+                json!({"propertyName": self.modified_property, "operator": "EQ", "value": at.to_string()}),
+            ];
             if !last_id.is_empty() {
-                filters.push(json!({"propertyName": "hs_object_id", "operator": "GT", "value": last_id}));
+                filters.push(
+                    json!({"propertyName": "hs_object_id", "operator": "GT", "value": last_id}),
+                );
             }
             let searched = s
                 .client
@@ -292,7 +309,14 @@ impl Feed {
                 );
                 let now = s.clock.now_ms();
                 s.transaction(|s| {
-                    Ok(state::record_failure(s.db, object, "pull", &r.id, &e.to_string(), now)?)
+                    Ok(state::record_failure(
+                        s.db,
+                        object,
+                        "pull",
+                        &r.id,
+                        &e.to_string(),
+                        now,
+                    )?)
                 })?;
             }
         }

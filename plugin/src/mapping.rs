@@ -198,7 +198,11 @@ pub fn canonical(field: &str, raw: &str, countries: &Countries) -> String {
 pub fn from_hubspot(r: &Record, countries: &Countries) -> Fields {
     let mut out = Fields::new();
     for f in CONTACT_FIELDS {
-        put(&mut out, f, canonical(f, r.prop(hubspot_property(f)), countries));
+        put(
+            &mut out,
+            f,
+            canonical(f, r.prop(hubspot_property(f)), countries),
+        );
     }
     out
 }
@@ -242,10 +246,7 @@ pub fn from_xentral(a: &AddressRow, ff: &FreeFields, countries: &Countries) -> F
 
 /// Column assignments for writing canonical values into an address; returns the columns and
 /// the canonical values as they will read back (after truncation).
-pub fn to_xentral_columns(
-    values: &Fields,
-    ff: &FreeFields,
-) -> (Vec<(String, String)>, Fields) {
+pub fn to_xentral_columns(values: &Fields, ff: &FreeFields) -> (Vec<(String, String)>, Fields) {
     let mut cols = Vec::new();
     let mut stored = Fields::new();
     for (f, v) in values {
@@ -261,7 +262,9 @@ pub fn to_xentral_columns(
 /// xentral's display name for a person: "firstname lastname", else the e-mail, else a
 /// placeholder naming the HubSpot id (xentral requires a name).
 pub fn display_name(first: &str, last: &str, email: &str, hubspot_id: &str) -> String {
-    let full = format!("{} {}", first.trim(), last.trim()).trim().to_owned();
+    let full = format!("{} {}", first.trim(), last.trim())
+        .trim()
+        .to_owned();
     if !full.is_empty() {
         truncate(&full, 255)
     } else if !email.trim().is_empty() {
@@ -324,13 +327,22 @@ mod tests {
 
     #[test]
     fn email_is_compared_case_insensitively() {
-        assert_eq!(canonical("email", " Ann@Example.COM ", &countries()), "ann@example.com");
+        assert_eq!(
+            canonical("email", " Ann@Example.COM ", &countries()),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn free_field_names_are_validated() {
-        assert_eq!(FreeFields::column("adressefreifeld3").as_deref(), Some("freifeld3"));
-        assert_eq!(FreeFields::column("freifeld20").as_deref(), Some("freifeld20"));
+        assert_eq!(
+            FreeFields::column("adressefreifeld3").as_deref(),
+            Some("freifeld3")
+        );
+        assert_eq!(
+            FreeFields::column("freifeld20").as_deref(),
+            Some("freifeld20")
+        );
         assert_eq!(FreeFields::column("freifeld21"), None);
         assert_eq!(FreeFields::column("name; DROP TABLE adresse"), None);
     }
@@ -384,7 +396,10 @@ pub fn canonical_amount(raw: &str) -> Option<String> {
         return None;
     }
     let mut cents: u128 = 0;
-    for b in int.bytes().chain(frac.bytes().chain(std::iter::repeat(b'0')).take(2)) {
+    for b in int
+        .bytes()
+        .chain(frac.bytes().chain(std::iter::repeat(b'0')).take(2))
+    {
         cents = cents.checked_mul(10)?.checked_add(u128::from(b - b'0'))?;
     }
     if frac.len() > 2 && frac.as_bytes()[2] >= b'5' {
@@ -429,7 +444,10 @@ mod deal_value_tests {
         assert_eq!(canonical_amount("1234").as_deref(), Some("1234.00"));
         assert_eq!(canonical_amount("0.105").as_deref(), Some("0.11"));
         assert_eq!(canonical_amount("-7.004").as_deref(), Some("-7.00"));
-        assert_eq!(canonical_amount("99999999.99").as_deref(), Some("99999999.99"));
+        assert_eq!(
+            canonical_amount("99999999.99").as_deref(),
+            Some("99999999.99")
+        );
         assert_eq!(canonical_amount("1,234.00"), None);
         assert_eq!(canonical_amount("abc"), None);
         assert_eq!(canonical_amount(""), None);
@@ -437,7 +455,10 @@ mod deal_value_tests {
 
     #[test]
     fn close_dates_keep_the_calendar_day() {
-        assert_eq!(close_date_local("2026-03-01", "America/Los_Angeles"), Some(("2026-03-01".into(), None)));
+        assert_eq!(
+            close_date_local("2026-03-01", "America/Los_Angeles"),
+            Some(("2026-03-01".into(), None))
+        );
         assert_eq!(
             close_date_local("2026-03-01T00:00:00.000Z", "America/Los_Angeles"),
             Some(("2026-03-01".into(), None))

@@ -137,7 +137,14 @@ mod tests {
     #[test]
     fn hubspot_change_flows_to_xentral() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[("city", "Berlin")]), &m(&[("city", "Köln")]), Some(&s), Winner::Xentral, &[]);
+        let o = merge(
+            F,
+            &m(&[("city", "Berlin")]),
+            &m(&[("city", "Köln")]),
+            Some(&s),
+            Winner::Xentral,
+            &[],
+        );
         assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
         assert!(o.to_hubspot.is_empty());
         assert!(o.conflicts.is_empty());
@@ -146,7 +153,14 @@ mod tests {
     #[test]
     fn xentral_change_flows_to_hubspot() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Berlin")]), Some(&s), Winner::Xentral, &[]);
+        let o = merge(
+            F,
+            &m(&[("city", "Hamburg")]),
+            &m(&[("city", "Berlin")]),
+            Some(&s),
+            Winner::Xentral,
+            &[],
+        );
         assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
         assert!(o.to_xentral.is_empty());
     }
@@ -154,7 +168,14 @@ mod tests {
     #[test]
     fn both_changed_xentral_wins_by_default_and_counts_a_conflict() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Köln")]), Some(&s), Winner::Xentral, &[]);
+        let o = merge(
+            F,
+            &m(&[("city", "Hamburg")]),
+            &m(&[("city", "Köln")]),
+            Some(&s),
+            Winner::Xentral,
+            &[],
+        );
         assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
         assert!(o.to_xentral.is_empty());
         assert_eq!(o.conflicts, vec!["city".to_owned()]);
@@ -163,7 +184,14 @@ mod tests {
     #[test]
     fn both_changed_hubspot_wins_when_configured() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[("city", "Hamburg")]), &m(&[("city", "Köln")]), Some(&s), Winner::Hubspot, &[]);
+        let o = merge(
+            F,
+            &m(&[("city", "Hamburg")]),
+            &m(&[("city", "Köln")]),
+            Some(&s),
+            Winner::Hubspot,
+            &[],
+        );
         assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
         assert_eq!(o.conflicts.len(), 1);
     }
@@ -171,7 +199,14 @@ mod tests {
     #[test]
     fn blank_in_hubspot_never_clears_xentral() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[("city", "Berlin")]), &m(&[]), Some(&s), Winner::Xentral, &[]);
+        let o = merge(
+            F,
+            &m(&[("city", "Berlin")]),
+            &m(&[]),
+            Some(&s),
+            Winner::Xentral,
+            &[],
+        );
         assert!(o.to_xentral.is_empty());
         assert_eq!(o.snapshot.h, m(&[]), "the blank is remembered as seen");
     }
@@ -179,14 +214,28 @@ mod tests {
     #[test]
     fn blank_in_xentral_never_clears_hubspot() {
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
-        let o = merge(F, &m(&[]), &m(&[("city", "Berlin")]), Some(&s), Winner::Xentral, &[]);
+        let o = merge(
+            F,
+            &m(&[]),
+            &m(&[("city", "Berlin")]),
+            Some(&s),
+            Winner::Xentral,
+            &[],
+        );
         assert!(o.to_hubspot.is_empty());
     }
 
     #[test]
     fn xentral_email_is_kept_when_hubspot_changes_it() {
         let s = snap(&[("email", "a@x.de")], &[("email", "a@x.de")]);
-        let o = merge(F, &m(&[("email", "a@x.de")]), &m(&[("email", "b@x.de")]), Some(&s), Winner::Hubspot, &["email"]);
+        let o = merge(
+            F,
+            &m(&[("email", "a@x.de")]),
+            &m(&[("email", "b@x.de")]),
+            Some(&s),
+            Winner::Hubspot,
+            &["email"],
+        );
         assert!(o.to_xentral.is_empty());
         assert_eq!(o.snapshot.h, m(&[("email", "b@x.de")]));
     }
@@ -209,8 +258,21 @@ mod tests {
     #[test]
     fn unchanged_sides_that_differ_stay_as_they_are() {
         let s = snap(&[("email", "a@x.de")], &[("email", "b@x.de")]);
-        let o = merge(F, &m(&[("email", "a@x.de")]), &m(&[("email", "b@x.de")]), Some(&s), Winner::Xentral, &["email"]);
-        assert_eq!(o, Outcome { snapshot: s, ..Outcome::default() });
+        let o = merge(
+            F,
+            &m(&[("email", "a@x.de")]),
+            &m(&[("email", "b@x.de")]),
+            Some(&s),
+            Winner::Xentral,
+            &["email"],
+        );
+        assert_eq!(
+            o,
+            Outcome {
+                snapshot: s,
+                ..Outcome::default()
+            }
+        );
     }
 
     fn value() -> impl Strategy<Value = String> {

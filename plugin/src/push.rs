@@ -85,7 +85,11 @@ impl Target {
         for (list, upsert) in [(updates, false), (upserts, true)] {
             for chunk in list.chunks(BATCH) {
                 if stopped {
-                    outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                    outcomes.extend(
+                        chunk
+                            .iter()
+                            .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
+                    );
                     continue;
                 }
                 stopped = self.batch(s, chunk, upsert, outcomes, &mut written)?;
@@ -122,7 +126,11 @@ impl Target {
             Ok(o) => o,
             Err(e) if e.stops_job() => {
                 s.stop_early(&e);
-                outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                outcomes.extend(
+                    chunk
+                        .iter()
+                        .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
+                );
                 return Ok(true);
             }
             Err(ApiError::Client { status: 400, .. }) if chunk.len() > 1 => {
@@ -223,7 +231,8 @@ impl Target {
         let object = self.failure_object;
         s.transaction(|s| {
             for id in ids {
-                let next = state::record_failure(s.db, object, "push", &id.to_string(), error, now)?;
+                let next =
+                    state::record_failure(s.db, object, "push", &id.to_string(), error, now)?;
                 s.report.hubspot.failed += 1;
                 outcomes.insert(*id, PushOutcome::Failed(next));
             }

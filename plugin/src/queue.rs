@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::api::{Entity, PluginError};
-use crate::{contacts, deals};
-use crate::push::PushOutcome;
 use crate::platform::{Db, DbError, Value};
+use crate::push::PushOutcome;
 use crate::session::Session;
+use crate::{contacts, deals};
 
 /// Entries taken per run.
 const MAX_ENTRIES: i64 = 5_000;
@@ -98,7 +98,12 @@ pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
         };
         let outcomes = if !switched_on {
             ids.iter()
-                .map(|r| (*r, PushOutcome::Excluded("switched off in the settings".into())))
+                .map(|r| {
+                    (
+                        *r,
+                        PushOutcome::Excluded("switched off in the settings".into()),
+                    )
+                })
                 .collect()
         } else {
             match entity {
@@ -116,9 +121,8 @@ pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
             settle(s, &entries, &outcomes)?;
         }
     }
-    let open: i64 = s
-        .db
-        .query(
+    let open: i64 =
+        s.db.query(
             "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
             &[],
         )?

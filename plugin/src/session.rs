@@ -28,7 +28,12 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// A session over the platform.
-    pub fn new(p: &'a mut Platform<'_>, settings: StoredSettings, job: Job, budget: Budget) -> Self {
+    pub fn new(
+        p: &'a mut Platform<'_>,
+        settings: StoredSettings,
+        job: Job,
+        budget: Budget,
+    ) -> Self {
         let started_ms = p.clock.now_ms();
         let client = Client::new(
             &mut *p.http,

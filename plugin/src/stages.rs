@@ -77,7 +77,12 @@ pub fn read_pipelines(client: &mut Client<'_>) -> Result<Vec<HubspotStage>, Plug
         if pipeline_id.is_empty() {
             return Err(PluginError::Hubspot("a pipeline without id".into()));
         }
-        for st in p.get("stages").and_then(Json::as_array).into_iter().flatten() {
+        for st in p
+            .get("stages")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             let stage_id = text(st, "id");
             if stage_id.is_empty() {
                 continue;
@@ -172,15 +177,38 @@ pub fn sync_metadata(
     let mut seen_pipelines = std::collections::BTreeSet::new();
     for st in stages {
         if seen_pipelines.insert(st.pipeline_id.clone())
-            && xentral::upsert_option(db, "pipeline", "", &st.pipeline_id, &st.pipeline_label, st.pipeline_order)?
+            && xentral::upsert_option(
+                db,
+                "pipeline",
+                "",
+                &st.pipeline_id,
+                &st.pipeline_label,
+                st.pipeline_order,
+            )?
         {
-            changes.push(format!("pipeline {} ({})", st.pipeline_id, st.pipeline_label));
+            changes.push(format!(
+                "pipeline {} ({})",
+                st.pipeline_id, st.pipeline_label
+            ));
         }
-        if xentral::upsert_option(db, "deal_stage", &st.pipeline_id, &st.stage_id, &st.label, st.order)? {
-            changes.push(format!("stage {}:{} ({})", st.pipeline_id, st.stage_id, st.label));
+        if xentral::upsert_option(
+            db,
+            "deal_stage",
+            &st.pipeline_id,
+            &st.stage_id,
+            &st.label,
+            st.order,
+        )? {
+            changes.push(format!(
+                "stage {}:{} ({})",
+                st.pipeline_id, st.stage_id, st.label
+            ));
         }
     }
-    db.execute("UPDATE hubspot_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')", &[])?;
+    db.execute(
+        "UPDATE hubspot_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')",
+        &[],
+    )?;
     for st in stages {
         db.execute(
             "UPDATE hubspot_options SET archived = ? WHERE type = 'deal_stage' AND parent = ? AND value = ?",
@@ -188,7 +216,10 @@ pub fn sync_metadata(
         )?;
         db.execute(
             "UPDATE hubspot_options SET archived = ? WHERE type = 'pipeline' AND value = ?",
-            &[Value::Integer(i64::from(st.pipeline_archived)), Value::from(&st.pipeline_id)],
+            &[
+                Value::Integer(i64::from(st.pipeline_archived)),
+                Value::from(&st.pipeline_id),
+            ],
         )?;
     }
     if mode == StageMode::Automatic {
@@ -201,9 +232,15 @@ pub fn sync_metadata(
 fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, PluginError> {
     let mut changes = Vec::new();
     let mut views: HashMap<String, i64> = HashMap::new();
-    let rows = db.query("SELECT pipeline_id, wiedervorlage_view_id FROM hubspot_pipeline_map", &[])?;
+    let rows = db.query(
+        "SELECT pipeline_id, wiedervorlage_view_id FROM hubspot_pipeline_map",
+        &[],
+    )?;
     for r in &rows.rows {
-        if let (Some(p), Some(v)) = (r.first().and_then(Value::as_text), r.get(1).and_then(Value::as_i64)) {
+        if let (Some(p), Some(v)) = (
+            r.first().and_then(Value::as_text),
+            r.get(1).and_then(Value::as_i64),
+        ) {
             views.insert(p, v);
         }
     }
@@ -213,7 +250,11 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
             Some(v) => {
                 let r = db.execute(
                     "UPDATE wiedervorlage_view SET name = ? WHERE id = ? AND name <> ?",
-                    &[Value::from(&st.pipeline_label), Value::Integer(*v), Value::from(&st.pipeline_label)],
+                    &[
+                        Value::from(&st.pipeline_label),
+                        Value::Integer(*v),
+                        Value::from(&st.pipeline_label),
+                    ],
                 )?;
                 if r.rows_affected > 0 {
                     changes.push(format!("renamed view {v} to '{}'", st.pipeline_label));
@@ -234,13 +275,19 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
                     &[Value::from(&st.pipeline_id), Value::Integer(v)],
                 )?;
                 views.insert(st.pipeline_id.clone(), v);
-                changes.push(format!("created view '{}' for pipeline {}", st.pipeline_label, st.pipeline_id));
+                changes.push(format!(
+                    "created view '{}' for pipeline {}",
+                    st.pipeline_label, st.pipeline_id
+                ));
                 v
             }
         };
         let hidden = i64::from(st.archived || st.pipeline_archived);
         let label = truncate(&st.label, 64);
-        match map.to_xentral.get(&(st.pipeline_id.clone(), st.stage_id.clone())) {
+        match map
+            .to_xentral
+            .get(&(st.pipeline_id.clone(), st.stage_id.clone()))
+        {
             Some(wv) => {
                 let r = db.execute(
                     "UPDATE wiedervorlage_stages SET kurzbezeichnung = ?, name = ?, sort = ?, chance = ?, stageausblenden = ?, view = ? \
@@ -277,8 +324,18 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
                         chance(st.probability),
                     ],
                 )?;
-                map_stage(db, r.last_insert_id, view, &st.pipeline_id, &st.stage_id, true)?;
-                changes.push(format!("created stage '{label}' for {}:{}", st.pipeline_id, st.stage_id));
+                map_stage(
+                    db,
+                    r.last_insert_id,
+                    view,
+                    &st.pipeline_id,
+                    &st.stage_id,
+                    true,
+                )?;
+                changes.push(format!(
+                    "created stage '{label}' for {}:{}",
+                    st.pipeline_id, st.stage_id
+                ));
             }
         }
     }
@@ -295,7 +352,10 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
                 &[Value::Integer(*wv)],
             )?;
             if r.rows_affected > 0 {
-                changes.push(format!("hid stage {wv}: {}:{} is archived in HubSpot", key.0, key.1));
+                changes.push(format!(
+                    "hid stage {wv}: {}:{} is archived in HubSpot",
+                    key.0, key.1
+                ));
             }
         }
     }
@@ -306,7 +366,10 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
 pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, PluginError> {
     let map = StageMap::load(db)?;
     let system: std::collections::HashSet<i64> = db
-        .query("SELECT wiedervorlage_stage_id FROM hubspot_stage_map WHERE is_system = 1", &[])?
+        .query(
+            "SELECT wiedervorlage_stage_id FROM hubspot_stage_map WHERE is_system = 1",
+            &[],
+        )?
         .rows
         .iter()
         .filter_map(|r| r.first().and_then(Value::as_i64))
@@ -333,7 +396,10 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
         })
         .collect();
     let labels: HashMap<String, String> = db
-        .query("SELECT value, label FROM hubspot_options WHERE type = 'pipeline'", &[])?
+        .query(
+            "SELECT value, label FROM hubspot_options WHERE type = 'pipeline'",
+            &[],
+        )?
         .rows
         .iter()
         .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_text()?)))
@@ -350,7 +416,10 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
             let stage_id = r.get(1)?.as_text()?;
             Some(api::HubspotStage {
                 pipeline_label: labels.get(&pipeline_id).cloned().unwrap_or_default(),
-                mapped_to: map.to_xentral.get(&(pipeline_id.clone(), stage_id.clone())).copied(),
+                mapped_to: map
+                    .to_xentral
+                    .get(&(pipeline_id.clone(), stage_id.clone()))
+                    .copied(),
                 label: r.get(2).and_then(Value::as_text).unwrap_or_default(),
                 archived: r.get(3).and_then(Value::as_i64).unwrap_or(0) != 0,
                 pipeline_id,
@@ -373,12 +442,17 @@ pub fn map_by_user(
     stage_id: &str,
 ) -> Result<String, PluginError> {
     let view = db
-        .query("SELECT view FROM wiedervorlage_stages WHERE id = ?", &[Value::Integer(wv_stage)])?
+        .query(
+            "SELECT view FROM wiedervorlage_stages WHERE id = ?",
+            &[Value::Integer(wv_stage)],
+        )?
         .rows
         .first()
         .and_then(|r| r.first())
         .and_then(Value::as_i64)
-        .ok_or_else(|| PluginError::InvalidSettings(format!("there is no xentral stage with id {wv_stage}")))?;
+        .ok_or_else(|| {
+            PluginError::InvalidSettings(format!("there is no xentral stage with id {wv_stage}"))
+        })?;
     let known = !db
         .query(
             "SELECT 1 FROM hubspot_options WHERE type = 'deal_stage' AND parent = ? AND value = ?",
@@ -400,5 +474,7 @@ pub fn map_by_user(
             return Err(e.into());
         }
     }
-    Ok(format!("xentral stage {wv_stage} now maps to HubSpot stage {pipeline_id}:{stage_id}"))
+    Ok(format!(
+        "xentral stage {wv_stage} now maps to HubSpot stage {pipeline_id}:{stage_id}"
+    ))
 }

@@ -19,10 +19,10 @@ struct Migration {
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
-    version: 1,
-    statements: &[
-        // Id map and last synced snapshot, contacts ⇄ addresses (the old module's name).
-        "CREATE TABLE IF NOT EXISTS hubspot_contacts (
+        version: 1,
+        statements: &[
+            // Id map and last synced snapshot, contacts ⇄ addresses (the old module's name).
+            "CREATE TABLE IF NOT EXISTS hubspot_contacts (
             {id},
             hs_contact_id VARCHAR(32) NOT NULL,
             address_id BIGINT NOT NULL,
@@ -33,11 +33,11 @@ const MIGRATIONS: &[Migration] = &[
             hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_address ON hubspot_contacts (address_id)",
-        "CREATE INDEX IF NOT EXISTS hubspot_contacts_email ON hubspot_contacts (email)",
-        // Id map and snapshot, deals ⇄ resubmissions.
-        "CREATE TABLE IF NOT EXISTS hubspot_deals (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_address ON hubspot_contacts (address_id)",
+            "CREATE INDEX IF NOT EXISTS hubspot_contacts_email ON hubspot_contacts (email)",
+            // Id map and snapshot, deals ⇄ resubmissions.
+            "CREATE TABLE IF NOT EXISTS hubspot_deals (
             {id},
             hs_deal_id VARCHAR(32) NOT NULL,
             wiedervorlage_id BIGINT NOT NULL,
@@ -46,10 +46,10 @@ const MIGRATIONS: &[Migration] = &[
             hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_hs ON hubspot_deals (hs_deal_id)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_wv ON hubspot_deals (wiedervorlage_id)",
-        // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
-        "CREATE TABLE IF NOT EXISTS hubspot_options (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_hs ON hubspot_deals (hs_deal_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_wv ON hubspot_deals (wiedervorlage_id)",
+            // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
+            "CREATE TABLE IF NOT EXISTS hubspot_options (
             {id},
             type VARCHAR(32) NOT NULL,
             value VARCHAR(255) NOT NULL,
@@ -59,9 +59,9 @@ const MIGRATIONS: &[Migration] = &[
             archived BIGINT NOT NULL DEFAULT 0,
             extra TEXT
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_options_key ON hubspot_options (type, parent, value)",
-        // Stage map: xentral stage ⇄ (pipeline id, stage id).
-        "CREATE TABLE IF NOT EXISTS hubspot_stage_map (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_options_key ON hubspot_options (type, parent, value)",
+            // Stage map: xentral stage ⇄ (pipeline id, stage id).
+            "CREATE TABLE IF NOT EXISTS hubspot_stage_map (
             {id},
             wiedervorlage_stage_id BIGINT NOT NULL,
             wiedervorlage_view_id BIGINT NOT NULL,
@@ -69,9 +69,9 @@ const MIGRATIONS: &[Migration] = &[
             stage_id VARCHAR(64) NOT NULL,
             is_system BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_stage_map_wv ON hubspot_stage_map (wiedervorlage_stage_id)",
-        // Outbound queue of xentral changes (the old module's name).
-        "CREATE TABLE IF NOT EXISTS hubspot_request_queues (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_stage_map_wv ON hubspot_stage_map (wiedervorlage_stage_id)",
+            // Outbound queue of xentral changes (the old module's name).
+            "CREATE TABLE IF NOT EXISTS hubspot_request_queues (
             {id},
             entity VARCHAR(32) NOT NULL,
             record_id BIGINT NOT NULL,
@@ -81,16 +81,16 @@ const MIGRATIONS: &[Migration] = &[
             last_error TEXT,
             completed BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE INDEX IF NOT EXISTS hubspot_request_queues_open ON hubspot_request_queues (completed, next_attempt_ms)",
-        // Incremental cursors per object type.
-        "CREATE TABLE IF NOT EXISTS hubspot_cursors (
+            "CREATE INDEX IF NOT EXISTS hubspot_request_queues_open ON hubspot_request_queues (completed, next_attempt_ms)",
+            // Incremental cursors per object type.
+            "CREATE TABLE IF NOT EXISTS hubspot_cursors (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             modified_ms BIGINT NOT NULL DEFAULT 0,
             last_id VARCHAR(32) NOT NULL DEFAULT '',
             updated_ms BIGINT NOT NULL DEFAULT 0
         )",
-        // Per-record failures with back-off.
-        "CREATE TABLE IF NOT EXISTS hubspot_failures (
+            // Per-record failures with back-off.
+            "CREATE TABLE IF NOT EXISTS hubspot_failures (
             {id},
             object VARCHAR(32) NOT NULL,
             direction VARCHAR(16) NOT NULL,
@@ -100,15 +100,15 @@ const MIGRATIONS: &[Migration] = &[
             next_retry_ms BIGINT NOT NULL DEFAULT 0,
             first_failed_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_failures_key ON hubspot_failures (object, direction, record_key)",
-        // Free-text event log (the old module's name).
-        "CREATE TABLE IF NOT EXISTS hubspot_events (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_failures_key ON hubspot_failures (object, direction, record_key)",
+            // Free-text event log (the old module's name).
+            "CREATE TABLE IF NOT EXISTS hubspot_events (
             {id},
             at_ms BIGINT NOT NULL,
             level VARCHAR(16) NOT NULL,
             message TEXT NOT NULL
         )",
-    ],
+        ],
     },
     Migration {
         version: 2,
@@ -220,7 +220,10 @@ fn link_from_row(r: &[Value]) -> Option<Link> {
 }
 
 /// Every link of a table, keyed by xentral id.
-pub fn links_by_xentral_id(db: &mut dyn Db, table: LinkTable) -> Result<HashMap<i64, Link>, DbError> {
+pub fn links_by_xentral_id(
+    db: &mut dyn Db,
+    table: LinkTable,
+) -> Result<HashMap<i64, Link>, DbError> {
     let (t, hs, x) = table.names();
     let rows = db.query(&format!("SELECT {hs}, {x}, snapshot FROM {t}"), &[])?;
     Ok(rows
@@ -232,7 +235,11 @@ pub fn links_by_xentral_id(db: &mut dyn Db, table: LinkTable) -> Result<HashMap<
 }
 
 /// The link of a HubSpot record, if any.
-pub fn link_by_hubspot_id(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<Option<Link>, DbError> {
+pub fn link_by_hubspot_id(
+    db: &mut dyn Db,
+    table: LinkTable,
+    hubspot_id: &str,
+) -> Result<Option<Link>, DbError> {
     let (t, hs, x) = table.names();
     let rows = db.query(
         &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} = ?"),
@@ -242,7 +249,11 @@ pub fn link_by_hubspot_id(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -
 }
 
 /// The link of a xentral record, if any.
-pub fn link_by_xentral_id(db: &mut dyn Db, table: LinkTable, xentral_id: i64) -> Result<Option<Link>, DbError> {
+pub fn link_by_xentral_id(
+    db: &mut dyn Db,
+    table: LinkTable,
+    xentral_id: i64,
+) -> Result<Option<Link>, DbError> {
     let (t, hs, x) = table.names();
     let rows = db.query(
         &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} = ?"),
@@ -253,7 +264,12 @@ pub fn link_by_xentral_id(db: &mut dyn Db, table: LinkTable, xentral_id: i64) ->
 
 /// Creates or updates a link with its snapshot. `email` is kept for contacts so an e-mail
 /// shared by two addresses is recognised before anything is written to HubSpot.
-pub fn save_link(db: &mut dyn Db, table: LinkTable, link: &Link, now_ms: i64) -> Result<(), DbError> {
+pub fn save_link(
+    db: &mut dyn Db,
+    table: LinkTable,
+    link: &Link,
+    now_ms: i64,
+) -> Result<(), DbError> {
     let (t, hs, x) = table.names();
     let snapshot = serde_json::to_string(&link.snapshot).expect("snapshots serialise");
     let email = link
@@ -264,7 +280,10 @@ pub fn save_link(db: &mut dyn Db, table: LinkTable, link: &Link, now_ms: i64) ->
         .cloned()
         .unwrap_or_default();
     let exists = !db
-        .query(&format!("SELECT 1 FROM {t} WHERE {hs} = ?"), &[Value::from(&link.hubspot_id)])?
+        .query(
+            &format!("SELECT 1 FROM {t} WHERE {hs} = ?"),
+            &[Value::from(&link.hubspot_id)],
+        )?
         .rows
         .is_empty();
     if exists {
@@ -299,7 +318,10 @@ pub fn save_link(db: &mut dyn Db, table: LinkTable, link: &Link, now_ms: i64) ->
 
 /// Lower-cased e-mails already linked, with the address each belongs to.
 pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, i64>, DbError> {
-    let rows = db.query("SELECT email, address_id FROM hubspot_contacts WHERE email <> ''", &[])?;
+    let rows = db.query(
+        "SELECT email, address_id FROM hubspot_contacts WHERE email <> ''",
+        &[],
+    )?;
     Ok(rows
         .rows
         .iter()
@@ -345,7 +367,15 @@ pub fn save_cursor(db: &mut dyn Db, name: &str, c: &Cursor, now_ms: i64) -> Resu
         "UPDATE hubspot_cursors SET modified_ms = ?, last_id = ?, updated_ms = ? WHERE name = ?",
         &params,
     )?;
-    if r.rows_affected == 0 && db.query("SELECT 1 FROM hubspot_cursors WHERE name = ?", &[Value::from(name)])?.rows.is_empty() {
+    if r.rows_affected == 0
+        && db
+            .query(
+                "SELECT 1 FROM hubspot_cursors WHERE name = ?",
+                &[Value::from(name)],
+            )?
+            .rows
+            .is_empty()
+    {
         db.execute(
             "INSERT INTO hubspot_cursors (modified_ms, last_id, updated_ms, name) VALUES (?, ?, ?, ?)",
             &params,
@@ -379,7 +409,13 @@ pub fn record_failure(
         "SELECT attempts FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
         &[Value::from(object), Value::from(direction), Value::from(key)],
     )?;
-    let attempts = rows.rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0) + 1;
+    let attempts = rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        + 1;
     let next = now_ms + retry_delay_ms(attempts);
     let error: String = error.chars().take(2000).collect();
     if attempts == 1 {
@@ -411,16 +447,29 @@ pub fn record_failure(
 }
 
 /// Forgets a failure once the record went through.
-pub fn clear_failure(db: &mut dyn Db, object: &str, direction: &str, key: &str) -> Result<(), DbError> {
+pub fn clear_failure(
+    db: &mut dyn Db,
+    object: &str,
+    direction: &str,
+    key: &str,
+) -> Result<(), DbError> {
     db.execute(
         "DELETE FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
-        &[Value::from(object), Value::from(direction), Value::from(key)],
+        &[
+            Value::from(object),
+            Value::from(direction),
+            Value::from(key),
+        ],
     )?;
     Ok(())
 }
 
 /// Failed records of one kind: key → next retry time.
-pub fn failures(db: &mut dyn Db, object: &str, direction: &str) -> Result<HashMap<String, i64>, DbError> {
+pub fn failures(
+    db: &mut dyn Db,
+    object: &str,
+    direction: &str,
+) -> Result<HashMap<String, i64>, DbError> {
     let rows = db.query(
         "SELECT record_key, next_retry_ms FROM hubspot_failures WHERE object = ? AND direction = ?",
         &[Value::from(object), Value::from(direction)],

@@ -188,7 +188,10 @@ pub fn group_addresses(
         "SELECT {} FROM adresse a WHERE a.geloescht = 0 AND {MEMBER_OF_GROUP} ORDER BY a.id",
         select_list(ff)
     );
-    let rows = db.query(&sql, &[Value::from(group_id.to_string()), Value::from(today)])?;
+    let rows = db.query(
+        &sql,
+        &[Value::from(group_id.to_string()), Value::from(today)],
+    )?;
     Ok(rows
         .rows
         .iter()
@@ -256,7 +259,11 @@ pub fn unlinked_address_by_email(
             Value::from(email),
         ],
     )?;
-    Ok(rows.rows.first().and_then(|r| r.first()).and_then(Value::as_i64))
+    Ok(rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64))
 }
 
 /// Updates columns of an address (column names come from the field map, never from input).
@@ -289,14 +296,22 @@ pub fn insert_lead_address(db: &mut dyn Db, columns: &[(String, String)]) -> Res
     }
     let marks = vec!["?"; names.len()].join(", ");
     let r = db.execute(
-        &format!("INSERT INTO adresse ({}) VALUES ({marks})", names.join(", ")),
+        &format!(
+            "INSERT INTO adresse ({}) VALUES ({marks})",
+            names.join(", ")
+        ),
         &params,
     )?;
     Ok(r.last_insert_id)
 }
 
 /// Puts an address into a group as xentral does (an `adresse_rolle` row from today on).
-pub fn add_to_group(db: &mut dyn Db, address_id: i64, group_id: i64, today: &str) -> Result<(), DbError> {
+pub fn add_to_group(
+    db: &mut dyn Db,
+    address_id: i64,
+    group_id: i64,
+    today: &str,
+) -> Result<(), DbError> {
     db.execute(
         "INSERT INTO adresse_rolle (adresse, projekt, subjekt, praedikat, objekt, parameter, von, bis) VALUES (?, 0, 'Mitglied', 'von', 'Gruppe', ?, ?, '0000-00-00')",
         &[
@@ -336,7 +351,11 @@ fn resubmission_from_row(r: &[Value]) -> ResubmissionRow {
         name: text(1),
         amount: text(2),
         stage: r.get(3).and_then(Value::as_i64).unwrap_or(0),
-        date: if date.starts_with("0000") { String::new() } else { date },
+        date: if date.starts_with("0000") {
+            String::new()
+        } else {
+            date
+        },
         address: r.get(5).and_then(Value::as_i64).unwrap_or(0),
     }
 }
@@ -391,7 +410,10 @@ pub fn update_resubmission(
         .join(", ");
     let mut params: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
     params.push(Value::Integer(id));
-    db.execute(&format!("UPDATE wiedervorlage SET {sets} WHERE id = ?"), &params)?;
+    db.execute(
+        &format!("UPDATE wiedervorlage SET {sets} WHERE id = ?"),
+        &params,
+    )?;
     Ok(())
 }
 
@@ -402,7 +424,15 @@ pub fn insert_resubmission(
     created_date: &str,
     created_time: &str,
 ) -> Result<i64, DbError> {
-    let mut names = vec!["beschreibung", "ergebnis", "datum_angelegt", "zeit_angelegt", "prio", "oeffentlich", "abgeschlossen"];
+    let mut names = vec![
+        "beschreibung",
+        "ergebnis",
+        "datum_angelegt",
+        "zeit_angelegt",
+        "prio",
+        "oeffentlich",
+        "abgeschlossen",
+    ];
     let mut params = vec![
         Value::from(""),
         Value::from(""),
@@ -418,7 +448,10 @@ pub fn insert_resubmission(
     }
     let marks = vec!["?"; names.len()].join(", ");
     let r = db.execute(
-        &format!("INSERT INTO wiedervorlage ({}) VALUES ({marks})", names.join(", ")),
+        &format!(
+            "INSERT INTO wiedervorlage ({}) VALUES ({marks})",
+            names.join(", ")
+        ),
         &params,
     )?;
     Ok(r.last_insert_id)
@@ -430,5 +463,8 @@ pub fn local_date_time(ms: i64, time_zone: &str) -> (String, String) {
     let t = chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .with_timezone(&tz);
-    (t.format("%Y-%m-%d").to_string(), t.format("%H:%M:%S").to_string())
+    (
+        t.format("%Y-%m-%d").to_string(),
+        t.format("%H:%M:%S").to_string(),
+    )
 }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{TENANT, TOKEN, World, both_backends};
-use xentral_host::{HUBSPOT_CREDENTIAL, JobError};
 use xentral_host::report::PluginError;
+use xentral_host::{HUBSPOT_CREDENTIAL, JobError};
 
 both_backends! {
     fn rejected_token_gives_a_clear_error_and_changes_nothing(backend) {

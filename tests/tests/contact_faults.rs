@@ -37,18 +37,34 @@ fn assert_consistent(w: &World, contacts: usize, addresses: usize) {
         .collect();
     let unique: HashSet<&String> = emails.iter().collect();
     assert_eq!(unique.len(), emails.len(), "duplicate e-mails in HubSpot");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_contacts"), contacts as i64, "links");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+        contacts as i64,
+        "links"
+    );
     assert_eq!(
         w.count("SELECT COUNT(DISTINCT address_id) FROM hubspot_contacts"),
         contacts as i64
     );
-    assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), addresses as i64, "addresses");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0, "failures left");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM adresse"),
+        addresses as i64,
+        "addresses"
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM hubspot_failures"),
+        0,
+        "failures left"
+    );
 }
 
 fn seed_xentral(w: &World, n: usize) {
     for i in 0..n {
-        w.add_address(&format!("Vor{i}"), &format!("Nach{i}"), &format!("x{i}@xentral.example"));
+        w.add_address(
+            &format!("Vor{i}"),
+            &format!("Nach{i}"),
+            &format!("x{i}@xentral.example"),
+        );
     }
 }
 

@@ -6,16 +6,22 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TENANT, World, assert_no_writes};
-use hubspot_emulator::{FaultKind, FaultPlan, ObjectType, Pipeline, ScriptedFault, SeedSpec, Stage};
+use hubspot_emulator::{
+    FaultKind, FaultPlan, ObjectType, Pipeline, ScriptedFault, SeedSpec, Stage,
+};
 use xentral_erp::Value;
 use xentral_host::report::{Entity, Job, StageMode};
 
 fn props(p: &[(&str, &str)]) -> BTreeMap<String, String> {
-    p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    p.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 fn deal(w: &World, p: &[(&str, &str)]) -> String {
-    w.hubspot.create_object(ObjectType::Deals, props(p)).expect("deal created")
+    w.hubspot
+        .create_object(ObjectType::Deals, props(p))
+        .expect("deal created")
 }
 
 fn deal_prop(w: &World, id: &str, prop: &str) -> String {
@@ -68,7 +74,14 @@ fn xentral_stage(w: &World, pipeline: &str, stage: &str) -> i64 {
 }
 
 /// A xentral user adds a resubmission (and the save hook fires).
-fn resubmission(w: &World, name: &str, amount: Option<&str>, stage: i64, date: Option<&str>, address: i64) -> i64 {
+fn resubmission(
+    w: &World,
+    name: &str,
+    amount: Option<&str>,
+    stage: i64,
+    date: Option<&str>,
+    address: i64,
+) -> i64 {
     let change = xentral_erp::ui::add_resubmission(
         w.db().as_mut(),
         &xentral_erp::ui::NewResubmission {
@@ -76,7 +89,8 @@ fn resubmission(w: &World, name: &str, amount: Option<&str>, stage: i64, date: O
             betrag: amount.map(str::to_owned),
             stages: stage,
             adresse: address,
-            datum_erinnerung: date.map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()),
+            datum_erinnerung: date
+                .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()),
             ..Default::default()
         },
         chrono::NaiveDate::from_ymd_opt(2026, 1, 15)
@@ -85,14 +99,21 @@ fn resubmission(w: &World, name: &str, amount: Option<&str>, stage: i64, date: O
             .unwrap(),
     )
     .unwrap();
-    w.host.record_changed(TENANT, Entity::Resubmission, change.id).unwrap();
+    w.host
+        .record_changed(TENANT, Entity::Resubmission, change.id)
+        .unwrap();
     change.id
 }
 
 fn edit_resubmission(w: &World, id: i64, changes: &[(&str, Value)]) {
-    let changes: BTreeMap<String, Value> = changes.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    let changes: BTreeMap<String, Value> = changes
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
     xentral_erp::ui::edit_resubmission(w.db().as_mut(), id, &changes).unwrap();
-    w.host.record_changed(TENANT, Entity::Resubmission, id).unwrap();
+    w.host
+        .record_changed(TENANT, Entity::Resubmission, id)
+        .unwrap();
 }
 
 #[test]
@@ -101,9 +122,15 @@ fn connect_mirrors_every_pipeline_as_a_view_with_its_stages() {
     w.connect();
     let pipelines = w.hubspot.pipelines();
     assert!(pipelines.len() >= 2);
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage_view"), pipelines.len() as i64);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage_view"),
+        pipelines.len() as i64
+    );
     let stages: usize = pipelines.iter().map(|p| p.stages.len()).sum();
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage_stages"), stages as i64);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+        stages as i64
+    );
     let chance = w.count(&format!(
         "SELECT chance FROM wiedervorlage_stages WHERE id = {}",
         xentral_stage(&w, "default", "appointmentscheduled")
@@ -126,9 +153,19 @@ fn refresh_adds_new_stages_follows_renames_hides_archived_and_never_duplicates()
     let w = World::new();
     w.connect();
     let before = w.count("SELECT COUNT(*) FROM wiedervorlage_stages");
-    let mut p = w.hubspot.pipelines().into_iter().find(|p| p.id == "default").unwrap();
-    p.stages.iter_mut().find(|s| s.id == "qualifiedtobuy").unwrap().label = "Qualified (renamed)".into();
-    p.stages.push(Stage::new("negotiation", "Negotiation", 9, 0.7, false));
+    let mut p = w
+        .hubspot
+        .pipelines()
+        .into_iter()
+        .find(|p| p.id == "default")
+        .unwrap();
+    p.stages
+        .iter_mut()
+        .find(|s| s.id == "qualifiedtobuy")
+        .unwrap()
+        .label = "Qualified (renamed)".into();
+    p.stages
+        .push(Stage::new("negotiation", "Negotiation", 9, 0.7, false));
     w.hubspot.upsert_pipeline(p);
     w.hubspot.upsert_pipeline(Pipeline {
         id: "99001".into(),
@@ -141,15 +178,26 @@ fn refresh_adds_new_stages_follows_renames_hides_archived_and_never_duplicates()
     for _ in 0..2 {
         w.host.refresh(TENANT).unwrap().result.unwrap();
     }
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage_stages"), before + 2);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+        before + 2
+    );
     let renamed = xentral_stage(&w, "default", "qualifiedtobuy");
     assert_eq!(
         w.count(&format!("SELECT COUNT(*) FROM wiedervorlage_stages WHERE id = {renamed} AND name = 'Qualified (renamed)'")),
         1
     );
     let lost = xentral_stage(&w, "default", "closedlost");
-    assert_eq!(w.count(&format!("SELECT stageausblenden FROM wiedervorlage_stages WHERE id = {lost}")), 1);
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage_view WHERE name = 'Events'"), 1);
+    assert_eq!(
+        w.count(&format!(
+            "SELECT stageausblenden FROM wiedervorlage_stages WHERE id = {lost}"
+        )),
+        1
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage_view WHERE name = 'Events'"),
+        1
+    );
 }
 
 #[test]
@@ -158,13 +206,26 @@ fn new_deal_becomes_a_resubmission_in_its_stage_with_exact_amount_and_local_date
     w.connect();
     let contact = w.hubspot_contact(&[("email", "buyer@example.com"), ("firstname", "Bea")]);
     w.run(Job::SyncContacts);
-    let id = deal(&w, &[
-        ("dealname", "Großauftrag 2026"),
-        ("amount", "1234.56"),
-        ("closedate", "2026-03-31"),
-        ("pipeline", "7834561"),
-        ("dealstage", w.hubspot.pipelines().iter().find(|p| p.id == "7834561").unwrap().stages[1].id.as_str()),
-    ]);
+    let id = deal(
+        &w,
+        &[
+            ("dealname", "Großauftrag 2026"),
+            ("amount", "1234.56"),
+            ("closedate", "2026-03-31"),
+            ("pipeline", "7834561"),
+            (
+                "dealstage",
+                w.hubspot
+                    .pipelines()
+                    .iter()
+                    .find(|p| p.id == "7834561")
+                    .unwrap()
+                    .stages[1]
+                    .id
+                    .as_str(),
+            ),
+        ],
+    );
     w.hubspot.associate(ObjectType::Deals, &id, &contact);
     let r = w.run(Job::SyncDeals);
     assert_eq!(r.xentral.created, 1, "{r:#?}");
@@ -173,8 +234,20 @@ fn new_deal_becomes_a_resubmission_in_its_stage_with_exact_amount_and_local_date
     assert_eq!(column(&w, wv, "betrag"), "1234.56");
     assert_eq!(column(&w, wv, "datum_erinnerung"), "2026-03-31");
     let stage = column(&w, wv, "stages").parse::<i64>().unwrap();
-    let stage_id = w.hubspot.pipelines().iter().find(|p| p.id == "7834561").unwrap().stages[1].id.clone();
-    assert_eq!(stage, xentral_stage(&w, "7834561", &stage_id), "second pipeline's board");
+    let stage_id = w
+        .hubspot
+        .pipelines()
+        .iter()
+        .find(|p| p.id == "7834561")
+        .unwrap()
+        .stages[1]
+        .id
+        .clone();
+    assert_eq!(
+        stage,
+        xentral_stage(&w, "7834561", &stage_id),
+        "second pipeline's board"
+    );
     let address = w.linked_address(&contact).unwrap();
     assert_eq!(column(&w, wv, "adresse"), address.to_string());
 }
@@ -183,11 +256,24 @@ fn new_deal_becomes_a_resubmission_in_its_stage_with_exact_amount_and_local_date
 fn deal_amount_changes_reach_xentral() {
     let w = World::new();
     w.connect();
-    let id = deal(&w, &[("dealname", "A"), ("amount", "10"), ("pipeline", "default"), ("dealstage", "qualifiedtobuy")]);
+    let id = deal(
+        &w,
+        &[
+            ("dealname", "A"),
+            ("amount", "10"),
+            ("pipeline", "default"),
+            ("dealstage", "qualifiedtobuy"),
+        ],
+    );
     w.run(Job::SyncDeals);
-    w.hubspot.update_object(ObjectType::Deals, &id, props(&[("amount", "99999.99")])).unwrap();
+    w.hubspot
+        .update_object(ObjectType::Deals, &id, props(&[("amount", "99999.99")]))
+        .unwrap();
     w.run(Job::SyncDeals);
-    assert_eq!(column(&w, linked_resubmission(&w, &id).unwrap(), "betrag"), "99999.99");
+    assert_eq!(
+        column(&w, linked_resubmission(&w, &id).unwrap(), "betrag"),
+        "99999.99"
+    );
 }
 
 #[test]
@@ -195,14 +281,24 @@ fn contact_synced_after_the_deal_is_linked_later_never_guessed() {
     let w = World::new();
     w.connect();
     let contact = w.hubspot_contact(&[("email", "late@example.com")]);
-    let id = deal(&w, &[("dealname", "Late"), ("pipeline", "default"), ("dealstage", "qualifiedtobuy")]);
+    let id = deal(
+        &w,
+        &[
+            ("dealname", "Late"),
+            ("pipeline", "default"),
+            ("dealstage", "qualifiedtobuy"),
+        ],
+    );
     w.hubspot.associate(ObjectType::Deals, &id, &contact);
     w.run(Job::SyncDeals);
     let wv = linked_resubmission(&w, &id).unwrap();
     assert_eq!(column(&w, wv, "adresse"), "0");
     w.run(Job::SyncContacts);
     w.run(Job::SyncDeals);
-    assert_eq!(column(&w, wv, "adresse"), w.linked_address(&contact).unwrap().to_string());
+    assert_eq!(
+        column(&w, wv, "adresse"),
+        w.linked_address(&contact).unwrap().to_string()
+    );
 }
 
 #[test]
@@ -212,17 +308,41 @@ fn resubmission_in_a_view_becomes_a_deal_with_midnight_close_date_and_contact() 
     let address = w.add_address("Ida", "Ice", "ida@example.com");
     w.run(Job::ProcessQueue);
     let contact = w.linked_contact(address).unwrap();
-    let stage = xentral_stage(&w, "75e28846", &w.hubspot.pipelines().iter().find(|p| p.id == "75e28846").unwrap().stages[0].id);
-    let wv = resubmission(&w, "Renewal Ida", Some("250.00"), stage, Some("2026-06-30"), address);
+    let stage = xentral_stage(
+        &w,
+        "75e28846",
+        &w.hubspot
+            .pipelines()
+            .iter()
+            .find(|p| p.id == "75e28846")
+            .unwrap()
+            .stages[0]
+            .id,
+    );
+    let wv = resubmission(
+        &w,
+        "Renewal Ida",
+        Some("250.00"),
+        stage,
+        Some("2026-06-30"),
+        address,
+    );
     let r = w.run(Job::ProcessQueue);
     assert_eq!(r.hubspot.created, 1, "{r:#?}");
     let id = linked_deal(&w, wv).unwrap();
     assert_eq!(deal_prop(&w, &id, "dealname"), "Renewal Ida");
     assert_eq!(deal_prop(&w, &id, "amount"), "250.00");
     assert_eq!(deal_prop(&w, &id, "pipeline"), "75e28846");
-    assert!(deal_prop(&w, &id, "closedate").starts_with("2026-06-30"), "{}", deal_prop(&w, &id, "closedate"));
+    assert!(
+        deal_prop(&w, &id, "closedate").starts_with("2026-06-30"),
+        "{}",
+        deal_prop(&w, &id, "closedate")
+    );
     assert_eq!(deal_prop(&w, &id, "xentral_id"), wv.to_string());
-    assert_eq!(w.hubspot.associations(ObjectType::Deals, &id), vec![contact]);
+    assert_eq!(
+        w.hubspot.associations(ObjectType::Deals, &id),
+        vec![contact]
+    );
 }
 
 #[test]
@@ -253,7 +373,11 @@ fn a_dropped_reply_to_a_deal_upsert_never_makes_a_second_deal() {
     let deals = w.hubspot.objects(ObjectType::Deals);
     assert_eq!(deals.len(), 120);
     assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 120);
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 120, "nothing imported back as a copy");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage"),
+        120,
+        "nothing imported back as a copy"
+    );
 }
 
 #[test]
@@ -262,14 +386,31 @@ fn merge_touches_only_name_amount_stage_and_date() {
     w.connect();
     let stage = xentral_stage(&w, "default", "qualifiedtobuy");
     let wv = resubmission(&w, "Original", Some("100.00"), stage, Some("2026-02-01"), 0);
-    edit_resubmission(&w, wv, &[("beschreibung", Value::Text("Notes only xentral has".into()))]);
+    edit_resubmission(
+        &w,
+        wv,
+        &[("beschreibung", Value::Text("Notes only xentral has".into()))],
+    );
     w.run(Job::ProcessQueue);
     let id = linked_deal(&w, wv).unwrap();
-    w.hubspot.update_object(ObjectType::Deals, &id, props(&[("amount", "150.5"), ("dealstage", "contractsent")])).unwrap();
-    edit_resubmission(&w, wv, &[("bezeichnung", Value::Text("Renamed in xentral".into()))]);
+    w.hubspot
+        .update_object(
+            ObjectType::Deals,
+            &id,
+            props(&[("amount", "150.5"), ("dealstage", "contractsent")]),
+        )
+        .unwrap();
+    edit_resubmission(
+        &w,
+        wv,
+        &[("bezeichnung", Value::Text("Renamed in xentral".into()))],
+    );
     w.run(Job::SyncDeals);
     assert_eq!(column(&w, wv, "betrag"), "150.50");
-    assert_eq!(column(&w, wv, "stages"), xentral_stage(&w, "default", "contractsent").to_string());
+    assert_eq!(
+        column(&w, wv, "stages"),
+        xentral_stage(&w, "default", "contractsent").to_string()
+    );
     assert_eq!(column(&w, wv, "beschreibung"), "Notes only xentral has");
     assert_eq!(deal_prop(&w, &id, "dealname"), "Renamed in xentral");
     let again = w.run(Job::SyncDeals);
@@ -287,14 +428,33 @@ fn resubmission_moved_out_of_the_views_stops_syncing_and_nothing_is_deleted() {
     let view = xentral_erp::ui::create_view(w.db().as_mut(), "Internal", "INT", true).unwrap();
     let other = xentral_erp::ui::create_stage(
         w.db().as_mut(),
-        &xentral_erp::ui::NewStage { kurzbezeichnung: "Todo".into(), name: "Todo".into(), view, ..Default::default() },
+        &xentral_erp::ui::NewStage {
+            kurzbezeichnung: "Todo".into(),
+            name: "Todo".into(),
+            view,
+            ..Default::default()
+        },
     )
     .unwrap();
-    edit_resubmission(&w, wv, &[("stages", Value::Integer(other)), ("betrag", Value::Text("7.00".into()))]);
+    edit_resubmission(
+        &w,
+        wv,
+        &[
+            ("stages", Value::Integer(other)),
+            ("betrag", Value::Text("7.00".into())),
+        ],
+    );
     let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.excluded["not in a view synchronised with HubSpot"], 1, "{r:#?}");
+    assert_eq!(
+        r.hubspot.excluded["not in a view synchronised with HubSpot"], 1,
+        "{r:#?}"
+    );
     assert_eq!(deal_prop(&w, &id, "amount"), "5.00");
-    assert!(w.hubspot.get_object(ObjectType::Deals, &id).is_some_and(|d| !d.archived));
+    assert!(
+        w.hubspot
+            .get_object(ObjectType::Deals, &id)
+            .is_some_and(|d| !d.archived)
+    );
 }
 
 #[test]
@@ -304,25 +464,63 @@ fn unmapped_stage_excludes_the_deal_with_a_reason_in_user_defined_mode() {
     s.stage_mode = StageMode::UserDefined;
     w.connect_with(&s);
     w.host.refresh(TENANT).unwrap().result.unwrap();
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage_stages"), 0, "user-defined creates no stages");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+        0,
+        "user-defined creates no stages"
+    );
     let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
     let mine = xentral_erp::ui::create_stage(
         w.db().as_mut(),
-        &xentral_erp::ui::NewStage { kurzbezeichnung: "Angebot".into(), name: "Angebot".into(), view, ..Default::default() },
+        &xentral_erp::ui::NewStage {
+            kurzbezeichnung: "Angebot".into(),
+            name: "Angebot".into(),
+            view,
+            ..Default::default()
+        },
     )
     .unwrap();
     let listed = w.host.list_stages(TENANT).unwrap().result.unwrap();
     assert_eq!(listed.xentral.len(), 1);
     assert!(listed.xentral[0].mapped_to.is_none());
     assert!(listed.hubspot.iter().all(|h| h.mapped_to.is_none()));
-    w.host.map_stage(TENANT, mine, "default", "contractsent").unwrap().result.unwrap();
-    let mapped = deal(&w, &[("dealname", "Mapped"), ("pipeline", "default"), ("dealstage", "contractsent")]);
-    deal(&w, &[("dealname", "Unmapped"), ("pipeline", "default"), ("dealstage", "closedwon")]);
+    w.host
+        .map_stage(TENANT, mine, "default", "contractsent")
+        .unwrap()
+        .result
+        .unwrap();
+    let mapped = deal(
+        &w,
+        &[
+            ("dealname", "Mapped"),
+            ("pipeline", "default"),
+            ("dealstage", "contractsent"),
+        ],
+    );
+    deal(
+        &w,
+        &[
+            ("dealname", "Unmapped"),
+            ("pipeline", "default"),
+            ("dealstage", "closedwon"),
+        ],
+    );
     let r = w.run(Job::SyncDeals);
     assert_eq!(r.xentral.created, 1, "{r:#?}");
-    assert_eq!(r.xentral.excluded["deal stage not mapped to a xentral stage"], 1);
-    assert_eq!(column(&w, linked_resubmission(&w, &mapped).unwrap(), "stages"), mine.to_string());
-    let err = w.host.map_stage(TENANT, mine, "default", "nonexistent").unwrap().result.unwrap_err();
+    assert_eq!(
+        r.xentral.excluded["deal stage not mapped to a xentral stage"],
+        1
+    );
+    assert_eq!(
+        column(&w, linked_resubmission(&w, &mapped).unwrap(), "stages"),
+        mine.to_string()
+    );
+    let err = w
+        .host
+        .map_stage(TENANT, mine, "default", "nonexistent")
+        .unwrap()
+        .result
+        .unwrap_err();
     assert!(err.to_string().contains("no stage 'nonexistent'"), "{err}");
 }
 
@@ -331,17 +529,40 @@ fn without_the_schema_scope_deals_are_imported_but_never_exported() {
     let w = World::with(|c| {
         c.tokens = vec![hubspot_emulator::TokenConfig::with_scopes(
             common::TOKEN,
-            &["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.deals.read", "crm.objects.deals.write", "crm.objects.owners.read"],
+            &[
+                "crm.objects.contacts.read",
+                "crm.objects.contacts.write",
+                "crm.objects.deals.read",
+                "crm.objects.deals.write",
+                "crm.objects.owners.read",
+            ],
         )];
     });
     let report = w.connect();
-    assert!(report.warnings.iter().any(|m| m.contains("crm.schemas.deals.write")), "{:?}", report.warnings);
-    deal(&w, &[("dealname", "In"), ("pipeline", "default"), ("dealstage", "qualifiedtobuy")]);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|m| m.contains("crm.schemas.deals.write")),
+        "{:?}",
+        report.warnings
+    );
+    deal(
+        &w,
+        &[
+            ("dealname", "In"),
+            ("pipeline", "default"),
+            ("dealstage", "qualifiedtobuy"),
+        ],
+    );
     let stage = xentral_stage(&w, "default", "qualifiedtobuy");
     resubmission(&w, "Out", None, stage, None, 0);
     let r = w.run(Job::SyncDeals);
     assert_eq!(r.xentral.created, 1);
-    assert_eq!(r.hubspot.excluded["deal export needs the crm.schemas.deals.write scope"], 1, "{r:#?}");
+    assert_eq!(
+        r.hubspot.excluded["deal export needs the crm.schemas.deals.write scope"], 1,
+        "{r:#?}"
+    );
     assert_eq!(w.hubspot.objects(ObjectType::Deals).len(), 1);
 }
 
@@ -360,19 +581,28 @@ fn deals_sharing_one_modified_timestamp_all_arrive_once() {
     w.connect();
     let r = w.run(Job::SyncDeals);
     assert!(!r.pending, "{r:#?}");
-    assert_eq!(w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_deals"), 12_000);
+    assert_eq!(
+        w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_deals"),
+        12_000
+    );
     assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 12_000);
 }
 
 #[test]
 fn deal_sync_trapped_mid_page_then_rerun_loses_and_duplicates_nothing() {
     let probe = World::new();
-    probe.hubspot.seed(SeedSpec { associations: false, ..SeedSpec::new(21, 0, 800) });
+    probe.hubspot.seed(SeedSpec {
+        associations: false,
+        ..SeedSpec::new(21, 0, 800)
+    });
     probe.connect();
     let full = probe.run_raw(Job::SyncDeals, Default::default());
     assert!(full.result.is_ok());
     let w = World::new();
-    w.hubspot.seed(SeedSpec { associations: false, ..SeedSpec::new(21, 0, 800) });
+    w.hubspot.seed(SeedSpec {
+        associations: false,
+        ..SeedSpec::new(21, 0, 800)
+    });
     w.connect();
     let mut t = w.host.tenant(TENANT).unwrap();
     t.config.limits.fuel = full.fuel_used / 2;
@@ -392,11 +622,21 @@ fn deal_sync_trapped_mid_page_then_rerun_loses_and_duplicates_nothing() {
 #[test]
 fn deal_sync_survives_5xx_429_and_malformed_replies() {
     let w = World::new();
-    w.hubspot.seed(SeedSpec { associations: false, ..SeedSpec::new(22, 0, 500) });
+    w.hubspot.seed(SeedSpec {
+        associations: false,
+        ..SeedSpec::new(22, 0, 500)
+    });
     w.connect();
     let stage = xentral_stage(&w, "default", "qualifiedtobuy");
     for i in 0..150 {
-        resubmission(&w, &format!("Out {i}"), Some("3.00"), stage, Some("2026-05-01"), 0);
+        resubmission(
+            &w,
+            &format!("Out {i}"),
+            Some("3.00"),
+            stage,
+            Some("2026-05-01"),
+            0,
+        );
     }
     w.hubspot.set_faults(FaultPlan {
         random: Some(hubspot_emulator::RandomFaults {
@@ -425,6 +665,10 @@ fn deal_sync_survives_5xx_429_and_malformed_replies() {
     let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
     assert_eq!(live, 650, "no duplicate deals");
     assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 650);
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 650, "no duplicate resubmissions");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM wiedervorlage"),
+        650,
+        "no duplicate resubmissions"
+    );
     assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
 }

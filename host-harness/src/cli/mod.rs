@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use xentral_host::report::{Budget, Job, Settings, StageMode};
 use xentral_host::{HUBSPOT_CREDENTIAL, HostError, Invocation, JobError, SystemClock, XentralHost};
 
+mod demo;
+mod emulator;
 mod output;
 mod scheduler;
 mod stages;
@@ -73,6 +75,15 @@ enum Command {
     ///
     /// Example: xentral-host stages acme map 7 default:contractsent
     Stages(stages::StagesArgs),
+    /// Run the local HubSpot API emulator until Ctrl-C (for trying things out by hand).
+    ///
+    /// Example: xentral-host hubspot-emulator --listen 127.0.0.1:8099 --token demo-token --seed-contacts 500 --seed-deals 50
+    HubspotEmulator(emulator::EmulatorArgs),
+    /// The whole product in one command: a seeded HubSpot emulator and xentral tenant kept in
+    /// sync by the scheduler for a few simulated cycles, then both sides compared.
+    ///
+    /// Example: xentral-host demo --json
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +291,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Scheduler(args) => scheduler::run(&cli.data_dir, args),
         Command::Status(args) => status::run(&cli.data_dir, args),
         Command::Stages(args) => stages::run(&cli.data_dir, args),
+        Command::HubspotEmulator(args) => emulator::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 

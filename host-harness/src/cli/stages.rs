@@ -62,8 +62,10 @@ pub fn run(data_dir: &Path, args: StagesArgs) -> Result<(), CliError> {
                         h.stage_id,
                         h.pipeline_label,
                         h.label,
-                        h.mapped_to
-                            .map_or_else(|| "(unmapped)".to_owned(), |id| format!("xentral stage {id}")),
+                        h.mapped_to.map_or_else(
+                            || "(unmapped)".to_owned(),
+                            |id| format!("xentral stage {id}")
+                        ),
                         if h.archived { "  [archived]" } else { "" }
                     ));
                 }
@@ -76,10 +78,14 @@ pub fn run(data_dir: &Path, args: StagesArgs) -> Result<(), CliError> {
             target,
         } => {
             let (pipeline, stage) = target.split_once(':').ok_or_else(|| {
-                CliError::new(ExitKind::Config, format!("'{target}' is not PIPELINE_ID:STAGE_ID"))
-                    .hint("list the HubSpot stages with `xentral-host stages TENANT list`")
+                CliError::new(
+                    ExitKind::Config,
+                    format!("'{target}' is not PIPELINE_ID:STAGE_ID"),
+                )
+                .hint("list the HubSpot stages with `xentral-host stages TENANT list`")
             })?;
-            let message = super::finish(host.map_stage(&args.tenant, xentral_stage, pipeline, stage)?)?;
+            let message =
+                super::finish(host.map_stage(&args.tenant, xentral_stage, pipeline, stage)?)?;
             println!("{message}");
             Ok(())
         }

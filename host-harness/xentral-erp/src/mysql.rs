@@ -104,12 +104,17 @@ impl MysqlUrl {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| err("no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let database = match url.path().trim_start_matches('/') {
             "" => None,
             path => {
                 let name = decode(path)?;
-                validate_database_name(&name).map_err(|_| err("the database name must be 1-64 characters from A-Z, a-z, 0-9 and _"))?;
+                validate_database_name(&name).map_err(|_| {
+                    err("the database name must be 1-64 characters from A-Z, a-z, 0-9 and _")
+                })?;
                 Some(name)
             }
         };
@@ -164,7 +169,12 @@ impl fmt::Display for MysqlUrl {
         } else {
             self.host.clone()
         };
-        write!(f, "mysql://{}@{host}:{}", percent_encode(&self.user), self.port)?;
+        write!(
+            f,
+            "mysql://{}@{host}:{}",
+            percent_encode(&self.user),
+            self.port
+        )?;
         if let Some(db) = &self.database {
             write!(f, "/{db}")?;
         }
@@ -535,7 +545,10 @@ fn to_value(v: ::mysql::Value, col: &Column) -> Value {
         M::Double(f) => Value::Real(f),
         M::Date(y, mo, d, h, mi, s, us) => {
             let date = format!("{y:04}-{mo:02}-{d:02}");
-            if matches!(ty, ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE) {
+            if matches!(
+                ty,
+                ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE
+            ) {
                 Value::Text(date)
             } else {
                 Value::Text(format!(
@@ -565,10 +578,12 @@ fn bytes_value(b: Vec<u8>, col: &Column) -> Value {
         | T::MYSQL_TYPE_INT24
         | T::MYSQL_TYPE_LONG
         | T::MYSQL_TYPE_LONGLONG
-        | T::MYSQL_TYPE_YEAR => text().parse().map_or_else(|_| Value::Text(text()), Value::Integer),
-        T::MYSQL_TYPE_FLOAT | T::MYSQL_TYPE_DOUBLE => {
-            text().parse().map_or_else(|_| Value::Text(text()), Value::Real)
-        }
+        | T::MYSQL_TYPE_YEAR => text()
+            .parse()
+            .map_or_else(|_| Value::Text(text()), Value::Integer),
+        T::MYSQL_TYPE_FLOAT | T::MYSQL_TYPE_DOUBLE => text()
+            .parse()
+            .map_or_else(|_| Value::Text(text()), Value::Real),
         T::MYSQL_TYPE_DECIMAL
         | T::MYSQL_TYPE_NEWDECIMAL
         | T::MYSQL_TYPE_DATE
@@ -681,7 +696,9 @@ mod tests {
             Some("adresse".into())
         );
         assert_eq!(
-            denied_table("SELECT command denied to user 'u'@'h' for column 'passwort' in table 'user'"),
+            denied_table(
+                "SELECT command denied to user 'u'@'h' for column 'passwort' in table 'user'"
+            ),
             Some("user".into())
         );
     }

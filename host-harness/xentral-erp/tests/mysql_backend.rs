@@ -93,7 +93,10 @@ fn session_is_set_up_as_xentral_does() {
     db.execute("INSERT INTO adresse (name) VALUES ('Ada')", &[])
         .unwrap();
     let r = db
-        .query("SELECT email, geloescht FROM adresse WHERE name = 'Ada'", &[])
+        .query(
+            "SELECT email, geloescht FROM adresse WHERE name = 'Ada'",
+            &[],
+        )
         .unwrap();
     assert_eq!(
         r.rows[0],
@@ -144,10 +147,16 @@ fn values_come_back_as_on_sqlite() {
         ],
     )
     .unwrap();
-    db.execute("INSERT INTO kinds (dt, ts) VALUES ('0000-00-00', '0000-00-00 00:00:00')", &[])
-        .unwrap();
+    db.execute(
+        "INSERT INTO kinds (dt, ts) VALUES ('0000-00-00', '0000-00-00 00:00:00')",
+        &[],
+    )
+    .unwrap();
     let r = db
-        .query("SELECT d, dt, ts, t, b, s, r, big, NULL AS n FROM kinds ORDER BY id", &[])
+        .query(
+            "SELECT d, dt, ts, t, b, s, r, big, NULL AS n FROM kinds ORDER BY id",
+            &[],
+        )
         .unwrap();
     assert_eq!(r.columns[8], "n");
     assert_eq!(
@@ -205,11 +214,23 @@ fn errors_map_to_the_same_kinds() {
     db.execute("INSERT INTO hubspot_u VALUES (1, 'a')", &[])
         .unwrap();
     let err = |db: &mut MysqlDatabase, sql: &str| db.execute(sql, &[]).unwrap_err();
-    assert!(matches!(err(&mut db, "INSERT INTO hubspot_u VALUES (1, 'b')"), DbError::Constraint(_)));
-    assert!(matches!(err(&mut db, "INSERT INTO hubspot_u VALUES (2, NULL)"), DbError::Constraint(_)));
+    assert!(matches!(
+        err(&mut db, "INSERT INTO hubspot_u VALUES (1, 'b')"),
+        DbError::Constraint(_)
+    ));
+    assert!(matches!(
+        err(&mut db, "INSERT INTO hubspot_u VALUES (2, NULL)"),
+        DbError::Constraint(_)
+    ));
     assert!(matches!(err(&mut db, "SELEKT 1"), DbError::Invalid(_)));
-    assert!(matches!(err(&mut db, "SELECT * FROM nowhere"), DbError::Invalid(_)));
-    assert!(matches!(err(&mut db, "SELECT nothing FROM hubspot_u"), DbError::Invalid(_)));
+    assert!(matches!(
+        err(&mut db, "SELECT * FROM nowhere"),
+        DbError::Invalid(_)
+    ));
+    assert!(matches!(
+        err(&mut db, "SELECT nothing FROM hubspot_u"),
+        DbError::Invalid(_)
+    ));
     assert!(matches!(
         db.execute("SELECT ?", &[]).unwrap_err(),
         DbError::Invalid(_)
@@ -306,7 +327,10 @@ fn the_grant_is_enforced_on_the_guest_connection() {
         .unwrap();
     let mut guest = f.guest();
     let denied = |db: &mut MysqlDatabase, sql: &str| db.query(sql, &[]).unwrap_err();
-    assert_eq!(denied(&mut guest, "SELECT * FROM user"), DbError::Denied("user".into()));
+    assert_eq!(
+        denied(&mut guest, "SELECT * FROM user"),
+        DbError::Denied("user".into())
+    );
     assert_eq!(
         denied(
             &mut guest,
@@ -314,8 +338,14 @@ fn the_grant_is_enforced_on_the_guest_connection() {
         ),
         DbError::Denied("user".into())
     );
-    assert_eq!(denied(&mut guest, "DROP TABLE adresse"), DbError::Denied("adresse".into()));
-    assert_eq!(denied(&mut guest, "SET sql_mode = ''"), DbError::Denied("SET".into()));
+    assert_eq!(
+        denied(&mut guest, "DROP TABLE adresse"),
+        DbError::Denied("adresse".into())
+    );
+    assert_eq!(
+        denied(&mut guest, "SET sql_mode = ''"),
+        DbError::Denied("SET".into())
+    );
     assert_eq!(denied(&mut guest, "BEGIN"), DbError::Denied("BEGIN".into()));
     assert_eq!(
         denied(&mut guest, "SELECT * FROM mysql.user"),
@@ -325,9 +355,7 @@ fn the_grant_is_enforced_on_the_guest_connection() {
         denied(&mut guest, "SELECT LOAD_FILE('/etc/passwd')"),
         DbError::Denied("function load_file".into())
     );
-    guest
-        .query("SELECT COUNT(*) FROM adresse", &[])
-        .unwrap();
+    guest.query("SELECT COUNT(*) FROM adresse", &[]).unwrap();
     guest.begin().unwrap();
     guest.rollback().unwrap();
 }
@@ -343,7 +371,10 @@ fn a_server_side_denial_names_the_table() {
         .unwrap();
     admin
         .execute(
-            &format!("GRANT SELECT ON `{}`.`adresse` TO '{user}'@'%'", f.scratch.name()),
+            &format!(
+                "GRANT SELECT ON `{}`.`adresse` TO '{user}'@'%'",
+                f.scratch.name()
+            ),
             &[],
         )
         .unwrap();

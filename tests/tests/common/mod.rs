@@ -55,6 +55,7 @@ pub fn run_on(test: &str, backend: Backend, body: impl FnOnce(Backend)) {
 /// and `name::mariadb`, each calling the body with its [`Backend`]; the body builds its world
 /// with [`World::on`] or [`World::on_with`]. The MariaDB run is skipped (and says so) without
 /// `XENTRAL_TEST_MYSQL_URL`.
+#[allow(unused_macros)]
 macro_rules! both_backends {
     ($($(#[$meta:meta])* fn $name:ident($backend:ident) $body:block)*) => {$(
         $(#[$meta])*
@@ -76,6 +77,7 @@ macro_rules! both_backends {
         }
     )*};
 }
+#[allow(unused_imports)]
 pub(crate) use both_backends;
 
 /// Emulator + host + tenant on one virtual clock.
@@ -174,7 +176,8 @@ impl World {
     /// Connects with these settings; panics unless it works.
     pub fn connect_with(&self, s: &Settings) -> ConfigureReport {
         let inv = self.configure_with(TOKEN, s);
-        inv.result.unwrap_or_else(|e| panic!("configure failed: {e}\n{:#?}", inv.log))
+        inv.result
+            .unwrap_or_else(|e| panic!("configure failed: {e}\n{:#?}", inv.log))
     }
 
     /// Lets time pass (beyond HubSpot's search lag), then runs a job; panics unless it works.
@@ -187,7 +190,9 @@ impl World {
     /// Lets time pass, then runs a job and returns the whole invocation.
     pub fn run_raw(&self, job: Job, budget: Budget) -> Invocation<JobReport> {
         self.clock.advance_ms(60_000);
-        self.host.run_job(TENANT, job, budget).expect("host ran the job")
+        self.host
+            .run_job(TENANT, job, budget)
+            .expect("host ran the job")
     }
 
     /// The tenant database with full rights.
@@ -232,7 +237,8 @@ impl World {
             },
         )
         .unwrap();
-        xentral_erp::ui::add_to_group(db.as_mut(), change.id, self.group_id(), self.today()).unwrap();
+        xentral_erp::ui::add_to_group(db.as_mut(), change.id, self.group_id(), self.today())
+            .unwrap();
         self.hook(change.id);
         change.id
     }
@@ -254,10 +260,7 @@ impl World {
             .record_changed(TENANT, Entity::Address, id)
             .unwrap();
         if let Err(e) = inv.result {
-            assert!(
-                matches!(e, JobError::Plugin(_)),
-                "hook trapped: {e}"
-            );
+            assert!(matches!(e, JobError::Plugin(_)), "hook trapped: {e}");
         }
     }
 

@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn names_the_created_table() {
-        assert_eq!(created_table("CREATE TABLE `adresse` (\n `id` int)"), Some("adresse"));
+        assert_eq!(
+            created_table("CREATE TABLE `adresse` (\n `id` int)"),
+            Some("adresse")
+        );
         assert_eq!(
             created_table("create table if not exists laender(id int)"),
             Some("laender")

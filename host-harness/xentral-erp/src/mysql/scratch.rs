@@ -22,7 +22,9 @@ pub const SKIP_HINT: &str =
 /// # Panics
 /// When the variable is set but is not a valid URL: a misconfigured CI must fail, not skip.
 pub fn test_server_url() -> Option<MysqlUrl> {
-    let raw = std::env::var(TEST_URL_VAR).ok().filter(|s| !s.trim().is_empty())?;
+    let raw = std::env::var(TEST_URL_VAR)
+        .ok()
+        .filter(|s| !s.trim().is_empty())?;
     match MysqlUrl::parse(raw.trim()) {
         Ok(url) => Some(url),
         Err(e) => panic!("{TEST_URL_VAR}: {e}"),

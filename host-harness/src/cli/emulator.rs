@@ -1,0 +1,52 @@
+//! `xentral-host hubspot-emulator`: the local HubSpot API emulator, standalone.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use hubspot_emulator::{EmulatorConfig, SeedSpec, TokenConfig};
+
+use super::output::{CliError, ExitKind};
+
+/// Arguments of `hubspot-emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback only is sensible).
+    #[arg(long, default_value = "127.0.0.1:8099")]
+    listen: SocketAddr,
+    /// Bearer token the portal accepts (repeat for several).
+    #[arg(long = "token", default_value = "demo-token")]
+    tokens: Vec<String>,
+    /// Contacts to seed.
+    #[arg(long, default_value_t = 0)]
+    seed_contacts: usize,
+    /// Deals to seed.
+    #[arg(long, default_value_t = 0)]
+    seed_deals: usize,
+    /// Requests allowed per rolling 10 seconds.
+    #[arg(long, default_value_t = 100)]
+    rate_limit: u32,
+}
+
+/// Runs the emulator until Ctrl-C.
+pub fn run(args: EmulatorArgs) -> Result<(), CliError> {
+    let seed = (args.seed_contacts > 0 || args.seed_deals > 0)
+        .then(|| SeedSpec::new(1, args.seed_contacts, args.seed_deals));
+    let config = EmulatorConfig {
+        listen: args.listen,
+        tokens: args
+            .tokens
+            .iter()
+            .map(|t| TokenConfig::all_scopes(t))
+            .collect(),
+        rate_limit_per_10s: args.rate_limit,
+        seed,
+        ..EmulatorConfig::default()
+    };
+    hubspot_emulator::run_standalone(config).map_err(|e| {
+        CliError::new(
+            ExitKind::Unavailable,
+            format!("the HubSpot emulator stopped: {e:#}"),
+        )
+        .hint("is the port already in use? choose another with --listen 127.0.0.1:PORT")
+    })
+}

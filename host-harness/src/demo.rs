@@ -1,0 +1,513 @@
+//! The demo: a HubSpot portal (the emulator) and a xentral tenant, connected and kept in sync
+//! by the real plugin through the real scheduler for a few simulated cycles, with edits on
+//! both sides between cycles, one conflict and one fault burst; then a comparison of both
+//! sides. Everything runs in-process on a virtual clock, so two simulated hours take seconds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hubspot_emulator::{
+    Emulator, EmulatorConfig, FaultPlan, ObjectType, RandomFaults, SeedSpec, TokenConfig,
+};
+use serde::Serialize;
+use xentral_erp::Value;
+
+use crate::clock::{HostClock, SharedClock, VirtualClock};
+use crate::host::{HUBSPOT_CREDENTIAL, XentralHost};
+use crate::report::{JobReport, Settings, SideReport, StageMode};
+use crate::scheduler;
+use crate::verify::{self, Comparison};
+
+/// The demo tenant's name.
+pub const TENANT: &str = "demo";
+const TOKEN: &str = "pat-demo-0000-1111-2222";
+/// 2026-01-15 08:00 UTC.
+const START_MS: i64 = 1_768_464_000_000;
+
+/// How big the demo is.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// HubSpot contacts.
+    pub contacts: usize,
+    /// HubSpot deals.
+    pub deals: usize,
+    /// xentral addresses in the group.
+    pub addresses: usize,
+    /// Of those, how many share an e-mail with a HubSpot contact.
+    pub shared_emails: usize,
+    /// xentral resubmissions in a synchronised view.
+    pub resubmissions: usize,
+    /// Scheduler cycles.
+    pub cycles: usize,
+    /// Simulated minutes between cycles.
+    pub cycle_minutes: i64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            contacts: 2_000,
+            deals: 300,
+            addresses: 500,
+            shared_emails: 100,
+            resubmissions: 100,
+            cycles: 7,
+            cycle_minutes: 20,
+        }
+    }
+}
+
+/// Record counts on both sides.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// HubSpot contacts.
+    pub hubspot_contacts: usize,
+    /// HubSpot deals.
+    pub hubspot_deals: usize,
+    /// xentral addresses in the contact group.
+    pub xentral_addresses: i64,
+    /// xentral resubmissions.
+    pub xentral_resubmissions: i64,
+}
+
+/// Job results added up over the demo.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JobTotals {
+    /// Jobs run by the scheduler.
+    pub jobs: usize,
+    /// Jobs that failed as a whole.
+    pub failed_jobs: usize,
+    /// Writes to xentral.
+    pub xentral: SideReport,
+    /// Writes to HubSpot.
+    pub hubspot: SideReport,
+    /// API calls by endpoint.
+    pub api_calls: BTreeMap<String, u32>,
+}
+
+impl JobTotals {
+    fn add(&mut self, r: &JobReport) {
+        for (sum, side) in [
+            (&mut self.xentral, &r.xentral),
+            (&mut self.hubspot, &r.hubspot),
+        ] {
+            sum.created += side.created;
+            sum.updated += side.updated;
+            sum.unchanged += side.unchanged;
+            sum.conflicts += side.conflicts;
+            sum.failed += side.failed;
+            for (reason, n) in &side.excluded {
+                *sum.excluded.entry(reason.clone()).or_default() += n;
+            }
+        }
+        for (e, n) in &r.api_calls {
+            *self.api_calls.entry(e.clone()).or_default() += n;
+        }
+    }
+}
+
+/// What the demo did and found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// Counts before the first sync.
+    pub before: Totals,
+    /// Counts at the end.
+    pub after: Totals,
+    /// The jobs' results, added up.
+    pub jobs: JobTotals,
+    /// HubSpot requests the emulator counted (all of them, including retried ones).
+    pub api_calls_total: u64,
+    /// Requests HubSpot refused with 429.
+    pub rate_limited: u64,
+    /// The least time those calls need at 100 requests per 10 s, in seconds.
+    pub rate_limit_floor_s: f64,
+    /// Simulated time that passed, in minutes.
+    pub simulated_minutes: i64,
+    /// The final comparison.
+    pub comparison: Comparison,
+}
+
+/// A step the demo reports to whoever shows progress.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A phase started (with its number of units of work).
+    Phase(&'static str, u64),
+    /// One unit of the current phase is done.
+    Tick,
+    /// A line worth showing.
+    Note(String),
+}
+
+/// Errors that stop the demo.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A step failed.
+    #[error("{0}")]
+    Step(String),
+}
+
+/// Turns any displayable error into a demo step error.
+trait StepResult<T> {
+    fn step(self) -> Result<T, DemoError>;
+}
+
+impl<T, E: std::fmt::Display> StepResult<T> for Result<T, E> {
+    fn step(self) -> Result<T, DemoError> {
+        self.map_err(|e| DemoError::Step(e.to_string()))
+    }
+}
+
+fn totals(host: &XentralHost, hubspot: &Emulator) -> Result<Totals, DemoError> {
+    let count = |sql: &str| -> Result<i64, DemoError> {
+        let mut db = host
+            .tenant(TENANT)
+            .and_then(|t| Ok(t.open_admin_db(host.clock())?))
+            .step()?;
+        let r = db.query(sql, &[]).step()?;
+        Ok(r.scalar().and_then(Value::as_i64).unwrap_or(0))
+    };
+    Ok(Totals {
+        hubspot_contacts: hubspot
+            .objects(ObjectType::Contacts)
+            .iter()
+            .filter(|r| !r.archived)
+            .count(),
+        hubspot_deals: hubspot
+            .objects(ObjectType::Deals)
+            .iter()
+            .filter(|r| !r.archived)
+            .count(),
+        xentral_addresses: count(
+            "SELECT COUNT(DISTINCT a.id) FROM adresse a JOIN adresse_rolle r ON r.adresse = a.id JOIN gruppen g ON g.id = r.parameter \
+             WHERE g.name = 'Hubspot' AND r.objekt = 'Gruppe' AND r.bis = '0000-00-00' AND a.geloescht = 0",
+        )?,
+        xentral_resubmissions: count("SELECT COUNT(*) FROM wiedervorlage")?,
+    })
+}
+
+/// Runs the demo in `data_dir` (a throw-away directory).
+pub fn run(
+    data_dir: &std::path::Path,
+    config: &DemoConfig,
+    progress: &mut dyn FnMut(Step),
+) -> Result<DemoReport, DemoError> {
+    let clock = Arc::new(VirtualClock::new(START_MS));
+    let shared: SharedClock = clock.clone();
+    let emulator_clock = Arc::clone(&clock);
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(TOKEN)],
+        clock: Some(Arc::new(move || emulator_clock.now_ms())),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| DemoError::Step(format!("starting the HubSpot emulator: {e}")))?;
+
+    progress(Step::Phase("seeding HubSpot", 1));
+    hubspot.seed(SeedSpec::new(2026, config.contacts, config.deals));
+    progress(Step::Tick);
+
+    let host = XentralHost::new(data_dir, shared).step()?;
+    host.create_tenant(TENANT).step()?;
+    seed_xentral(&host, &hubspot, config, progress)?;
+    let before = totals(&host, &hubspot)?;
+
+    progress(Step::Phase("connecting", 1));
+    let settings = Settings {
+        hubspot_url: hubspot.base_url(),
+        credential: HUBSPOT_CREDENTIAL.into(),
+        contacts: true,
+        contacts_since: None,
+        lead_statuses: Vec::new(),
+        group: "Hubspot".into(),
+        deals: true,
+        stage_mode: StageMode::Automatic,
+    };
+    let configured = host
+        .configure(TENANT, &settings.hubspot_url, Some(TOKEN), &settings)
+        .step()?
+        .result
+        .map_err(|e| DemoError::Step(format!("connecting: {e}")))?;
+    progress(Step::Note(configured.message.clone()));
+    host.refresh(TENANT)
+        .step()?
+        .result
+        .map_err(|e| DemoError::Step(format!("refresh: {e}")))?;
+    progress(Step::Tick);
+    add_resubmissions(&host, config)?;
+
+    let mut jobs = JobTotals::default();
+    progress(Step::Phase("scheduler cycles", config.cycles as u64));
+    for cycle in 0..config.cycles {
+        let pass = scheduler::run_due(&host, 2);
+        for run in &pass.runs {
+            if let Some(r) = &run.report {
+                jobs.jobs += 1;
+                jobs.add(r);
+            } else if matches!(run.outcome, scheduler::RunOutcome::Failed(_)) {
+                jobs.jobs += 1;
+                jobs.failed_jobs += 1;
+            }
+        }
+        match cycle {
+            0 => edit_both_sides(&host, &hubspot, progress)?,
+            1 => make_conflict(&host, &hubspot, progress)?,
+            2 => {
+                progress(Step::Note(
+                    "fault burst: 30 % of HubSpot requests fail with 5xx or 429".into(),
+                ));
+                hubspot.set_faults(FaultPlan {
+                    random: Some(RandomFaults {
+                        probability: 0.3,
+                        statuses: vec![429, 500, 502, 503, 504],
+                        seed: 7,
+                        filter: Default::default(),
+                    }),
+                    script: Vec::new(),
+                });
+            }
+            3 => hubspot.set_faults(FaultPlan::default()),
+            _ => {}
+        }
+        clock.advance_ms(config.cycle_minutes * 60_000);
+        progress(Step::Tick);
+    }
+    // Let the last changes settle: every starter once more, twice, after the search lag.
+    for _ in 0..2 {
+        clock.advance_ms(61 * 60_000);
+        for run in scheduler::run_due(&host, 2).runs {
+            if let Some(r) = &run.report {
+                jobs.jobs += 1;
+                jobs.add(r);
+            }
+        }
+    }
+    let stats = hubspot.stats();
+    let mut db = host
+        .tenant(TENANT)
+        .and_then(|t| Ok(t.open_admin_db(host.clock())?))
+        .step()?;
+    let comparison = verify::compare(db.as_mut(), &hubspot, "Hubspot").step()?;
+    Ok(DemoReport {
+        before,
+        after: totals(&host, &hubspot)?,
+        api_calls_total: stats.total,
+        rate_limited: stats.count_status(429),
+        rate_limit_floor_s: stats.total as f64 / 10.0,
+        simulated_minutes: (clock.now_ms() - START_MS) / 60_000,
+        jobs,
+        comparison,
+    })
+}
+
+/// xentral before HubSpot is connected: addresses in the group (some sharing e-mails with
+/// HubSpot contacts, in other letter case).
+fn seed_xentral(
+    host: &XentralHost,
+    hubspot: &Emulator,
+    config: &DemoConfig,
+    progress: &mut dyn FnMut(Step),
+) -> Result<(), DemoError> {
+    progress(Step::Phase("seeding xentral", config.addresses as u64));
+    let tenant = host.tenant(TENANT).step()?;
+    let mut db = tenant.open_admin_db(host.clock()).step()?;
+    let group = xentral_erp::ui::create_group(db.as_mut(), "Hubspot", "HUBSPOT").step()?;
+    let shared: Vec<String> = hubspot
+        .objects(ObjectType::Contacts)
+        .iter()
+        .filter_map(|r| r.properties.get("email").cloned().flatten())
+        .take(config.shared_emails)
+        .collect();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap_or_default();
+    let cities = ["Berlin", "München", "Köln", "Leipzig", "Wien", "Zürich"];
+    let countries = ["DE", "DE", "DE", "DE", "AT", "CH"];
+    db.begin().step()?;
+    for i in 0..config.addresses {
+        let email = match shared.get(i) {
+            Some(e) => e.to_uppercase(),
+            None => format!("kunde{i}@xentral-demo.de"),
+        };
+        let change = xentral_erp::ui::add_address(
+            db.as_mut(),
+            &xentral_erp::ui::NewAddress {
+                name: format!("Kundin {i}"),
+                vorname: format!("Kundin{i}"),
+                nachname: format!("Muster{i}"),
+                email,
+                telefon: format!("+49 30 {i:06}"),
+                ort: cities[i % cities.len()].into(),
+                land: countries[i % countries.len()].into(),
+                lead: true,
+                ..Default::default()
+            },
+        )
+        .step()?;
+        xentral_erp::ui::add_to_group(db.as_mut(), change.id, group, today).step()?;
+        progress(Step::Tick);
+    }
+    db.commit().step()?;
+    Ok(())
+}
+
+/// Resubmissions in the views Refresh created (so they are exported as deals).
+fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), DemoError> {
+    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let mut db = ui.db().step()?;
+    let stages: Vec<i64> = db
+        .query(
+            "SELECT m.wiedervorlage_stage_id FROM hubspot_stage_map m JOIN wiedervorlage_view v ON v.id = m.wiedervorlage_view_id \
+             WHERE m.pipeline_id = 'default' ORDER BY m.wiedervorlage_stage_id",
+            &[],
+        )
+        .step()?
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_i64))
+        .collect();
+    if stages.is_empty() {
+        return Err(DemoError::Step("Refresh created no stages".into()));
+    }
+    for i in 0..config.resubmissions {
+        ui.add_resubmission(&xentral_erp::ui::NewResubmission {
+            bezeichnung: format!("Angebot {i:03}"),
+            betrag: Some(format!("{}.{:02}", 500 + i * 37, i % 100)),
+            stages: stages[i % stages.len()],
+            datum_erinnerung: (i % 3 != 0)
+                .then(|| {
+                    chrono::NaiveDate::from_ymd_opt(2026, 2 + (i % 10) as u32, 1 + (i % 27) as u32)
+                })
+                .flatten(),
+            ..Default::default()
+        })
+        .step()?;
+    }
+    Ok(())
+}
+
+/// Edits between cycles: HubSpot users change cities and amounts and add contacts; xentral
+/// users change phone numbers, add addresses and rename resubmissions.
+fn edit_both_sides(
+    host: &XentralHost,
+    hubspot: &Emulator,
+    progress: &mut dyn FnMut(Step),
+) -> Result<(), DemoError> {
+    progress(Step::Note("edits on both sides".into()));
+    let contacts = hubspot.objects(ObjectType::Contacts);
+    for c in contacts.iter().filter(|c| !c.archived).step_by(80).take(25) {
+        let _ = hubspot.update_object(
+            ObjectType::Contacts,
+            &c.id,
+            BTreeMap::from([("city".to_owned(), "Hamburg".to_owned())]),
+        );
+    }
+    for i in 0..10 {
+        let _ = hubspot.create_object(
+            ObjectType::Contacts,
+            BTreeMap::from([
+                ("email".to_owned(), format!("neu{i}@hubspot-demo.com")),
+                ("firstname".to_owned(), format!("Neu{i}")),
+                ("lastname".to_owned(), "Kontakt".to_owned()),
+            ]),
+        );
+    }
+    for d in hubspot
+        .objects(ObjectType::Deals)
+        .iter()
+        .step_by(30)
+        .take(10)
+    {
+        let _ = hubspot.update_object(
+            ObjectType::Deals,
+            &d.id,
+            BTreeMap::from([("amount".to_owned(), "4242.42".to_owned())]),
+        );
+    }
+    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let mut db = ui.db().step()?;
+    let ids: Vec<i64> = db
+        .query(
+            "SELECT address_id FROM hubspot_contacts ORDER BY address_id LIMIT 20",
+            &[],
+        )
+        .step()?
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_i64))
+        .collect();
+    for id in ids {
+        ui.edit_address(
+            id,
+            &BTreeMap::from([("telefon".to_owned(), Value::Text(format!("+49 40 {id:06}")))]),
+        )
+        .step()?;
+    }
+    for i in 0..5 {
+        ui.add_address_in_groups(
+            &xentral_erp::ui::NewAddress {
+                name: format!("Neukunde {i}"),
+                vorname: format!("Neu{i}"),
+                nachname: "Kunde".into(),
+                email: format!("neukunde{i}@xentral-demo.de"),
+                lead: true,
+                ..Default::default()
+            },
+            &["Hubspot".to_owned()],
+        )
+        .step()?;
+    }
+    let wv: Vec<i64> = db
+        .query(
+            "SELECT wiedervorlage_id FROM hubspot_deals ORDER BY wiedervorlage_id LIMIT 10",
+            &[],
+        )
+        .step()?
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_i64))
+        .collect();
+    for id in wv {
+        ui.edit_resubmission(
+            id,
+            &BTreeMap::from([(
+                "bezeichnung".to_owned(),
+                Value::Text(format!("Angebot {id} (überarbeitet)")),
+            )]),
+        )
+        .step()?;
+    }
+    Ok(())
+}
+
+/// One contact edited on both sides before the next sync: xentral wins, a conflict is counted.
+fn make_conflict(
+    host: &XentralHost,
+    hubspot: &Emulator,
+    progress: &mut dyn FnMut(Step),
+) -> Result<(), DemoError> {
+    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let mut db = ui.db().step()?;
+    let row = db
+        .query("SELECT hs_contact_id, address_id FROM hubspot_contacts ORDER BY address_id DESC LIMIT 1", &[])
+        .step()?;
+    let Some(r) = row.rows.first() else {
+        return Ok(());
+    };
+    let (contact, address) = (
+        r[0].to_text().unwrap_or_default(),
+        r[1].as_i64().unwrap_or(0),
+    );
+    progress(Step::Note(format!(
+        "conflict: contact {contact} and address {address} both change their city"
+    )));
+    hubspot
+        .update_object(
+            ObjectType::Contacts,
+            &contact,
+            BTreeMap::from([("city".to_owned(), "Dresden".to_owned())]),
+        )
+        .step()?;
+    ui.edit_address(
+        address,
+        &BTreeMap::from([("ort".to_owned(), Value::Text("Potsdam".into()))]),
+    )
+    .step()?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! Compares both sides after a sync: every linked pair field by field, and whatever should
+//! be linked but is not. The demo prints the number of mismatching records; 0 is the only
+//! correct answer. Values are compared after the same normalisation the sync applies (e-mail
+//! case, country names as ISO codes, amounts as two-place decimals, dates as calendar days).
+
+use std::collections::{BTreeMap, HashMap};
+
+use hubspot_emulator::{Emulator, ObjectType, Record};
+use serde::Serialize;
+use xentral_erp::{Database, DbError, Value};
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Comparison {
+    /// Contact ⇄ address pairs compared.
+    pub contacts_compared: usize,
+    /// Deal ⇄ resubmission pairs compared.
+    pub deals_compared: usize,
+    /// Records that do not agree (or are not linked though they should be).
+    pub mismatches: usize,
+    /// The first few mismatches, for people.
+    pub examples: Vec<String>,
+}
+
+impl Comparison {
+    fn mismatch(&mut self, what: String) {
+        self.mismatches += 1;
+        if self.examples.len() < 10 {
+            self.examples.push(what);
+        }
+    }
+}
+
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::to_text)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn prop(r: &Record, name: &str) -> String {
+    r.properties
+        .get(name)
+        .cloned()
+        .flatten()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn amount(s: &str) -> String {
+    s.trim()
+        .parse::<f64>()
+        .map(|v| format!("{v:.2}"))
+        .unwrap_or_default()
+}
+
+fn rows(db: &mut dyn Database, sql: &str) -> Result<Vec<BTreeMap<String, Value>>, DbError> {
+    let r = db.query(sql, &[])?;
+    Ok((0..r.len()).filter_map(|i| r.row_map(i)).collect())
+}
+
+/// Compares the tenant database with the emulated portal.
+pub fn compare(
+    db: &mut dyn Database,
+    hubspot: &Emulator,
+    group: &str,
+) -> Result<Comparison, DbError> {
+    let mut c = Comparison::default();
+    let countries: HashMap<String, String> = rows(
+        db,
+        "SELECT iso, bezeichnung_de, bezeichnung_en FROM laender",
+    )?
+    .into_iter()
+    .flat_map(|r| {
+        let iso = text(r.get("iso")).to_uppercase();
+        [
+            text(r.get("iso")),
+            text(r.get("bezeichnung_de")),
+            text(r.get("bezeichnung_en")),
+        ]
+        .into_iter()
+        .map(move |n| (n.to_lowercase(), iso.clone()))
+    })
+    .collect();
+    // Names people type that `laender` does not list; the plugin knows the same ones.
+    let aliases = [
+        ("usa", "US"),
+        ("united states of america", "US"),
+        ("uk", "GB"),
+        ("england", "GB"),
+        ("great britain", "GB"),
+        ("schweiz", "CH"),
+    ];
+    let country = |s: &str| {
+        let key = s.to_lowercase();
+        countries
+            .get(&key)
+            .cloned()
+            .or_else(|| {
+                aliases
+                    .iter()
+                    .find(|(a, _)| *a == key)
+                    .map(|(_, iso)| (*iso).to_owned())
+            })
+            .unwrap_or_else(|| s.to_owned())
+    };
+    let ff: BTreeMap<String, String> = rows(db, "SELECT name, wert FROM konfiguration WHERE name IN ('hubspot_ls_field', 'hubspot_lr_field')")?
+        .into_iter()
+        .map(|r| (text(r.get("name")), text(r.get("wert")).replace("adresse", "")))
+        .collect();
+
+    let contacts: HashMap<String, Record> = hubspot
+        .objects(ObjectType::Contacts)
+        .into_iter()
+        .filter(|r| !r.archived)
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let links: HashMap<String, i64> =
+        rows(db, "SELECT hs_contact_id, address_id FROM hubspot_contacts")?
+            .into_iter()
+            .map(|r| {
+                (
+                    text(r.get("hs_contact_id")),
+                    r.get("address_id").and_then(Value::as_i64).unwrap_or(0),
+                )
+            })
+            .collect();
+    let addresses: HashMap<i64, BTreeMap<String, Value>> =
+        rows(db, "SELECT * FROM adresse WHERE geloescht = 0")?
+            .into_iter()
+            .map(|r| (r.get("id").and_then(Value::as_i64).unwrap_or(0), r))
+            .collect();
+    for (id, contact) in &contacts {
+        let Some(address) = links.get(id).and_then(|a| addresses.get(a)) else {
+            c.mismatch(format!(
+                "HubSpot contact {id} ({}) has no xentral address",
+                prop(contact, "email")
+            ));
+            continue;
+        };
+        c.contacts_compared += 1;
+        let mut pairs = vec![
+            (
+                "email",
+                prop(contact, "email").to_lowercase(),
+                text(address.get("email")).to_lowercase(),
+            ),
+            (
+                "firstname",
+                prop(contact, "firstname"),
+                text(address.get("vorname")),
+            ),
+            (
+                "lastname",
+                prop(contact, "lastname"),
+                text(address.get("nachname")),
+            ),
+            (
+                "phone",
+                prop(contact, "phone"),
+                text(address.get("telefon")),
+            ),
+            ("city", prop(contact, "city"), text(address.get("ort"))),
+            ("zip", prop(contact, "zip"), text(address.get("plz"))),
+            (
+                "address",
+                prop(contact, "address"),
+                text(address.get("strasse")),
+            ),
+            (
+                "country",
+                country(&prop(contact, "country")),
+                country(&text(address.get("land"))),
+            ),
+        ];
+        if let Some(col) = ff.get("hubspot_ls_field") {
+            pairs.push((
+                "hs_lead_status",
+                prop(contact, "hs_lead_status"),
+                text(address.get(col)),
+            ));
+        }
+        if let Some(col) = ff.get("hubspot_lr_field") {
+            pairs.push((
+                "lifecyclestage",
+                prop(contact, "lifecyclestage"),
+                text(address.get(col)),
+            ));
+        }
+        for (field, h, x) in pairs {
+            if h != x {
+                c.mismatch(format!(
+                    "contact {id} {field}: HubSpot '{h}' ≠ xentral '{x}'"
+                ));
+                break;
+            }
+        }
+    }
+    let linked: std::collections::HashSet<i64> = links.values().copied().collect();
+    let members = rows(
+        db,
+        &format!(
+            "SELECT DISTINCT a.id, a.email FROM adresse a JOIN adresse_rolle r ON r.adresse = a.id JOIN gruppen g ON g.id = r.parameter \
+         WHERE g.name = '{}' AND r.objekt = 'Gruppe' AND r.bis = '0000-00-00' AND a.geloescht = 0 AND a.email <> ''",
+            group.replace('\'', "''")
+        ),
+    )?;
+    for m in members {
+        let id = m.get("id").and_then(Value::as_i64).unwrap_or(0);
+        if !linked.contains(&id) {
+            c.mismatch(format!(
+                "address {id} ({}) is in the group but not in HubSpot",
+                text(m.get("email"))
+            ));
+        }
+    }
+
+    let stage_map: HashMap<i64, (String, String)> = rows(
+        db,
+        "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_stage_map",
+    )?
+    .into_iter()
+    .map(|r| {
+        (
+            r.get("wiedervorlage_stage_id")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            (text(r.get("pipeline_id")), text(r.get("stage_id"))),
+        )
+    })
+    .collect();
+    let deal_links: HashMap<String, i64> =
+        rows(db, "SELECT hs_deal_id, wiedervorlage_id FROM hubspot_deals")?
+            .into_iter()
+            .map(|r| {
+                (
+                    text(r.get("hs_deal_id")),
+                    r.get("wiedervorlage_id")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0),
+                )
+            })
+            .collect();
+    let resubmissions: HashMap<i64, BTreeMap<String, Value>> =
+        rows(db, "SELECT * FROM wiedervorlage")?
+            .into_iter()
+            .map(|r| (r.get("id").and_then(Value::as_i64).unwrap_or(0), r))
+            .collect();
+    for deal in hubspot
+        .objects(ObjectType::Deals)
+        .into_iter()
+        .filter(|d| !d.archived)
+    {
+        let Some(w) = deal_links
+            .get(&deal.id)
+            .and_then(|id| resubmissions.get(id))
+        else {
+            c.mismatch(format!(
+                "HubSpot deal {} ({}) has no resubmission",
+                deal.id,
+                prop(&deal, "dealname")
+            ));
+            continue;
+        };
+        c.deals_compared += 1;
+        let stage = w
+            .get("stages")
+            .and_then(Value::as_i64)
+            .and_then(|s| stage_map.get(&s));
+        let date = text(w.get("datum_erinnerung"));
+        let pairs = [
+            (
+                "dealname",
+                prop(&deal, "dealname"),
+                text(w.get("bezeichnung")),
+            ),
+            (
+                "amount",
+                amount(&prop(&deal, "amount")),
+                amount(&text(w.get("betrag"))),
+            ),
+            (
+                "stage",
+                format!("{}:{}", prop(&deal, "pipeline"), prop(&deal, "dealstage")),
+                stage.map(|(p, s)| format!("{p}:{s}")).unwrap_or_default(),
+            ),
+            (
+                "closedate",
+                prop(&deal, "closedate").chars().take(10).collect(),
+                if date.starts_with("0000") {
+                    String::new()
+                } else {
+                    date
+                },
+            ),
+        ];
+        for (field, h, x) in pairs {
+            if h != x {
+                c.mismatch(format!(
+                    "deal {} {field}: HubSpot '{h}' ≠ xentral '{x}'",
+                    deal.id
+                ));
+                break;
+            }
+        }
+    }
+    let linked_wv: std::collections::HashSet<i64> = deal_links.values().copied().collect();
+    for (id, w) in &resubmissions {
+        let in_scope = w
+            .get("stages")
+            .and_then(Value::as_i64)
+            .is_some_and(|s| stage_map.contains_key(&s));
+        if in_scope && !linked_wv.contains(id) {
+            c.mismatch(format!(
+                "resubmission {id} is in a HubSpot view but has no deal"
+            ));
+        }
+    }
+    Ok(c)
+}
