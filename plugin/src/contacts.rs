@@ -11,7 +11,7 @@ use crate::mapping::{
     to_hubspot_properties, to_xentral_columns,
 };
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
-use crate::push::{Pending, PushOutcome, Target};
+use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::session::Session;
 use crate::state::{self, Link, LinkTable};
 use crate::xentral;
@@ -381,6 +381,7 @@ pub fn push(
                         upsert_key: String::new(),
                         properties: to_hubspot_properties(&out.to_hubspot, &ctx.countries),
                         snapshot: out.snapshot,
+                        seen: Some(link.snapshot.h.clone()),
                     });
                 }
             }
@@ -414,11 +415,18 @@ pub fn push(
                         x: values.clone(),
                         h: values,
                     },
+                    seen: None,
                 });
             }
         }
     }
     let pending: Vec<Pending> = updates.into_iter().chain(upserts).collect();
-    TARGET.write(s, &pending, &mut outcomes)?;
+    let canonical = |r: &Record| from_hubspot(r, &ctx.countries);
+    let check = FreshnessCheck {
+        properties: mapping::contact_properties(),
+        fields: &ctx.fields,
+        canonical: &canonical,
+    };
+    TARGET.write(s, &pending, &check, &mut outcomes)?;
     Ok(outcomes)
 }

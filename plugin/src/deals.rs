@@ -16,7 +16,7 @@ use crate::incremental::{Feed, Flow, Sink};
 use crate::mapping::{canonical_amount, close_date_local, truncate};
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::platform::{Db, Value};
-use crate::push::{Pending, PushOutcome, Target};
+use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::session::Session;
 use crate::settings::{read_konfiguration, write_konfiguration};
 use crate::stages::StageMap;
@@ -604,6 +604,7 @@ pub fn push(
                         upsert_key: String::new(),
                         properties: to_hubspot_properties(&out.to_hubspot),
                         snapshot,
+                        seen: Some(link.snapshot.h.clone()),
                     });
                 }
             }
@@ -627,12 +628,19 @@ pub fn push(
                         x: x.clone(),
                         h: values,
                     },
+                    seen: None,
                 });
             }
         }
         rows_by_id.insert(row.id, row);
     }
-    let written = TARGET.write(s, &pending, &mut outcomes)?;
+    let canonical = |r: &Record| from_hubspot(r, &ctx.time_zone).0;
+    let check = FreshnessCheck {
+        properties: feed().properties,
+        fields: DEAL_FIELDS,
+        canonical: &canonical,
+    };
+    let written = TARGET.write(s, &pending, &check, &mut outcomes)?;
     if !s.dry_run {
         associate(s, ctx, &rows_by_id, &links, &written)?;
     }

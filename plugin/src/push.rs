@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::api::PluginError;
 use crate::hubspot::{ApiError, Record};
 use crate::incremental::api_error;
-use crate::merge::Snapshot;
+use crate::merge::{Fields, Snapshot};
 use crate::session::Session;
 use crate::state::{self, Link, LinkTable};
 
@@ -30,6 +30,9 @@ pub enum PushOutcome {
     Failed(i64),
     /// Not attempted (budget or daily limit reached).
     NotAttempted,
+    /// HubSpot changed the record too since the last sync: the next pull merges both sides
+    /// (and counts the conflict) instead of this push overwriting HubSpot blindly.
+    Deferred,
 }
 
 /// One pending write.
@@ -45,6 +48,18 @@ pub struct Pending {
     pub properties: Map<String, Json>,
     /// The snapshot to store once HubSpot confirmed the write.
     pub snapshot: Snapshot,
+    /// For an update: HubSpot's values as of the last sync, to detect a concurrent change.
+    pub seen: Option<Fields>,
+}
+
+/// How to read HubSpot's current values before updating, to catch concurrent changes.
+pub struct FreshnessCheck<'c> {
+    /// Properties to read.
+    pub properties: Vec<String>,
+    /// The merged fields.
+    pub fields: &'c [&'c str],
+    /// A record's canonical values.
+    pub canonical: &'c dyn Fn(&Record) -> Fields,
 }
 
 /// How one object type is written.
@@ -76,6 +91,7 @@ impl Target {
         &self,
         s: &mut Session<'_>,
         pending: &'p [Pending],
+        check: &FreshnessCheck<'_>,
         outcomes: &mut BTreeMap<i64, PushOutcome>,
     ) -> Result<Vec<Written<'p>>, PluginError> {
         let (updates, upserts): (Vec<&Pending>, Vec<&Pending>) =
@@ -85,17 +101,97 @@ impl Target {
         for (list, upsert) in [(updates, false), (upserts, true)] {
             for chunk in list.chunks(BATCH) {
                 if stopped {
-                    outcomes.extend(
-                        chunk
-                            .iter()
-                            .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
-                    );
+                    outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
                     continue;
                 }
-                stopped = self.batch(s, chunk, upsert, outcomes, &mut written)?;
+                let chunk = if upsert || s.dry_run {
+                    chunk.to_vec()
+                } else {
+                    match self.unchanged_in_hubspot(s, chunk, check, outcomes)? {
+                        Some(fresh) => fresh,
+                        None => {
+                            stopped = true;
+                            outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                            continue;
+                        }
+                    }
+                };
+                if !chunk.is_empty() {
+                    stopped = self.batch(s, &chunk, upsert, outcomes, &mut written)?;
+                }
             }
         }
         Ok(written)
+    }
+
+    /// Reads the records about to be updated and keeps those HubSpot has not changed since
+    /// the last sync; the others are deferred to the pull, which merges both sides. `None`
+    /// when the job must stop.
+    fn unchanged_in_hubspot<'p>(
+        &self,
+        s: &mut Session<'_>,
+        chunk: &[&'p Pending],
+        check: &FreshnessCheck<'_>,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+    ) -> Result<Option<Vec<&'p Pending>>, PluginError> {
+        let inputs: Vec<Json> = chunk
+            .iter()
+            .filter_map(|p| p.hubspot_id.as_ref())
+            .map(|id| json!({ "id": id }))
+            .collect();
+        let read = s.client.batch(
+            self.object,
+            "read",
+            inputs,
+            Some(("properties", json!(check.properties))),
+        );
+        let current = match read {
+            Ok(o) => o,
+            Err(e) if e.stops_job() => {
+                s.stop_early(&e);
+                return Ok(None);
+            }
+            Err(e @ (ApiError::Unauthorized(_) | ApiError::MissingScopes(_))) => {
+                return Err(api_error(e));
+            }
+            Err(e) => {
+                let ids: Vec<i64> = chunk.iter().map(|p| p.xentral_id).collect();
+                self.fail(s, &ids, &e.to_string(), outcomes)?;
+                return Ok(Some(Vec::new()));
+            }
+        };
+        let by_id: HashMap<String, Record> = current
+            .results
+            .into_iter()
+            .map(|(r, _)| (r.id.clone(), r))
+            .collect();
+        let mut fresh = Vec::new();
+        let mut deferred = 0;
+        for p in chunk {
+            let id = p.hubspot_id.clone().unwrap_or_default();
+            let Some(record) = by_id.get(&id) else {
+                let reason = format!("{} no longer exists in HubSpot", self.failure_object);
+                s.report.hubspot.exclude(&reason);
+                outcomes.insert(p.xentral_id, PushOutcome::Excluded(reason));
+                continue;
+            };
+            let now = (check.canonical)(record);
+            let seen = p.seen.clone().unwrap_or_default();
+            if check.fields.iter().any(|f| now.get(*f) != seen.get(*f)) {
+                deferred += 1;
+                outcomes.insert(p.xentral_id, PushOutcome::Deferred);
+            } else {
+                fresh.push(*p);
+            }
+        }
+        if deferred > 0 {
+            s.report.pending = true;
+            s.report.messages.push(format!(
+                "{deferred} {}(s) changed in HubSpot too: the next pull merges both sides",
+                self.failure_object
+            ));
+        }
+        Ok(Some(fresh))
     }
 
     /// One batch; splits on a whole-batch 400. Returns true when the job must stop.

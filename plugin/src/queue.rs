@@ -60,7 +60,7 @@ fn settle(
     s.transaction(|s| {
         for (entry, record) in entries {
             match outcomes.get(record) {
-                Some(PushOutcome::Done) | Some(PushOutcome::Excluded(_)) => {
+                Some(PushOutcome::Done | PushOutcome::Excluded(_) | PushOutcome::Deferred) => {
                     s.db.execute(
                         "UPDATE hubspot_request_queues SET completed = 1, last_error = NULL WHERE id = ?",
                         &[Value::Integer(*entry)],

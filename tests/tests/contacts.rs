@@ -250,3 +250,21 @@ both_backends! {
         assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), r.xentral.created as i64);
     }
 }
+
+#[test]
+fn concurrent_edit_is_not_overwritten_blindly_by_the_queue() {
+    let w = World::new();
+    w.connect();
+    let id = w.hubspot_contact(&[("email", "q@x.de"), ("city", "Berlin"), ("phone", "1")]);
+    w.run(Job::SyncContacts);
+    let a = w.linked_address(&id).unwrap();
+    w.hubspot_edit(&id, &[("city", "Köln")]);
+    w.edit_address(a, &[("ort", "Hamburg")]);
+    let queue = w.run(Job::ProcessQueue);
+    assert_eq!(queue.hubspot.updated, 0, "{queue:#?}");
+    assert_eq!(w.hubspot_prop(&id, "city"), "Köln", "not overwritten before the merge");
+    let sync = w.run(Job::SyncContacts);
+    assert_eq!(sync.hubspot.conflicts, 1, "{sync:#?}");
+    assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg", "xentral wins by default");
+    assert_eq!(w.address(a, "ort"), "Hamburg");
+}
