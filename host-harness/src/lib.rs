@@ -19,6 +19,7 @@ pub mod runlog;
 pub mod sandbox;
 pub mod scheduler;
 pub mod secrets;
+pub mod sync_health;
 pub mod tenant;
 pub mod verify;
 pub mod xentral_ui;

@@ -70,6 +70,9 @@ pub struct RunRecord {
     pub message: String,
     /// HubSpot API calls the job made, when it returned a report.
     pub api_calls: Option<u32>,
+    /// Records the job left out, by side and reason (`xentral: …`, `HubSpot: …`).
+    #[serde(default)]
+    pub excluded: std::collections::BTreeMap<String, u32>,
 }
 
 /// A tenant's run log file.
@@ -185,6 +188,7 @@ mod tests {
             outcome: RunResult::Ok,
             message: format!("run {i}"),
             api_calls: Some(1),
+            excluded: Default::default(),
         }
     }
 

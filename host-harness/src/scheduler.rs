@@ -343,6 +343,15 @@ fn record(log: &RunLog, run: &StarterRun) {
         outcome,
         message,
         api_calls: run.api_calls,
+        excluded: run
+            .report
+            .iter()
+            .flat_map(|r| {
+                let x = r.xentral.excluded.iter().map(|(k, v)| (format!("xentral: {k}"), *v));
+                let h = r.hubspot.excluded.iter().map(|(k, v)| (format!("HubSpot: {k}"), *v));
+                x.chain(h).collect::<Vec<_>>()
+            })
+            .collect(),
     };
     if let Err(e) = log.append(&entry) {
         tracing::warn!(error = %e, "could not write the run log");

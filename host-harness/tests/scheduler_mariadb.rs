@@ -5,9 +5,9 @@
 
 use std::sync::{Arc, Barrier};
 
-use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase};
+use xentral_erp::Value;
+use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
 use xentral_erp::scheduler as starters;
-use xentral_erp::{Database, Value};
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::scheduler::{self, Pass, RunOutcome};
 use xentral_host::{VirtualClock, XentralHost};
@@ -51,7 +51,7 @@ impl Machine {
 #[test]
 fn two_schedulers_on_two_machines_run_each_due_starter_once() {
     let Some(scratch) = ScratchDatabase::on_test_server() else {
-        println!("{SKIP_HINT}");
+        report_skip("two_schedulers_on_two_machines_run_each_due_starter_once");
         return;
     };
     let url = scratch.url().to_string();

@@ -101,7 +101,11 @@ impl Target {
         for (list, upsert) in [(updates, false), (upserts, true)] {
             for chunk in list.chunks(BATCH) {
                 if stopped {
-                    outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                    outcomes.extend(
+                        chunk
+                            .iter()
+                            .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
+                    );
                     continue;
                 }
                 let chunk = if upsert || s.dry_run {
@@ -111,7 +115,11 @@ impl Target {
                         Some(fresh) => fresh,
                         None => {
                             stopped = true;
-                            outcomes.extend(chunk.iter().map(|p| (p.xentral_id, PushOutcome::NotAttempted)));
+                            outcomes.extend(
+                                chunk
+                                    .iter()
+                                    .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
+                            );
                             continue;
                         }
                     }

@@ -8,7 +8,9 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
-use xentral_host::runlog::RunResult;
+use xentral_host::HostError;
+use xentral_host::runlog::{RunLog, RunResult};
+use xentral_host::sync_health::{self, SyncHealth};
 use xentral_host::scheduler::{self, SchedulerError, StarterStatus};
 
 use super::output::{self, CliError, ExitKind};
@@ -30,12 +32,17 @@ struct StatusReport {
     now: DateTime<Utc>,
     /// The process starters, with lock state, last run and next due time.
     starters: Vec<StarterStatus>,
+    /// Per object type: in sync, excluded, failing; the export queue.
+    sync: SyncHealth,
 }
 
 impl StatusReport {
     /// The sections for people: title and body.
     fn sections(&self) -> Vec<(&'static str, String)> {
-        vec![("Process starters", starters_text(&self.starters, self.now))]
+        vec![
+            ("Sync health", health_text(&self.sync)),
+            ("Process starters", starters_text(&self.starters, self.now)),
+        ]
     }
 
     fn text(&self) -> String {
@@ -63,13 +70,53 @@ impl From<SchedulerError> for CliError {
 /// Runs `xentral-host status`.
 pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
     let host = super::host(data_dir)?;
+    let tenant = host.tenant(&args.tenant)?;
+    let runs = RunLog::for_tenant(&tenant).latest_by_starter().unwrap_or_default();
+    let mut db = tenant.open_admin_db(host.clock()).map_err(|e| CliError::from(HostError::from(e)))?;
+    let sync = sync_health::read(db.as_mut(), &runs)
+        .map_err(|e| CliError::new(ExitKind::JobFailed, format!("reading the sync state: {e}")))?;
     let report = StatusReport {
         now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
         starters: scheduler::starter_status(&host, &args.tenant)?,
         tenant: args.tenant,
+        sync,
     };
     output::print(args.json, &report, || report.text());
     Ok(())
+}
+
+fn health_text(h: &SyncHealth) -> String {
+    if !h.connected {
+        return "  not connected: run `xentral-host settings TENANT --token …` first".into();
+    }
+    let mut out = String::new();
+    for (name, o) in [("contacts", &h.contacts), ("deals", &h.deals)] {
+        let failing: usize = o.failing.iter().map(|f| f.count).sum();
+        let excluded: u32 = o.excluded.values().sum();
+        out.push_str(&format!(
+            "  {name:<9} in sync {:>7}   excluded {excluded:>5}   failing {failing:>4}\n",
+            o.in_sync
+        ));
+        for (reason, n) in &o.excluded {
+            out.push_str(&format!("            excluded {n:>5}: {reason}\n"));
+        }
+        for f in &o.failing {
+            out.push_str(&format!(
+                "            failing  {:>5} ({}, {} attempts, next retry {}): {} — ids {}\n",
+                f.count,
+                f.direction,
+                f.attempts,
+                time(Some(xentral_erp::mysql_compat::instant_from_millis(f.next_retry_ms))),
+                f.error,
+                f.records.join(", ")
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "  queue     {} pending ({} waiting for a retry)",
+        h.queue.pending, h.queue.retrying
+    ));
+    out
 }
 
 fn time(t: Option<DateTime<Utc>>) -> String {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Utc};
-use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase};
+use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
 use xentral_erp::scheduler::{self as starters, ClaimOutcome};
 use xentral_erp::{Database, DbError, Dialect, MysqlDatabase, NowFn, TableGrant, Value, laender};
 
@@ -22,7 +22,8 @@ struct Fixture {
 impl Fixture {
     fn new() -> Option<Self> {
         let Some(scratch) = ScratchDatabase::on_test_server() else {
-            println!("{SKIP_HINT}");
+            let thread = std::thread::current();
+            report_skip(thread.name().unwrap_or("mysql_backend"));
             return None;
         };
         let f = Fixture {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig};
-use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, test_server_url};
+use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, report_skip, test_server_url};
 use xentral_erp::{Database, Value};
 use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
 use xentral_host::{HUBSPOT_CREDENTIAL, Invocation, JobError, VirtualClock, XentralHost};
@@ -46,18 +46,22 @@ pub fn run_on(test: &str, backend: Backend, body: impl FnOnce(Backend)) {
     if backend.available() {
         body(backend);
     } else {
-        use std::io::Write;
-        writeln!(std::io::stderr(), "{test} on {backend:?}: {SKIP_HINT}").ok();
+        report_skip(&format!("{test} on {backend:?}"));
     }
 }
 
 /// Expands each `fn name(backend) { … }` into a module `name` with two tests, `name::sqlite`
 /// and `name::mariadb`, each calling the body with its [`Backend`]; the body builds its world
 /// with [`World::on`] or [`World::on_with`]. The MariaDB run is skipped (and says so) without
-/// `XENTRAL_TEST_MYSQL_URL`.
+/// `XENTRAL_TEST_MYSQL_URL`. `ignore_on_mariadb = "why";` before `fn` marks the MariaDB run
+/// `#[ignore]` with that reason, for a known defect: it stays listed as ignored in every run.
 #[allow(unused_macros)]
 macro_rules! both_backends {
-    ($($(#[$meta:meta])* fn $name:ident($backend:ident) $body:block)*) => {$(
+    ($(
+        $(#[$meta:meta])*
+        $(ignore_on_mariadb = $reason:literal;)?
+        fn $name:ident($backend:ident) $body:block
+    )*) => {$(
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -71,6 +75,7 @@ macro_rules! both_backends {
             }
 
             #[test]
+            $(#[ignore = $reason])?
             fn mariadb() {
                 $crate::common::run_on(stringify!($name), $crate::common::Backend::MariaDb, body);
             }

@@ -17,6 +17,13 @@ pub const TEST_URL_VAR: &str = "XENTRAL_TEST_MYSQL_URL";
 pub const SKIP_HINT: &str =
     "skipped: set XENTRAL_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test to run against MariaDB";
 
+/// Reports that `test` skipped its MariaDB run, with [`SKIP_HINT`]. Written straight to the
+/// process's stderr, past the test harness's output capture, so the skip shows in every run.
+pub fn report_skip(test: &str) {
+    use std::io::Write;
+    writeln!(std::io::stderr(), "{test}: {SKIP_HINT}").ok();
+}
+
 /// The test server's URL from [`TEST_URL_VAR`]; `None` when unset or empty.
 ///
 /// # Panics

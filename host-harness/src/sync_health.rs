@@ -1,0 +1,123 @@
+//! Sync health as HubSpot's own sync settings page shows it: per object type how many records
+//! are in sync, how many were left out (by reason, from the last scheduled run), which are
+//! failing (by error, with their ids and next retry), and what waits in the queue.
+//!
+//! It reads the state tables the plugin keeps in the tenant database (`hubspot_contacts`,
+//! `hubspot_deals`, `hubspot_failures`, `hubspot_request_queues`, the old module's names) —
+//! read-only, and tolerant of a tenant that is not connected yet.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use xentral_erp::{Database, DbError, Value};
+
+use crate::report::Job;
+use crate::runlog::RunRecord;
+
+/// One group of failing records.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failing {
+    /// `push` (xentral → HubSpot) or `pull` (HubSpot → xentral).
+    pub direction: String,
+    /// The error.
+    pub error: String,
+    /// How many records.
+    pub count: usize,
+    /// Their ids (xentral ids for pushes, HubSpot ids for pulls), the first 20.
+    pub records: Vec<String>,
+    /// The earliest next retry, ms since the epoch.
+    pub next_retry_ms: i64,
+    /// The most attempts among them.
+    pub attempts: i64,
+}
+
+/// Health of one object type.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ObjectHealth {
+    /// Linked pairs.
+    pub in_sync: i64,
+    /// Left out in the last scheduled run, by reason.
+    pub excluded: BTreeMap<String, u32>,
+    /// Failing records, grouped by error.
+    pub failing: Vec<Failing>,
+}
+
+/// The queue of xentral changes waiting for export.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueHealth {
+    /// Entries not yet done.
+    pub pending: i64,
+    /// Of those, entries waiting for a retry after a failure.
+    pub retrying: i64,
+}
+
+/// The whole picture.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncHealth {
+    /// Whether the plugin's tables exist (the tenant is connected).
+    pub connected: bool,
+    /// Contacts ⇄ addresses.
+    pub contacts: ObjectHealth,
+    /// Deals ⇄ resubmissions.
+    pub deals: ObjectHealth,
+    /// The export queue.
+    pub queue: QueueHealth,
+}
+
+fn scalar(db: &mut dyn Database, sql: &str) -> Result<i64, DbError> {
+    Ok(db.query(sql, &[])?.scalar().and_then(Value::as_i64).unwrap_or(0))
+}
+
+fn object(
+    db: &mut dyn Database,
+    links: &str,
+    failure_object: &str,
+    last_run: Option<&RunRecord>,
+) -> Result<ObjectHealth, DbError> {
+    let mut h = ObjectHealth {
+        in_sync: scalar(db, &format!("SELECT COUNT(*) FROM {links}"))?,
+        excluded: last_run.map(|r| r.excluded.clone()).unwrap_or_default(),
+        failing: Vec::new(),
+    };
+    let rows = db.query(
+        "SELECT direction, error, record_key, next_retry_ms, attempts FROM hubspot_failures WHERE object = ? ORDER BY direction, error, record_key",
+        &[Value::from(failure_object)],
+    )?;
+    let mut groups: BTreeMap<(String, String), Failing> = BTreeMap::new();
+    for r in &rows.rows {
+        let text = |i: usize| r.get(i).and_then(Value::to_text).unwrap_or_default();
+        let entry = groups.entry((text(0), text(1))).or_insert_with(|| Failing {
+            direction: text(0),
+            error: text(1),
+            count: 0,
+            records: Vec::new(),
+            next_retry_ms: i64::MAX,
+            attempts: 0,
+        });
+        entry.count += 1;
+        if entry.records.len() < 20 {
+            entry.records.push(text(2));
+        }
+        entry.next_retry_ms = entry.next_retry_ms.min(r.get(3).and_then(Value::as_i64).unwrap_or(0));
+        entry.attempts = entry.attempts.max(r.get(4).and_then(Value::as_i64).unwrap_or(0));
+    }
+    h.failing = groups.into_values().collect();
+    Ok(h)
+}
+
+/// Reads the sync health of a tenant; `runs` are the newest run-log records per starter.
+pub fn read(db: &mut dyn Database, runs: &BTreeMap<i64, RunRecord>) -> Result<SyncHealth, DbError> {
+    if db.query("SELECT COUNT(*) FROM hubspot_request_queues", &[]).is_err() {
+        return Ok(SyncHealth::default());
+    }
+    let last = |job: Job| runs.values().filter(|r| r.job == job).max_by_key(|r| r.started_ms);
+    Ok(SyncHealth {
+        connected: true,
+        contacts: object(db, "hubspot_contacts", "contact", last(Job::SyncContacts))?,
+        deals: object(db, "hubspot_deals", "deal", last(Job::SyncDeals))?,
+        queue: QueueHealth {
+            pending: scalar(db, "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0")?,
+            retrying: scalar(db, "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0 AND attempts > 0")?,
+        },
+    })
+}
