@@ -109,6 +109,8 @@ pub struct Invocation<T> {
     pub elapsed: Duration,
     /// Time to instantiate from the pre-instance.
     pub instantiate: Duration,
+    /// The largest linear memory the guest grew to, in bytes.
+    pub memory_peak_bytes: usize,
 }
 
 /// What a job runs with: the tenant's database, limits, network and secrets.
@@ -357,6 +359,7 @@ impl PluginComponent {
         }
         let clock = Arc::clone(&state.clock);
         let memory_hit = state.limiter.exceeded;
+        let memory_peak_bytes = state.limiter.peak;
         for (source, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
             let text = String::from_utf8_lossy(&pipe.contents()).into_owned();
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -393,6 +396,7 @@ impl PluginComponent {
             fuel_used,
             elapsed: started.elapsed(),
             instantiate,
+            memory_peak_bytes,
         }
     }
 }
@@ -465,6 +469,7 @@ pub struct MemoryLimitExceeded {
 pub struct MemoryLimiter {
     limit: usize,
     exceeded: bool,
+    peak: usize,
 }
 
 impl MemoryLimiter {
@@ -473,6 +478,7 @@ impl MemoryLimiter {
         MemoryLimiter {
             limit,
             exceeded: false,
+            peak: 0,
         }
     }
 }
@@ -492,6 +498,7 @@ impl ResourceLimiter for MemoryLimiter {
             }
             .into());
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use xentral_erp::{Database, Value};
+use xentral_erp::Value;
 use xentral_host::report::{Budget, Job, JobReport};
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::{Invocation, JobError, TenantLimits, VirtualClock, XentralHost};
