@@ -9,7 +9,7 @@ use crate::outbound::Origin;
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
 };
-use crate::sandbox::{Invocation, JobContext, JobError, PluginComponent, Runtime, SandboxError};
+use crate::sandbox::{Invocation, JobContext, PluginComponent, Runtime, SandboxError};
 use crate::secrets::JobSecrets;
 use crate::tenant::{DataDir, Tenant, TenantError};
 
@@ -223,9 +223,4 @@ impl XentralHost {
             .component
             .record_changed(self.job_context(&tenant)?, entity, id))
     }
-}
-
-/// Whether a job error means the job should be retried later rather than fixed by someone.
-pub fn is_transient(e: &JobError) -> bool {
-    matches!(e, JobError::Deadline { .. })
 }

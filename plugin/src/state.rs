@@ -8,9 +8,6 @@ use std::collections::HashMap;
 use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
 
-/// The schema version this plugin build expects.
-pub const SCHEMA_VERSION: i64 = 2;
-
 /// One migration: its version and statements (`{id}` is replaced by the dialect's id column).
 struct Migration {
     version: i64,
