@@ -249,6 +249,10 @@ fn apply_merge(
         return Ok(());
     }
     xentral::update_address(s.db, address.id, &columns)?;
+    if !columns.is_empty() {
+        let written: Vec<String> = out.to_xentral.keys().cloned().collect();
+        as_stored(s, ctx, address.id, &written, &mut snapshot)?;
+    }
     let now = s.clock.now_ms();
     state::save_link(
         s.db,
@@ -260,6 +264,29 @@ fn apply_merge(
         },
         now,
     )?;
+    Ok(())
+}
+
+/// Replaces the snapshot's xentral values of `fields` by what the database actually stored.
+/// xentral's MariaDB tables are utf8mb3: an emoji written there reads back as `?`. Taking the
+/// stored value as "last synced" keeps the mangled copy from ever being pushed back.
+fn as_stored(
+    s: &mut Session<'_>,
+    ctx: &Ctx,
+    id: i64,
+    fields: &[String],
+    snapshot: &mut Snapshot,
+) -> Result<(), PluginError> {
+    let Some(row) = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?.pop() else {
+        return Ok(());
+    };
+    let stored = from_xentral(&row, &ctx.ff, &ctx.countries);
+    for f in fields {
+        match stored.get(f) {
+            Some(v) => snapshot.x.insert(f.clone(), v.clone()),
+            None => snapshot.x.remove(f),
+        };
+    }
     Ok(())
 }
 
@@ -287,6 +314,12 @@ fn create_address(
     }
     let id = xentral::insert_lead_address(s.db, &columns)?;
     xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
+    let mut snapshot = Snapshot {
+        x: stored,
+        h: values,
+    };
+    let written: Vec<String> = snapshot.x.keys().cloned().collect();
+    as_stored(s, ctx, id, &written, &mut snapshot)?;
     let now = s.clock.now_ms();
     state::save_link(
         s.db,
@@ -294,10 +327,7 @@ fn create_address(
         &Link {
             hubspot_id: hubspot_id.to_owned(),
             xentral_id: id,
-            snapshot: Snapshot {
-                x: stored,
-                h: values,
-            },
+            snapshot,
         },
         now,
     )?;

@@ -464,6 +464,10 @@ fn apply_merge(
         return Ok(());
     }
     xentral::update_resubmission(s.db, row.id, &columns)?;
+    if !columns.is_empty() {
+        let written: Vec<String> = out.to_xentral.keys().cloned().collect();
+        as_stored(s, ctx, row.id, &written, &mut snapshot)?;
+    }
     let now = s.clock.now_ms();
     state::save_link(
         s.db,
@@ -475,6 +479,27 @@ fn apply_merge(
         },
         now,
     )?;
+    Ok(())
+}
+
+/// Replaces the snapshot's xentral values by what the database stored (see contacts: a
+/// utf8mb3 column turns an emoji into `?`, and that must not be pushed back).
+fn as_stored(
+    s: &mut Session<'_>,
+    ctx: &Ctx,
+    id: i64,
+    fields: &[String],
+    snapshot: &mut Snapshot,
+) -> Result<(), PluginError> {
+    if let Some(row) = xentral::resubmissions_by_id(s.db, &[id])?.pop() {
+        let stored = from_xentral(&row, ctx);
+        for f in fields {
+            match stored.get(f) {
+                Some(v) => snapshot.x.insert(f.clone(), v.clone()),
+                None => snapshot.x.remove(f),
+            };
+        }
+    }
     Ok(())
 }
 
@@ -511,6 +536,8 @@ fn create_resubmission(
     }
     let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), &ctx.time_zone);
     let id = xentral::insert_resubmission(s.db, &columns, &date, &time_now)?;
+    let written: Vec<String> = DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    as_stored(s, ctx, id, &written, &mut snapshot)?;
     let now = s.clock.now_ms();
     state::save_link(
         s.db,

@@ -216,10 +216,6 @@ both_backends! {
 }
 
 both_backends! {
-    // On MariaDB the reconciliation pushes every contact with an emoji in its name back to
-    // HubSpot (see contacts.rs, `a_value_xentral_cannot_store_is_not_pushed_back_mangled`),
-    // which spends the daily limit before the sync is through.
-    ignore_on_mariadb = "plugin defect: names xentral stores mangled (utf8mb3) are pushed back, spending the daily limit";
     fn daily_limit_stops_the_job_until_reset(backend) {
         let w = World::on_with(backend, |c| c.daily_limit = 12);
         w.hubspot.seed(SeedSpec::new(12, 3_000, 0));

@@ -274,7 +274,6 @@ both_backends! {
     /// xentral's tables are utf8mb3 (as its schema defines them): on MariaDB a character outside
     /// the BMP, such as an emoji, is stored as `?`. The plugin must not take the mangled value
     /// for a xentral edit and push it back over HubSpot's original.
-    ignore_on_mariadb = "plugin defect: a value xentral cannot store (utf8mb3 drops emoji) is pushed back to HubSpot mangled";
     fn a_value_xentral_cannot_store_is_not_pushed_back_mangled(backend) {
         let w = World::on(backend);
         w.connect();
