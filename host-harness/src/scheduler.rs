@@ -347,8 +347,16 @@ fn record(log: &RunLog, run: &StarterRun) {
             .report
             .iter()
             .flat_map(|r| {
-                let x = r.xentral.excluded.iter().map(|(k, v)| (format!("xentral: {k}"), *v));
-                let h = r.hubspot.excluded.iter().map(|(k, v)| (format!("HubSpot: {k}"), *v));
+                let x = r
+                    .xentral
+                    .excluded
+                    .iter()
+                    .map(|(k, v)| (format!("xentral: {k}"), *v));
+                let h = r
+                    .hubspot
+                    .excluded
+                    .iter()
+                    .map(|(k, v)| (format!("HubSpot: {k}"), *v));
                 x.chain(h).collect::<Vec<_>>()
             })
             .collect(),

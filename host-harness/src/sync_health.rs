@@ -65,7 +65,11 @@ pub struct SyncHealth {
 }
 
 fn scalar(db: &mut dyn Database, sql: &str) -> Result<i64, DbError> {
-    Ok(db.query(sql, &[])?.scalar().and_then(Value::as_i64).unwrap_or(0))
+    Ok(db
+        .query(sql, &[])?
+        .scalar()
+        .and_then(Value::as_i64)
+        .unwrap_or(0))
 }
 
 fn object(
@@ -98,8 +102,12 @@ fn object(
         if entry.records.len() < 20 {
             entry.records.push(text(2));
         }
-        entry.next_retry_ms = entry.next_retry_ms.min(r.get(3).and_then(Value::as_i64).unwrap_or(0));
-        entry.attempts = entry.attempts.max(r.get(4).and_then(Value::as_i64).unwrap_or(0));
+        entry.next_retry_ms = entry
+            .next_retry_ms
+            .min(r.get(3).and_then(Value::as_i64).unwrap_or(0));
+        entry.attempts = entry
+            .attempts
+            .max(r.get(4).and_then(Value::as_i64).unwrap_or(0));
     }
     h.failing = groups.into_values().collect();
     Ok(h)
@@ -107,17 +115,30 @@ fn object(
 
 /// Reads the sync health of a tenant; `runs` are the newest run-log records per starter.
 pub fn read(db: &mut dyn Database, runs: &BTreeMap<i64, RunRecord>) -> Result<SyncHealth, DbError> {
-    if db.query("SELECT COUNT(*) FROM hubspot_request_queues", &[]).is_err() {
+    if db
+        .query("SELECT COUNT(*) FROM hubspot_request_queues", &[])
+        .is_err()
+    {
         return Ok(SyncHealth::default());
     }
-    let last = |job: Job| runs.values().filter(|r| r.job == job).max_by_key(|r| r.started_ms);
+    let last = |job: Job| {
+        runs.values()
+            .filter(|r| r.job == job)
+            .max_by_key(|r| r.started_ms)
+    };
     Ok(SyncHealth {
         connected: true,
         contacts: object(db, "hubspot_contacts", "contact", last(Job::SyncContacts))?,
         deals: object(db, "hubspot_deals", "deal", last(Job::SyncDeals))?,
         queue: QueueHealth {
-            pending: scalar(db, "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0")?,
-            retrying: scalar(db, "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0 AND attempts > 0")?,
+            pending: scalar(
+                db,
+                "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
+            )?,
+            retrying: scalar(
+                db,
+                "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0 AND attempts > 0",
+            )?,
         },
     })
 }

@@ -92,7 +92,10 @@ fn run(w: &World, job: Job) -> Measured {
     w.hubspot.reset_stats();
     let t0 = w.clock.now_ms();
     let (real0, cpu0) = (Instant::now(), thread_cpu());
-    let inv = w.host.run_job("bench", job, Budget::default()).expect("host");
+    let inv = w
+        .host
+        .run_job("bench", job, Budget::default())
+        .expect("host");
     let (real, cpu) = (real0.elapsed(), thread_cpu() - cpu0);
     let report = inv.result.expect("job ran");
     Measured {
@@ -106,7 +109,11 @@ fn run(w: &World, job: Job) -> Measured {
 }
 
 fn floor_seconds(stats_calls: &BTreeMap<String, u32>) -> f64 {
-    let search: u32 = stats_calls.iter().filter(|(e, _)| e.ends_with("/search")).map(|(_, n)| n).sum();
+    let search: u32 = stats_calls
+        .iter()
+        .filter(|(e, _)| e.ends_with("/search"))
+        .map(|(_, n)| n)
+        .sum();
     let other: u32 = stats_calls.values().sum::<u32>() - search;
     (f64::from(search) / 5.0).max(f64::from(other) / 10.0)
 }
@@ -136,20 +143,32 @@ struct Native {
 
 impl p::Http for Native {
     fn send(&mut self, r: p::Request) -> Result<p::Response, p::HttpError> {
-        let mut b = ureq::http::Request::builder().method(r.method.as_str()).uri(&r.url);
+        let mut b = ureq::http::Request::builder()
+            .method(r.method.as_str())
+            .uri(&r.url);
         for (k, v) in &r.headers {
             b = b.header(k, v);
         }
         if r.credential.is_some() {
             b = b.header("authorization", format!("Bearer {TOKEN}"));
         }
-        let req = b.body(r.body.unwrap_or_default()).map_err(|e| p::HttpError::Invalid(e.to_string()))?;
-        let mut resp = self.agent.run(req).map_err(|e| p::HttpError::Transport(e.to_string()))?;
+        let req = b
+            .body(r.body.unwrap_or_default())
+            .map_err(|e| p::HttpError::Invalid(e.to_string()))?;
+        let mut resp = self
+            .agent
+            .run(req)
+            .map_err(|e| p::HttpError::Transport(e.to_string()))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp
             .body_mut()
@@ -157,7 +176,11 @@ impl p::Http for Native {
             .limit(64 << 20)
             .read_to_vec()
             .map_err(|e| p::HttpError::Transport(e.to_string()))?;
-        Ok(p::Response { status, headers, body })
+        Ok(p::Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -191,7 +214,11 @@ impl p::Db for Native {
         let r = self.db.query(sql, &params).map_err(db_err)?;
         Ok(p::Rows {
             columns: r.columns,
-            rows: r.rows.into_iter().map(|row| row.into_iter().map(from_erp).collect()).collect(),
+            rows: r
+                .rows
+                .into_iter()
+                .map(|row| row.into_iter().map(from_erp).collect())
+                .collect(),
         })
     }
     fn execute(&mut self, sql: &str, params: &[p::Value]) -> Result<p::ExecResult, p::DbError> {
@@ -246,7 +273,10 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
     let tenant = w.host.tenant("bench").expect("tenant");
     let mut native = Native {
         db: tenant.open_admin_db(w.host.clock()).expect("db"),
-        agent: ureq::Agent::config_builder().http_status_as_error(false).build().into(),
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into(),
         clock: Arc::clone(&w.clock),
     };
     let clock = NativeClock(Arc::clone(&native.clock));
@@ -266,7 +296,8 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
         log: &Quiet,
         secrets: &Quiet,
     };
-    let r = xentral_hubspot_plugin::exports::run(&mut platform, job, Default::default()).expect("native job");
+    let r = xentral_hubspot_plugin::exports::run(&mut platform, job, Default::default())
+        .expect("native job");
     let (real, cpu) = (real0.elapsed(), thread_cpu() - cpu0);
     let report = JobReport {
         job: Job::SyncContacts,
@@ -289,7 +320,9 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
 fn seed_addresses(w: &World, n: usize) {
     let tenant = w.host.tenant("bench").expect("tenant");
     let mut db = tenant.open_admin_db(w.host.clock()).expect("db");
-    let group = xentral_erp::ui::find_group_by_name(db.as_mut(), "Hubspot").unwrap().unwrap();
+    let group = xentral_erp::ui::find_group_by_name(db.as_mut(), "Hubspot")
+        .unwrap()
+        .unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
     db.begin().unwrap();
     for i in 0..n {
@@ -316,12 +349,18 @@ fn seed_resubmissions(w: &World, n: usize) {
     let tenant = w.host.tenant("bench").expect("tenant");
     let mut db = tenant.open_admin_db(w.host.clock()).expect("db");
     let stage = db
-        .query("SELECT wiedervorlage_stage_id FROM hubspot_stage_map ORDER BY id LIMIT 1", &[])
+        .query(
+            "SELECT wiedervorlage_stage_id FROM hubspot_stage_map ORDER BY id LIMIT 1",
+            &[],
+        )
         .unwrap()
         .scalar()
         .and_then(xentral_erp::Value::as_i64)
         .unwrap();
-    let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 15)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
     db.begin().unwrap();
     for i in 0..n {
         xentral_erp::ui::add_resubmission(
@@ -341,14 +380,21 @@ fn seed_resubmissions(w: &World, n: usize) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let contacts = args.first().copied().unwrap_or(10_000);
     let deals = args.get(1).copied().unwrap_or(10_000);
 
     // Pull: HubSpot → xentral.
     let w = world(contacts, deals);
     let m = run(&w, Job::SyncContacts);
-    assert_eq!(m.report.xentral.created as usize, contacts, "{:?}", m.report);
+    assert_eq!(
+        m.report.xentral.created as usize, contacts,
+        "{:?}",
+        m.report
+    );
     line("pull contacts (wasm)", contacts, &m);
     let m = run(&w, Job::SyncDeals);
     assert_eq!(m.report.xentral.created as usize, deals);
@@ -363,7 +409,11 @@ fn main() {
     let w = world(0, 0);
     seed_addresses(&w, contacts);
     let m = run(&w, Job::SyncContacts);
-    assert_eq!(m.report.hubspot.created as usize, contacts, "{:?}", m.report);
+    assert_eq!(
+        m.report.hubspot.created as usize, contacts,
+        "{:?}",
+        m.report
+    );
     line("push contacts (wasm)", contacts, &m);
     seed_resubmissions(&w, deals);
     let m = run(&w, Job::SyncDeals);

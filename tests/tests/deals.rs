@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{TENANT, World, assert_no_writes};
+use common::{TENANT, World, assert_no_writes, both_backends};
 use hubspot_emulator::{
     FaultKind, FaultPlan, ObjectType, Pipeline, ScriptedFault, SeedSpec, Stage,
 };
@@ -116,559 +116,574 @@ fn edit_resubmission(w: &World, id: i64, changes: &[(&str, Value)]) {
         .unwrap();
 }
 
-#[test]
-fn connect_mirrors_every_pipeline_as_a_view_with_its_stages() {
-    let w = World::new();
-    w.connect();
-    let pipelines = w.hubspot.pipelines();
-    assert!(pipelines.len() >= 2);
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage_view"),
-        pipelines.len() as i64
-    );
-    let stages: usize = pipelines.iter().map(|p| p.stages.len()).sum();
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
-        stages as i64
-    );
-    let chance = w.count(&format!(
-        "SELECT chance FROM wiedervorlage_stages WHERE id = {}",
-        xentral_stage(&w, "default", "appointmentscheduled")
-    ));
-    assert_eq!(chance, 20);
-    let contract = xentral_stage(&w, "default", "contractsent");
-    assert_eq!(
-        w.count(&format!("SELECT COUNT(*) FROM wiedervorlage_stages WHERE id = {contract} AND kurzbezeichnung = 'Contract Sent'")),
-        1
-    );
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_stage_map WHERE pipeline_id = 'default' AND stage_id = 'default'"),
-        0,
-        "never the literal default"
-    );
-}
-
-#[test]
-fn refresh_adds_new_stages_follows_renames_hides_archived_and_never_duplicates() {
-    let w = World::new();
-    w.connect();
-    let before = w.count("SELECT COUNT(*) FROM wiedervorlage_stages");
-    let mut p = w
-        .hubspot
-        .pipelines()
-        .into_iter()
-        .find(|p| p.id == "default")
-        .unwrap();
-    p.stages
-        .iter_mut()
-        .find(|s| s.id == "qualifiedtobuy")
-        .unwrap()
-        .label = "Qualified (renamed)".into();
-    p.stages
-        .push(Stage::new("negotiation", "Negotiation", 9, 0.7, false));
-    w.hubspot.upsert_pipeline(p);
-    w.hubspot.upsert_pipeline(Pipeline {
-        id: "99001".into(),
-        label: "Events".into(),
-        display_order: 5,
-        archived: false,
-        stages: vec![Stage::new("99002", "Booked", 0, 0.5, false)],
-    });
-    w.hubspot.archive_stage("default", "closedlost");
-    for _ in 0..2 {
-        w.host.refresh(TENANT).unwrap().result.unwrap();
-    }
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
-        before + 2
-    );
-    let renamed = xentral_stage(&w, "default", "qualifiedtobuy");
-    assert_eq!(
-        w.count(&format!("SELECT COUNT(*) FROM wiedervorlage_stages WHERE id = {renamed} AND name = 'Qualified (renamed)'")),
-        1
-    );
-    let lost = xentral_stage(&w, "default", "closedlost");
-    assert_eq!(
-        w.count(&format!(
-            "SELECT stageausblenden FROM wiedervorlage_stages WHERE id = {lost}"
-        )),
-        1
-    );
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage_view WHERE name = 'Events'"),
-        1
-    );
-}
-
-#[test]
-fn new_deal_becomes_a_resubmission_in_its_stage_with_exact_amount_and_local_date() {
-    let w = World::new();
-    w.connect();
-    let contact = w.hubspot_contact(&[("email", "buyer@example.com"), ("firstname", "Bea")]);
-    w.run(Job::SyncContacts);
-    let id = deal(
-        &w,
-        &[
-            ("dealname", "Großauftrag 2026"),
-            ("amount", "1234.56"),
-            ("closedate", "2026-03-31"),
-            ("pipeline", "7834561"),
-            (
-                "dealstage",
-                w.hubspot
-                    .pipelines()
-                    .iter()
-                    .find(|p| p.id == "7834561")
-                    .unwrap()
-                    .stages[1]
-                    .id
-                    .as_str(),
-            ),
-        ],
-    );
-    w.hubspot.associate(ObjectType::Deals, &id, &contact);
-    let r = w.run(Job::SyncDeals);
-    assert_eq!(r.xentral.created, 1, "{r:#?}");
-    let wv = linked_resubmission(&w, &id).expect("linked");
-    assert_eq!(column(&w, wv, "bezeichnung"), "Großauftrag 2026");
-    assert_eq!(column(&w, wv, "betrag"), "1234.56");
-    assert_eq!(column(&w, wv, "datum_erinnerung"), "2026-03-31");
-    let stage = column(&w, wv, "stages").parse::<i64>().unwrap();
-    let stage_id = w
-        .hubspot
-        .pipelines()
-        .iter()
-        .find(|p| p.id == "7834561")
-        .unwrap()
-        .stages[1]
-        .id
-        .clone();
-    assert_eq!(
-        stage,
-        xentral_stage(&w, "7834561", &stage_id),
-        "second pipeline's board"
-    );
-    let address = w.linked_address(&contact).unwrap();
-    assert_eq!(column(&w, wv, "adresse"), address.to_string());
-}
-
-#[test]
-fn deal_amount_changes_reach_xentral() {
-    let w = World::new();
-    w.connect();
-    let id = deal(
-        &w,
-        &[
-            ("dealname", "A"),
-            ("amount", "10"),
-            ("pipeline", "default"),
-            ("dealstage", "qualifiedtobuy"),
-        ],
-    );
-    w.run(Job::SyncDeals);
-    w.hubspot
-        .update_object(ObjectType::Deals, &id, props(&[("amount", "99999.99")]))
-        .unwrap();
-    w.run(Job::SyncDeals);
-    assert_eq!(
-        column(&w, linked_resubmission(&w, &id).unwrap(), "betrag"),
-        "99999.99"
-    );
-}
-
-#[test]
-fn contact_synced_after_the_deal_is_linked_later_never_guessed() {
-    let w = World::new();
-    w.connect();
-    let contact = w.hubspot_contact(&[("email", "late@example.com")]);
-    let id = deal(
-        &w,
-        &[
-            ("dealname", "Late"),
-            ("pipeline", "default"),
-            ("dealstage", "qualifiedtobuy"),
-        ],
-    );
-    w.hubspot.associate(ObjectType::Deals, &id, &contact);
-    w.run(Job::SyncDeals);
-    let wv = linked_resubmission(&w, &id).unwrap();
-    assert_eq!(column(&w, wv, "adresse"), "0");
-    w.run(Job::SyncContacts);
-    w.run(Job::SyncDeals);
-    assert_eq!(
-        column(&w, wv, "adresse"),
-        w.linked_address(&contact).unwrap().to_string()
-    );
-}
-
-#[test]
-fn resubmission_in_a_view_becomes_a_deal_with_midnight_close_date_and_contact() {
-    let w = World::new();
-    w.connect();
-    let address = w.add_address("Ida", "Ice", "ida@example.com");
-    w.run(Job::ProcessQueue);
-    let contact = w.linked_contact(address).unwrap();
-    let stage = xentral_stage(
-        &w,
-        "75e28846",
-        &w.hubspot
-            .pipelines()
-            .iter()
-            .find(|p| p.id == "75e28846")
-            .unwrap()
-            .stages[0]
-            .id,
-    );
-    let wv = resubmission(
-        &w,
-        "Renewal Ida",
-        Some("250.00"),
-        stage,
-        Some("2026-06-30"),
-        address,
-    );
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(r.hubspot.created, 1, "{r:#?}");
-    let id = linked_deal(&w, wv).unwrap();
-    assert_eq!(deal_prop(&w, &id, "dealname"), "Renewal Ida");
-    assert_eq!(deal_prop(&w, &id, "amount"), "250.00");
-    assert_eq!(deal_prop(&w, &id, "pipeline"), "75e28846");
-    assert!(
-        deal_prop(&w, &id, "closedate").starts_with("2026-06-30"),
-        "{}",
-        deal_prop(&w, &id, "closedate")
-    );
-    assert_eq!(deal_prop(&w, &id, "xentral_id"), wv.to_string());
-    assert_eq!(
-        w.hubspot.associations(ObjectType::Deals, &id),
-        vec![contact]
-    );
-}
-
-#[test]
-fn empty_reminder_date_is_exported_as_no_close_date_never_1970() {
-    let w = World::new();
-    w.connect();
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    let wv = resubmission(&w, "No date", None, stage, None, 0);
-    w.run(Job::ProcessQueue);
-    let id = linked_deal(&w, wv).unwrap();
-    assert_eq!(deal_prop(&w, &id, "closedate"), "");
-    assert_eq!(deal_prop(&w, &id, "amount"), "");
-}
-
-#[test]
-fn a_dropped_reply_to_a_deal_upsert_never_makes_a_second_deal() {
-    let w = World::new();
-    w.connect();
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    for i in 0..120 {
-        resubmission(&w, &format!("WV {i}"), Some("1.00"), stage, None, 0);
-    }
-    w.hubspot.set_faults(FaultPlan::scripted(vec![
-        ScriptedFault::new(FaultKind::DropAfterApply).path("deals/batch/upsert"),
-    ]));
-    w.run(Job::ProcessQueue);
-    w.run(Job::SyncDeals);
-    let deals = w.hubspot.objects(ObjectType::Deals);
-    assert_eq!(deals.len(), 120);
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 120);
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage"),
-        120,
-        "nothing imported back as a copy"
-    );
-}
-
-#[test]
-fn merge_touches_only_name_amount_stage_and_date() {
-    let w = World::new();
-    w.connect();
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    let wv = resubmission(&w, "Original", Some("100.00"), stage, Some("2026-02-01"), 0);
-    edit_resubmission(
-        &w,
-        wv,
-        &[("beschreibung", Value::Text("Notes only xentral has".into()))],
-    );
-    w.run(Job::ProcessQueue);
-    let id = linked_deal(&w, wv).unwrap();
-    w.hubspot
-        .update_object(
-            ObjectType::Deals,
-            &id,
-            props(&[("amount", "150.5"), ("dealstage", "contractsent")]),
-        )
-        .unwrap();
-    edit_resubmission(
-        &w,
-        wv,
-        &[("bezeichnung", Value::Text("Renamed in xentral".into()))],
-    );
-    w.run(Job::SyncDeals);
-    assert_eq!(column(&w, wv, "betrag"), "150.50");
-    assert_eq!(
-        column(&w, wv, "stages"),
-        xentral_stage(&w, "default", "contractsent").to_string()
-    );
-    assert_eq!(column(&w, wv, "beschreibung"), "Notes only xentral has");
-    assert_eq!(deal_prop(&w, &id, "dealname"), "Renamed in xentral");
-    let again = w.run(Job::SyncDeals);
-    assert_no_writes(&again);
-}
-
-#[test]
-fn resubmission_moved_out_of_the_views_stops_syncing_and_nothing_is_deleted() {
-    let w = World::new();
-    w.connect();
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    let wv = resubmission(&w, "Leaving", Some("5.00"), stage, None, 0);
-    w.run(Job::ProcessQueue);
-    let id = linked_deal(&w, wv).unwrap();
-    let view = xentral_erp::ui::create_view(w.db().as_mut(), "Internal", "INT", true).unwrap();
-    let other = xentral_erp::ui::create_stage(
-        w.db().as_mut(),
-        &xentral_erp::ui::NewStage {
-            kurzbezeichnung: "Todo".into(),
-            name: "Todo".into(),
-            view,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    edit_resubmission(
-        &w,
-        wv,
-        &[
-            ("stages", Value::Integer(other)),
-            ("betrag", Value::Text("7.00".into())),
-        ],
-    );
-    let r = w.run(Job::ProcessQueue);
-    assert_eq!(
-        r.hubspot.excluded["not in a view synchronised with HubSpot"], 1,
-        "{r:#?}"
-    );
-    assert_eq!(deal_prop(&w, &id, "amount"), "5.00");
-    assert!(
-        w.hubspot
-            .get_object(ObjectType::Deals, &id)
-            .is_some_and(|d| !d.archived)
-    );
-}
-
-#[test]
-fn unmapped_stage_excludes_the_deal_with_a_reason_in_user_defined_mode() {
-    let w = World::new();
-    let mut s = w.settings();
-    s.stage_mode = StageMode::UserDefined;
-    w.connect_with(&s);
-    w.host.refresh(TENANT).unwrap().result.unwrap();
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
-        0,
-        "user-defined creates no stages"
-    );
-    let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
-    let mine = xentral_erp::ui::create_stage(
-        w.db().as_mut(),
-        &xentral_erp::ui::NewStage {
-            kurzbezeichnung: "Angebot".into(),
-            name: "Angebot".into(),
-            view,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let listed = w.host.list_stages(TENANT).unwrap().result.unwrap();
-    assert_eq!(listed.xentral.len(), 1);
-    assert!(listed.xentral[0].mapped_to.is_none());
-    assert!(listed.hubspot.iter().all(|h| h.mapped_to.is_none()));
-    w.host
-        .map_stage(TENANT, mine, "default", "contractsent")
-        .unwrap()
-        .result
-        .unwrap();
-    let mapped = deal(
-        &w,
-        &[
-            ("dealname", "Mapped"),
-            ("pipeline", "default"),
-            ("dealstage", "contractsent"),
-        ],
-    );
-    deal(
-        &w,
-        &[
-            ("dealname", "Unmapped"),
-            ("pipeline", "default"),
-            ("dealstage", "closedwon"),
-        ],
-    );
-    let r = w.run(Job::SyncDeals);
-    assert_eq!(r.xentral.created, 1, "{r:#?}");
-    assert_eq!(
-        r.xentral.excluded["deal stage not mapped to a xentral stage"],
-        1
-    );
-    assert_eq!(
-        column(&w, linked_resubmission(&w, &mapped).unwrap(), "stages"),
-        mine.to_string()
-    );
-    let err = w
-        .host
-        .map_stage(TENANT, mine, "default", "nonexistent")
-        .unwrap()
-        .result
-        .unwrap_err();
-    assert!(err.to_string().contains("no stage 'nonexistent'"), "{err}");
-}
-
-#[test]
-fn without_the_schema_scope_deals_are_imported_but_never_exported() {
-    let w = World::with(|c| {
-        c.tokens = vec![hubspot_emulator::TokenConfig::with_scopes(
-            common::TOKEN,
-            &[
-                "crm.objects.contacts.read",
-                "crm.objects.contacts.write",
-                "crm.objects.deals.read",
-                "crm.objects.deals.write",
-                "crm.objects.owners.read",
-            ],
-        )];
-    });
-    let report = w.connect();
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|m| m.contains("crm.schemas.deals.write")),
-        "{:?}",
-        report.warnings
-    );
-    deal(
-        &w,
-        &[
-            ("dealname", "In"),
-            ("pipeline", "default"),
-            ("dealstage", "qualifiedtobuy"),
-        ],
-    );
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    resubmission(&w, "Out", None, stage, None, 0);
-    let r = w.run(Job::SyncDeals);
-    assert_eq!(r.xentral.created, 1);
-    assert_eq!(
-        r.hubspot.excluded["deal export needs the crm.schemas.deals.write scope"], 1,
-        "{r:#?}"
-    );
-    assert_eq!(w.hubspot.objects(ObjectType::Deals).len(), 1);
-}
-
-#[test]
-fn deals_sharing_one_modified_timestamp_all_arrive_once() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec {
-        shared_modified: Some(hubspot_emulator::SharedModified {
-            object: ObjectType::Deals,
-            count: 12_000,
-            at_ms: Some(common::START_MS - 3_600_000),
-        }),
-        associations: false,
-        ..SeedSpec::new(4, 0, 12_000)
-    });
-    w.connect();
-    let r = w.run(Job::SyncDeals);
-    assert!(!r.pending, "{r:#?}");
-    assert_eq!(
-        w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_deals"),
-        12_000
-    );
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 12_000);
-}
-
-#[test]
-fn deal_sync_trapped_mid_page_then_rerun_loses_and_duplicates_nothing() {
-    let probe = World::new();
-    probe.hubspot.seed(SeedSpec {
-        associations: false,
-        ..SeedSpec::new(21, 0, 800)
-    });
-    probe.connect();
-    let full = probe.run_raw(Job::SyncDeals, Default::default());
-    assert!(full.result.is_ok());
-    let w = World::new();
-    w.hubspot.seed(SeedSpec {
-        associations: false,
-        ..SeedSpec::new(21, 0, 800)
-    });
-    w.connect();
-    let mut t = w.host.tenant(TENANT).unwrap();
-    t.config.limits.fuel = full.fuel_used / 2;
-    t.save().unwrap();
-    let trapped = w.run_raw(Job::SyncDeals, Default::default());
-    assert!(trapped.result.is_err());
-    let partial = w.count("SELECT COUNT(*) FROM wiedervorlage");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), partial);
-    t.config.limits = Default::default();
-    t.save().unwrap();
-    w.run(Job::SyncDeals);
-    let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), live);
-    assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), live);
-}
-
-#[test]
-fn deal_sync_survives_5xx_429_and_malformed_replies() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec {
-        associations: false,
-        ..SeedSpec::new(22, 0, 500)
-    });
-    w.connect();
-    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
-    for i in 0..150 {
-        resubmission(
-            &w,
-            &format!("Out {i}"),
-            Some("3.00"),
-            stage,
-            Some("2026-05-01"),
+both_backends! {
+    fn connect_mirrors_every_pipeline_as_a_view_with_its_stages(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let pipelines = w.hubspot.pipelines();
+        assert!(pipelines.len() >= 2);
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_view"),
+            pipelines.len() as i64
+        );
+        let stages: usize = pipelines.iter().map(|p| p.stages.len()).sum();
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+            stages as i64
+        );
+        let chance = w.count(&format!(
+            "SELECT chance FROM wiedervorlage_stages WHERE id = {}",
+            xentral_stage(&w, "default", "appointmentscheduled")
+        ));
+        assert_eq!(chance, 20);
+        let contract = xentral_stage(&w, "default", "contractsent");
+        assert_eq!(
+            w.count(&format!("SELECT COUNT(*) FROM wiedervorlage_stages WHERE id = {contract} AND kurzbezeichnung = 'Contract Sent'")),
+            1
+        );
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_stage_map WHERE pipeline_id = 'default' AND stage_id = 'default'"),
             0,
+            "never the literal default"
         );
     }
-    w.hubspot.set_faults(FaultPlan {
-        random: Some(hubspot_emulator::RandomFaults {
-            probability: 0.3,
-            statuses: vec![429, 500, 502, 503, 504],
-            seed: 5,
-            filter: Default::default(),
-        }),
-        script: vec![
-            ScriptedFault::new(FaultKind::MalformedJson).path("deals/search"),
-            ScriptedFault::new(FaultKind::MalformedJson).path("deals/batch/upsert"),
-        ],
-    });
-    for _ in 0..8 {
-        let r = w.run(Job::SyncDeals);
-        w.run(Job::ProcessQueue);
-        if !r.pending && r.hubspot.failed == 0 && r.xentral.failed == 0 {
-            break;
+}
+
+both_backends! {
+    fn refresh_adds_new_stages_follows_renames_hides_archived_and_never_duplicates(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let before = w.count("SELECT COUNT(*) FROM wiedervorlage_stages");
+        let mut p = w
+            .hubspot
+            .pipelines()
+            .into_iter()
+            .find(|p| p.id == "default")
+            .unwrap();
+        p.stages
+            .iter_mut()
+            .find(|s| s.id == "qualifiedtobuy")
+            .unwrap()
+            .label = "Qualified (renamed)".into();
+        p.stages
+            .push(Stage::new("negotiation", "Negotiation", 9, 0.7, false));
+        w.hubspot.upsert_pipeline(p);
+        w.hubspot.upsert_pipeline(Pipeline {
+            id: "99001".into(),
+            label: "Events".into(),
+            display_order: 5,
+            archived: false,
+            stages: vec![Stage::new("99002", "Booked", 0, 0.5, false)],
+        });
+        w.hubspot.archive_stage("default", "closedlost");
+        for _ in 0..2 {
+            w.host.refresh(TENANT).unwrap().result.unwrap();
         }
-        w.clock.advance_ms(15 * 60_000);
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+            before + 2
+        );
+        let renamed = xentral_stage(&w, "default", "qualifiedtobuy");
+        assert_eq!(
+            w.count(&format!("SELECT COUNT(*) FROM wiedervorlage_stages WHERE id = {renamed} AND name = 'Qualified (renamed)'")),
+            1
+        );
+        let lost = xentral_stage(&w, "default", "closedlost");
+        assert_eq!(
+            w.count(&format!(
+                "SELECT stageausblenden FROM wiedervorlage_stages WHERE id = {lost}"
+            )),
+            1
+        );
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_view WHERE name = 'Events'"),
+            1
+        );
     }
-    w.hubspot.set_faults(FaultPlan::default());
-    w.clock.advance_ms(60 * 60_000);
-    w.run(Job::SyncDeals);
-    w.run(Job::SyncDeals);
-    let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
-    assert_eq!(live, 650, "no duplicate deals");
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 650);
-    assert_eq!(
-        w.count("SELECT COUNT(*) FROM wiedervorlage"),
-        650,
-        "no duplicate resubmissions"
-    );
-    assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+}
+
+both_backends! {
+    fn new_deal_becomes_a_resubmission_in_its_stage_with_exact_amount_and_local_date(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let contact = w.hubspot_contact(&[("email", "buyer@example.com"), ("firstname", "Bea")]);
+        w.run(Job::SyncContacts);
+        let id = deal(
+            &w,
+            &[
+                ("dealname", "Großauftrag 2026"),
+                ("amount", "1234.56"),
+                ("closedate", "2026-03-31"),
+                ("pipeline", "7834561"),
+                (
+                    "dealstage",
+                    w.hubspot
+                        .pipelines()
+                        .iter()
+                        .find(|p| p.id == "7834561")
+                        .unwrap()
+                        .stages[1]
+                        .id
+                        .as_str(),
+                ),
+            ],
+        );
+        w.hubspot.associate(ObjectType::Deals, &id, &contact);
+        let r = w.run(Job::SyncDeals);
+        assert_eq!(r.xentral.created, 1, "{r:#?}");
+        let wv = linked_resubmission(&w, &id).expect("linked");
+        assert_eq!(column(&w, wv, "bezeichnung"), "Großauftrag 2026");
+        assert_eq!(column(&w, wv, "betrag"), "1234.56");
+        assert_eq!(column(&w, wv, "datum_erinnerung"), "2026-03-31");
+        let stage = column(&w, wv, "stages").parse::<i64>().unwrap();
+        let stage_id = w
+            .hubspot
+            .pipelines()
+            .iter()
+            .find(|p| p.id == "7834561")
+            .unwrap()
+            .stages[1]
+            .id
+            .clone();
+        assert_eq!(
+            stage,
+            xentral_stage(&w, "7834561", &stage_id),
+            "second pipeline's board"
+        );
+        let address = w.linked_address(&contact).unwrap();
+        assert_eq!(column(&w, wv, "adresse"), address.to_string());
+    }
+}
+
+both_backends! {
+    fn deal_amount_changes_reach_xentral(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = deal(
+            &w,
+            &[
+                ("dealname", "A"),
+                ("amount", "10"),
+                ("pipeline", "default"),
+                ("dealstage", "qualifiedtobuy"),
+            ],
+        );
+        w.run(Job::SyncDeals);
+        w.hubspot
+            .update_object(ObjectType::Deals, &id, props(&[("amount", "99999.99")]))
+            .unwrap();
+        w.run(Job::SyncDeals);
+        assert_eq!(
+            column(&w, linked_resubmission(&w, &id).unwrap(), "betrag"),
+            "99999.99"
+        );
+    }
+}
+
+both_backends! {
+    fn contact_synced_after_the_deal_is_linked_later_never_guessed(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let contact = w.hubspot_contact(&[("email", "late@example.com")]);
+        let id = deal(
+            &w,
+            &[
+                ("dealname", "Late"),
+                ("pipeline", "default"),
+                ("dealstage", "qualifiedtobuy"),
+            ],
+        );
+        w.hubspot.associate(ObjectType::Deals, &id, &contact);
+        w.run(Job::SyncDeals);
+        let wv = linked_resubmission(&w, &id).unwrap();
+        assert_eq!(column(&w, wv, "adresse"), "0");
+        w.run(Job::SyncContacts);
+        w.run(Job::SyncDeals);
+        assert_eq!(
+            column(&w, wv, "adresse"),
+            w.linked_address(&contact).unwrap().to_string()
+        );
+    }
+}
+
+both_backends! {
+    fn resubmission_in_a_view_becomes_a_deal_with_midnight_close_date_and_contact(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let address = w.add_address("Ida", "Ice", "ida@example.com");
+        w.run(Job::ProcessQueue);
+        let contact = w.linked_contact(address).unwrap();
+        let stage = xentral_stage(
+            &w,
+            "75e28846",
+            &w.hubspot
+                .pipelines()
+                .iter()
+                .find(|p| p.id == "75e28846")
+                .unwrap()
+                .stages[0]
+                .id,
+        );
+        let wv = resubmission(
+            &w,
+            "Renewal Ida",
+            Some("250.00"),
+            stage,
+            Some("2026-06-30"),
+            address,
+        );
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.created, 1, "{r:#?}");
+        let id = linked_deal(&w, wv).unwrap();
+        assert_eq!(deal_prop(&w, &id, "dealname"), "Renewal Ida");
+        assert_eq!(deal_prop(&w, &id, "amount"), "250.00");
+        assert_eq!(deal_prop(&w, &id, "pipeline"), "75e28846");
+        assert!(
+            deal_prop(&w, &id, "closedate").starts_with("2026-06-30"),
+            "{}",
+            deal_prop(&w, &id, "closedate")
+        );
+        assert_eq!(deal_prop(&w, &id, "xentral_id"), wv.to_string());
+        assert_eq!(
+            w.hubspot.associations(ObjectType::Deals, &id),
+            vec![contact]
+        );
+    }
+}
+
+both_backends! {
+    fn empty_reminder_date_is_exported_as_no_close_date_never_1970(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        let wv = resubmission(&w, "No date", None, stage, None, 0);
+        w.run(Job::ProcessQueue);
+        let id = linked_deal(&w, wv).unwrap();
+        assert_eq!(deal_prop(&w, &id, "closedate"), "");
+        assert_eq!(deal_prop(&w, &id, "amount"), "");
+    }
+}
+
+both_backends! {
+    fn a_dropped_reply_to_a_deal_upsert_never_makes_a_second_deal(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        for i in 0..120 {
+            resubmission(&w, &format!("WV {i}"), Some("1.00"), stage, None, 0);
+        }
+        w.hubspot.set_faults(FaultPlan::scripted(vec![
+            ScriptedFault::new(FaultKind::DropAfterApply).path("deals/batch/upsert"),
+        ]));
+        w.run(Job::ProcessQueue);
+        w.run(Job::SyncDeals);
+        let deals = w.hubspot.objects(ObjectType::Deals);
+        assert_eq!(deals.len(), 120);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 120);
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage"),
+            120,
+            "nothing imported back as a copy"
+        );
+    }
+}
+
+both_backends! {
+    fn merge_touches_only_name_amount_stage_and_date(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        let wv = resubmission(&w, "Original", Some("100.00"), stage, Some("2026-02-01"), 0);
+        edit_resubmission(
+            &w,
+            wv,
+            &[("beschreibung", Value::Text("Notes only xentral has".into()))],
+        );
+        w.run(Job::ProcessQueue);
+        let id = linked_deal(&w, wv).unwrap();
+        w.hubspot
+            .update_object(
+                ObjectType::Deals,
+                &id,
+                props(&[("amount", "150.5"), ("dealstage", "contractsent")]),
+            )
+            .unwrap();
+        edit_resubmission(
+            &w,
+            wv,
+            &[("bezeichnung", Value::Text("Renamed in xentral".into()))],
+        );
+        w.run(Job::SyncDeals);
+        assert_eq!(column(&w, wv, "betrag"), "150.50");
+        assert_eq!(
+            column(&w, wv, "stages"),
+            xentral_stage(&w, "default", "contractsent").to_string()
+        );
+        assert_eq!(column(&w, wv, "beschreibung"), "Notes only xentral has");
+        assert_eq!(deal_prop(&w, &id, "dealname"), "Renamed in xentral");
+        let again = w.run(Job::SyncDeals);
+        assert_no_writes(&again);
+    }
+}
+
+both_backends! {
+    fn resubmission_moved_out_of_the_views_stops_syncing_and_nothing_is_deleted(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        let wv = resubmission(&w, "Leaving", Some("5.00"), stage, None, 0);
+        w.run(Job::ProcessQueue);
+        let id = linked_deal(&w, wv).unwrap();
+        let view = xentral_erp::ui::create_view(w.db().as_mut(), "Internal", "INT", true).unwrap();
+        let other = xentral_erp::ui::create_stage(
+            w.db().as_mut(),
+            &xentral_erp::ui::NewStage {
+                kurzbezeichnung: "Todo".into(),
+                name: "Todo".into(),
+                view,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        edit_resubmission(
+            &w,
+            wv,
+            &[
+                ("stages", Value::Integer(other)),
+                ("betrag", Value::Text("7.00".into())),
+            ],
+        );
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(
+            r.hubspot.excluded["not in a view synchronised with HubSpot"], 1,
+            "{r:#?}"
+        );
+        assert_eq!(deal_prop(&w, &id, "amount"), "5.00");
+        assert!(
+            w.hubspot
+                .get_object(ObjectType::Deals, &id)
+                .is_some_and(|d| !d.archived)
+        );
+    }
+}
+
+both_backends! {
+    fn unmapped_stage_excludes_the_deal_with_a_reason_in_user_defined_mode(backend) {
+        let w = World::on(backend);
+        let mut s = w.settings();
+        s.stage_mode = StageMode::UserDefined;
+        w.connect_with(&s);
+        w.host.refresh(TENANT).unwrap().result.unwrap();
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_stages"),
+            0,
+            "user-defined creates no stages"
+        );
+        let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
+        let mine = xentral_erp::ui::create_stage(
+            w.db().as_mut(),
+            &xentral_erp::ui::NewStage {
+                kurzbezeichnung: "Angebot".into(),
+                name: "Angebot".into(),
+                view,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let listed = w.host.list_stages(TENANT).unwrap().result.unwrap();
+        assert_eq!(listed.xentral.len(), 1);
+        assert!(listed.xentral[0].mapped_to.is_none());
+        assert!(listed.hubspot.iter().all(|h| h.mapped_to.is_none()));
+        w.host
+            .map_stage(TENANT, mine, "default", "contractsent")
+            .unwrap()
+            .result
+            .unwrap();
+        let mapped = deal(
+            &w,
+            &[
+                ("dealname", "Mapped"),
+                ("pipeline", "default"),
+                ("dealstage", "contractsent"),
+            ],
+        );
+        deal(
+            &w,
+            &[
+                ("dealname", "Unmapped"),
+                ("pipeline", "default"),
+                ("dealstage", "closedwon"),
+            ],
+        );
+        let r = w.run(Job::SyncDeals);
+        assert_eq!(r.xentral.created, 1, "{r:#?}");
+        assert_eq!(
+            r.xentral.excluded["deal stage not mapped to a xentral stage"],
+            1
+        );
+        assert_eq!(
+            column(&w, linked_resubmission(&w, &mapped).unwrap(), "stages"),
+            mine.to_string()
+        );
+        let err = w
+            .host
+            .map_stage(TENANT, mine, "default", "nonexistent")
+            .unwrap()
+            .result
+            .unwrap_err();
+        assert!(err.to_string().contains("no stage 'nonexistent'"), "{err}");
+    }
+}
+
+both_backends! {
+    fn without_the_schema_scope_deals_are_imported_but_never_exported(backend) {
+        let w = World::on_with(backend, |c| {
+            c.tokens = vec![hubspot_emulator::TokenConfig::with_scopes(
+                common::TOKEN,
+                &[
+                    "crm.objects.contacts.read",
+                    "crm.objects.contacts.write",
+                    "crm.objects.deals.read",
+                    "crm.objects.deals.write",
+                    "crm.objects.owners.read",
+                ],
+            )];
+        });
+        let report = w.connect();
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|m| m.contains("crm.schemas.deals.write")),
+            "{:?}",
+            report.warnings
+        );
+        deal(
+            &w,
+            &[
+                ("dealname", "In"),
+                ("pipeline", "default"),
+                ("dealstage", "qualifiedtobuy"),
+            ],
+        );
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        resubmission(&w, "Out", None, stage, None, 0);
+        let r = w.run(Job::SyncDeals);
+        assert_eq!(r.xentral.created, 1);
+        assert_eq!(
+            r.hubspot.excluded["deal export needs the crm.schemas.deals.write scope"], 1,
+            "{r:#?}"
+        );
+        assert_eq!(w.hubspot.objects(ObjectType::Deals).len(), 1);
+    }
+}
+
+both_backends! {
+    fn deals_sharing_one_modified_timestamp_all_arrive_once(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec {
+            shared_modified: Some(hubspot_emulator::SharedModified {
+                object: ObjectType::Deals,
+                count: 12_000,
+                at_ms: Some(common::START_MS - 3_600_000),
+            }),
+            associations: false,
+            ..SeedSpec::new(4, 0, 12_000)
+        });
+        w.connect();
+        let r = w.run(Job::SyncDeals);
+        assert!(!r.pending, "{r:#?}");
+        assert_eq!(
+            w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_deals"),
+            12_000
+        );
+        assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 12_000);
+    }
+}
+
+both_backends! {
+    fn deal_sync_trapped_mid_page_then_rerun_loses_and_duplicates_nothing(backend) {
+        let probe = World::on(backend);
+        probe.hubspot.seed(SeedSpec {
+            associations: false,
+            ..SeedSpec::new(21, 0, 800)
+        });
+        probe.connect();
+        let full = probe.run_raw(Job::SyncDeals, Default::default());
+        assert!(full.result.is_ok());
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec {
+            associations: false,
+            ..SeedSpec::new(21, 0, 800)
+        });
+        w.connect();
+        let mut t = w.host.tenant(TENANT).unwrap();
+        t.config.limits.fuel = full.fuel_used / 2;
+        t.save().unwrap();
+        let trapped = w.run_raw(Job::SyncDeals, Default::default());
+        assert!(trapped.result.is_err());
+        let partial = w.count("SELECT COUNT(*) FROM wiedervorlage");
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), partial);
+        t.config.limits = Default::default();
+        t.save().unwrap();
+        w.run(Job::SyncDeals);
+        let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), live);
+        assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), live);
+    }
+}
+
+both_backends! {
+    fn deal_sync_survives_5xx_429_and_malformed_replies(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec {
+            associations: false,
+            ..SeedSpec::new(22, 0, 500)
+        });
+        w.connect();
+        let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+        for i in 0..150 {
+            resubmission(
+                &w,
+                &format!("Out {i}"),
+                Some("3.00"),
+                stage,
+                Some("2026-05-01"),
+                0,
+            );
+        }
+        w.hubspot.set_faults(FaultPlan {
+            random: Some(hubspot_emulator::RandomFaults {
+                probability: 0.3,
+                statuses: vec![429, 500, 502, 503, 504],
+                seed: 5,
+                filter: Default::default(),
+            }),
+            script: vec![
+                ScriptedFault::new(FaultKind::MalformedJson).path("deals/search"),
+                ScriptedFault::new(FaultKind::MalformedJson).path("deals/batch/upsert"),
+            ],
+        });
+        for _ in 0..8 {
+            let r = w.run(Job::SyncDeals);
+            w.run(Job::ProcessQueue);
+            if !r.pending && r.hubspot.failed == 0 && r.xentral.failed == 0 {
+                break;
+            }
+            w.clock.advance_ms(15 * 60_000);
+        }
+        w.hubspot.set_faults(FaultPlan::default());
+        w.clock.advance_ms(60 * 60_000);
+        w.run(Job::SyncDeals);
+        w.run(Job::SyncDeals);
+        let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
+        assert_eq!(live, 650, "no duplicate deals");
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 650);
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage"),
+            650,
+            "no duplicate resubmissions"
+        );
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+    }
 }

@@ -38,7 +38,11 @@ fn dry_run_reports_what_would_change_and_writes_nothing_anywhere() {
     assert_eq!(sync.xentral.created, 80, "{sync:#?}");
     assert_eq!(sync.hubspot.created, 20, "{sync:#?}");
     assert_eq!(queue.hubspot.created, 20, "{queue:#?}");
-    assert_eq!(snapshot_counts(&w), before, "nothing written on either side");
+    assert_eq!(
+        snapshot_counts(&w),
+        before,
+        "nothing written on either side"
+    );
     assert_eq!(w.hubspot_writes(), 0, "{:#?}", w.hubspot.stats());
     // A real run afterwards does exactly what the dry run announced.
     let real = w.run(Job::SyncContacts);
@@ -62,7 +66,14 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
     let f = &health.contacts.failing[0];
     assert_eq!((f.direction.as_str(), f.count), ("push", 1));
     assert_eq!(f.records, vec![bad.to_string()]);
-    assert!(f.error.contains("INVALID_OPTION") || f.error.contains("VALIDATION"), "{}", f.error);
+    assert!(
+        f.error.contains("INVALID_OPTION") || f.error.contains("VALIDATION"),
+        "{}",
+        f.error
+    );
     assert!(f.next_retry_ms > common::START_MS);
-    assert_eq!(health.queue.pending, 2, "the hooks queued both addresses; sync-contacts does not consume the queue");
+    assert_eq!(
+        health.queue.pending, 2,
+        "the hooks queued both addresses; sync-contacts does not consume the queue"
+    );
 }

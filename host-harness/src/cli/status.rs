@@ -10,8 +10,8 @@ use clap::Args;
 use serde::Serialize;
 use xentral_host::HostError;
 use xentral_host::runlog::{RunLog, RunResult};
-use xentral_host::sync_health::{self, SyncHealth};
 use xentral_host::scheduler::{self, SchedulerError, StarterStatus};
+use xentral_host::sync_health::{self, SyncHealth};
 
 use super::output::{self, CliError, ExitKind};
 
@@ -71,8 +71,12 @@ impl From<SchedulerError> for CliError {
 pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
     let host = super::host(data_dir)?;
     let tenant = host.tenant(&args.tenant)?;
-    let runs = RunLog::for_tenant(&tenant).latest_by_starter().unwrap_or_default();
-    let mut db = tenant.open_admin_db(host.clock()).map_err(|e| CliError::from(HostError::from(e)))?;
+    let runs = RunLog::for_tenant(&tenant)
+        .latest_by_starter()
+        .unwrap_or_default();
+    let mut db = tenant
+        .open_admin_db(host.clock())
+        .map_err(|e| CliError::from(HostError::from(e)))?;
     let sync = sync_health::read(db.as_mut(), &runs)
         .map_err(|e| CliError::new(ExitKind::JobFailed, format!("reading the sync state: {e}")))?;
     let report = StatusReport {
@@ -106,7 +110,9 @@ fn health_text(h: &SyncHealth) -> String {
                 f.count,
                 f.direction,
                 f.attempts,
-                time(Some(xentral_erp::mysql_compat::instant_from_millis(f.next_retry_ms))),
+                time(Some(xentral_erp::mysql_compat::instant_from_millis(
+                    f.next_retry_ms
+                ))),
                 f.error,
                 f.records.join(", ")
             ));
