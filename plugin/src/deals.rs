@@ -617,13 +617,11 @@ pub fn push(
                     outcomes.insert(row.id, PushOutcome::Done);
                 } else {
                     let mut snapshot = out.snapshot;
-                    for f in [CONTACT] {
-                        if let Some(v) = link.snapshot.h.get(f) {
-                            snapshot.h.insert(f.into(), v.clone());
-                        }
-                        if let Some(v) = link.snapshot.x.get(f) {
-                            snapshot.x.insert(f.into(), v.clone());
-                        }
+                    if let Some(v) = link.snapshot.h.get(CONTACT) {
+                        snapshot.h.insert(CONTACT.into(), v.clone());
+                    }
+                    if let Some(v) = link.snapshot.x.get(CONTACT) {
+                        snapshot.x.insert(CONTACT.into(), v.clone());
                     }
                     pending.push(Pending {
                         xentral_id: row.id,
