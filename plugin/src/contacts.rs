@@ -210,34 +210,13 @@ fn apply_merge(
             ));
         }
     }
-    let mut snapshot = out.snapshot.clone();
-    snapshot.x.extend(stored);
-    for f in out.to_hubspot.keys() {
-        match h.get(f) {
-            Some(v) => {
-                snapshot.x.insert(f.clone(), v.clone());
-                snapshot.h.insert(f.clone(), v.clone());
-            }
-            None => {
-                snapshot.x.remove(f);
-                snapshot.h.remove(f);
-            }
-        }
-    }
+    let mut snapshot = out.snapshot_after_pull(h, stored);
     if !out.conflicts.is_empty() {
-        let side = match ctx.winner {
-            Winner::Xentral => &mut s.report.hubspot,
-            Winner::Hubspot => &mut s.report.xentral,
-        };
-        side.conflicts += 1;
-        let fields = out.conflicts.join(", ");
-        s.warn(
-            "changed on both sides",
-            &[
-                ("contact", hubspot_id),
-                ("address", &address.id.to_string()),
-                ("fields", &fields),
-            ],
+        let address_id = address.id.to_string();
+        s.conflict(
+            ctx.winner,
+            &[("contact", hubspot_id), ("address", &address_id)],
+            &out.conflicts,
         );
     }
     if columns.is_empty() && !newly_linked {

@@ -415,20 +415,7 @@ fn apply_merge(
     newly_linked: bool,
 ) -> Result<(), PluginError> {
     let (mut columns, stored) = to_xentral_columns(&out.to_xentral, time, ctx);
-    let mut snapshot = out.snapshot.clone();
-    snapshot.x.extend(stored);
-    for f in out.to_hubspot.keys() {
-        match h.get(f) {
-            Some(v) => {
-                snapshot.x.insert(f.clone(), v.clone());
-                snapshot.h.insert(f.clone(), v.clone());
-            }
-            None => {
-                snapshot.x.remove(f);
-                snapshot.h.remove(f);
-            }
-        }
-    }
+    let mut snapshot = out.snapshot_after_pull(h, stored);
     if let Some(c) = &contact {
         snapshot.h.insert(CONTACT.into(), c.clone());
         if row.address == 0
@@ -441,18 +428,11 @@ fn apply_merge(
         }
     }
     if !out.conflicts.is_empty() {
-        let side = match ctx.winner {
-            Winner::Xentral => &mut s.report.hubspot,
-            Winner::Hubspot => &mut s.report.xentral,
-        };
-        side.conflicts += 1;
-        s.warn(
-            "changed on both sides",
-            &[
-                ("deal", deal_id),
-                ("resubmission", &row.id.to_string()),
-                ("fields", &out.conflicts.join(", ")),
-            ],
+        let resubmission = row.id.to_string();
+        s.conflict(
+            ctx.winner,
+            &[("deal", deal_id), ("resubmission", &resubmission)],
+            &out.conflicts,
         );
     }
     if columns.is_empty() && !newly_linked {

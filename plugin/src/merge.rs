@@ -43,6 +43,30 @@ pub struct Outcome {
     pub snapshot: Snapshot,
 }
 
+impl Outcome {
+    /// The snapshot to store once only `to_xentral` is written (a pull): values that must
+    /// still go to HubSpot are recorded as "changed in xentral" (both sides at HubSpot's
+    /// value), so the push sends them and a failed push is retried rather than forgotten.
+    /// `stored` are the xentral values as written.
+    pub fn snapshot_after_pull(&self, h: &Fields, stored: Fields) -> Snapshot {
+        let mut snapshot = self.snapshot.clone();
+        snapshot.x.extend(stored);
+        for f in self.to_hubspot.keys() {
+            match h.get(f) {
+                Some(v) => {
+                    snapshot.x.insert(f.clone(), v.clone());
+                    snapshot.h.insert(f.clone(), v.clone());
+                }
+                None => {
+                    snapshot.x.remove(f);
+                    snapshot.h.remove(f);
+                }
+            }
+        }
+        snapshot
+    }
+}
+
 fn get<'a>(m: &'a Fields, f: &str) -> &'a str {
     m.get(f).map_or("", String::as_str)
 }

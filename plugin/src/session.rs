@@ -65,6 +65,24 @@ impl<'a> Session<'a> {
         self.log.log(Level::Warn, message, fields);
     }
 
+    /// Counts a record changed on both sides (on the side that lost) and logs which fields.
+    pub fn conflict(
+        &mut self,
+        winner: crate::merge::Winner,
+        ids: &[(&str, &str)],
+        fields: &[String],
+    ) {
+        let side = match winner {
+            crate::merge::Winner::Xentral => &mut self.report.hubspot,
+            crate::merge::Winner::Hubspot => &mut self.report.xentral,
+        };
+        side.conflicts += 1;
+        let fields = fields.join(", ");
+        let mut context: Vec<(&str, &str)> = ids.to_vec();
+        context.push(("fields", &fields));
+        self.warn("changed on both sides", &context);
+    }
+
     /// Runs `f` in a database transaction (nothing at all in a dry run).
     pub fn transaction<T>(
         &mut self,
