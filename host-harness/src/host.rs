@@ -28,6 +28,9 @@ pub enum HostError {
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// The job's process starter is running right now.
+    #[error("the process starter '{0}' is running right now")]
+    Locked(String),
 }
 
 /// A xentral host: one engine, one plugin, many tenants.
@@ -209,6 +212,42 @@ impl XentralHost {
             pipeline_id,
             stage_id,
         ))
+    }
+
+    /// Runs one job by hand while holding its process starter's lock (xentral's `mutex`), so a
+    /// manual run never overlaps the scheduler's run of the same job. The schedule itself is
+    /// left as it is.
+    pub fn run_job_exclusive(
+        &self,
+        tenant_name: &str,
+        job: Job,
+        budget: Budget,
+    ) -> Result<Invocation<JobReport>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        let mut db = tenant.open_admin_db(&self.clock)?;
+        let db_error = |e: xentral_erp::DbError| HostError::Tenant(TenantError::from(e));
+        let starter =
+            xentral_erp::scheduler::find_by_parameter(db.as_mut(), job.starter_parameter())
+                .map_err(db_error)?;
+        let Some(starter) = starter else {
+            return self.run_job(tenant_name, job, budget);
+        };
+        let claimed = db
+            .execute(
+                "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0 WHERE id = ? AND (mutex = 0 OR mutexcounter > 2)",
+                &[xentral_erp::Value::Integer(starter.id)],
+            )
+            .map_err(db_error)?;
+        if claimed.rows_affected == 0 {
+            return Err(HostError::Locked(starter.bezeichnung));
+        }
+        let result = self.run_job(tenant_name, job, budget);
+        db.execute(
+            "UPDATE prozessstarter SET mutex = 0 WHERE id = ?",
+            &[xentral_erp::Value::Integer(starter.id)],
+        )
+        .map_err(db_error)?;
+        result
     }
 
     /// xentral's save hook.

@@ -30,6 +30,15 @@ impl Job {
         }
     }
 
+    /// The `prozessstarter.parameter` of the starter that runs this job.
+    pub fn starter_parameter(self) -> &'static str {
+        match self {
+            Job::ProcessQueue => "hubspot_process",
+            Job::SyncContacts => "hubspot_pull_contacts",
+            Job::SyncDeals => "hubspot_pull_deals",
+        }
+    }
+
     /// The job a process starter's `parameter` names.
     pub fn from_starter_parameter(p: &str) -> Option<Job> {
         match p {

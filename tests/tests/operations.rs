@@ -77,3 +77,33 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
         "the hooks queued both addresses; sync-contacts does not consume the queue"
     );
 }
+
+#[test]
+fn a_manual_run_never_overlaps_the_running_starter() {
+    let w = World::new();
+    w.connect();
+    w.db()
+        .execute(
+            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0 WHERE parameter = 'hubspot_pull_contacts'",
+            &[],
+        )
+        .unwrap();
+    let err = w
+        .host
+        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
+        .unwrap_err();
+    assert!(
+        matches!(err, xentral_host::HostError::Locked(ref name) if name == "Hubspot Synchronize Contacts"),
+        "{err}"
+    );
+    // Another job's starter is free, and a finished manual run releases its lock.
+    let ok = w
+        .host
+        .run_job_exclusive(common::TENANT, Job::ProcessQueue, Budget::default())
+        .unwrap();
+    assert!(ok.result.is_ok());
+    assert_eq!(
+        w.count("SELECT mutex FROM prozessstarter WHERE parameter = 'hubspot_process'"),
+        0
+    );
+}

@@ -283,7 +283,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 max_requests: args.max_requests,
                 dry_run: args.dry_run,
             };
-            let report = finish(host.run_job(&args.tenant, args.job, budget)?)?;
+            let report = finish(host.run_job_exclusive(&args.tenant, args.job, budget)?)?;
             output::print(args.json, &report, || output::job_report_text(&report));
             Ok(())
         }

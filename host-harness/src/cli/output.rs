@@ -92,6 +92,9 @@ impl From<HostError> for CliError {
                 CliError::new(ExitKind::Config, e.to_string())
             }
             HostError::Sandbox(_) => CliError::new(ExitKind::JobFailed, e.to_string()),
+            HostError::Locked(_) => CliError::new(ExitKind::Unavailable, e.to_string()).hint(
+                "wait for it to finish (`xentral-host status TENANT` shows the lock); a lock left by a crashed run is taken over after three attempts",
+            ),
         }
     }
 }
