@@ -3,8 +3,10 @@
 //! guest (its `run` does what the `konfiguration` row `test_guest_command` says) unless a test
 //! needs the real plugin.
 
+mod common;
+
+use common::cli;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Barrier, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -35,14 +37,7 @@ fn warm_cache() -> &'static Path {
 }
 
 fn data_dir_with_cache() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    for entry in std::fs::read_dir(warm_cache()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cache.join(entry.file_name())).unwrap();
-    }
-    dir
+    common::data_dir_with_cache(warm_cache())
 }
 
 struct Harness {
@@ -380,23 +375,6 @@ fn admin_db(data_dir: &Path, tenant: &str) -> Box<dyn Database> {
         .unwrap()
         .open_admin_db(&clock)
         .unwrap()
-}
-
-/// Runs the built binary over `data_dir`; returns stdout, panicking with stderr on failure.
-fn cli(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("XENTRAL_HOST_DATA")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

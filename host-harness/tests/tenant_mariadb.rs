@@ -3,8 +3,9 @@
 //! in `tenant.json`, never handed to guests), and the host reaches the database with it.
 //! Skipped, with a hint, without `XENTRAL_TEST_MYSQL_URL`.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::cli;
 use std::sync::Arc;
 
 use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
@@ -13,22 +14,6 @@ use xentral_host::tenant::{DB_PASSWORD_SECRET, DataDir};
 use xentral_host::{SharedClock, SystemClock};
 
 const PASSWORD: &str = "s3cret-Pa55";
-
-fn cli(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("XENTRAL_HOST_DATA")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn cli_creates_a_mariadb_tenant_and_keeps_the_password_out_of_tenant_json() {

@@ -7,9 +7,11 @@
 //! entry as it is inserted: every hook call then leaves exactly one row, and a hook fired twice
 //! would leave two.
 
+mod common;
+
+use common::cli;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use xentral_erp::ui::{self, NewAddress, NewResubmission, NewStage};
@@ -35,14 +37,7 @@ fn warm_cache() -> &'static Path {
 }
 
 fn data_dir_with_cache() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    for entry in std::fs::read_dir(warm_cache()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cache.join(entry.file_name())).unwrap();
-    }
-    dir
+    common::data_dir_with_cache(warm_cache())
 }
 
 /// Makes every save hook leave one row in the plugin's queue (see the module docs).
@@ -368,23 +363,6 @@ fn failing_hook_keeps_the_edit() {
     );
     assert_eq!(h.address(saved.change.id)["name"], text("Ada Lovelace"));
     assert!(h.hooks().is_empty());
-}
-
-/// Runs the built binary over `data_dir`; returns stdout, panicking with stderr on failure.
-fn cli(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("XENTRAL_HOST_DATA")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn cli_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
