@@ -22,9 +22,9 @@ pub struct TenantLimits {
     pub max_response_bytes: u64,
     /// Cap on one HTTP request's total time.
     pub request_timeout_ms: u64,
-    /// Tables the guest may touch, as a comma list (`adresse,hubspot_*`); empty means the
-    /// plugin's default grant.
-    pub table_grant: String,
+    /// Tables the guest may touch and with which verbs; `None` means the plugin's default
+    /// grant.
+    pub table_grant: Option<TableGrant>,
     /// Cap on captured guest stdout/stderr, in bytes.
     pub max_output_bytes: usize,
 }
@@ -38,7 +38,7 @@ impl Default for TenantLimits {
             allowed_origins: Vec::new(),
             max_response_bytes: 16 << 20,
             request_timeout_ms: 30_000,
-            table_grant: String::new(),
+            table_grant: None,
             max_output_bytes: 1 << 20,
         }
     }
@@ -51,13 +51,9 @@ impl TenantLimits {
     }
 
     /// The table grant in force.
-    pub fn grant(&self) -> Result<TableGrant, String> {
-        if self.table_grant.trim().is_empty() {
-            Ok(TableGrant::plugin_default())
-        } else {
-            self.table_grant
-                .parse::<TableGrant>()
-                .map_err(|e| e.to_string())
-        }
+    pub fn grant(&self) -> TableGrant {
+        self.table_grant
+            .clone()
+            .unwrap_or_else(TableGrant::plugin_default)
     }
 }

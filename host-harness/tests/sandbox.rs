@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use xentral_erp::Value;
+use xentral_erp::{Privilege, TableGrant, Value};
 use xentral_host::report::{Budget, Job, JobReport};
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::{Invocation, JobError, TenantLimits, VirtualClock, XentralHost};
@@ -257,7 +257,7 @@ fn test_oversized_response_is_too_large() {
 #[test]
 fn test_query_on_table_outside_grant_is_denied() {
     let (_h, inv) = run_test("query SELECT * FROM adresse", |l| {
-        l.table_grant = "konfiguration,hubspot_*".into();
+        l.table_grant = Some(TableGrant::new().with_table("konfiguration", &[Privilege::Select]));
     });
     assert_eq!(message(&inv), "error DbError::Denied(\"adresse\")");
 }
@@ -265,7 +265,11 @@ fn test_query_on_table_outside_grant_is_denied() {
 #[test]
 fn test_query_on_granted_table_works() {
     let (_h, inv) = run_test("query SELECT * FROM adresse", |l| {
-        l.table_grant = "konfiguration,adresse".into();
+        l.table_grant = Some(
+            TableGrant::new()
+                .with_table("konfiguration", &[Privilege::Select])
+                .with_table("adresse", &[Privilege::Select]),
+        );
     });
     assert_eq!(message(&inv), "rows 0");
 }

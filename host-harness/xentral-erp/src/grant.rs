@@ -1,45 +1,147 @@
-//! Which tables a connection may touch, and the authorizer decision built on it.
+//! Which tables a connection may touch with which verbs, and the SQLite authorizer built on it.
 //!
-//! A grant lists exact table names (`adresse`) and name prefixes (`hubspot_*`). Like the MariaDB
-//! grants it stands for (`GRANT SELECT, INSERT, UPDATE, DELETE ON xentral.adresse` versus
-//! `GRANT ALL ON xentral.hubspot\_%`), an exact name allows reading and writing rows, while a
-//! prefix also allows DDL: the plugin creates, alters and drops its own `hubspot_*` tables,
-//! indexes and triggers, but can neither change xentral's schema nor hang a trigger on a xentral
-//! table (which would later run with xentral's rights).
+//! A grant names xentral tables with the row verbs allowed on each (`adresse`: `SELECT`, `INSERT`,
+//! `UPDATE`) and the plugin's *own* tables, on which every row verb and DDL (create, alter,
+//! index, drop) is allowed. It is the same policy on both backends: on MariaDB it becomes the
+//! privileges of the tenant's plugin account ([`TableGrant::mysql_grants`], enforced by the
+//! server) with the statement check as a second line; on SQLite the authorizer enforces it. The
+//! plugin can neither change xentral's schema nor hang a trigger or a view on any table.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 use rusqlite::hooks::{AuthAction, AuthContext};
+use serde::{Deserialize, Serialize};
 
-/// The tables a granted connection may use. Names compare case-insensitively.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableGrant {
-    tables: BTreeSet<String>,
-    prefixes: BTreeSet<String>,
+/// A row verb on a xentral table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Privilege {
+    /// Read rows (also needed to name columns in `WHERE`, `SET x = x + 1`, …).
+    Select,
+    /// Insert rows.
+    Insert,
+    /// Change rows.
+    Update,
+    /// Delete rows.
+    Delete,
 }
 
-/// The xentral tables the HubSpot plugin reads or writes.
-const PLUGIN_TABLES: &[&str] = &[
-    "adresse",
-    "adresse_rolle",
-    "gruppen",
-    "ansprechpartner",
-    "wiedervorlage",
-    "wiedervorlage_stages",
-    "wiedervorlage_view",
-    "wiedervorlage_protokoll",
-    "konfiguration",
-    "prozessstarter",
-    "firmendaten_werte",
-    "laender",
+impl Privilege {
+    /// All row verbs, in the order SQL lists them.
+    pub const ALL: [Privilege; 4] = [
+        Privilege::Select,
+        Privilege::Insert,
+        Privilege::Update,
+        Privilege::Delete,
+    ];
+
+    /// The SQL keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Privilege::Select => "SELECT",
+            Privilege::Insert => "INSERT",
+            Privilege::Update => "UPDATE",
+            Privilege::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Privilege {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
+/// The MariaDB privileges the plugin holds on each of its own tables: every row verb and the
+/// DDL its migrations run. Never `REFERENCES`, `TRIGGER`, `CREATE VIEW` or anything global.
+pub const OWN_TABLE_PRIVILEGES: &[&str] = &[
+    "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX",
 ];
 
-/// A grant list could not be parsed.
+/// The tables a granted connection may use, and how. Table names are SQL identifiers of
+/// `A-Z a-z 0-9 _` (checked when a grant is read from a file), so they can be quoted safely.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedGrant")]
+pub struct TableGrant {
+    /// xentral tables and the row verbs allowed on each.
+    #[serde(default)]
+    tables: BTreeMap<String, BTreeSet<Privilege>>,
+    /// The plugin's own tables: all row verbs and DDL.
+    #[serde(default)]
+    own: BTreeSet<String>,
+}
+
+/// A grant as read from a file, before its names are checked.
+#[derive(Deserialize)]
+struct UncheckedGrant {
+    #[serde(default)]
+    tables: BTreeMap<String, BTreeSet<Privilege>>,
+    #[serde(default)]
+    own: BTreeSet<String>,
+}
+
+/// A grant names something that is not a plain table name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid table grant entry `{0}`: expected a table name or a prefix ending in `*`")]
-pub struct GrantParseError(pub String);
+#[error("invalid table name `{0}` in a grant: use 1-64 characters from A-Z, a-z, 0-9 and _")]
+pub struct GrantError(pub String);
+
+impl TryFrom<UncheckedGrant> for TableGrant {
+    type Error = GrantError;
+
+    fn try_from(raw: UncheckedGrant) -> Result<Self, GrantError> {
+        let bad = raw
+            .tables
+            .keys()
+            .chain(raw.own.iter())
+            .find(|t| !is_plain_name(t));
+        match bad {
+            Some(t) => Err(GrantError(t.clone())),
+            None => Ok(TableGrant {
+                tables: raw.tables,
+                own: raw.own,
+            }),
+        }
+    }
+}
+
+/// Whether `name` is 1-64 characters from `A-Z a-z 0-9 _`.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The xentral tables the HubSpot plugin uses, with the verbs it needs on each.
+const PLUGIN_TABLES: &[(&str, &[Privilege])] = {
+    use Privilege::{Insert as I, Select as S, Update as U};
+    &[
+        ("adresse", &[S, I, U]),
+        ("adresse_rolle", &[S, I]),
+        ("gruppen", &[S, I]),
+        ("wiedervorlage", &[S, I, U]),
+        ("wiedervorlage_stages", &[S, I, U]),
+        ("wiedervorlage_view", &[S, I, U]),
+        ("konfiguration", &[S, I, U]),
+        ("prozessstarter", &[S, I]),
+        ("firmendaten_werte", &[S, I, U]),
+        ("laender", &[S]),
+    ]
+};
+
+/// The plugin's own tables (its state store).
+const PLUGIN_OWN_TABLES: &[&str] = &[
+    "hubspot_contacts",
+    "hubspot_deals",
+    "hubspot_options",
+    "hubspot_stage_map",
+    "hubspot_pipeline_map",
+    "hubspot_request_queues",
+    "hubspot_cursors",
+    "hubspot_failures",
+    "hubspot_events",
+    "hubspot_schema_version",
+];
 
 impl TableGrant {
     /// A grant that allows nothing.
@@ -47,53 +149,134 @@ impl TableGrant {
         Self::default()
     }
 
-    /// The xentral tables the HubSpot plugin needs, plus its own `hubspot_*` namespace.
+    /// The xentral tables the HubSpot plugin needs, with only the verbs it uses, plus its own
+    /// tables.
     pub fn plugin_default() -> Self {
-        PLUGIN_TABLES
+        let grant = PLUGIN_TABLES
             .iter()
-            .fold(Self::new(), |g, t| g.with_table(t))
-            .with_prefix("hubspot_")
+            .fold(Self::new(), |g, (t, verbs)| g.with_table(t, verbs));
+        PLUGIN_OWN_TABLES
+            .iter()
+            .fold(grant, |g, t| g.with_own_table(t))
     }
 
-    /// Adds one exact table name (row access only).
-    pub fn with_table(mut self, table: &str) -> Self {
-        self.tables.insert(table.to_ascii_lowercase());
+    /// Allows `verbs` on the xentral table `table` (added to what it allowed before).
+    ///
+    /// # Panics
+    /// When `table` is not a plain name ([`is_plain_name`]): grants built in code name tables
+    /// literally.
+    pub fn with_table(mut self, table: &str, verbs: &[Privilege]) -> Self {
+        assert!(is_plain_name(table), "not a table name: {table}");
+        self.tables
+            .entry(table.to_owned())
+            .or_default()
+            .extend(verbs.iter().copied());
         self
     }
 
-    /// Adds a name prefix (row access and DDL on every name starting with it).
-    pub fn with_prefix(mut self, prefix: &str) -> Self {
-        self.prefixes.insert(prefix.to_ascii_lowercase());
+    /// Adds one of the plugin's own tables (all row verbs and DDL).
+    ///
+    /// # Panics
+    /// When `table` is not a plain name ([`is_plain_name`]).
+    pub fn with_own_table(mut self, table: &str) -> Self {
+        assert!(is_plain_name(table), "not a table name: {table}");
+        self.own.insert(table.to_owned());
         self
     }
 
-    /// Whether rows of `table` may be read and written.
-    pub fn allows(&self, table: &str) -> bool {
-        let t = table.to_ascii_lowercase();
-        self.tables.contains(&t) || self.owns(&t)
+    /// Whether `verb` is allowed on `table`. `exact`: names compare as written (MariaDB with
+    /// `lower_case_table_names=0`); otherwise case-insensitively (SQLite).
+    pub fn allows(&self, table: &str, verb: Privilege, exact: bool) -> bool {
+        self.owns(table, exact)
+            || self
+                .tables
+                .iter()
+                .any(|(t, verbs)| same_name(t, table, exact) && verbs.contains(&verb))
     }
 
-    /// Whether `name` lies in a granted prefix, so DDL on it is allowed.
-    pub fn owns(&self, name: &str) -> bool {
-        let n = name.to_ascii_lowercase();
-        self.prefixes.iter().any(|p| n.starts_with(p.as_str()))
+    /// Whether `table` is granted with any verb at all.
+    pub fn names(&self, table: &str, exact: bool) -> bool {
+        self.owns(table, exact) || self.tables.keys().any(|t| same_name(t, table, exact))
+    }
+
+    /// Whether `table` is one of the plugin's own tables, so DDL on it is allowed.
+    pub fn owns(&self, table: &str, exact: bool) -> bool {
+        self.own.iter().any(|t| same_name(t, table, exact))
+    }
+
+    /// The xentral tables and their verbs.
+    pub fn tables(&self) -> impl Iterator<Item = (&str, &BTreeSet<Privilege>)> {
+        self.tables.iter().map(|(t, v)| (t.as_str(), v))
+    }
+
+    /// The plugin's own tables.
+    pub fn own_tables(&self) -> impl Iterator<Item = &str> {
+        self.own.iter().map(String::as_str)
+    }
+
+    /// Why `verb` on `table` is refused: the table's name when it is not granted at all, or
+    /// `VERB on table` when it is granted with other verbs only.
+    pub fn denial(&self, table: &str, verb: Privilege, exact: bool) -> String {
+        if self.names(table, exact) {
+            format!("{verb} on {table}")
+        } else {
+            table.to_owned()
+        }
+    }
+
+    /// The `GRANT` statements that give `account` (`'user'@'host'`, quoted) exactly this grant on
+    /// `database`, one per table.
+    pub fn mysql_grants(&self, database: &str, account: &str) -> Vec<String> {
+        let table = |t: &str| format!("`{database}`.`{t}`");
+        self.tables
+            .iter()
+            .filter(|(_, verbs)| !verbs.is_empty())
+            .map(|(t, verbs)| {
+                let verbs: Vec<&str> = verbs.iter().map(|v| v.keyword()).collect();
+                format!("GRANT {} ON {} TO {account}", verbs.join(", "), table(t))
+            })
+            .chain(self.own.iter().map(|t| {
+                format!(
+                    "GRANT {} ON {} TO {account}",
+                    OWN_TABLE_PRIVILEGES.join(", "),
+                    table(t)
+                )
+            }))
+            .collect()
     }
 
     /// The authorizer's verdict on one action: `Err(what)` names the table (or statement kind)
     /// that was denied. `state` carries what the authorizer saw earlier in the same statement.
     pub(crate) fn check(&self, ctx: &AuthContext<'_>, state: &mut AuthState) -> Result<(), String> {
-        let data = |table: &str| {
-            (self.allows(table) || is_table_function(table))
+        let data = |table: &str, verb: Privilege| {
+            if self.allows(table, verb, false) || is_table_function(table) {
+                Ok(())
+            } else {
+                Err(self.denial(table, verb, false))
+            }
+        };
+        let ddl = |table: &str| {
+            self.owns(table, false)
                 .then_some(())
                 .ok_or(table.to_owned())
         };
-        let ddl = |table: &str| self.owns(table).then_some(()).ok_or(table.to_owned());
+        // Inside a trigger: only the host's own schema has triggers (the plugin may create
+        // none), and those emulate MySQL column semantics on the row being written, so what
+        // they do is part of the statement the grant already allowed.
+        if ctx.accessor.is_some()
+            && matches!(
+                ctx.action,
+                AuthAction::Read { .. } | AuthAction::Update { .. }
+            )
+        {
+            return Ok(());
+        }
         match ctx.action {
             AuthAction::Select
             | AuthAction::Recursive
             | AuthAction::Function { .. }
             | AuthAction::Reindex { .. } => Ok(()),
-            // SQLite's own bookkeeping during DDL on granted names. Direct writes to the schema
+            // SQLite's own bookkeeping during DDL on own tables. Direct writes to the schema
             // table are refused by SQLite itself (`writable_schema` is a denied pragma).
             AuthAction::Read { table_name, .. }
             | AuthAction::Insert { table_name }
@@ -104,37 +287,40 @@ impl TableGrant {
                 Ok(())
             }
             // The id counters of AUTOINCREMENT tables: readable; a row is deleted only when the
-            // same statement drops a table of the grant's own namespace.
+            // same statement drops one of the plugin's own tables.
             AuthAction::Read { table_name, .. } if is_sequence_table(table_name) => Ok(()),
             AuthAction::Delete { table_name }
                 if is_sequence_table(table_name) && state.dropped_owned_table =>
             {
                 Ok(())
             }
-            AuthAction::Read { table_name, .. }
-            | AuthAction::Insert { table_name }
-            | AuthAction::Update { table_name, .. }
-            | AuthAction::Delete { table_name } => data(table_name),
-            AuthAction::DropTable { table_name } | AuthAction::DropTempTable { table_name } => {
+            AuthAction::Read { table_name, .. } => data(table_name, Privilege::Select),
+            AuthAction::Insert { table_name } => data(table_name, Privilege::Insert),
+            AuthAction::Update { table_name, .. } => data(table_name, Privilege::Update),
+            AuthAction::Delete { table_name } => data(table_name, Privilege::Delete),
+            AuthAction::DropTable { table_name } => {
                 ddl(table_name)?;
                 state.dropped_owned_table = true;
                 Ok(())
             }
             AuthAction::CreateTable { table_name }
-            | AuthAction::CreateTempTable { table_name }
             | AuthAction::AlterTable { table_name, .. }
             | AuthAction::CreateIndex { table_name, .. }
-            | AuthAction::CreateTempIndex { table_name, .. }
-            | AuthAction::DropIndex { table_name, .. }
-            | AuthAction::DropTempIndex { table_name, .. }
-            | AuthAction::CreateTrigger { table_name, .. }
-            | AuthAction::CreateTempTrigger { table_name, .. }
-            | AuthAction::DropTrigger { table_name, .. }
-            | AuthAction::DropTempTrigger { table_name, .. } => ddl(table_name),
-            AuthAction::CreateView { view_name }
-            | AuthAction::CreateTempView { view_name }
-            | AuthAction::DropView { view_name }
-            | AuthAction::DropTempView { view_name } => ddl(view_name),
+            | AuthAction::DropIndex { table_name, .. } => ddl(table_name),
+            // Temporary objects, triggers and views: the plugin needs none, and a trigger or a
+            // view would later run with the rights of whoever fires or reads it.
+            AuthAction::CreateTempTable { .. }
+            | AuthAction::CreateTempIndex { .. }
+            | AuthAction::DropTempTable { .. }
+            | AuthAction::DropTempIndex { .. } => Err("TEMPORARY".into()),
+            AuthAction::CreateTrigger { .. }
+            | AuthAction::CreateTempTrigger { .. }
+            | AuthAction::DropTrigger { .. }
+            | AuthAction::DropTempTrigger { .. } => Err("TRIGGER".into()),
+            AuthAction::CreateView { .. }
+            | AuthAction::CreateTempView { .. }
+            | AuthAction::DropView { .. }
+            | AuthAction::DropTempView { .. } => Err("VIEW".into()),
             AuthAction::Pragma {
                 pragma_name,
                 pragma_value,
@@ -160,9 +346,17 @@ impl TableGrant {
             "table_info" | "table_xinfo" | "index_list"
         );
         match value {
-            Some(table) if introspection && self.allows(table) => Ok(()),
+            Some(table) if introspection && self.names(table, false) => Ok(()),
             _ => Err(format!("PRAGMA {name}")),
         }
+    }
+}
+
+fn same_name(granted: &str, used: &str, exact: bool) -> bool {
+    if exact {
+        granted == used
+    } else {
+        granted.eq_ignore_ascii_case(used)
     }
 }
 
@@ -171,7 +365,7 @@ impl TableGrant {
 pub(crate) struct AuthState {
     /// The backend runs its own BEGIN/COMMIT/ROLLBACK.
     pub internal: bool,
-    /// The statement drops a table of a granted prefix.
+    /// The statement drops one of the plugin's own tables.
     pub dropped_owned_table: bool,
 }
 
@@ -197,73 +391,75 @@ fn is_table_function(name: &str) -> bool {
     n.starts_with("pragma_") || n == "json_each" || n == "json_tree"
 }
 
-impl FromStr for TableGrant {
-    type Err = GrantParseError;
-
-    /// Parses a comma list such as `adresse,konfiguration,hubspot_*`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let valid =
-            |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        s.split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .try_fold(Self::new(), |g, entry| match entry.strip_suffix('*') {
-                Some(prefix) if valid(prefix) => Ok(g.with_prefix(prefix)),
-                None if valid(entry) => Ok(g.with_table(entry)),
-                _ => Err(GrantParseError(entry.to_owned())),
-            })
-    }
-}
-
-impl fmt::Display for TableGrant {
-    /// Prints the comma list [`FromStr`] reads: tables first, then prefixes with `*`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entries: Vec<String> = self
-            .tables
-            .iter()
-            .cloned()
-            .chain(self.prefixes.iter().map(|p| format!("{p}*")))
-            .collect();
-        f.write_str(&entries.join(","))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn parses_tables_and_prefixes() {
-        let g: TableGrant = "adresse, Konfiguration,hubspot_*".parse().unwrap();
-        assert!(g.allows("ADRESSE"));
-        assert!(g.allows("konfiguration"));
-        assert!(g.allows("hubspot_contacts"));
-        assert!(!g.allows("user"));
-        assert!(g.owns("hubspot_deals"));
-        assert!(!g.owns("adresse"));
+    fn verbs_are_granted_per_table() {
+        let g = TableGrant::new()
+            .with_table("laender", &[Privilege::Select])
+            .with_own_table("hubspot_contacts");
+        assert!(g.allows("laender", Privilege::Select, true));
+        assert!(!g.allows("laender", Privilege::Delete, true));
+        assert!(g.allows("hubspot_contacts", Privilege::Delete, true));
+        assert!(!g.allows("user", Privilege::Select, true));
+        assert_eq!(
+            g.denial("laender", Privilege::Delete, true),
+            "DELETE on laender"
+        );
+        assert_eq!(g.denial("user", Privilege::Select, true), "user");
     }
 
     #[test]
-    fn prints_what_it_parses() {
-        let g: TableGrant = "laender,adresse,hubspot_*".parse().unwrap();
-        assert_eq!(g.to_string(), "adresse,laender,hubspot_*");
-        assert_eq!(g.to_string().parse::<TableGrant>().unwrap(), g);
+    fn exact_comparison_is_case_sensitive() {
+        let g = TableGrant::new().with_table("adresse", &[Privilege::Select]);
+        assert!(g.allows("ADRESSE", Privilege::Select, false));
+        assert!(!g.allows("ADRESSE", Privilege::Select, true));
     }
 
     #[test]
-    fn rejects_malformed_entries() {
-        assert!("adresse;drop".parse::<TableGrant>().is_err());
-        assert!("*".parse::<TableGrant>().is_err());
-        assert!("a*b".parse::<TableGrant>().is_err());
-    }
-
-    #[test]
-    fn plugin_default_covers_the_plugin_tables() {
+    fn plugin_default_covers_the_plugin_tables_and_nothing_else() {
         let g = TableGrant::plugin_default();
-        for t in PLUGIN_TABLES {
-            assert!(g.allows(t), "{t}");
+        for (t, verbs) in PLUGIN_TABLES {
+            for v in *verbs {
+                assert!(g.allows(t, *v, true), "{t} {v}");
+            }
+            assert!(!g.owns(t, true), "{t}");
         }
-        assert!(g.owns("hubspot_request_queues"));
-        assert!(!g.allows("user"));
+        assert!(g.owns("hubspot_request_queues", true));
+        assert!(!g.allows("user", Privilege::Select, true));
+        assert!(!g.allows("laender", Privilege::Insert, true));
+    }
+
+    #[test]
+    fn mysql_grants_name_every_table_with_its_verbs() {
+        let g = TableGrant::new()
+            .with_table("laender", &[Privilege::Select])
+            .with_table("adresse", &[Privilege::Update, Privilege::Select])
+            .with_own_table("hubspot_x");
+        assert_eq!(
+            g.mysql_grants("xt_1", "'p'@'localhost'"),
+            vec![
+                "GRANT SELECT, UPDATE ON `xt_1`.`adresse` TO 'p'@'localhost'",
+                "GRANT SELECT ON `xt_1`.`laender` TO 'p'@'localhost'",
+                "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX ON `xt_1`.`hubspot_x` TO 'p'@'localhost'",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_that_are_not_identifiers_are_refused_when_read() {
+        let bad = r#"{"tables": {"adresse` TO x; --": ["select"]}}"#;
+        assert!(serde_json::from_str::<TableGrant>(bad).is_err());
+        let bad_own = r#"{"own": ["a.b"]}"#;
+        assert!(serde_json::from_str::<TableGrant>(bad_own).is_err());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let g = TableGrant::plugin_default();
+        let json = serde_json::to_string(&g).unwrap();
+        assert_eq!(serde_json::from_str::<TableGrant>(&json).unwrap(), g);
     }
 }

@@ -34,7 +34,7 @@ pub mod ui;
 pub mod value;
 
 pub use database::{Database, DbError, Dialect, ExecResult, NowFn, Rows, system_clock};
-pub use grant::{GrantParseError, TableGrant};
+pub use grant::{GrantError, Privilege, TableGrant};
 pub use migrations::migrate;
 pub use mysql::{MysqlDatabase, MysqlUrl, MysqlUrlError};
 pub use sqlite::SqliteDatabase;

@@ -62,14 +62,15 @@ fn ddl_on_a_table_granted_by_exact_name_is_denied() {
     for sql in [
         "ALTER TABLE adresse ADD COLUMN hubspot_id TEXT",
         "CREATE INDEX hubspot_idx ON adresse (email)",
-        "CREATE TRIGGER hubspot_trg AFTER UPDATE ON adresse BEGIN DELETE FROM user; END",
     ] {
         assert_eq!(db.execute(sql, &[]), Err(denied("adresse")), "{sql}");
     }
+    let trigger = "CREATE TRIGGER hubspot_trg AFTER UPDATE ON adresse BEGIN DELETE FROM user; END";
+    assert_eq!(db.execute(trigger, &[]), Err(denied("TRIGGER")));
 }
 
 #[test]
-fn ddl_in_the_granted_prefix_is_allowed() {
+fn ddl_on_own_tables_is_allowed() {
     let mut db = plugin_db(&clock());
     for sql in [
         "CREATE TABLE IF NOT EXISTS hubspot_contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, hs_contact_id TEXT, address_id INTEGER)",
@@ -100,8 +101,52 @@ fn rows_of_granted_tables_can_be_read_and_written() {
         .query("SELECT name FROM adresse WHERE id = ?", &[id.into()])
         .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("B")));
-    db.execute("DELETE FROM konfiguration WHERE name = 'x'", &[])
+    db.execute("CREATE TABLE hubspot_cursors (name TEXT)", &[])
         .unwrap();
+    db.execute("DELETE FROM hubspot_cursors WHERE name = 'x'", &[])
+        .unwrap_or_else(|e| panic!("own tables allow every verb: {e}"));
+}
+
+#[test]
+fn a_verb_the_grant_leaves_out_is_denied_with_verb_and_table() {
+    let mut db = plugin_db(&clock());
+    assert_eq!(
+        db.execute("DELETE FROM konfiguration WHERE name = 'x'", &[]),
+        Err(denied("DELETE on konfiguration"))
+    );
+    assert_eq!(
+        db.execute("INSERT INTO laender (iso) VALUES ('XX')", &[]),
+        Err(denied("INSERT on laender"))
+    );
+    assert_eq!(
+        db.execute("UPDATE adresse_rolle SET bis = '2020-01-01'", &[]),
+        Err(denied("UPDATE on adresse_rolle"))
+    );
+}
+
+#[test]
+fn triggers_and_views_are_denied_even_on_own_tables() {
+    let mut db = plugin_db(&clock());
+    db.execute("CREATE TABLE hubspot_cursors (name TEXT)", &[])
+        .unwrap();
+    assert_eq!(
+        db.execute(
+            "CREATE TRIGGER hubspot_t AFTER INSERT ON hubspot_cursors BEGIN SELECT 1; END",
+            &[]
+        ),
+        Err(denied("TRIGGER"))
+    );
+    assert_eq!(
+        db.execute(
+            "CREATE VIEW hubspot_v AS SELECT * FROM hubspot_cursors",
+            &[]
+        ),
+        Err(denied("VIEW"))
+    );
+    assert_eq!(
+        db.execute("CREATE TEMP TABLE hubspot_tmp (x INT)", &[]),
+        Err(denied("TEMPORARY"))
+    );
 }
 
 #[test]

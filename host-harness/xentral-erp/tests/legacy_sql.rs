@@ -164,9 +164,10 @@ fn settings_in_konfiguration() {
     );
 }
 
+/// The lock updates are the scheduler's (the host's), not the plugin's: no grant.
 #[test]
 fn process_starter_insert_and_lock_updates() {
-    let mut db = db();
+    let mut db = common::host_db(&Clock::at("2024-05-01 12:00:00"));
     db.execute(
         "INSERT INTO prozessstarter (bezeichnung, bedingung, art, startzeit, letzteausfuerhung, periode, typ, parameter, aktiv, mutex, mutexcounter, firma, art_filter, status) \
          VALUES ('Hubspot Process Queues', '', 'periodisch', '2017-01-01 00:00:00', '0000-00-00 00:00:00', '10', 'cronjob', 'hubspot_process', 1, 0, 0, 1, '', '')",
