@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::value::Value;
 
@@ -104,6 +105,82 @@ pub enum DbError {
     /// The storage failed (disk, permissions, corruption).
     #[error("database i/o error: {0}")]
     Io(String),
+    /// A host limit stopped the statement: its time, its result's size, or the job's deadline.
+    #[error("stopped by a host limit: {0}")]
+    Limit(String),
+}
+
+/// What one guest connection may cost: the host's bounds on every statement the plugin runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementLimits {
+    /// The longest one statement may run (MariaDB `max_statement_time`; on SQLite the progress
+    /// handler interrupts it).
+    pub statement_time: Duration,
+    /// The most rows one result may have; the query is stopped past it.
+    pub max_rows: usize,
+    /// The most bytes (text, blobs, 8 per number) one result may hold; stopped past it.
+    pub max_bytes: usize,
+    /// The longest text or blob value SQLite may build (`SQLITE_LIMIT_LENGTH`); MariaDB's own
+    /// bound is the server's `max_allowed_packet`.
+    pub max_value_bytes: usize,
+}
+
+impl Default for StatementLimits {
+    fn default() -> Self {
+        StatementLimits {
+            statement_time: Duration::from_secs(30),
+            max_rows: 200_000,
+            max_bytes: 64 << 20,
+            max_value_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Counts a result as it is read and says when it passes the limits.
+#[derive(Debug)]
+pub(crate) struct ResultBudget {
+    limits: StatementLimits,
+    rows: usize,
+    bytes: usize,
+}
+
+impl ResultBudget {
+    pub(crate) fn new(limits: StatementLimits) -> Self {
+        ResultBudget {
+            limits,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Adds one row; `Err` once the result is over a limit.
+    pub(crate) fn add(&mut self, row: &[Value]) -> Result<(), DbError> {
+        self.rows += 1;
+        self.bytes += row.iter().map(Value::size_bytes).sum::<usize>();
+        if self.rows > self.limits.max_rows {
+            return Err(DbError::Limit(format!(
+                "the result has more than {} rows; the query was stopped",
+                self.limits.max_rows
+            )));
+        }
+        if self.bytes > self.limits.max_bytes {
+            return Err(DbError::Limit(format!(
+                "the result is larger than {} bytes; the query was stopped",
+                self.limits.max_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The error a statement gets once the job's deadline has passed.
+pub(crate) fn deadline_passed() -> DbError {
+    DbError::Limit("the job's deadline passed; the statement was stopped".into())
+}
+
+/// Whether `deadline` has passed.
+pub(crate) fn is_past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// A tenant's xentral database as the host and the plugin see it.
@@ -125,4 +202,8 @@ pub trait Database: Send {
     fn in_transaction(&self) -> bool;
     /// The SQL dialect of this backend.
     fn dialect(&self) -> Dialect;
+    /// From now on no statement runs past `deadline` (the job's wall-time limit): a statement
+    /// still running then is stopped from outside and fails with [`DbError::Limit`], as does
+    /// every statement after it. `None` lifts the deadline.
+    fn set_deadline(&mut self, deadline: Option<Instant>);
 }

@@ -246,8 +246,14 @@ impl TableGrant {
     }
 
     /// The authorizer's verdict on one action: `Err(what)` names the table (or statement kind)
-    /// that was denied. `state` carries what the authorizer saw earlier in the same statement.
-    pub(crate) fn check(&self, ctx: &AuthContext<'_>, state: &mut AuthState) -> Result<(), String> {
+    /// that was denied. `state` carries what the authorizer saw earlier in the same statement,
+    /// `schema` the database's tables and triggers.
+    pub(crate) fn check(
+        &self,
+        ctx: &AuthContext<'_>,
+        state: &mut AuthState,
+        schema: &SchemaSnapshot,
+    ) -> Result<(), String> {
         let data = |table: &str, verb: Privilege| {
             if self.allows(table, verb, false) || is_table_function(table) {
                 Ok(())
@@ -260,18 +266,24 @@ impl TableGrant {
                 .then_some(())
                 .ok_or(table.to_owned())
         };
-        // Inside a trigger: only the host's own schema has triggers (the plugin may create
-        // none), and those emulate MySQL column semantics on the row being written, so what
-        // they do is part of the statement the grant already allowed.
-        if ctx.accessor.is_some()
-            && matches!(
-                ctx.action,
-                AuthAction::Read { .. } | AuthAction::Update { .. }
-            )
-        {
-            return Ok(());
-        }
         match ctx.action {
+            // A trigger's own update of the row being written: only the host's schema has
+            // triggers (the plugin may create none), and they emulate MySQL column semantics
+            // (`ON UPDATE current_timestamp()`, temporal coercion) on their own table, so what
+            // they do is part of the statement the grant already allowed. (The accessor is also
+            // set inside a CTE, but a CTE cannot update.)
+            AuthAction::Update { table_name, .. }
+                if ctx
+                    .accessor
+                    .is_some_and(|trigger| schema.trigger_on(trigger, table_name)) =>
+            {
+                Ok(())
+            }
+            // `COUNT(*)` reads a table without a column; over a CTE the "table" is the CTE.
+            AuthAction::Read {
+                table_name,
+                column_name: "",
+            } if !schema.has_table(table_name) => Ok(()),
             AuthAction::Select
             | AuthAction::Recursive
             | AuthAction::Function { .. }
@@ -357,6 +369,28 @@ fn same_name(granted: &str, used: &str, exact: bool) -> bool {
         granted == used
     } else {
         granted.eq_ignore_ascii_case(used)
+    }
+}
+
+/// The tables and triggers a database had when its grant was set: what the authorizer needs
+/// to tell a CTE from a table and a host trigger from anything else.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaSnapshot {
+    /// Table names, lower-case.
+    pub tables: BTreeSet<String>,
+    /// Trigger name → its table, lower-case.
+    pub triggers: BTreeMap<String, String>,
+}
+
+impl SchemaSnapshot {
+    fn has_table(&self, name: &str) -> bool {
+        self.tables.contains(&name.to_ascii_lowercase())
+    }
+
+    fn trigger_on(&self, trigger: &str, table: &str) -> bool {
+        self.triggers
+            .get(&trigger.to_ascii_lowercase())
+            .is_some_and(|t| t.eq_ignore_ascii_case(table))
     }
 }
 

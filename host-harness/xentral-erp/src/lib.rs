@@ -33,7 +33,9 @@ pub mod sqlite;
 pub mod ui;
 pub mod value;
 
-pub use database::{Database, DbError, Dialect, ExecResult, NowFn, Rows, system_clock};
+pub use database::{
+    Database, DbError, Dialect, ExecResult, NowFn, Rows, StatementLimits, system_clock,
+};
 pub use grant::{GrantError, Privilege, TableGrant};
 pub use migrations::migrate;
 pub use mysql::{MysqlDatabase, MysqlUrl, MysqlUrlError};

@@ -18,31 +18,37 @@
 //!
 //! What it deliberately does not: pool connections, speak TLS, or create database users.
 
+pub mod account;
 pub mod check;
 pub mod reference;
 pub mod scratch;
+mod watchdog;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::mysql::consts::{CapabilityFlags, ColumnType};
 use ::mysql::prelude::Queryable;
 use ::mysql::{Column, Conn, OptsBuilder, Params};
 
-use crate::database::{Database, DbError, Dialect, ExecResult, NowFn, Rows};
+use crate::database::{
+    Database, DbError, Dialect, ExecResult, NowFn, ResultBudget, Rows, StatementLimits,
+};
 use crate::grant::TableGrant;
 use crate::laender;
 use crate::value::Value;
 
 use self::check::StatementCheck;
+use self::watchdog::Watchdog;
 
 /// The default MariaDB/MySQL TCP port.
 pub const DEFAULT_PORT: u16 = 3306;
 
-/// How long a statement waits for another transaction's row lock before failing with
-/// [`DbError::Busy`] (`innodb_lock_wait_timeout`, seconds), like SQLite's busy timeout.
+/// How long a statement waits for another transaction's row lock (`innodb_lock_wait_timeout`,
+/// every session) or, on guest connections, a metadata lock (`lock_wait_timeout`) before
+/// failing with [`DbError::Busy`], like SQLite's busy timeout. Seconds.
 pub const LOCK_WAIT_TIMEOUT_SECS: u32 = 5;
 
 /// How long connecting may take.
@@ -146,7 +152,7 @@ impl MysqlUrl {
         }
     }
 
-    fn opts(&self) -> OptsBuilder {
+    pub(crate) fn opts(&self) -> OptsBuilder {
         OptsBuilder::new()
             .ip_or_hostname(Some(self.host.clone()))
             .tcp_port(self.port)
@@ -264,6 +270,8 @@ pub struct MysqlDatabase {
     last_insert_id: i64,
     check: Option<StatementCheck>,
     database: Option<String>,
+    limits: Option<StatementLimits>,
+    watchdog: Watchdog,
 }
 
 impl MysqlDatabase {
@@ -271,6 +279,7 @@ impl MysqlDatabase {
     /// xentral's session settings ([`SESSION_SETUP`]) and `NOW()` following `now`.
     pub fn connect(url: &MysqlUrl, now: NowFn) -> Result<Self, DbError> {
         let conn = Conn::new(url.opts()).map_err(map_error)?;
+        let watchdog = Watchdog::new(url.clone(), conn.connection_id());
         Ok(MysqlDatabase {
             conn,
             now,
@@ -279,7 +288,31 @@ impl MysqlDatabase {
             last_insert_id: 0,
             check: None,
             database: url.database.clone(),
+            limits: None,
+            watchdog,
         })
+    }
+
+    /// From now on every statement is bounded by `limits`: the session's `max_statement_time`
+    /// (and short lock waits: `lock_wait_timeout`, `innodb_lock_wait_timeout`), and its result's
+    /// rows and bytes, counted as they arrive: past a cap the statement is stopped on the
+    /// server and fails with [`DbError::Limit`]. The server's `max_allowed_packet` bounds a
+    /// single value.
+    pub fn with_limits(mut self, limits: StatementLimits) -> Result<Self, DbError> {
+        self.raw(&format!(
+            "SET SESSION max_statement_time = {:.3}",
+            limits.statement_time.as_secs_f64()
+        ))?;
+        self.raw(&format!(
+            "SET SESSION lock_wait_timeout = {LOCK_WAIT_TIMEOUT_SECS}"
+        ))?;
+        self.limits = Some(limits);
+        Ok(self)
+    }
+
+    /// The server's id of this connection (what `KILL` and the process list name).
+    pub fn connection_id(&self) -> u32 {
+        self.conn.connection_id()
     }
 
     /// Parses `url` and connects; see [`connect`](Self::connect).
@@ -313,6 +346,22 @@ impl MysqlDatabase {
     pub fn drop_database(&mut self, name: &str) -> Result<(), DbError> {
         validate_database_name(name)?;
         self.raw(&format!("DROP DATABASE IF EXISTS `{name}`"))
+    }
+
+    /// Drops every account named `user` (on any host). Needs the `CREATE USER` privilege.
+    pub fn drop_users(&mut self, user: &str) -> Result<(), DbError> {
+        if !crate::grant::is_plain_name(user) {
+            return Err(DbError::Invalid(format!("invalid user name `{user}`")));
+        }
+        let hosts: Vec<String> = self
+            .conn
+            .exec("SELECT host FROM mysql.user WHERE user = ?", (user,))
+            .map_err(map_error)?;
+        for host in hosts {
+            let host = host.replace(['\'', '\\'], "");
+            self.raw(&format!("DROP USER IF EXISTS '{user}'@'{host}'"))?;
+        }
+        Ok(())
     }
 
     /// Loads the reference schema and the `laender` seed into this database, as-is: every
@@ -401,11 +450,36 @@ impl MysqlDatabase {
         Ok(())
     }
 
+    /// Checks a guest statement, syncs the clock and marks it as running for the watchdog.
     fn prepare(&mut self, sql: &str) -> Result<(), DbError> {
         if let Some(check) = &mut self.check {
             check.check(sql)?;
         }
-        self.sync_clock()
+        self.sync_clock()?;
+        self.watchdog.begin()
+    }
+
+    /// Ends a statement begun by [`prepare`](Self::prepare): a statement the watchdog stopped
+    /// fails with the watchdog's reason rather than the server's "interrupted".
+    fn finish<T>(&mut self, result: Result<T, DbError>) -> Result<T, DbError> {
+        match (self.watchdog.end(), result) {
+            (Some(reason), Err(_)) => Err(reason),
+            (_, result) => result,
+        }
+    }
+
+    fn query_rows(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        let budget = self.limits.map(ResultBudget::new);
+        let prepared = match self.conn.exec_iter(sql, to_params(params)) {
+            Ok(result) => return collect_rows(result, budget, &self.watchdog),
+            Err(e) => e,
+        };
+        if params.is_empty() && not_preparable(&prepared) {
+            let result = self.conn.query_iter(sql).map_err(map_error)?;
+            collect_rows(result, budget, &self.watchdog)
+        } else {
+            Err(map_error(prepared))
+        }
     }
 
     /// Executes a statement without the grant check (the host's own statements).
@@ -435,20 +509,14 @@ impl MysqlDatabase {
 impl Database for MysqlDatabase {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         self.prepare(sql)?;
-        let prepared = match self.conn.exec_iter(sql, to_params(params)) {
-            Ok(result) => return collect_rows(result),
-            Err(e) => e,
-        };
-        if params.is_empty() && not_preparable(&prepared) {
-            collect_rows(self.conn.query_iter(sql).map_err(map_error)?)
-        } else {
-            Err(map_error(prepared))
-        }
+        let result = self.query_rows(sql, params);
+        self.finish(result)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecResult, DbError> {
         self.prepare(sql)?;
-        self.run(sql, params)
+        let result = self.run(sql, params);
+        self.finish(result)
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
@@ -485,24 +553,39 @@ impl Database for MysqlDatabase {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
     }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.watchdog.set_deadline(deadline);
+    }
 }
 
-/// Reads a whole result set, converting each value by its column's type.
+/// Reads a whole result set, converting each value by its column's type. Past the budget the
+/// statement is stopped on the server (so the rest of the result is never sent) and the
+/// budget's error returned.
 fn collect_rows<P: ::mysql::prelude::Protocol>(
     mut result: ::mysql::QueryResult<'_, '_, '_, P>,
+    mut budget: Option<ResultBudget>,
+    watchdog: &Watchdog,
 ) -> Result<Rows, DbError> {
     let meta: Vec<Column> = result.columns().as_ref().to_vec();
     let columns = meta.iter().map(|c| c.name_str().into_owned()).collect();
     let mut rows = Vec::new();
     for row in result.by_ref() {
         let row = row.map_err(map_error)?;
-        rows.push(
-            row.unwrap_raw()
-                .into_iter()
-                .zip(&meta)
-                .map(|(v, c)| v.map_or(Value::Null, |v| to_value(v, c)))
-                .collect(),
-        );
+        let values: Vec<Value> = row
+            .unwrap_raw()
+            .into_iter()
+            .zip(&meta)
+            .map(|(v, c)| v.map_or(Value::Null, |v| to_value(v, c)))
+            .collect();
+        if let Some(Err(over)) = budget.as_mut().map(|b| b.add(&values)) {
+            watchdog.kill_now(over.clone());
+            // Dropping the result reads what the server sent before it stopped.
+            drop(rows);
+            drop(result);
+            return Err(over);
+        }
+        rows.push(values);
     }
     Ok(Rows { columns, rows })
 }
@@ -624,8 +707,14 @@ pub fn map_error(e: ::mysql::Error) -> DbError {
                 1062 | 1048 | 1451 | 1452 | 1216 | 1217 | 1364 | 1557 | 1586 | 3819 | 4025 => {
                     DbError::Constraint(text)
                 }
-                // Lock wait timeout, deadlock.
+                // Lock wait timeout, deadlock, metadata lock wait timeout.
                 1205 | 1213 => DbError::Busy(text),
+                // max_statement_time exceeded.
+                1969 => DbError::Limit(format!(
+                    "the statement ran past its time limit and was stopped ({text})"
+                )),
+                // Query interrupted (KILL QUERY).
+                1317 => DbError::Limit(format!("the statement was stopped ({text})")),
                 // Disk full, table full, out of memory, storage engine, too many connections.
                 1021 | 1030 | 1037 | 1038 | 1040 | 1114 | 1180 | 1181 | 1290 => DbError::Io(text),
                 // Syntax, unknown table/column, wrong use: 1064, 1146, 1054, 1050, …

@@ -3,13 +3,17 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
 
-use crate::database::{Database, DbError, Dialect, ExecResult, NowFn, Rows};
-use crate::grant::{AuthState, TableGrant};
+use crate::database::{
+    Database, DbError, Dialect, ExecResult, NowFn, ResultBudget, Rows, StatementLimits,
+    deadline_passed, is_past,
+};
+use crate::grant::{AuthState, SchemaSnapshot, TableGrant};
 use crate::mysql_compat;
 use crate::value::Value;
 
@@ -27,7 +31,38 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteDatabase {
     conn: Connection,
     guard: Arc<Guard>,
+    limits: Option<StatementLimits>,
+    timer: Arc<Mutex<Timer>>,
 }
+
+/// The deadlines the progress handler enforces while a statement runs.
+#[derive(Debug, Default)]
+struct Timer {
+    /// The job's deadline.
+    job: Option<Instant>,
+    /// The running statement's deadline.
+    statement: Option<Instant>,
+    /// Why the handler interrupted the last statement.
+    fired: Option<DbError>,
+}
+
+impl Timer {
+    /// Called by SQLite every [`PROGRESS_OPS`] virtual-machine steps; `true` interrupts.
+    fn expired(&mut self) -> bool {
+        let now = Instant::now();
+        if self.job.is_some_and(|d| now >= d) {
+            self.fired = Some(deadline_passed());
+        } else if self.statement.is_some_and(|d| now >= d) {
+            self.fired = Some(DbError::Limit(
+                "the statement ran past its time limit and was stopped".into(),
+            ));
+        }
+        self.fired.is_some()
+    }
+}
+
+/// How many SQLite virtual-machine steps run between two looks at the clock.
+const PROGRESS_OPS: i32 = 1_000;
 
 /// State shared with the authorizer callback.
 #[derive(Default)]
@@ -50,11 +85,12 @@ impl Guard {
     fn check(
         &self,
         grant: &TableGrant,
+        schema: &SchemaSnapshot,
         ctx: &rusqlite::hooks::AuthContext<'_>,
     ) -> Result<(), String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.internal = self.internal.load(Ordering::SeqCst);
-        grant.check(ctx, &mut state)
+        grant.check(ctx, &mut state, schema)
     }
 
     fn take_denied(&self) -> Option<String> {
@@ -96,14 +132,63 @@ impl SqliteDatabase {
         Ok(Self {
             conn,
             guard: Arc::default(),
+            limits: None,
+            timer: Arc::default(),
         })
+    }
+
+    /// From now on every statement is bounded by `limits`: its running time (a progress
+    /// handler interrupts it, and also once the job's deadline passes), its result's rows and
+    /// bytes, and the length of any text or blob SQLite builds (`SQLITE_LIMIT_LENGTH`, so
+    /// `zeroblob(300000000)` fails instead of filling the host's memory).
+    pub fn with_limits(mut self, limits: StatementLimits) -> Self {
+        let max_length = i32::try_from(limits.max_value_bytes).unwrap_or(i32::MAX);
+        // Cannot fail for a valid limit id; the value is clamped by SQLite to its hard maximum.
+        let _ = self.conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, max_length);
+        let timer = Arc::clone(&self.timer);
+        self.conn.progress_handler(
+            PROGRESS_OPS,
+            Some(move || timer.lock().unwrap_or_else(|e| e.into_inner()).expired()),
+        );
+        self.limits = Some(limits);
+        self
+    }
+
+    /// Arms the statement timer before a statement runs; refuses to start after the deadline.
+    fn start_statement(&self) -> Result<(), DbError> {
+        let mut timer = self.timer.lock().unwrap_or_else(|e| e.into_inner());
+        if is_past(timer.job) {
+            return Err(deadline_passed());
+        }
+        timer.fired = None;
+        timer.statement = self.limits.map(|l| Instant::now() + l.statement_time);
+        Ok(())
+    }
+
+    /// The error of a failed step: the timer's reason when it interrupted the statement.
+    fn step_error(&self, e: rusqlite::Error) -> DbError {
+        let fired = self
+            .timer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fired
+            .take();
+        match (fired, &e) {
+            (Some(reason), rusqlite::Error::SqliteFailure(f, _))
+                if f.code == ErrorCode::OperationInterrupted =>
+            {
+                reason
+            }
+            _ => map_error(e, self.guard.take_denied()),
+        }
     }
 
     /// From now on every statement is checked against `grant`; see [`TableGrant`] for the rules.
     pub fn with_grant(self, grant: TableGrant) -> Self {
         let guard = Arc::clone(&self.guard);
+        let schema = self.schema_snapshot();
         self.conn.authorizer(Some(
-            move |ctx: rusqlite::hooks::AuthContext<'_>| match guard.check(&grant, &ctx) {
+            move |ctx: rusqlite::hooks::AuthContext<'_>| match guard.check(&grant, &schema, &ctx) {
                 Ok(()) => rusqlite::hooks::Authorization::Allow,
                 Err(what) => {
                     guard.record_denied(what);
@@ -112,6 +197,34 @@ impl SqliteDatabase {
             },
         ));
         self
+    }
+
+    /// The tables and triggers as they are now (a failure to read them leaves both empty,
+    /// which only makes the authorizer stricter).
+    fn schema_snapshot(&self) -> SchemaSnapshot {
+        let mut snapshot = SchemaSnapshot::default();
+        let read = |snapshot: &mut SchemaSnapshot| -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare(
+                "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'trigger')",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let (kind, name, table): (String, String, String) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?);
+                if kind == "table" {
+                    snapshot.tables.insert(name.to_ascii_lowercase());
+                } else {
+                    snapshot
+                        .triggers
+                        .insert(name.to_ascii_lowercase(), table.to_ascii_lowercase());
+                }
+            }
+            Ok(())
+        };
+        if read(&mut snapshot).is_err() {
+            snapshot = SchemaSnapshot::default();
+        }
+        snapshot
     }
 
     /// The raw connection, for host-internal work such as [`crate::migrate`]. Statements run here
@@ -152,6 +265,8 @@ impl SqliteDatabase {
 
 impl Database for SqliteDatabase {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        self.start_statement()?;
+        let mut budget = self.limits.map(ResultBudget::new);
         let mut stmt = self.prepare(sql)?;
         let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
         let scales: Vec<Option<usize>> = stmt
@@ -162,12 +277,12 @@ impl Database for SqliteDatabase {
         let mut out = Vec::new();
         let mut rows = stmt
             .query(params_from_iter(params))
-            .map_err(|e| map_error(e, self.guard.take_denied()))?;
+            .map_err(|e| self.step_error(e))?;
         loop {
             let row = match rows.next() {
                 Ok(Some(row)) => row,
                 Ok(None) => break,
-                Err(e) => return Err(map_error(e, self.guard.take_denied())),
+                Err(e) => return Err(self.step_error(e)),
             };
             let values = (0..columns.len())
                 .map(|i| {
@@ -175,16 +290,20 @@ impl Database for SqliteDatabase {
                     Ok(to_value(v, scales[i]))
                 })
                 .collect::<Result<Vec<_>, DbError>>()?;
+            if let Some(budget) = &mut budget {
+                budget.add(&values)?;
+            }
             out.push(values);
         }
         Ok(Rows { columns, rows: out })
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecResult, DbError> {
+        self.start_statement()?;
         let mut stmt = self.prepare(sql)?;
         let changed = stmt
             .execute(params_from_iter(params))
-            .map_err(|e| map_error(e, self.guard.take_denied()))?;
+            .map_err(|e| self.step_error(e))?;
         Ok(ExecResult {
             rows_affected: changed as u64,
             last_insert_id: self.conn.last_insert_rowid(),
@@ -220,6 +339,10 @@ impl Database for SqliteDatabase {
 
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.timer.lock().unwrap_or_else(|e| e.into_inner()).job = deadline;
     }
 }
 
@@ -268,6 +391,9 @@ pub(crate) fn map_error(e: rusqlite::Error, denied: Option<String>) -> DbError {
             DbError::Denied(denied.unwrap_or_else(|| "not authorized".into()))
         }
         (Some(ErrorCode::ConstraintViolation), _) => DbError::Constraint(text),
+        (Some(ErrorCode::TooBig), _) => DbError::Limit(format!(
+            "a text or blob value exceeds the host's length limit ({text})"
+        )),
         (Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked), _) => DbError::Busy(text),
         (
             Some(

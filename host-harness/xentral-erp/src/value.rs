@@ -22,6 +22,15 @@ pub enum Value {
 }
 
 impl Value {
+    /// What the value weighs in a result: its bytes for text and blobs, 8 otherwise.
+    pub fn size_bytes(&self) -> usize {
+        match self {
+            Value::Text(t) => t.len(),
+            Value::Blob(b) => b.len(),
+            Value::Null | Value::Integer(_) | Value::Real(_) => 8,
+        }
+    }
+
     /// Whether this is SQL `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -249,3 +249,30 @@ fn the_schema_table_cannot_be_written_directly() {
     let r = db.execute("UPDATE sqlite_master SET sql = '' WHERE name = 'user'", &[]);
     assert!(matches!(r, Err(DbError::Invalid(_))), "{r:?}");
 }
+
+#[test]
+fn a_cte_named_like_a_trigger_cannot_read_past_the_grant() {
+    let mut db = plugin_db(&clock());
+    let triggers = db.query("SELECT COUNT(*) FROM adresse", &[]).map(|_| ());
+    assert_eq!(triggers, Ok(()));
+    for sql in [
+        "WITH adresse_logdatei_on_update AS (SELECT passwort FROM user) SELECT * FROM adresse_logdatei_on_update",
+        "WITH x AS (SELECT passwort FROM user) SELECT * FROM x",
+        "WITH x AS (SELECT * FROM user) SELECT COUNT(*) FROM x",
+        "SELECT COUNT(*) FROM user",
+    ] {
+        assert_eq!(db.query(sql, &[]), Err(denied("user")), "{sql}");
+    }
+}
+
+#[test]
+fn counting_a_cte_is_allowed() {
+    let mut db = plugin_db(&clock());
+    let rows = db
+        .query(
+            "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) SELECT COUNT(*) FROM n",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.scalar(), Some(&Value::Integer(10)));
+}
