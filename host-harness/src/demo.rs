@@ -13,9 +13,10 @@ use serde::Serialize;
 use xentral_erp::Value;
 
 use crate::clock::{HostClock, SharedClock, VirtualClock};
-use crate::host::{HUBSPOT_CREDENTIAL, XentralHost};
+use crate::host::{Connection, HUBSPOT_CREDENTIAL, XentralHost};
 use crate::report::{JobReport, Settings, SideReport, StageMode};
 use crate::scheduler;
+use crate::secrets::HostKey;
 use crate::verify::{self, Comparison};
 
 /// The demo tenant's name.
@@ -205,7 +206,7 @@ pub fn run(
     hubspot.seed(SeedSpec::new(2026, config.contacts, config.deals));
     progress(Step::Tick);
 
-    let host = XentralHost::new(data_dir, shared).step()?;
+    let host = XentralHost::new(data_dir, HostKey::ephemeral(), shared).step()?;
     host.create_tenant(TENANT).step()?;
     seed_xentral(&host, &hubspot, config, progress)?;
     let before = totals(&host, &hubspot)?;
@@ -222,7 +223,15 @@ pub fn run(
         stage_mode: StageMode::Automatic,
     };
     let configured = host
-        .configure(TENANT, &settings.hubspot_url, Some(TOKEN), &settings)
+        .configure(
+            TENANT,
+            &Connection {
+                hubspot_url: Some(&settings.hubspot_url),
+                token: Some(TOKEN),
+                extra_ca_pem: None,
+            },
+            &settings,
+        )
         .step()?
         .result
         .map_err(|e| DemoError::Step(format!("connecting: {e}")))?;

@@ -5,16 +5,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
-use crate::outbound::Origin;
+use crate::outbound::{Origin, OriginError, parse_ca_pem};
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
 };
 use crate::sandbox::{Invocation, JobContext, PluginComponent, Runtime, SandboxError};
-use crate::secrets::JobSecrets;
-use crate::tenant::{DataDir, Tenant, TenantError};
+use crate::secrets::{HostKey, JobSecrets, KeyError, Secret};
+use crate::tenant::{DataDir, MysqlSetup, Tenant, TenantError};
 
 /// The name under which the host keeps a tenant's HubSpot access token.
 pub const HUBSPOT_CREDENTIAL: &str = "hubspot";
+
+/// The HubSpot API base URL a tenant gets when it never named one.
+pub const DEFAULT_HUBSPOT_URL: &str = "https://api.hubapi.com";
 
 /// Errors of host operations (as opposed to a job's own failure).
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,37 @@ pub enum HostError {
     /// The job's process starter is running right now.
     #[error("the process starter '{0}' is running right now")]
     Locked(String),
+    /// The HubSpot URL may not be used.
+    #[error(transparent)]
+    Origin(#[from] OriginError),
+    /// The HubSpot URL's origin changed, and no token was given for the new one.
+    #[error(
+        "the HubSpot URL changes from {saved} to {new}: give the access token again (--token); the saved one is only ever sent to {saved}"
+    )]
+    TokenForOtherOrigin {
+        /// The origin the saved token was validated for.
+        saved: String,
+        /// The new origin.
+        new: String,
+    },
+    /// There is no token yet.
+    #[error("no HubSpot access token is saved for this tenant yet: give one with --token")]
+    NoToken,
+    /// The host key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// What a Save of the module's settings page changes besides the plugin's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Connection<'a> {
+    /// The HubSpot base URL; `None` keeps the saved one (or [`DEFAULT_HUBSPOT_URL`]).
+    pub hubspot_url: Option<&'a str>,
+    /// A new access token; `None` keeps the saved one, which is valid only for the saved URL's
+    /// origin.
+    pub token: Option<&'a str>,
+    /// A CA certificate (PEM) to trust besides Mozilla's roots; `None` keeps the saved one.
+    pub extra_ca_pem: Option<&'a str>,
 }
 
 /// A xentral host: one engine, one plugin, many tenants.
@@ -42,9 +76,15 @@ pub struct XentralHost {
 }
 
 impl XentralHost {
-    /// A host running the built-in plugin over `data_dir`.
-    pub fn new(data_dir: impl AsRef<Path>, clock: SharedClock) -> Result<Self, HostError> {
-        let data = DataDir::new(data_dir.as_ref());
+    /// A host running the built-in plugin over `data_dir`, sealing secrets under `key` (which
+    /// must not live inside `data_dir`).
+    pub fn new(
+        data_dir: impl AsRef<Path>,
+        key: HostKey,
+        clock: SharedClock,
+    ) -> Result<Self, HostError> {
+        key.check_outside(data_dir.as_ref())?;
+        let data = DataDir::new(data_dir.as_ref(), Arc::new(key));
         let runtime = Runtime::new()?;
         let component = PluginComponent::plugin(&runtime, Some(&data.cache_dir()))?;
         Ok(XentralHost {
@@ -58,10 +98,12 @@ impl XentralHost {
     /// A host running another component (the sandbox tests' misbehaving guest).
     pub fn with_component(
         data_dir: impl AsRef<Path>,
+        key: HostKey,
         clock: SharedClock,
         wasm: &[u8],
     ) -> Result<Self, HostError> {
-        let data = DataDir::new(data_dir.as_ref());
+        key.check_outside(data_dir.as_ref())?;
+        let data = DataDir::new(data_dir.as_ref(), Arc::new(key));
         let runtime = Runtime::new()?;
         let component = PluginComponent::load(&runtime, wasm, Some(&data.cache_dir()))?;
         Ok(XentralHost {
@@ -97,13 +139,27 @@ impl XentralHost {
         Ok(self.data.create_tenant(name, &self.clock)?)
     }
 
-    /// Creates a tenant whose xentral database is `database` (`mysql://…`; `None`: SQLite).
+    /// Creates a tenant whose xentral database is on MariaDB (`Some`; see [`MysqlSetup`]) or
+    /// SQLite (`None`).
     pub fn create_tenant_on(
         &self,
         name: &str,
-        database: Option<&str>,
+        mysql: Option<MysqlSetup<'_>>,
     ) -> Result<Tenant, HostError> {
-        Ok(self.data.create_tenant_on(name, database, &self.clock)?)
+        Ok(self.data.create_tenant_on(name, mysql, &self.clock)?)
+    }
+
+    /// Connects an existing tenant to its MariaDB database again (new host account password,
+    /// a new or re-checked plugin account): `tenant set-db`.
+    pub fn set_tenant_database(
+        &self,
+        name: &str,
+        mysql: MysqlSetup<'_>,
+    ) -> Result<Tenant, HostError> {
+        let mut tenant = self.tenant(name)?;
+        tenant.connect_mysql(&mysql, &self.clock)?;
+        tenant.save()?;
+        Ok(tenant)
     }
 
     /// Opens a tenant.
@@ -116,11 +172,14 @@ impl XentralHost {
         tenant: &Tenant,
         secrets: JobSecrets,
         origins: Vec<Origin>,
+        extra_ca_pem: Option<String>,
     ) -> Result<JobContext, HostError> {
         Ok(JobContext {
             db: tenant.open_guest_db(&self.clock)?,
             limits: tenant.config.limits.clone(),
             allowed_origins: origins,
+            extra_ca_pem,
+            max_requests: None,
             secrets,
             clock: Arc::clone(&self.clock),
             time_zone: tenant.config.time_zone.clone(),
@@ -130,45 +189,87 @@ impl XentralHost {
     /// The job context of a tenant as stored.
     pub fn job_context(&self, tenant: &Tenant) -> Result<JobContext, HostError> {
         let secrets = JobSecrets::new(tenant.guest_secrets()?);
-        self.context(tenant, secrets, tenant.allowed_origins()?)
+        self.context(
+            tenant,
+            secrets,
+            tenant.allowed_origins()?,
+            tenant.config.extra_ca_pem.clone(),
+        )
     }
 
-    /// Saves settings (the module's Save button). A new `token` is only kept, and the HubSpot
-    /// URL only becomes the tenant's allow-list, when the plugin accepted them.
+    /// Saves settings (the module's Save button). The HubSpot URL is the one given, else the
+    /// saved one, else [`DEFAULT_HUBSPOT_URL`]; plain `http://` is refused unless it is
+    /// loopback. A token is bound to the origin it is validated for: a new origin needs the
+    /// token again (the saved one is never sent to it). The token, the URL and the CA are only
+    /// kept when the plugin accepted them; `settings.hubspot_url` is replaced by the URL used.
     pub fn configure(
         &self,
         tenant_name: &str,
-        hubspot_url: &str,
-        token: Option<&str>,
+        connection: &Connection<'_>,
         settings: &Settings,
     ) -> Result<Invocation<ConfigureReport>, HostError> {
         let mut tenant = self.tenant(tenant_name)?;
-        let origin = Origin::parse(hubspot_url).map_err(HostError::Invalid)?;
+        let url = connection
+            .hubspot_url
+            .map(str::to_owned)
+            .or_else(|| tenant.config.hubspot_url.clone())
+            .unwrap_or_else(|| DEFAULT_HUBSPOT_URL.to_owned());
+        let url = url.trim().trim_end_matches('/').to_owned();
+        let origin = Origin::parse(&url)?;
         let mut secrets = tenant.guest_secrets()?;
-        if let Some(token) = token {
-            if token.trim().is_empty() {
-                return Err(HostError::Invalid("the access token is empty".into()));
+        let token = connection.token.map(str::trim);
+        match token {
+            Some("") => return Err(HostError::Invalid("the access token is empty".into())),
+            Some(token) => {
+                secrets.insert(
+                    HUBSPOT_CREDENTIAL.into(),
+                    Secret {
+                        value: token.to_owned(),
+                        origin: Some(origin.to_string()),
+                    },
+                );
             }
-            secrets.insert(HUBSPOT_CREDENTIAL.into(), token.trim().to_owned());
+            None => match secrets.get(HUBSPOT_CREDENTIAL) {
+                None => return Err(HostError::NoToken),
+                Some(saved) if saved.origin.as_deref() != Some(&origin.to_string()) => {
+                    return Err(HostError::TokenForOtherOrigin {
+                        saved: saved.origin.clone().unwrap_or_else(|| "no origin".into()),
+                        new: origin.to_string(),
+                    });
+                }
+                Some(_) => {}
+            },
         }
+        let extra_ca = match connection.extra_ca_pem {
+            Some(pem) => {
+                parse_ca_pem(pem).map_err(|e| HostError::Invalid(format!("the CA file: {e}")))?;
+                Some(pem.to_owned())
+            }
+            None => tenant.config.extra_ca_pem.clone(),
+        };
         let mut origins = if tenant.config.limits.allowed_origins.is_empty() {
             Vec::new()
         } else {
             tenant.allowed_origins()?
         };
         if !origins.contains(&origin) {
-            origins.push(origin);
+            origins.push(origin.clone());
         }
-        let ctx = self.context(&tenant, JobSecrets::new(secrets), origins)?;
-        let invocation = self.component.configure(ctx, settings);
+        let settings = Settings {
+            hubspot_url: url.clone(),
+            ..settings.clone()
+        };
+        let ctx = self.context(&tenant, JobSecrets::new(secrets), origins, extra_ca.clone())?;
+        let invocation = self.component.configure(ctx, &settings);
         if invocation.result.is_ok() {
             if let Some(token) = token {
                 tenant
                     .secrets()
-                    .put(HUBSPOT_CREDENTIAL, token.trim())
+                    .put(HUBSPOT_CREDENTIAL, token, Some(&origin.to_string()))
                     .map_err(TenantError::from)?;
             }
-            tenant.config.hubspot_url = Some(hubspot_url.trim_end_matches('/').to_owned());
+            tenant.config.hubspot_url = Some(url);
+            tenant.config.extra_ca_pem = extra_ca;
             tenant.save()?;
         }
         Ok(invocation)

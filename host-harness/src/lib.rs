@@ -25,8 +25,9 @@ pub mod verify;
 pub mod xentral_ui;
 
 pub use clock::{HostClock, SharedClock, SystemClock, VirtualClock};
-pub use host::{HUBSPOT_CREDENTIAL, HostError, XentralHost};
+pub use host::{Connection, DEFAULT_HUBSPOT_URL, HUBSPOT_CREDENTIAL, HostError, XentralHost};
 pub use limits::TenantLimits;
 pub use report::{Budget, Entity, Job, JobReport, Settings, StageMode};
 pub use sandbox::{Invocation, JobError, PluginComponent, Runtime};
+pub use secrets::{HostKey, KeySource};
 pub use xentral_ui::XentralUi;

@@ -1,9 +1,17 @@
-//! Outbound HTTP for guests: the allow-list (checked before any connection), credential
-//! injection by name, caps on response size and request time, and redaction of secret values
-//! from everything a guest or a log can see.
+//! Outbound HTTP for guests: HTTPS with certificate verification (rustls; Mozilla's roots, plus
+//! a tenant's extra CA only when the operator gave one), the allow-list (checked before any
+//! connection), plain HTTP only to loopback, credential injection by name and only into
+//! requests to the origin the credential was validated for, headers the host owns, a count of
+//! requests the host enforces itself, caps on response size and request time, and redaction of
+//! secret values from everything a guest or a log can see. One agent per job, so one connection
+//! (one TLS handshake) serves the whole job.
 
-use std::time::Duration;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use url::Url;
 
 use crate::secrets::JobSecrets;
@@ -39,16 +47,21 @@ pub struct OutboundResponse {
 /// Why no response came back; mirrors the WIT `http-error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutboundError {
-    /// Not on the allow-list; nothing was sent.
-    #[error("origin {0} is not on the allow-list")]
-    Denied(String),
+    /// The origin may not be reached (with this credential); nothing was sent.
+    #[error("{origin} is not allowed: {reason}")]
+    Denied {
+        /// The origin (`scheme://host:port`), what the guest is told.
+        origin: String,
+        /// Which rule refused it, for the job log.
+        reason: String,
+    },
     /// No such credential; nothing was sent.
     #[error("no credential named '{0}'")]
     UnknownCredential(String),
     /// Timed out.
     #[error("timed out")]
     Timeout,
-    /// Connection-level failure.
+    /// Connection-level failure, TLS included.
     #[error("transport failure: {0}")]
     Transport(String),
     /// Response body over the cap.
@@ -59,6 +72,24 @@ pub enum OutboundError {
     Invalid(String),
 }
 
+/// Headers only the host sets: the request's target and framing, and hop-by-hop headers. A
+/// guest `Host` could name another virtual host behind the allowed address and receive the
+/// injected token there.
+const HOST_OWNED_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "expect",
+];
+
 /// An origin: scheme, host and port (default ports made explicit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -67,20 +98,53 @@ pub struct Origin {
     port: u16,
 }
 
+/// Why an origin may not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    /// Not a URL with a host.
+    #[error("'{0}' is not an http(s) URL with a host")]
+    NotAUrl(String),
+    /// Plain HTTP to a host that is not loopback.
+    #[error(
+        "{0} uses plain http:// to a host that is not this machine: the access token would travel in clear; use https://"
+    )]
+    Insecure(String),
+}
+
 impl Origin {
-    /// The origin of a URL.
+    /// The origin of a URL (`http` or `https` only).
     pub fn of(url: &Url) -> Option<Origin> {
+        let scheme = url.scheme().to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
         Some(Origin {
-            scheme: url.scheme().to_ascii_lowercase(),
+            scheme,
             host: url.host_str()?.to_ascii_lowercase(),
             port: url.port_or_known_default()?,
         })
     }
 
-    /// Parses `scheme://host[:port][/…]`.
-    pub fn parse(s: &str) -> Result<Origin, String> {
-        let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL: {e}"))?;
-        Origin::of(&url).ok_or_else(|| format!("'{s}' has no host or port"))
+    /// Parses `scheme://host[:port][/…]`, refusing plain HTTP to anything but loopback.
+    pub fn parse(s: &str) -> Result<Origin, OriginError> {
+        let url = Url::parse(s.trim()).map_err(|_| OriginError::NotAUrl(s.to_owned()))?;
+        let origin = Origin::of(&url).ok_or_else(|| OriginError::NotAUrl(s.to_owned()))?;
+        origin.check_secure()?;
+        Ok(origin)
+    }
+
+    /// `Ok` for `https`, and for `http` to a loopback address or `localhost`.
+    pub fn check_secure(&self) -> Result<(), OriginError> {
+        if self.scheme == "https" || self.is_loopback() {
+            Ok(())
+        } else {
+            Err(OriginError::Insecure(self.to_string()))
+        }
+    }
+
+    fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -90,37 +154,74 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// Parses the certificates of a PEM file (for a tenant's extra CA).
+pub fn parse_ca_pem(pem: &str) -> Result<Vec<Certificate<'static>>, String> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem.as_bytes()) {
+        match item.map_err(|e| format!("not a PEM file: {e}"))? {
+            PemItem::Certificate(c) => certs.push(c),
+            _ => return Err("the PEM file holds something other than certificates".into()),
+        }
+    }
+    if certs.is_empty() {
+        return Err("the PEM file holds no certificate".into());
+    }
+    Ok(certs)
+}
+
+/// What one job's HTTP client may do.
+#[derive(Debug, Clone)]
+pub struct OutboundPolicy {
+    /// Origins the guest may reach.
+    pub allowed: Vec<Origin>,
+    /// Cap on one response body.
+    pub max_response_bytes: u64,
+    /// Cap on one request's time.
+    pub timeout_cap: Duration,
+    /// Requests the job may send, counted by the host.
+    pub max_requests: Option<u32>,
+    /// No request starts after this instant, and none runs past it.
+    pub deadline: Option<Instant>,
+    /// A CA to trust besides Mozilla's roots (PEM), for a local trial or test portal.
+    pub extra_ca_pem: Option<String>,
+}
+
 /// The HTTP client of one job.
 pub struct Outbound {
     agent: ureq::Agent,
-    allowed: Vec<Origin>,
-    max_response_bytes: u64,
-    timeout_cap: Duration,
+    policy: OutboundPolicy,
     secrets: JobSecrets,
+    sent: AtomicU32,
 }
 
 impl Outbound {
-    /// A client that may reach only `allowed`.
-    pub fn new(
-        allowed: Vec<Origin>,
-        max_response_bytes: u64,
-        timeout_cap: Duration,
-        secrets: JobSecrets,
-    ) -> Self {
+    /// A client under `policy`; fails when the extra CA is not a usable PEM file.
+    pub fn new(policy: OutboundPolicy, secrets: JobSecrets) -> Result<Self, String> {
+        let roots = match &policy.extra_ca_pem {
+            None => RootCerts::WebPki,
+            Some(pem) => {
+                let mut certs: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .map(|der| Certificate::from_der(der.as_ref()))
+                    .collect();
+                certs.extend(parse_ca_pem(pem)?);
+                RootCerts::Specific(Arc::new(certs))
+            }
+        };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .proxy(None)
-            .timeout_global(Some(timeout_cap))
+            .timeout_global(Some(policy.timeout_cap))
             .user_agent("xentral-hubspot-plugin/0.1")
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        Outbound {
+        Ok(Outbound {
             agent: config.into(),
-            allowed,
-            max_response_bytes,
-            timeout_cap,
+            policy,
             secrets,
-        }
+            sent: AtomicU32::new(0),
+        })
     }
 
     /// The secrets this job may use.
@@ -128,23 +229,60 @@ impl Outbound {
         &self.secrets
     }
 
+    /// Requests sent so far.
+    pub fn sent(&self) -> u32 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
     /// Sends one request under the sandbox rules.
     pub fn send(&self, req: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
         let url =
             Url::parse(&req.url).map_err(|e| OutboundError::Invalid(format!("bad URL: {e}")))?;
-        let origin =
-            Origin::of(&url).ok_or_else(|| OutboundError::Invalid("URL has no host".into()))?;
-        if !self.allowed.contains(&origin) {
-            return Err(OutboundError::Denied(origin.to_string()));
+        let origin = Origin::of(&url)
+            .ok_or_else(|| OutboundError::Invalid("not an http(s) URL with a host".into()))?;
+        let denied = |reason: String| OutboundError::Denied {
+            origin: origin.to_string(),
+            reason,
+        };
+        if !self.policy.allowed.contains(&origin) {
+            return Err(denied("it is not on the allow-list".into()));
+        }
+        origin.check_secure().map_err(|e| denied(e.to_string()))?;
+        if let Some((name, _)) = req
+            .headers
+            .iter()
+            .find(|(n, _)| HOST_OWNED_HEADERS.iter().any(|h| n.eq_ignore_ascii_case(h)))
+        {
+            return Err(OutboundError::Invalid(format!(
+                "the header '{name}' is set by the host, not the plugin"
+            )));
         }
         let token = match &req.credential {
-            Some(name) => Some(
-                self.secrets
-                    .value(name)
-                    .ok_or_else(|| OutboundError::UnknownCredential(name.clone()))?,
-            ),
+            Some(name) => {
+                let secret = self
+                    .secrets
+                    .get(name)
+                    .ok_or_else(|| OutboundError::UnknownCredential(name.clone()))?;
+                let bound = secret.origin.as_deref().unwrap_or("no origin");
+                if bound != origin.to_string() {
+                    return Err(denied(format!(
+                        "the credential '{name}' is only ever sent to {bound}"
+                    )));
+                }
+                Some(secret.value.as_str())
+            }
             None => None,
         };
+        let timeout = self.timeout(req.timeout_ms)?;
+        let sent = self.sent.fetch_add(1, Ordering::SeqCst);
+        if let Some(max) = self.policy.max_requests
+            && sent >= max
+        {
+            self.sent.fetch_sub(1, Ordering::SeqCst);
+            return Err(OutboundError::Invalid(format!(
+                "the job's limit of {max} requests is used up; nothing was sent"
+            )));
+        }
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(url.as_str());
@@ -160,16 +298,15 @@ impl Outbound {
         let request = builder
             .body(req.body.unwrap_or_default())
             .map_err(|e| OutboundError::Invalid(self.secrets.redact(&e.to_string())))?;
-        let timeout = req
-            .timeout_ms
-            .map(|ms| Duration::from_millis(u64::from(ms)).min(self.timeout_cap))
-            .unwrap_or(self.timeout_cap);
         let request = self
             .agent
             .configure_request(request)
             .timeout_global(Some(timeout))
             .build();
-        let mut response = self.agent.run(request).map_err(|e| self.map_error(e))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| self.map_error(e, &origin))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -182,9 +319,9 @@ impl Outbound {
         let body = response
             .body_mut()
             .with_config()
-            .limit(self.max_response_bytes)
+            .limit(self.policy.max_response_bytes)
             .read_to_vec()
-            .map_err(|e| self.map_error(e))?;
+            .map_err(|e| self.map_error(e, &origin))?;
         Ok(OutboundResponse {
             status,
             headers,
@@ -192,14 +329,100 @@ impl Outbound {
         })
     }
 
-    fn map_error(&self, e: ureq::Error) -> OutboundError {
+    /// The time this request may take: what it asked for, capped by the tenant's limit and by
+    /// what is left of the job.
+    fn timeout(&self, asked_ms: Option<u32>) -> Result<Duration, OutboundError> {
+        let mut timeout = asked_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)).min(self.policy.timeout_cap))
+            .unwrap_or(self.policy.timeout_cap);
+        if let Some(deadline) = self.policy.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // Nothing was sent; to the guest it is a request that got no answer in time.
+                return Err(OutboundError::Timeout);
+            }
+            timeout = timeout.min(left);
+        }
+        Ok(timeout)
+    }
+
+    fn map_error(&self, e: ureq::Error, origin: &Origin) -> OutboundError {
+        let tls = |detail: String| {
+            OutboundError::Transport(format!(
+                "TLS with {origin} failed: {detail} (the server's certificate is checked against Mozilla's roots{})",
+                if self.policy.extra_ca_pem.is_some() {
+                    " and the tenant's extra CA"
+                } else {
+                    "; for a local test portal give its CA with --ca-file"
+                }
+            ))
+        };
         match e {
             ureq::Error::Timeout(_) => OutboundError::Timeout,
-            ureq::Error::BodyExceedsLimit(_) => OutboundError::TooLarge(self.max_response_bytes),
+            ureq::Error::BodyExceedsLimit(_) => {
+                OutboundError::TooLarge(self.policy.max_response_bytes)
+            }
+            ureq::Error::Rustls(r) => tls(r.to_string()),
+            ureq::Error::Tls(m) => tls(m.to_owned()),
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 OutboundError::Timeout
             }
+            ureq::Error::Io(io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                tls(io.to_string())
+            }
             other => OutboundError::Transport(self.secrets.redact(&other.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "https://api.hubapi.com",
+            "http://127.0.0.1:8099",
+            "http://localhost:1",
+            "http://[::1]:80",
+            "http://127.8.9.1",
+        ] {
+            assert!(Origin::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.hubapi.com",
+            "http://10.0.0.1:80",
+            "http://localhost.evil.com",
+        ] {
+            assert!(
+                matches!(Origin::parse(bad), Err(OriginError::Insecure(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Origin::parse("ftp://x"),
+            Err(OriginError::NotAUrl(_))
+        ));
+    }
+
+    #[test]
+    fn origins_make_default_ports_explicit() {
+        assert_eq!(
+            Origin::parse("https://API.hubapi.com/crm")
+                .unwrap()
+                .to_string(),
+            "https://api.hubapi.com:443"
+        );
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_certificates() {
+        assert!(parse_ca_pem("hello").is_err());
+        assert!(parse_ca_pem("").is_err());
     }
 }

@@ -25,7 +25,7 @@ use crate::bindings::{CONTRACT_VERSION, PLUGIN_EXPORT};
 use crate::clock::{SharedClock, WasiWallClock};
 use crate::joblog::{JobLog, LogEntry, LogLevel};
 use crate::limits::TenantLimits;
-use crate::outbound::{Origin, Outbound};
+use crate::outbound::{Origin, Outbound, OutboundPolicy};
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
     StageOverview,
@@ -115,12 +115,16 @@ pub struct Invocation<T> {
 
 /// What a job runs with: the tenant's database, limits, network and secrets.
 pub struct JobContext {
-    /// The tenant database (already restricted to the grant).
+    /// The tenant database (already restricted to the grant and its statement limits).
     pub db: Box<dyn Database>,
     /// The tenant's limits.
     pub limits: TenantLimits,
     /// Origins the guest may reach.
     pub allowed_origins: Vec<Origin>,
+    /// A CA the tenant trusts besides Mozilla's roots (PEM).
+    pub extra_ca_pem: Option<String>,
+    /// Requests the job may send (the budget's `max-requests`), enforced by the host.
+    pub max_requests: Option<u32>,
     /// Secrets the guest may use by name.
     pub secrets: JobSecrets,
     /// Time.
@@ -256,8 +260,12 @@ impl PluginComponent {
         })
     }
 
-    /// `run(job, budget)`.
-    pub fn run(&self, ctx: JobContext, job: Job, budget: Budget) -> Invocation<JobReport> {
+    /// `run(job, budget)`. The host enforces the budget's `max-requests` itself.
+    pub fn run(&self, mut ctx: JobContext, job: Job, budget: Budget) -> Invocation<JobReport> {
+        ctx.max_requests = match (ctx.max_requests, budget.max_requests) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.invoke(ctx, |b, store| {
             b.xentral_hubspot_plugin()
                 .call_run(store, v1::job_to_wit(job), v1::budget_to_wit(budget))
@@ -307,8 +315,9 @@ impl PluginComponent {
             -> wasmtime::Result<Result<T, v1::xentral::hubspot::types::PluginError>>,
     ) -> Invocation<T> {
         let started = Instant::now();
+        let deadline = started + ctx.limits.wall_time();
         let limits = ctx.limits.clone();
-        let log = JobLog::default();
+        let log = JobLog::with_caps(limits.max_log_entries, limits.max_log_bytes);
         let stdout = MemoryOutputPipe::new(limits.max_output_bytes);
         let stderr = MemoryOutputPipe::new(limits.max_output_bytes);
         let wasi = WasiCtxBuilder::new()
@@ -317,17 +326,38 @@ impl PluginComponent {
             .wall_clock(WasiWallClock(Arc::clone(&ctx.clock)))
             .build();
         let secrets = ctx.secrets.clone();
+        let outbound = Outbound::new(
+            OutboundPolicy {
+                allowed: ctx.allowed_origins,
+                max_response_bytes: limits.max_response_bytes,
+                timeout_cap: limits.request_timeout(),
+                max_requests: ctx.max_requests,
+                deadline: Some(deadline),
+                extra_ca_pem: ctx.extra_ca_pem,
+            },
+            ctx.secrets,
+        );
+        let outbound = match outbound {
+            Ok(o) => o,
+            Err(e) => {
+                return Invocation {
+                    result: Err(JobError::Host(format!("the tenant's CA file: {e}"))),
+                    log: log.entries(),
+                    fuel_used: 0,
+                    elapsed: started.elapsed(),
+                    instantiate: Duration::ZERO,
+                    memory_peak_bytes: 0,
+                };
+            }
+        };
+        let mut db = ctx.db;
+        db.set_deadline(Some(deadline));
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(limits.memory_bytes),
-            db: ctx.db,
-            outbound: Outbound::new(
-                ctx.allowed_origins,
-                limits.max_response_bytes,
-                limits.request_timeout(),
-                ctx.secrets,
-            ),
+            limiter: MemoryLimiter::new(&limits),
+            db,
+            outbound,
             clock: Arc::clone(&ctx.clock),
             log: log.clone(),
             time_zone: ctx.time_zone,
@@ -459,24 +489,34 @@ fn classify_trap(
 
 /// The error a denied memory growth raises inside the guest.
 #[derive(Debug, thiserror::Error)]
-#[error("memory limit of {limit} bytes exceeded (asked for {desired})")]
+#[error("memory limit of {limit} bytes exceeded (all memories together would be {desired})")]
 pub struct MemoryLimitExceeded {
     limit: usize,
     desired: usize,
 }
 
-/// Caps a store's linear memory and remembers whether the cap was hit.
+/// Caps a store's linear memories *together* (wasmtime 48 enables multi-memory, so a
+/// component may have several, each under a per-memory cap), the number of memories, tables
+/// and instances, and remembers whether the memory cap was hit and the peak.
 pub struct MemoryLimiter {
     limit: usize,
+    memories: usize,
+    tables: usize,
+    instances: usize,
+    total: usize,
     exceeded: bool,
     peak: usize,
 }
 
 impl MemoryLimiter {
-    /// A limiter with this cap.
-    pub fn new(limit: usize) -> Self {
+    /// A limiter with the tenant's caps.
+    pub fn new(limits: &TenantLimits) -> Self {
         MemoryLimiter {
-            limit,
+            limit: limits.memory_bytes,
+            memories: limits.max_memories,
+            tables: limits.max_tables,
+            instances: limits.max_instances,
+            total: 0,
             exceeded: false,
             peak: 0,
         }
@@ -486,19 +526,21 @@ impl MemoryLimiter {
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+        let total = self.total.saturating_sub(current).saturating_add(desired);
+        if total > self.limit {
             self.exceeded = true;
             return Err(MemoryLimitExceeded {
                 limit: self.limit,
-                desired,
+                desired: total,
             }
             .into());
         }
-        self.peak = self.peak.max(desired);
+        self.total = total;
+        self.peak = self.peak.max(total);
         Ok(true)
     }
 
@@ -509,6 +551,18 @@ impl ResourceLimiter for MemoryLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.memories
     }
 }
 

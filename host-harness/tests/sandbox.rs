@@ -1,12 +1,15 @@
 //! Sandbox limits and traps, one behaviour per test, each through the misbehaving test guest
 //! (`host-harness/test-guest`) and one shared helper, as Spin's core tests do.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xentral_erp::{Privilege, TableGrant, Value};
+use xentral_host::outbound::Origin;
 use xentral_host::report::{Budget, Job, JobReport};
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::{Invocation, JobError, TenantLimits, VirtualClock, XentralHost};
@@ -22,7 +25,9 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(VirtualClock::new(1_767_225_600_000));
-        let host = XentralHost::with_component(dir.path(), clock, TEST_GUEST_WASM).unwrap();
+        let host =
+            XentralHost::with_component(dir.path(), common::test_key(), clock, TEST_GUEST_WASM)
+                .unwrap();
         Harness { _dir: dir, host }
     }
 
@@ -31,7 +36,16 @@ impl Harness {
         let mut t = self.host.create_tenant(tenant).unwrap();
         limits(&mut t.config.limits);
         t.save().unwrap();
-        t.secrets().put("hubspot", TOKEN).unwrap();
+        // The token is bound to the first allowed origin, as `settings` binds it to the URL.
+        let origin = t
+            .config
+            .limits
+            .allowed_origins
+            .first()
+            .map(|o| Origin::parse(o).unwrap().to_string());
+        t.secrets()
+            .put("hubspot", TOKEN, origin.as_deref())
+            .unwrap();
         let mut db = t.open_admin_db(self.host.clock()).unwrap();
         db.execute(
             "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES ('test_guest_command', ?, 0, 0)",
@@ -365,6 +379,7 @@ fn test_compiled_component_is_cached_on_disk_and_reused() {
     let modified = files[0].metadata().unwrap().modified().unwrap();
     let again = XentralHost::with_component(
         h.host.data().root(),
+        common::test_key(),
         h.host.clock().clone(),
         TEST_GUEST_WASM,
     )
@@ -387,6 +402,7 @@ fn test_corrupt_cache_entry_is_recompiled_not_trusted() {
     }
     let again = XentralHost::with_component(
         h.host.data().root(),
+        common::test_key(),
         h.host.clock().clone(),
         TEST_GUEST_WASM,
     )

@@ -30,8 +30,8 @@ fn warm_cache() -> &'static Path {
     CACHE.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scheduler-tests-cache");
         let clock = Arc::new(VirtualClock::new(START_MS));
-        XentralHost::new(&root, clock.clone()).unwrap();
-        XentralHost::with_component(&root, clock, TEST_GUEST_WASM).unwrap();
+        XentralHost::new(&root, common::test_key(), clock.clone()).unwrap();
+        XentralHost::with_component(&root, common::test_key(), clock, TEST_GUEST_WASM).unwrap();
         root.join("cache")
     })
 }
@@ -51,9 +51,13 @@ impl Harness {
     fn new() -> Self {
         let dir = data_dir_with_cache();
         let clock = VirtualClock::new(START_MS);
-        let host =
-            XentralHost::with_component(dir.path(), Arc::new(clock.clone()), TEST_GUEST_WASM)
-                .unwrap();
+        let host = XentralHost::with_component(
+            dir.path(),
+            common::test_key(),
+            Arc::new(clock.clone()),
+            TEST_GUEST_WASM,
+        )
+        .unwrap();
         Harness { dir, clock, host }
     }
 
@@ -61,7 +65,8 @@ impl Harness {
     fn with_plugin() -> Self {
         let dir = data_dir_with_cache();
         let clock = VirtualClock::new(START_MS);
-        let host = XentralHost::new(dir.path(), Arc::new(clock.clone())).unwrap();
+        let host =
+            XentralHost::new(dir.path(), common::test_key(), Arc::new(clock.clone())).unwrap();
         Harness { dir, clock, host }
     }
 
@@ -69,6 +74,7 @@ impl Harness {
     fn second_host(&self) -> XentralHost {
         XentralHost::with_component(
             self.dir.path(),
+            common::test_key(),
             Arc::new(self.clock.clone()),
             TEST_GUEST_WASM,
         )
@@ -370,7 +376,7 @@ fn status_json_shows_last_run_outcome_and_next_due() {
 /// The admin database of `tenant` in `data_dir`, on the system clock (as the CLI uses).
 fn admin_db(data_dir: &Path, tenant: &str) -> Box<dyn Database> {
     let clock: SharedClock = Arc::new(SystemClock);
-    DataDir::new(data_dir)
+    DataDir::new(data_dir, std::sync::Arc::new(common::test_key()))
         .tenant(tenant)
         .unwrap()
         .open_admin_db(&clock)

@@ -3,6 +3,8 @@
 //! period. The claim is the one conditional UPDATE of `xentral_erp::scheduler::try_claim`; no
 //! other coordination exists. Skipped, with a hint, without `XENTRAL_TEST_MYSQL_URL`.
 
+mod common;
+
 use std::sync::{Arc, Barrier};
 
 use xentral_erp::Value;
@@ -10,6 +12,7 @@ use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
 use xentral_erp::scheduler as starters;
 use xentral_host::sandbox::TEST_GUEST_WASM;
 use xentral_host::scheduler::{self, Pass, RunOutcome};
+use xentral_host::tenant::MysqlSetup;
 use xentral_host::{VirtualClock, XentralHost};
 
 /// 2026-01-01T00:00:00Z.
@@ -40,10 +43,21 @@ impl Machine {
                 std::fs::copy(entry.path(), cache.join(entry.file_name())).unwrap();
             }
         }
-        let host =
-            XentralHost::with_component(dir.path(), Arc::new(clock.clone()), TEST_GUEST_WASM)
-                .unwrap();
-        host.create_tenant_on("t", Some(url)).unwrap();
+        let host = XentralHost::with_component(
+            dir.path(),
+            common::test_key(),
+            Arc::new(clock.clone()),
+            TEST_GUEST_WASM,
+        )
+        .unwrap();
+        host.create_tenant_on(
+            "t",
+            Some(MysqlSetup {
+                database: url,
+                plugin_account: None,
+            }),
+        )
+        .unwrap();
         Machine { _dir: dir, host }
     }
 }

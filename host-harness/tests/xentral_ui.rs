@@ -31,7 +31,12 @@ fn warm_cache() -> &'static Path {
     static CACHE: OnceLock<PathBuf> = OnceLock::new();
     CACHE.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xentral-ui-tests-cache");
-        XentralHost::new(&root, Arc::new(VirtualClock::new(START_MS))).unwrap();
+        XentralHost::new(
+            &root,
+            common::test_key(),
+            Arc::new(VirtualClock::new(START_MS)),
+        )
+        .unwrap();
         root.join("cache")
     })
 }
@@ -60,7 +65,12 @@ impl Harness {
     /// hooks counted, and a group `Hubspot`.
     fn new() -> Self {
         let dir = data_dir_with_cache();
-        let host = XentralHost::new(dir.path(), Arc::new(VirtualClock::new(START_MS))).unwrap();
+        let host = XentralHost::new(
+            dir.path(),
+            common::test_key(),
+            Arc::new(VirtualClock::new(START_MS)),
+        )
+        .unwrap();
         host.create_tenant("t").unwrap();
         host.record_changed("t", Entity::Address, 0)
             .unwrap()
@@ -377,7 +387,7 @@ fn cli_tenant() -> (tempfile::TempDir, Box<dyn Database>) {
     let created = cli(dir.path(), &["tenant", "create", "acme"]);
     assert!(created.starts_with("created tenant 'acme'"), "{created}");
     let clock: SharedClock = Arc::new(SystemClock);
-    let db = DataDir::new(dir.path())
+    let db = DataDir::new(dir.path(), std::sync::Arc::new(common::test_key()))
         .tenant("acme")
         .unwrap()
         .open_admin_db(&clock)

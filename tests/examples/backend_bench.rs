@@ -64,6 +64,9 @@ impl Database for Timed {
     fn dialect(&self) -> Dialect {
         self.inner.dialect()
     }
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.inner.set_deadline(deadline);
+    }
 }
 
 /// What one backend's initial sync cost.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec, TokenConfig};
 use xentral_erp::Database;
 use xentral_host::report::{Budget, Job, JobReport, Settings, StageMode};
-use xentral_host::{HUBSPOT_CREDENTIAL, HostClock, VirtualClock, XentralHost};
+use xentral_host::{Connection, HUBSPOT_CREDENTIAL, HostClock, HostKey, VirtualClock, XentralHost};
 use xentral_hubspot_plugin::platform as p;
 
 const TOKEN: &str = "pat-bench";
@@ -54,7 +54,7 @@ fn world(contacts: usize, deals: usize) -> World {
         ..SeedSpec::new(1, contacts, deals)
     });
     let dir = tempfile::tempdir().expect("tmp");
-    let host = XentralHost::new(dir.path(), clock.clone()).expect("host");
+    let host = XentralHost::new(dir.path(), HostKey::ephemeral(), clock.clone()).expect("host");
     host.create_tenant("bench").expect("tenant");
     let settings = Settings {
         hubspot_url: hubspot.base_url(),
@@ -66,7 +66,12 @@ fn world(contacts: usize, deals: usize) -> World {
         deals: true,
         stage_mode: StageMode::Automatic,
     };
-    host.configure("bench", &settings.hubspot_url, Some(TOKEN), &settings)
+    let connection = Connection {
+        hubspot_url: Some(&settings.hubspot_url),
+        token: Some(TOKEN),
+        extra_ca_pem: None,
+    };
+    host.configure("bench", &connection, &settings)
         .expect("host")
         .result
         .expect("configured");

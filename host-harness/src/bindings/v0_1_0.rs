@@ -88,7 +88,7 @@ impl http::Host for HostState {
                 body: r.body,
             })
             .map_err(|e| match e {
-                OutboundError::Denied(o) => http::HttpError::Denied(o),
+                OutboundError::Denied { origin, .. } => http::HttpError::Denied(origin),
                 OutboundError::UnknownCredential(n) => http::HttpError::UnknownCredential(n),
                 OutboundError::Timeout => http::HttpError::Timeout,
                 OutboundError::Transport(m) => http::HttpError::Transport(m),
@@ -125,6 +125,8 @@ fn db_error(e: xentral_erp::DbError) -> db::DbError {
         xentral_erp::DbError::Invalid(m) => db::DbError::Invalid(m),
         xentral_erp::DbError::Busy(m) => db::DbError::Busy(m),
         xentral_erp::DbError::Io(m) => db::DbError::Io(m),
+        // 0.1.0 has no variant of its own for a host limit; its message says which.
+        e @ xentral_erp::DbError::Limit(_) => db::DbError::Io(e.to_string()),
     }
 }
 

@@ -1,13 +1,18 @@
 //! Command-line interface: parsing (clap), dispatch, and the one-line errors with hints that
 //! operators see. Library code returns typed errors; this is the edge where they become text.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use xentral_host::report::{Budget, Job, Settings, StageMode};
-use xentral_host::{HUBSPOT_CREDENTIAL, HostError, Invocation, JobError, SystemClock, XentralHost};
+use xentral_host::secrets::KEY_FILE_ENV;
+use xentral_host::tenant::{DataDir, MysqlSetup};
+use xentral_host::{
+    Connection, HUBSPOT_CREDENTIAL, HostError, HostKey, Invocation, JobError, KeySource,
+    SystemClock, XentralHost,
+};
 
 mod demo;
 mod emulator;
@@ -31,8 +36,42 @@ struct Cli {
         default_value = "./xentral-data"
     )]
     data_dir: PathBuf,
+    /// The host key file that seals every tenant's secrets; it must live outside the data
+    /// directory. Default ~/.config/xentral-host/host.key; XENTRAL_HOST_KEY (64 hex digits)
+    /// overrides both.
+    #[arg(long, global = true, env = KEY_FILE_ENV, value_name = "PATH")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the host keeps its state: what every subcommand needs to open the host.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The host key's source.
+    pub key: KeySource,
+}
+
+impl Env {
+    /// The host over the data directory.
+    pub fn host(&self) -> Result<XentralHost, CliError> {
+        XentralHost::new(
+            &self.data_dir,
+            HostKey::new(self.key.clone()),
+            Arc::new(SystemClock),
+        )
+        .map_err(CliError::from)
+    }
+
+    /// The data directory without the wasm engine (for commands that run no plugin).
+    pub fn data(&self) -> Result<DataDir, CliError> {
+        let key = HostKey::new(self.key.clone());
+        key.check_outside(&self.data_dir)
+            .map_err(|e| CliError::from(HostError::from(e)))?;
+        Ok(DataDir::new(&self.data_dir, Arc::new(key)))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,20 +123,40 @@ enum Command {
     ///
     /// Example: xentral-host demo --json
     Demo(demo::DemoArgs),
+    /// Manage the host key that seals every tenant's secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Replace the host key: seal every tenant's secrets under a new key, then drop the old
+    /// one. Safe to run again after a crash.
+    ///
+    /// Example: xentral-host key rotate
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
 enum TenantCommand {
     /// Create a tenant with an empty xentral database.
     ///
-    /// Example: xentral-host tenant create acme --db mysql://xentral@127.0.0.1:3306/acme
+    /// Example: xentral-host tenant create acme --db mysql://xentral:PASSWORD@127.0.0.1:3306/acme
     Create {
         /// Name: a-z, 0-9, '-' and '_'.
         name: String,
-        /// The tenant's xentral database on MariaDB/MySQL, mysql://USER[:PASSWORD]@HOST:PORT/DB
-        /// (created if missing; the password is kept as a secret). Default: a SQLite file.
-        #[arg(long, value_name = "URL")]
-        db: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Connect an existing tenant to its MariaDB database again: new passwords, or another
+    /// plugin account.
+    ///
+    /// Example: xentral-host tenant set-db acme --db mysql://xentral:PASSWORD@127.0.0.1:3306/acme
+    SetDb {
+        /// The tenant.
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// List tenants.
     ///
@@ -107,6 +166,29 @@ enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// The tenant's xentral database on MariaDB/MySQL with the host's own account,
+    /// mysql://USER[:PASSWORD]@HOST:PORT/DB (created if missing). Without --plugin-db this
+    /// account must be allowed to create users: it creates the tenant's plugin account.
+    /// Default: a SQLite file.
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+    /// The plugin's own account, prepared by a DBA with exactly the plugin's grants (checked
+    /// with SHOW GRANTS; one with more rights is refused), on the same server and database.
+    #[arg(long, value_name = "URL", requires = "db")]
+    plugin_db: Option<String>,
+}
+
+impl DbArgs {
+    fn setup(&self) -> Option<MysqlSetup<'_>> {
+        self.db.as_deref().map(|database| MysqlSetup {
+            database,
+            plugin_account: self.plugin_db.as_deref(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,12 +207,18 @@ enum StageModeArg {
 struct SettingsArgs {
     /// The tenant.
     tenant: String,
-    /// HubSpot API base URL.
-    #[arg(long, default_value = "https://api.hubapi.com")]
-    hubspot_url: String,
-    /// A HubSpot private-app access token (kept by the host, never in the tenant database).
+    /// HubSpot API base URL; default: the saved one, or https://api.hubapi.com. A new origin
+    /// needs --token again.
+    #[arg(long)]
+    hubspot_url: Option<String>,
+    /// A HubSpot private-app access token (sealed by the host, never in the tenant database,
+    /// only ever sent to the URL it was saved with).
     #[arg(long, env = "XENTRAL_HUBSPOT_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A CA certificate (PEM) to trust besides Mozilla's roots, for a local trial or test
+    /// portal such as `xentral-host hubspot-emulator --tls`.
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
     /// Synchronise contacts.
     #[arg(long, value_enum, default_value = "on")]
     contacts: OnOff,
@@ -187,24 +275,47 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Log targets that stay off at every level, whatever `RUST_LOG` says: the HTTP, TLS and
+/// database clients' wire-level logging would print request headers — the injected
+/// `Authorization: Bearer …` among them, as text or hex dumps — and connection handshakes.
+const SILENCED_TARGETS: &[&str] = &[
+    "ureq",
+    "ureq_proto",
+    "rustls",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "mysql",
+    "mysql_common",
+    "axum_server",
+    "tokio_rustls",
+];
+
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    for target in SILENCED_TARGETS {
+        filter = filter.add_directive(
+            format!("{target}=off")
+                .parse()
+                .expect("a static directive parses"),
+        );
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
 
-fn host(data_dir: &Path) -> Result<XentralHost, CliError> {
-    XentralHost::new(data_dir, Arc::new(SystemClock)).map_err(CliError::from)
-}
-
 fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let env = Env {
+        data_dir: cli.data_dir.clone(),
+        key: KeySource::from_environment(cli.key_file.clone()),
+    };
     match cli.command {
         Command::Tenant(TenantCommand::Create { name, db }) => {
-            let host = host(&cli.data_dir)?;
-            let tenant = host.create_tenant_on(&name, db.as_deref())?;
+            let host = env.host()?;
+            let tenant = host.create_tenant_on(&name, db.setup())?;
             println!(
                 "created tenant '{}' ({})",
                 tenant.name(),
@@ -212,8 +323,33 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::Tenant(TenantCommand::SetDb { name, db }) => {
+            let Some(setup) = db.setup() else {
+                return Err(CliError::new(
+                    ExitKind::Config,
+                    "give the database with --db mysql://USER:PASSWORD@HOST:PORT/DB",
+                ));
+            };
+            let host = env.host()?;
+            let tenant = host.set_tenant_database(&name, setup)?;
+            println!(
+                "tenant '{}' now uses {}",
+                tenant.name(),
+                tenant.database_location()
+            );
+            Ok(())
+        }
+        Command::Key(KeyCommand::Rotate) => {
+            let (id, sealed) = env
+                .data()?
+                .rotate_key()
+                .map_err(|e| CliError::from(HostError::from(e)))?;
+            println!("the host key is now {id}; {sealed} secret(s) sealed again");
+            Ok(())
+        }
         Command::Tenant(TenantCommand::List { json }) => {
-            let names = xentral_host::tenant::DataDir::new(&cli.data_dir)
+            let names = env
+                .data()?
                 .tenant_names()
                 .map_err(|e| CliError::from(HostError::from(e)))?;
             if json {
@@ -228,9 +364,21 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Settings(args) => {
-            let host = host(&cli.data_dir)?;
+            let host = env.host()?;
+            let ca_pem = args
+                .ca_file
+                .as_ref()
+                .map(|path| {
+                    std::fs::read_to_string(path).map_err(|e| {
+                        CliError::new(
+                            ExitKind::Config,
+                            format!("cannot read the CA file {}: {e}", path.display()),
+                        )
+                    })
+                })
+                .transpose()?;
             let settings = Settings {
-                hubspot_url: args.hubspot_url.trim_end_matches('/').to_owned(),
+                hubspot_url: String::new(),
                 credential: HUBSPOT_CREDENTIAL.into(),
                 contacts: matches!(args.contacts, OnOff::On),
                 contacts_since: args.contacts_since,
@@ -244,8 +392,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             };
             let inv = host.configure(
                 &args.tenant,
-                &settings.hubspot_url,
-                args.token.as_deref(),
+                &Connection {
+                    hubspot_url: args.hubspot_url.as_deref(),
+                    token: args.token.as_deref(),
+                    extra_ca_pem: ca_pem.as_deref(),
+                },
                 &settings,
             )?;
             let report = finish(inv)?;
@@ -262,7 +413,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Refresh { tenant, json } => {
-            let host = host(&cli.data_dir)?;
+            let host = env.host()?;
             let report = finish(host.refresh(&tenant)?)?;
             output::print(json, &report, || {
                 format!(
@@ -277,7 +428,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Run(args) => {
-            let host = host(&cli.data_dir)?;
+            let host = env.host()?;
             let budget = Budget {
                 deadline_ms: None,
                 max_requests: args.max_requests,
@@ -287,10 +438,10 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             output::print(args.json, &report, || output::job_report_text(&report));
             Ok(())
         }
-        Command::Xentral(args) => xentral::run(&cli.data_dir, args),
-        Command::Scheduler(args) => scheduler::run(&cli.data_dir, args),
-        Command::Status(args) => status::run(&cli.data_dir, args),
-        Command::Stages(args) => stages::run(&cli.data_dir, args),
+        Command::Xentral(args) => xentral::run(&env, args),
+        Command::Scheduler(args) => scheduler::run(&env, args),
+        Command::Status(args) => status::run(&env, args),
+        Command::Stages(args) => stages::run(&env, args),
         Command::HubspotEmulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
     }

@@ -2,9 +2,10 @@
 //! error with a hint, and documented exit codes.
 
 use serde::Serialize;
-use xentral_host::HostError;
 use xentral_host::report::{JobReport, PluginError};
-use xentral_host::tenant::TenantError;
+use xentral_host::secrets::{KEY_ENV, SecretError};
+use xentral_host::tenant::{DB_PASSWORD_SECRET, PLUGIN_DB_PASSWORD_SECRET, TenantError};
+use xentral_host::{HUBSPOT_CREDENTIAL, HostError};
 
 /// Exit codes, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,9 +89,49 @@ impl From<HostError> for CliError {
                 CliError::new(ExitKind::Config, e.to_string())
                     .hint("choose another name, or use the existing tenant")
             }
+            HostError::Tenant(TenantError::Secrets(SecretError::Undecryptable {
+                tenant,
+                names,
+                ..
+            })) => {
+                let mut steps: Vec<String> = Vec::new();
+                if names.iter().any(|n| n == HUBSPOT_CREDENTIAL) {
+                    steps.push(format!(
+                        "the HubSpot token with `xentral-host settings {tenant} --token …`"
+                    ));
+                }
+                if names
+                    .iter()
+                    .any(|n| n == DB_PASSWORD_SECRET || n == PLUGIN_DB_PASSWORD_SECRET)
+                {
+                    steps.push(format!(
+                        "the database with `xentral-host tenant set-db {tenant} --db mysql://USER:PASSWORD@HOST:PORT/DB`"
+                    ));
+                }
+                CliError::new(ExitKind::Config, e.to_string()).hint(format!(
+                    "point --key-file (or {KEY_ENV}) at the key they were saved with, or re-enter {}",
+                    steps.join(" and ")
+                ))
+            }
+            HostError::Tenant(TenantError::NoPluginAccount(name)) => {
+                CliError::new(ExitKind::Config, e.to_string()).hint(format!(
+                    "create it with `xentral-host tenant set-db {name} --db mysql://USER:PASSWORD@HOST:PORT/DB` (an account that may create users), or pass a prepared one with --plugin-db"
+                ))
+            }
             HostError::Tenant(_) | HostError::Invalid(_) => {
                 CliError::new(ExitKind::Config, e.to_string())
             }
+            HostError::Origin(_) => CliError::new(ExitKind::Config, e.to_string()).hint(
+                "use the https:// URL; plain http:// is only for an emulator on this machine",
+            ),
+            HostError::TokenForOtherOrigin { .. } | HostError::NoToken => {
+                CliError::new(ExitKind::Config, e.to_string()).hint(
+                    "xentral-host settings TENANT --hubspot-url URL --token pat-… (HubSpot: Settings → Integrations → Private Apps)",
+                )
+            }
+            HostError::Key(_) => CliError::new(ExitKind::Config, e.to_string()).hint(format!(
+                "choose the key file with --key-file PATH (outside the data directory), or set {KEY_ENV}"
+            )),
             HostError::Sandbox(_) => CliError::new(ExitKind::JobFailed, e.to_string()),
             HostError::Locked(_) => CliError::new(ExitKind::Unavailable, e.to_string()).hint(
                 "wait for it to finish (`xentral-host status TENANT` shows the lock); a lock left by a crashed run is taken over after three attempts",

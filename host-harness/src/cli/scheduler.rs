@@ -1,6 +1,5 @@
 //! `xentral-host scheduler`: xentral's cron for every tenant in the data directory.
 
-use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
@@ -110,8 +109,8 @@ fn print_pass(json: bool, pass: &Pass) {
 }
 
 /// Runs `xentral-host scheduler`.
-pub fn run(data_dir: &Path, args: SchedulerArgs) -> Result<(), CliError> {
-    let host = super::host(data_dir)?;
+pub fn run(env: &super::Env, args: SchedulerArgs) -> Result<(), CliError> {
+    let host = env.host()?;
     let workers = args.workers.unwrap_or_else(scheduler::default_workers);
     if args.once {
         print_pass(args.json, &scheduler::run_due(&host, workers));

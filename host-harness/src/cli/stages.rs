@@ -1,7 +1,5 @@
 //! `xentral-host stages TENANT list|map`: the deal-stage mapping, both sides.
 
-use std::path::Path;
-
 use clap::{Args, Subcommand};
 
 use super::output::{self, CliError, ExitKind};
@@ -37,8 +35,8 @@ enum StagesAction {
 }
 
 /// Runs `stages`.
-pub fn run(data_dir: &Path, args: StagesArgs) -> Result<(), CliError> {
-    let host = super::host(data_dir)?;
+pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
+    let host = env.host()?;
     match args.action {
         StagesAction::List { json } => {
             let o = super::finish(host.list_stages(&args.tenant)?)?;

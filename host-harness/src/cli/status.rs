@@ -3,8 +3,6 @@
 //! The report is a list of sections (today: the process starters). A new section is a field of
 //! [`StatusReport`] (its JSON key) plus one entry in [`StatusReport::sections`] (its text).
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
@@ -68,8 +66,8 @@ impl From<SchedulerError> for CliError {
 }
 
 /// Runs `xentral-host status`.
-pub fn run(data_dir: &Path, args: StatusArgs) -> Result<(), CliError> {
-    let host = super::host(data_dir)?;
+pub fn run(env: &super::Env, args: StatusArgs) -> Result<(), CliError> {
+    let host = env.host()?;
     let tenant = host.tenant(&args.tenant)?;
     let runs = RunLog::for_tenant(&tenant)
         .latest_by_starter()

@@ -2,7 +2,6 @@
 //! database and then fires the plugin's save hook once, as xentral's save events do.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -234,8 +233,8 @@ impl From<UiError> for CliError {
 }
 
 /// Runs `xentral-host xentral …`.
-pub fn run(data_dir: &Path, args: XentralArgs) -> Result<(), CliError> {
-    let host = super::host(data_dir)?;
+pub fn run(env: &super::Env, args: XentralArgs) -> Result<(), CliError> {
+    let host = env.host()?;
     let ui = XentralUi::new(&host, &args.tenant)?;
     let (action, saved) = match args.command {
         XentralCommand::Address(AddressCommand::Add(a)) => {

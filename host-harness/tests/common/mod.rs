@@ -3,17 +3,34 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
-/// Runs the built binary over `data_dir`; returns stdout, panicking with stderr on failure.
-pub fn cli(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
+use xentral_host::{HostKey, KeySource};
+
+/// The host key the CLI runs of these tests use (through `XENTRAL_HOST_KEY`).
+pub const TEST_KEY: &str = "7e57ab1e7e57ab1e7e57ab1e7e57ab1e7e57ab1e7e57ab1e7e57ab1e7e57ab1e";
+
+/// The same key for the library side of a test.
+pub fn test_key() -> HostKey {
+    HostKey::new(KeySource::Env(TEST_KEY.into()))
+}
+
+/// Runs the built binary over `data_dir` with [`TEST_KEY`]; returns its output.
+pub fn cli_output(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xentral-host"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("XENTRAL_HOST_DATA")
+        .env_remove("XENTRAL_HOST_KEY_FILE")
+        .env("XENTRAL_HOST_KEY", TEST_KEY)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the built binary over `data_dir`; returns stdout, panicking with stderr on failure.
+pub fn cli(data_dir: &Path, args: &[&str]) -> String {
+    let out = cli_output(data_dir, args);
     assert!(
         out.status.success(),
         "{args:?} failed: {}",

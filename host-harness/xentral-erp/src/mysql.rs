@@ -348,16 +348,30 @@ impl MysqlDatabase {
         self.raw(&format!("DROP DATABASE IF EXISTS `{name}`"))
     }
 
-    /// Drops every account named `user` (on any host). Needs the `CREATE USER` privilege.
+    /// Drops every account whose name is `user` (on any host). Needs `CREATE USER`.
     pub fn drop_users(&mut self, user: &str) -> Result<(), DbError> {
-        if !crate::grant::is_plain_name(user) {
-            return Err(DbError::Invalid(format!("invalid user name `{user}`")));
-        }
-        let hosts: Vec<String> = self
-            .conn
-            .exec("SELECT host FROM mysql.user WHERE user = ?", (user,))
-            .map_err(map_error)?;
-        for host in hosts {
+        self.drop_accounts("SELECT user, host FROM mysql.user WHERE user = ?", user)
+    }
+
+    /// Drops every account whose name starts with `prefix` (on any host). Needs `CREATE USER`.
+    pub fn drop_users_with_prefix(&mut self, prefix: &str) -> Result<(), DbError> {
+        let pattern = prefix
+            .replace('\\', "\\\\")
+            .replace('_', "\\_")
+            .replace('%', "\\%")
+            + "%";
+        self.drop_accounts(
+            "SELECT user, host FROM mysql.user WHERE user LIKE ?",
+            &pattern,
+        )
+    }
+
+    fn drop_accounts(&mut self, select: &str, arg: &str) -> Result<(), DbError> {
+        let accounts: Vec<(String, String)> = self.conn.exec(select, (arg,)).map_err(map_error)?;
+        for (user, host) in accounts {
+            if !crate::grant::is_plain_name(&user) {
+                continue;
+            }
             let host = host.replace(['\'', '\\'], "");
             self.raw(&format!("DROP USER IF EXISTS '{user}'@'{host}'"))?;
         }

@@ -50,6 +50,7 @@ impl Tenants {
         }
         let plugin = account::provision(
             &a.url(),
+            &account::account_user(a.name(), "test01"),
             &TableGrant::plugin_default(),
             PASSWORD,
             &AccountLimits::default(),
@@ -143,7 +144,7 @@ fn provisioned_account_passes_verification_and_holds_only_its_grant() {
 fn provisioning_again_resets_the_password_and_the_grants() {
     let Some(t) = Tenants::new() else { return };
     let mut admin = MysqlDatabase::connect(&t.a.url(), system_clock()).unwrap();
-    let user = account::account_user(t.a.name());
+    let user = account::account_user(t.a.name(), "test01");
     let hosts = admin
         .query(
             "SELECT host FROM mysql.user WHERE user = ?",
@@ -159,6 +160,7 @@ fn provisioning_again_resets_the_password_and_the_grants() {
         .unwrap();
     let again = account::provision(
         &t.a.url(),
+        &account::account_user(t.a.name(), "test01"),
         &TableGrant::plugin_default(),
         "AnotherPassword0123456789",
         &AccountLimits::default(),
@@ -178,7 +180,7 @@ fn provisioning_again_resets_the_password_and_the_grants() {
 fn an_account_with_more_rights_is_refused_with_the_list() {
     let Some(t) = Tenants::new() else { return };
     let mut admin = MysqlDatabase::connect(&t.a.url(), system_clock()).unwrap();
-    let user = account::account_user(t.a.name());
+    let user = account::account_user(t.a.name(), "test01");
     let hosts = admin
         .query(
             "SELECT host FROM mysql.user WHERE user = ?",
@@ -220,7 +222,7 @@ fn an_account_with_more_rights_is_refused_with_the_list() {
 fn an_account_lacking_a_right_is_refused_with_the_list() {
     let Some(t) = Tenants::new() else { return };
     let mut admin = MysqlDatabase::connect(&t.a.url(), system_clock()).unwrap();
-    let user = account::account_user(t.a.name());
+    let user = account::account_user(t.a.name(), "test01");
     let hosts = admin
         .query(
             "SELECT host FROM mysql.user WHERE user = ?",
@@ -254,6 +256,7 @@ fn an_account_that_cannot_create_users_gets_the_statements_for_a_dba() {
     weak.database = Some(t.a.name().to_owned());
     match account::provision(
         &weak,
+        &account::account_user(t.a.name(), "test02"),
         &TableGrant::plugin_default(),
         PASSWORD,
         &AccountLimits::default(),

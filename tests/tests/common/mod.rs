@@ -12,7 +12,10 @@ use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig
 use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, report_skip, test_server_url};
 use xentral_erp::{Database, Value};
 use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
-use xentral_host::{HUBSPOT_CREDENTIAL, Invocation, JobError, VirtualClock, XentralHost};
+use xentral_host::tenant::MysqlSetup;
+use xentral_host::{
+    Connection, HUBSPOT_CREDENTIAL, HostKey, Invocation, JobError, VirtualClock, XentralHost,
+};
 
 /// The access token of the emulated portal.
 pub const TOKEN: &str = "pat-eu1-4f1c2a9e-7d3b-4c55-9a0e-e2e0c0ffee42";
@@ -89,6 +92,8 @@ pub(crate) use both_backends;
 pub struct World {
     /// Keeps the data directory alive.
     pub dir: tempfile::TempDir,
+    /// Holds the host key file, outside the data directory.
+    pub keys: tempfile::TempDir,
     /// The shared clock.
     pub clock: Arc<VirtualClock>,
     /// HubSpot.
@@ -133,16 +138,26 @@ impl World {
         config(&mut cfg);
         let hubspot = Emulator::start(cfg).expect("emulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
-        let host = XentralHost::new(dir.path(), clock.clone()).expect("host starts");
+        let keys = tempfile::tempdir().expect("temp dir");
+        let host = XentralHost::new(
+            dir.path(),
+            HostKey::file(keys.path().join("host.key")),
+            clock.clone(),
+        )
+        .expect("host starts");
         let scratch = match backend {
             Backend::Sqlite => None,
             Backend::MariaDb => Some(ScratchDatabase::on_test_server().expect(SKIP_HINT)),
         };
         let url = scratch.as_ref().map(|s| s.url().to_string());
-        host.create_tenant_on(TENANT, url.as_deref())
-            .expect("tenant");
+        let setup = url.as_deref().map(|database| MysqlSetup {
+            database,
+            plugin_account: None,
+        });
+        host.create_tenant_on(TENANT, setup).expect("tenant");
         World {
             dir,
+            keys,
             clock,
             hubspot,
             host,
@@ -168,7 +183,15 @@ impl World {
     /// Saves settings with a token.
     pub fn configure_with(&self, token: &str, settings: &Settings) -> Invocation<ConfigureReport> {
         self.host
-            .configure(TENANT, &settings.hubspot_url, Some(token), settings)
+            .configure(
+                TENANT,
+                &Connection {
+                    hubspot_url: Some(&settings.hubspot_url),
+                    token: Some(token),
+                    extra_ca_pem: None,
+                },
+                settings,
+            )
             .expect("host ran configure")
     }
 

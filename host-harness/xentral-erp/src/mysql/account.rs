@@ -84,9 +84,16 @@ pub enum AccountError {
     Database(#[from] DbError),
 }
 
-/// The plugin account's user name for `database`: one account per tenant database.
-pub fn account_user(database: &str) -> String {
-    format!("xhp_{database}")
+/// The prefix of every plugin account the host creates for `database`.
+pub fn account_prefix(database: &str) -> String {
+    format!("xhp_{database}_")
+}
+
+/// A plugin account name for `database`: the prefix and `installation` (up to 6 characters
+/// from `a-z 0-9`, one per data directory, so two hosts sharing a tenant database each have
+/// their own account and password). At most 75 characters, under MariaDB's 80.
+pub fn account_user(database: &str, installation: &str) -> String {
+    format!("{}{installation}", account_prefix(database))
 }
 
 /// The statements that create the plugin account `'user'@'host'` with `grant` on `database`;
@@ -108,13 +115,15 @@ pub fn required_statements(
     statements
 }
 
-/// Creates the plugin account for the database `admin` names (or resets an existing one: new
-/// password, every privilege revoked, then exactly `grant`), through `admin`, an account that
-/// may create users. The account's host is the one the server sees this host connect from.
-/// `password` must be 16-64 characters from `A-Z a-z 0-9`. Returns the account's URL (same
-/// server and database, with the password) after [`verify`] accepted it.
+/// Creates the plugin account `user` for the database `admin` names (or resets an existing one:
+/// new password, every privilege revoked, then exactly `grant`), through `admin`, an account
+/// that may create users. The account's host is the one the server sees this host connect
+/// from. `user` and `password` must be plain (`A-Z a-z 0-9 _`, the password 16-64 letters or
+/// digits). Returns the account's URL (same server and database, with the password) after
+/// [`verify`] accepted it.
 pub fn provision(
     admin: &MysqlUrl,
+    user: &str,
     grant: &TableGrant,
     password: &str,
     limits: &AccountLimits,
@@ -141,7 +150,6 @@ pub fn provision(
     {
         return Err(DbError::Invalid(format!("unexpected client host `{host}`")).into());
     }
-    let user = account_user(&database);
     let account = format!("'{user}'@'{host}'");
     let resources = format!(
         "WITH MAX_USER_CONNECTIONS {} MAX_STATEMENT_TIME {:.3}",
@@ -162,15 +170,9 @@ pub fn provision(
                 DbError::Denied(cause) => AccountError::CannotCreate {
                     user: admin.user.clone(),
                     cause,
-                    account: user,
-                    statements: required_statements(
-                        &database,
-                        &account_user(&database),
-                        &host,
-                        grant,
-                        limits,
-                    )
-                    .join(";\n")
+                    account: user.to_owned(),
+                    statements: required_statements(&database, user, &host, grant, limits)
+                        .join(";\n")
                         + ";",
                 },
                 other => other.into(),
@@ -178,7 +180,7 @@ pub fn provision(
         }
     }
     let url = MysqlUrl {
-        user,
+        user: user.to_owned(),
         password: Some(password.to_owned()),
         ..admin.clone()
     };

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::database::{DbError, system_clock};
-use crate::mysql::account::account_user;
+use crate::mysql::account::account_prefix;
 use crate::mysql::{MysqlDatabase, MysqlUrl};
 
 /// The environment variable naming the MariaDB server tests run against.
@@ -88,11 +88,11 @@ impl ScratchDatabase {
 }
 
 impl Drop for ScratchDatabase {
-    /// Drops the database and its plugin account ([`account_user`]), wherever it was created.
+    /// Drops the database and its plugin accounts ([`account_prefix`]), wherever created.
     fn drop(&mut self) {
         let dropped = MysqlDatabase::connect(&self.server, system_clock()).and_then(|mut db| {
             db.drop_database(&self.name)?;
-            db.drop_users(&account_user(&self.name))
+            db.drop_users_with_prefix(&account_prefix(&self.name))
         });
         if let Err(e) = dropped {
             tracing::warn!(database = %self.name, error = %e, "could not drop a scratch database");
