@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use xentral_erp::Database;
@@ -32,7 +32,8 @@ use crate::report::{
 };
 use crate::secrets::JobSecrets;
 
-/// How often the epoch advances. A job's wall-time limit is enforced to this granularity.
+/// How often the epoch advances: a running guest looks at the clock this often, so a job's
+/// wall-time limit is enforced to this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The plugin component built by this crate's build script.
@@ -366,12 +367,17 @@ impl PluginComponent {
         store.limiter(|s| &mut s.limiter);
         let fuel = limits.fuel;
         let fuel_set = store.set_fuel(fuel);
-        let ticks = limits
-            .wall_time_ms
-            .div_ceil(EPOCH_TICK.as_millis() as u64)
-            .max(1);
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // The wall-time limit is the same instant the host's own deadline (statements, requests)
+        // uses: every tick the guest is running, the callback compares the clock with it, so
+        // a guest returning from a host call that was stopped at the deadline traps at once.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
+        });
 
         let inst_started = Instant::now();
         let result = fuel_set

@@ -426,3 +426,289 @@ fn test_corrupt_cache_entry_is_recompiled_not_trusted() {
             .is_ok()
     );
 }
+
+/// A store as the sandbox builds one, holding only the tenant's limiter: the real engine and
+/// the real limiter, for modules the guest toolchain cannot produce (several memories).
+fn instantiate_core(wat: &str, limits: &TenantLimits) -> wasmtime::Result<()> {
+    let runtime = xentral_host::Runtime::new().unwrap();
+    let module = wasmtime::Module::new(runtime.engine(), wat::parse_str(wat).unwrap())?;
+    let mut store = wasmtime::Store::new(
+        runtime.engine(),
+        xentral_host::sandbox::MemoryLimiter::new(limits),
+    );
+    store.limiter(|l| l);
+    store.set_fuel(1_000_000)?;
+    store.set_epoch_deadline(1_000);
+    wasmtime::Instance::new(&mut store, &module, &[]).map(|_| ())
+}
+
+/// Two memories of `pages` 64 KiB pages each.
+fn two_memories(pages: u32) -> String {
+    format!("(module (memory {pages}) (memory {pages}))")
+}
+
+#[test]
+fn test_memories_together_obeyed() {
+    let limits = TenantLimits {
+        memory_bytes: 64 << 20,
+        ..TenantLimits::default()
+    };
+    // 2 × 20 MiB.
+    assert!(instantiate_core(&two_memories(320), &limits).is_ok());
+}
+
+/// Each memory is under the cap, together they are not: the cap counts all memories.
+#[test]
+fn test_memories_together_violated() {
+    let limits = TenantLimits {
+        memory_bytes: 64 << 20,
+        ..TenantLimits::default()
+    };
+    // 2 × 40 MiB.
+    let err = instantiate_core(&two_memories(640), &limits).unwrap_err();
+    let limit = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<xentral_host::sandbox::MemoryLimitExceeded>());
+    assert!(limit.is_some(), "{err:#}");
+    assert_eq!(
+        limit.unwrap().to_string(),
+        format!(
+            "memory limit of {} bytes exceeded (all memories together would be {})",
+            64 << 20,
+            80 << 20
+        )
+    );
+}
+
+#[test]
+fn test_number_of_memories_violated() {
+    let limits = TenantLimits::default();
+    let err = instantiate_core("(module (memory 1) (memory 1) (memory 1))", &limits).unwrap_err();
+    assert!(format!("{err:#}").contains("memory count"), "{err:#}");
+}
+
+#[test]
+fn test_log_flood_obeyed() {
+    let (_h, inv) = run_test("log 50", |l| l.max_log_entries = 100);
+    assert_eq!(message(&inv), "logged 50");
+    assert_eq!(
+        inv.log
+            .iter()
+            .filter(|e| e.message.starts_with("flood line"))
+            .count(),
+        50
+    );
+    assert!(
+        !inv.log
+            .iter()
+            .any(|e| e.message.contains("more lines dropped"))
+    );
+}
+
+#[test]
+fn test_log_flood_violated() {
+    let (_h, inv) = run_test("log 100000", |l| l.max_log_entries = 100);
+    assert_eq!(message(&inv), "logged 100000");
+    assert_eq!(inv.log.len(), 101);
+    assert_eq!(
+        inv.log.last().unwrap().message,
+        format!(
+            "99900 more lines dropped (the job log keeps 100 entries of {} bytes at most)",
+            TenantLimits::default().max_log_bytes
+        )
+    );
+}
+
+#[test]
+fn test_max_requests_obeyed_by_the_host() {
+    let (url, accepted) = serve(b"ok".to_vec(), false);
+    let h = Harness::new();
+    h.tenant("t", &format!("http-many 3 {url}/"), |l| {
+        l.allowed_origins = vec![url.clone()];
+    });
+    let inv = h
+        .host
+        .run_job(
+            "t",
+            Job::SyncContacts,
+            Budget {
+                max_requests: Some(3),
+                ..Budget::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(message(&inv), "status 200; status 200; status 200");
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
+/// The guest ignores its budget; the host does not.
+#[test]
+fn test_max_requests_violated() {
+    let (url, accepted) = serve(b"ok".to_vec(), false);
+    let h = Harness::new();
+    h.tenant("t", &format!("http-many 5 {url}/"), |l| {
+        l.allowed_origins = vec![url.clone()];
+    });
+    let inv = h
+        .host
+        .run_job(
+            "t",
+            Job::SyncContacts,
+            Budget {
+                max_requests: Some(3),
+                ..Budget::default()
+            },
+        )
+        .unwrap();
+    let refused =
+        "error HttpError::Invalid(\"the job's limit of 3 requests is used up; nothing was sent\")";
+    assert_eq!(
+        message(&inv),
+        format!("status 200; status 200; status 200; {refused}; {refused}")
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn test_guest_host_header_is_refused_without_sending() {
+    let (url, accepted) = serve(b"ok".to_vec(), false);
+    for header in [
+        "Host:internal.example",
+        "transfer-encoding:chunked",
+        "Connection:upgrade",
+        "content-length:5",
+    ] {
+        let (_h, inv) = run_test(&format!("http-header {header} {url}/"), |l| {
+            l.allowed_origins = vec![url.clone()];
+        });
+        let name = header.split(':').next().unwrap();
+        assert_eq!(
+            message(&inv),
+            format!(
+                "error HttpError::Invalid(\"the header '{name}' is set by the host, not the plugin\")"
+            )
+        );
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn test_credential_is_only_sent_to_its_origin() {
+    let (bound, _) = serve(b"bound".to_vec(), false);
+    let (other, accepted) = serve(b"other".to_vec(), true);
+    // Both origins are allowed; the token is bound to the first.
+    let (_h, inv) = run_test(&format!("http-credential hubspot {other}/steal"), |l| {
+        l.allowed_origins = vec![bound.clone(), other.clone()];
+    });
+    let origin = Origin::parse(&other).unwrap().to_string();
+    assert_eq!(
+        message(&inv),
+        format!("error HttpError::Denied(\"{origin}\")")
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    assert!(
+        inv.log
+            .iter()
+            .any(|e| e.message.contains("is only ever sent to")),
+        "{:?}",
+        inv.log
+    );
+}
+
+#[test]
+fn test_plain_http_to_a_non_loopback_origin_is_refused() {
+    let (_h, inv) = run_test("http http://192.0.2.10/", |l| {
+        l.allowed_origins = vec!["https://192.0.2.10".into()];
+    });
+    assert_eq!(
+        message(&inv),
+        "error HttpError::Denied(\"http://192.0.2.10:80\")"
+    );
+    // Configured as an allowed origin, it is refused when the job starts.
+    let h = Harness::new();
+    let mut t = h.host.create_tenant("u").unwrap();
+    t.config.limits.allowed_origins = vec!["http://192.0.2.10".into()];
+    t.save().unwrap();
+    let err = h
+        .host
+        .run_job("u", Job::SyncContacts, Budget::default())
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("the access token would travel in clear"),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_value_length_limit_violated_through_the_guest() {
+    let (_h, inv) = run_test("query SELECT zeroblob(300000000)", |_| {});
+    let m = message(&inv);
+    assert!(
+        m.starts_with("error DbError::Io(\"stopped by a host limit: a text or blob value exceeds the host's length limit"),
+        "{m}"
+    );
+}
+
+#[test]
+fn test_result_rows_limit_violated_through_the_guest() {
+    let (_h, inv) = run_test(
+        "query WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i FROM n",
+        |l| l.max_result_rows = 1_000,
+    );
+    assert_eq!(
+        message(&inv),
+        "error DbError::Io(\"stopped by a host limit: the result has more than 1000 rows; the query was stopped\")"
+    );
+}
+
+/// A guest waiting inside a host call cannot be interrupted by the epoch deadline; the host
+/// stops the statement itself when the job's time is up.
+#[test]
+fn test_deadline_stops_a_statement_the_guest_waits_on() {
+    let started = std::time::Instant::now();
+    let (_h, inv) = run_test(
+        "query WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) SELECT COUNT(*) FROM n",
+        |l| {
+            l.wall_time_ms = 500;
+            l.statement_time_ms = 600_000;
+        },
+    );
+    assert_eq!(
+        inv.result.unwrap_err(),
+        JobError::Deadline { wall_time_ms: 500 }
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// The same for a request to a server that never answers.
+#[test]
+fn test_deadline_stops_a_request_the_guest_waits_on() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _silent = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        drop(held);
+    });
+    let started = std::time::Instant::now();
+    let (_h, inv) = run_test(&format!("http {url}/hang"), |l| {
+        l.allowed_origins = vec![url.clone()];
+        l.wall_time_ms = 500;
+        l.request_timeout_ms = 600_000;
+    });
+    assert_eq!(
+        inv.result.unwrap_err(),
+        JobError::Deadline { wall_time_ms: 500 }
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
