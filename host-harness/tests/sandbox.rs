@@ -632,8 +632,7 @@ fn test_plain_http_to_a_non_loopback_origin_is_refused() {
     let err = h
         .host
         .run_job("u", Job::SyncContacts, Budget::default())
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         err.to_string()
             .contains("the access token would travel in clear"),
