@@ -291,15 +291,26 @@ const SILENCED_TARGETS: &[&str] = &[
     "tokio_rustls",
 ];
 
+/// The wasm compiler's targets, held at `warn`: at `trace` they print millions of lines per
+/// compile, which would drown everything else.
+const COMPILER_TARGETS: &[&str] = &[
+    "cranelift_codegen",
+    "cranelift_frontend",
+    "regalloc2",
+    "wasmtime_internal_cranelift",
+    "wasmtime_internal_environ",
+    "wasmparser",
+];
+
 fn init_tracing() {
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
-    for target in SILENCED_TARGETS {
-        filter = filter.add_directive(
-            format!("{target}=off")
-                .parse()
-                .expect("a static directive parses"),
-        );
+    let directives = SILENCED_TARGETS
+        .iter()
+        .map(|t| format!("{t}=off"))
+        .chain(COMPILER_TARGETS.iter().map(|t| format!("{t}=warn")));
+    for directive in directives {
+        filter = filter.add_directive(directive.parse().expect("a static directive parses"));
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
