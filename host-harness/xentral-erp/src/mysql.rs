@@ -12,9 +12,11 @@
 //! come back as text with the column's scale (`"1234.50"`), `DATE`/`DATETIME`/`TIME` as MySQL's
 //! text formats, and errors map to the same [`DbError`] kinds.
 //!
-//! The table grant is enforced by the host: [`MysqlDatabase::with_grant`] parses every statement
-//! (see [`check`]) and refuses what the grant does not allow before it reaches the server. The
-//! reference schema is loaded as-is by [`MysqlDatabase::migrate`] (see [`reference`]).
+//! The table grant is enforced first by the server, through the privileges of the account the
+//! connection logs in with ([`TableGrant::mysql_grants`]), and second by the host:
+//! [`MysqlDatabase::with_grant`] parses every statement (see [`check`]) and refuses what the
+//! grant does not allow before it reaches the server. The reference schema is loaded as-is by
+//! [`MysqlDatabase::migrate`] (see [`reference`]).
 //!
 //! What it deliberately does not: pool connections, speak TLS, or create database users.
 
