@@ -280,8 +280,10 @@ fn every_attack_is_refused_by_the_check_before_the_server_sees_it() {
     let Some(t) = Tenants::new() else { return };
     let mut check = StatementCheck::new(TableGrant::plugin_default(), Some(t.a.name().into()));
     for sql in t.attacks() {
+        // Denied by a rule, or not parseable (never sent either); the exact verdict of each
+        // is asserted by the check's own tests.
         match check.check(&sql) {
-            Err(DbError::Denied(_)) => {}
+            Err(DbError::Denied(_) | DbError::Invalid(_)) => {}
             other => panic!("{sql}: the check let it pass: {other:?}"),
         }
     }
