@@ -16,7 +16,7 @@
 //! connection logs in with ([`TableGrant::mysql_grants`]), and second by the host:
 //! [`MysqlDatabase::with_grant`] parses every statement (see [`check`]) and refuses what the
 //! grant does not allow before it reaches the server. The reference schema is loaded as-is by
-//! [`MysqlDatabase::migrate`] (see [`reference`]).
+//! [`MysqlDatabase::migrate`] (see the [`reference`](mod@reference) module).
 //!
 //! What it deliberately does not: pool connections, speak TLS, or create database users.
 
