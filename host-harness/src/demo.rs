@@ -195,9 +195,11 @@ pub fn run(
     let clock = Arc::new(VirtualClock::new(START_MS));
     let shared: SharedClock = clock.clone();
     let emulator_clock = Arc::clone(&clock);
+    // Over HTTPS, as against the real HubSpot: the tenant trusts the emulator's CA.
     let hubspot = Emulator::start(EmulatorConfig {
         tokens: vec![TokenConfig::all_scopes(TOKEN)],
         clock: Some(Arc::new(move || emulator_clock.now_ms())),
+        tls: true,
         ..EmulatorConfig::default()
     })
     .map_err(|e| DemoError::Step(format!("starting the HubSpot emulator: {e}")))?;
@@ -228,7 +230,7 @@ pub fn run(
             &Connection {
                 hubspot_url: Some(&settings.hubspot_url),
                 token: Some(TOKEN),
-                extra_ca_pem: None,
+                extra_ca_pem: hubspot.ca_pem(),
             },
             &settings,
         )

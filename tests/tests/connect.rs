@@ -149,3 +149,68 @@ both_backends! {
         assert!(!tenant_json.contains(TOKEN));
     }
 }
+
+/// Saves settings with `ca` as the tenant's extra CA.
+fn configure_trusting(
+    w: &World,
+    ca: Option<&str>,
+) -> xentral_host::Invocation<xentral_host::report::ConfigureReport> {
+    let s = w.settings();
+    w.host
+        .configure(
+            TENANT,
+            &xentral_host::Connection {
+                hubspot_url: Some(&s.hubspot_url),
+                token: Some(TOKEN),
+                extra_ca_pem: ca,
+            },
+            &s,
+        )
+        .unwrap()
+}
+
+fn hubspot_error(inv: &xentral_host::Invocation<xentral_host::report::ConfigureReport>) -> String {
+    match &inv.result {
+        Err(JobError::Plugin(PluginError::Hubspot(m))) => m.clone(),
+        other => panic!("expected a HubSpot error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_portal_whose_certificate_another_ca_signed_is_refused_and_nothing_is_kept() {
+    let w = World::new();
+    let other = hubspot_emulator::Emulator::start(hubspot_emulator::EmulatorConfig {
+        tls: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let inv = configure_trusting(&w, other.ca_pem());
+    let m = hubspot_error(&inv);
+    let origin = format!("https://{}", w.hubspot.addr());
+    assert!(m.contains(&format!("TLS with {origin}")), "{m}");
+    assert!(m.contains("invalid peer certificate"), "{m}");
+    assert!(m.contains("the tenant's extra CA"), "{m}");
+    let tenant = w.host.tenant(TENANT).unwrap();
+    assert!(tenant.config.hubspot_url.is_none());
+    assert!(tenant.config.extra_ca_pem.is_none());
+    assert!(tenant.secrets().load().unwrap().is_empty());
+    assert_eq!(w.hubspot.stats().total, 0, "no request got through TLS");
+}
+
+#[test]
+fn without_an_extra_ca_only_public_roots_are_trusted() {
+    let w = World::new();
+    let inv = configure_trusting(&w, None);
+    let m = hubspot_error(&inv);
+    assert!(m.contains("invalid peer certificate"), "{m}");
+    assert!(m.contains("give its CA with --ca-file"), "{m}");
+    assert_eq!(w.hubspot.stats().total, 0);
+}
+
+#[test]
+fn plain_http_to_a_loopback_emulator_is_allowed() {
+    let w = World::with(|c| c.tls = false);
+    assert!(w.settings().hubspot_url.starts_with("http://127.0.0.1:"));
+    let report = w.connect();
+    assert_eq!(report.message, "Api key for Hubspot has been updated.");
+}

@@ -7,12 +7,15 @@ use crate::clock::NowFn;
 use crate::faults::FaultPlan;
 use crate::seed::SeedSpec;
 
-/// How to start an emulator; `Default` gives a loopback server on a free port with one
-/// all-scopes token `test-token`, HubSpot's Free/Starter limits and no faults.
+/// How to start an emulator; `Default` gives a plain-HTTP loopback server on a free port with
+/// one all-scopes token `test-token`, HubSpot's Free/Starter limits and no faults.
 #[derive(Clone)]
 pub struct EmulatorConfig {
     /// Address to bind (default `127.0.0.1:0`, a free port).
     pub listen: SocketAddr,
+    /// Serve HTTPS with a certificate of a CA generated at start (see
+    /// [`Emulator::ca_pem`](crate::Emulator::ca_pem)), as the real HubSpot serves HTTPS only.
+    pub tls: bool,
     /// Accepted bearer tokens.
     pub tokens: Vec<TokenConfig>,
     /// Requests per rolling ten seconds (default 100).
@@ -35,6 +38,7 @@ impl Default for EmulatorConfig {
     fn default() -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            tls: false,
             tokens: vec![TokenConfig::all_scopes("test-token")],
             rate_limit_per_10s: 100,
             search_per_second: 5,
@@ -51,6 +55,7 @@ impl std::fmt::Debug for EmulatorConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmulatorConfig")
             .field("listen", &self.listen)
+            .field("tls", &self.tls)
             .field("tokens", &self.tokens.len())
             .field("rate_limit_per_10s", &self.rate_limit_per_10s)
             .field("search_per_second", &self.search_per_second)

@@ -8,6 +8,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tokio::sync::oneshot;
 
 use crate::app::App;
@@ -21,11 +23,13 @@ use crate::seed::{SeedSpec, SeedSummary, seed};
 use crate::server::router;
 use crate::stats::Stats;
 use crate::store::{Input, Record};
+use crate::tls::TlsIdentity;
 
 /// A running emulated portal; stops on [`Emulator::shutdown`] or drop.
 pub struct Emulator {
     app: Arc<App>,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -67,6 +71,12 @@ impl Emulator {
             .set_nonblocking(true)
             .map_err(StartError::Runtime)?;
         let addr = listener.local_addr().map_err(StartError::Runtime)?;
+        let tls = config
+            .tls
+            .then(TlsIdentity::generate)
+            .transpose()
+            .map_err(StartError::Tls)?;
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem().to_owned());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("hubspot-emulator")
@@ -79,21 +89,12 @@ impl Emulator {
             .name("hubspot-emulator".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l.tap_io(|tcp| {
-                            let _ = tcp.set_nodelay(true);
-                        }),
-                        Err(err) => {
-                            return tracing::error!("hubspot emulator cannot listen: {err}");
-                        }
+                    let served = match tls {
+                        Some(identity) => serve_https(listener, identity, routes, stopped).await,
+                        None => serve_http(listener, routes, stopped).await,
                     };
-                    tokio::select! {
-                        served = axum::serve(listener, routes) => {
-                            if let Err(err) = served {
-                                tracing::error!("hubspot emulator stopped: {err}");
-                            }
-                        }
-                        _ = stopped => {}
+                    if let Err(err) = served {
+                        tracing::error!("hubspot emulator stopped: {err}");
                     }
                 });
                 // Open keep-alive connections are simply dropped with the runtime.
@@ -103,14 +104,36 @@ impl Emulator {
         Ok(Emulator {
             app,
             addr,
+            ca_pem,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, the base URL to give a client instead of `https://api.hubapi.com`.
+    /// `https://127.0.0.1:PORT` (or `http://` without TLS), the base URL to give a client
+    /// instead of `https://api.hubapi.com`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The CA certificate (PEM) that signed the server's certificate, when serving HTTPS: what
+    /// a client must trust to reach this emulator.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// Writes the CA certificate to `path` (PEM); an error when serving plain HTTP.
+    pub fn write_ca(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let pem = self
+            .ca_pem
+            .as_deref()
+            .ok_or_else(|| std::io::Error::other("the emulator serves plain HTTP; it has no CA"))?;
+        std::fs::write(path, pem)
     }
 
     /// The bound address.
@@ -298,10 +321,51 @@ impl Drop for Emulator {
     }
 }
 
-/// Runs an emulator until Ctrl-C: the entry point of `xentral-host hubspot-emulator`.
-pub fn run_standalone(config: EmulatorConfig) -> anyhow::Result<()> {
+/// Serves plain HTTP until `stopped`.
+async fn serve_http(
+    listener: std::net::TcpListener,
+    routes: axum::Router,
+    stopped: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::select! {
+        served = axum::serve(listener, routes) => served,
+        _ = stopped => Ok(()),
+    }
+}
+
+/// Serves HTTPS with `identity` until `stopped`.
+async fn serve_https(
+    listener: std::net::TcpListener,
+    identity: TlsIdentity,
+    routes: axum::Router,
+    stopped: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(identity.server_config()))
+        .acceptor(NoDelayAcceptor::new());
+    let server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .http1_only();
+    tokio::select! {
+        served = server.serve(routes.into_make_service()) => served,
+        _ = stopped => Ok(()),
+    }
+}
+
+/// Runs an emulator until Ctrl-C: the entry point of `xentral-host hubspot-emulator`. With
+/// TLS and `ca_file`, the CA is written there for clients to trust.
+pub fn run_standalone(
+    config: EmulatorConfig,
+    ca_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let emulator = Emulator::start(config)?;
     println!("HubSpot emulator listening on {}", emulator.base_url());
+    if let Some(path) = ca_file {
+        emulator.write_ca(path)?;
+        println!("its CA certificate is in {}", path.display());
+    }
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

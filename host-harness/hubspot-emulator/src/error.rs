@@ -91,6 +91,9 @@ pub enum StartError {
     /// The server thread or its runtime could not be created.
     #[error("cannot start the server thread: {0}")]
     Runtime(std::io::Error),
+    /// The certificates for HTTPS could not be made.
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(String),
 }
 
 /// An HTTP error reply with HubSpot's body shape; a fresh `correlationId` is added on send.

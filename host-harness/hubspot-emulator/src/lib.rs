@@ -1,12 +1,13 @@
 //! A local, faithful emulator of the HubSpot CRM API (contacts, deals, search, pipelines,
-//! properties, owners, v4 associations) over real HTTP on loopback, for testing a sync client
+//! properties, owners, v4 associations) over real HTTP or HTTPS (a CA generated at start) on
+//! loopback, for testing a sync client
 //! against HubSpot's actual behaviour: its error bodies, validation rules, 100-input batches with
 //! 207 partial results, search limits and indexing lag, rate limits with their 429 bodies and
 //! headers, and injectable faults (status codes, latency, dropped connections after the write,
 //! malformed bodies) — all on a clock a test can share and move.
 //!
 //! One [`Emulator`] is one portal, in memory. It deliberately does not emulate other object types,
-//! webhooks, merges, property history, date-versioned paths, OAuth flows, TLS or persistence.
+//! webhooks, merges, property history, date-versioned paths, OAuth flows or persistence.
 //!
 //! ```no_run
 //! use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec};
@@ -39,6 +40,7 @@ mod seed;
 mod server;
 mod stats;
 mod store;
+mod tls;
 
 pub use auth::TokenConfig;
 pub use clock::{ManualClock, NowFn, system_now};

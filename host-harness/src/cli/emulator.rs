@@ -1,6 +1,7 @@
 //! `xentral-host hubspot-emulator`: the local HubSpot API emulator, standalone.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
 use hubspot_emulator::{EmulatorConfig, SeedSpec, TokenConfig};
@@ -25,6 +26,12 @@ pub struct EmulatorArgs {
     /// Requests allowed per rolling 10 seconds.
     #[arg(long, default_value_t = 100)]
     rate_limit: u32,
+    /// Serve HTTPS, as HubSpot does, with a certificate of a CA generated at start.
+    #[arg(long)]
+    tls: bool,
+    /// Where to write that CA (PEM), for `settings --ca-file`.
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    ca_out: Option<PathBuf>,
 }
 
 /// Runs the emulator until Ctrl-C.
@@ -40,9 +47,10 @@ pub fn run(args: EmulatorArgs) -> Result<(), CliError> {
             .collect(),
         rate_limit_per_10s: args.rate_limit,
         seed,
+        tls: args.tls,
         ..EmulatorConfig::default()
     };
-    hubspot_emulator::run_standalone(config).map_err(|e| {
+    hubspot_emulator::run_standalone(config, args.ca_out.as_deref()).map_err(|e| {
         CliError::new(
             ExitKind::Unavailable,
             format!("the HubSpot emulator stopped: {e:#}"),

@@ -116,7 +116,7 @@ enum Command {
     Stages(stages::StagesArgs),
     /// Run the local HubSpot API emulator until Ctrl-C (for trying things out by hand).
     ///
-    /// Example: xentral-host hubspot-emulator --listen 127.0.0.1:8099 --token demo-token --seed-contacts 500 --seed-deals 50
+    /// Example: xentral-host hubspot-emulator --tls --ca-out /tmp/hubspot-ca.pem --token pat-eu1-demo --seed-contacts 500 --seed-deals 50
     HubspotEmulator(emulator::EmulatorArgs),
     /// The whole product in one command: a seeded HubSpot emulator and xentral tenant kept in
     /// sync by the scheduler for a few simulated cycles, then both sides compared.

@@ -127,7 +127,9 @@ impl World {
     pub fn on_with(backend: Backend, config: impl FnOnce(&mut EmulatorConfig)) -> World {
         let clock = Arc::new(VirtualClock::new(START_MS));
         let shared = Arc::clone(&clock);
+        // Over HTTPS, as against the real HubSpot: the tenant trusts the emulator's CA.
         let mut cfg = EmulatorConfig {
+            tls: true,
             tokens: vec![TokenConfig::all_scopes(TOKEN)],
             clock: Some(Arc::new(move || {
                 use xentral_host::HostClock;
@@ -188,7 +190,7 @@ impl World {
                 &Connection {
                     hubspot_url: Some(&settings.hubspot_url),
                     token: Some(token),
-                    extra_ca_pem: None,
+                    extra_ca_pem: self.hubspot.ca_pem(),
                 },
                 settings,
             )

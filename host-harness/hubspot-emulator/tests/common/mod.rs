@@ -40,6 +40,25 @@ pub fn agent() -> ureq::Agent {
         .new_agent()
 }
 
+/// An agent that trusts only the CA in `ca_pem`.
+pub fn agent_trusting(ca_pem: &str) -> ureq::Agent {
+    let certs: Vec<_> = ureq::tls::parse_pem(ca_pem.as_bytes())
+        .filter_map(|item| match item.unwrap() {
+            ureq::tls::PemItem::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        )
+        .build()
+        .new_agent()
+}
+
 impl Harness {
     pub fn new() -> Harness {
         Harness::with(|_| {})
@@ -53,11 +72,20 @@ impl Harness {
             ..EmulatorConfig::default()
         };
         configure(&mut config);
-        Harness {
-            emu: Emulator::start(config).expect("emulator starts"),
-            clock,
-            agent: agent(),
-        }
+        let emu = Emulator::start(config).expect("emulator starts");
+        let agent = emu.ca_pem().map_or_else(agent, agent_trusting);
+        Harness { emu, clock, agent }
+    }
+
+    /// An emulator serving HTTPS, and a client trusting its CA.
+    pub fn tls() -> Harness {
+        Harness::with(|c| c.tls = true)
+    }
+
+    /// Replaces the client (to trust another CA, or none).
+    pub fn with_agent(mut self, agent: ureq::Agent) -> Harness {
+        self.agent = agent;
+        self
     }
 
     pub fn url(&self, path: &str) -> String {
