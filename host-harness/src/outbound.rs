@@ -61,9 +61,13 @@ pub enum OutboundError {
     /// Timed out.
     #[error("timed out")]
     Timeout,
-    /// Connection-level failure, TLS included.
+    /// Connection-level failure.
     #[error("transport failure: {0}")]
     Transport(String),
+    /// The server could not be verified (certificate, handshake): nothing was sent, and trying
+    /// again will not help until the operator changes something.
+    #[error("{0}")]
+    Tls(String),
     /// Response body over the cap.
     #[error("response larger than {0} bytes")]
     TooLarge(u64),
@@ -348,7 +352,7 @@ impl Outbound {
 
     fn map_error(&self, e: ureq::Error, origin: &Origin) -> OutboundError {
         let tls = |detail: String| {
-            OutboundError::Transport(format!(
+            OutboundError::Tls(format!(
                 "TLS with {origin} failed: {detail} (the server's certificate is checked against Mozilla's roots{})",
                 if self.policy.extra_ca_pem.is_some() {
                     " and the tenant's extra CA"

@@ -89,7 +89,7 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn no_file_the_host_writes_holds_the_token() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     connected(dir.path(), &hubspot);
     cli(dir.path(), &["refresh", "acme"]);
     cli(dir.path(), &["run", "acme", "sync-contacts"]);
@@ -112,7 +112,7 @@ fn no_file_the_host_writes_holds_the_token() {
 #[test]
 fn nothing_printed_at_trace_holds_the_token() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_xentral-host"))
             .arg("--data-dir")
@@ -179,7 +179,7 @@ fn spy() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
 #[test]
 fn the_saved_token_is_never_sent_to_a_new_origin() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     connected(dir.path(), &hubspot);
     let (other, connections, authorized) = spy();
     let out = cli_output(dir.path(), &["settings", "acme", "--hubspot-url", &other]);
@@ -204,7 +204,7 @@ fn the_saved_token_is_never_sent_to_a_new_origin() {
 #[test]
 fn an_omitted_url_keeps_the_saved_one() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     connected(dir.path(), &hubspot);
     hubspot.reset_stats();
     let out = cli(dir.path(), &["settings", "acme", "--deals", "off"]);
@@ -217,7 +217,7 @@ fn an_omitted_url_keeps_the_saved_one() {
 
 #[test]
 fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     cli(dir.path(), &["tenant", "create", "acme"]);
     let out = cli_output(
         dir.path(),
@@ -242,7 +242,7 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
 #[test]
 fn a_wrong_host_key_is_a_clear_error_naming_what_to_re_enter() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     connected(dir.path(), &hubspot);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_xentral-host"))
         .arg("--data-dir")
@@ -269,7 +269,7 @@ fn a_wrong_host_key_is_a_clear_error_naming_what_to_re_enter() {
 #[test]
 fn a_missing_key_file_is_a_clear_error_not_a_new_key() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("host.key");
     let with_file = |args: &[&str]| {
@@ -311,7 +311,7 @@ fn a_missing_key_file_is_a_clear_error_not_a_new_key() {
 
 #[test]
 fn a_key_file_inside_the_data_directory_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     let key_file = dir.path().join("host.key");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_xentral-host"))
         .arg("--data-dir")
@@ -330,7 +330,7 @@ fn a_key_file_inside_the_data_directory_is_refused() {
 #[test]
 fn key_rotation_seals_every_secret_again_and_drops_the_old_key() {
     let hubspot = emulator();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::warm_data_dir();
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("host.key");
     let with_file = |args: &[&str]| {
@@ -377,4 +377,48 @@ fn key_rotation_seals_every_secret_again_and_drops_the_old_key() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn the_operator_connects_to_a_tls_portal_with_its_ca_file() {
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(TOKEN)],
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let dir = common::warm_data_dir();
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    hubspot.write_ca(ca.path()).unwrap();
+    cli(dir.path(), &["tenant", "create", "acme"]);
+    let url = hubspot.base_url();
+    // Without the CA the portal's certificate is not trusted.
+    let refused = cli_output(
+        dir.path(),
+        &["settings", "acme", "--hubspot-url", &url, "--token", TOKEN],
+    );
+    assert_eq!(refused.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("invalid peer certificate"), "{stderr}");
+    let ca_path = ca.path().to_str().unwrap();
+    let out = cli(
+        dir.path(),
+        &[
+            "settings",
+            "acme",
+            "--hubspot-url",
+            &url,
+            "--token",
+            TOKEN,
+            "--ca-file",
+            ca_path,
+        ],
+    );
+    assert!(
+        out.starts_with("Api key for Hubspot has been updated."),
+        "{out}"
+    );
+    // The CA is kept with the tenant; later runs need no flag.
+    let run = cli(dir.path(), &["run", "acme", "sync-contacts"]);
+    assert!(run.contains("API calls"), "{run}");
 }

@@ -92,6 +92,9 @@ impl http::Host for HostState {
                 OutboundError::UnknownCredential(n) => http::HttpError::UnknownCredential(n),
                 OutboundError::Timeout => http::HttpError::Timeout,
                 OutboundError::Transport(m) => http::HttpError::Transport(m),
+                // 0.1.0 has no variant of its own; `invalid` is not retried, as a certificate
+                // that failed verification fails again.
+                OutboundError::Tls(m) => http::HttpError::Invalid(m),
                 OutboundError::TooLarge(n) => http::HttpError::TooLarge(n),
                 OutboundError::Invalid(m) => http::HttpError::Invalid(m),
             })

@@ -51,3 +51,20 @@ pub fn data_dir_with_cache(cache: &Path) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A fresh data directory with the plugin already compiled in its cache: the plugin is compiled
+/// once per test binary, not once per test.
+pub fn warm_data_dir() -> tempfile::TempDir {
+    static WARM: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let warm = WARM.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        xentral_host::XentralHost::new(
+            dir.path(),
+            test_key(),
+            std::sync::Arc::new(xentral_host::SystemClock),
+        )
+        .unwrap();
+        dir
+    });
+    data_dir_with_cache(&warm.path().join("cache"))
+}
