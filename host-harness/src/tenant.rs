@@ -444,7 +444,7 @@ impl Tenant {
                         database: url.without_password().to_string(),
                     });
                 }
-                account::verify(&plugin, &grant)?;
+                account::verify(&plugin, &grant, &self.config.limits.account())?;
                 plugin
             }
             None => {

@@ -117,7 +117,11 @@ fn cli_creates_a_mariadb_tenant_with_its_plugin_account_and_keeps_passwords_seal
     let plugin_url = tenant.plugin_mysql_url().unwrap().unwrap();
     assert!(plugin_url.user.starts_with(&prefix), "{}", plugin_url.user);
     assert_eq!(
-        account::verify(&plugin_url, &TableGrant::plugin_default()),
+        account::verify(
+            &plugin_url,
+            &TableGrant::plugin_default(),
+            &AccountLimits::default()
+        ),
         Ok(())
     );
     let mut guest_db = tenant.open_guest_db(&clock).unwrap();

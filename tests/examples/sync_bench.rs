@@ -3,9 +3,11 @@
 //! in wasm, and the same sync core compiled natively for comparison.
 //!
 //! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [DEALS]`
-//! (defaults 10000 10000). Time spent waiting for rate limits runs on a virtual clock, so the
-//! "wall time" is the virtual waiting time plus the real processing time — what a real run
-//! against HubSpot would take, without spending it.
+//! (defaults 10000 10000). Everything runs over HTTPS, as against HubSpot (one connection per
+//! job); one extra pull over plain HTTP gives the cost of TLS in requests per second. Time
+//! spent waiting for rate limits runs on a virtual clock, so the "wall time" is the virtual
+//! waiting time plus the real processing time — what a real run against HubSpot would take,
+//! without spending it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,12 +42,17 @@ struct World {
 }
 
 fn world(contacts: usize, deals: usize) -> World {
+    world_over(contacts, deals, true)
+}
+
+fn world_over(contacts: usize, deals: usize, tls: bool) -> World {
     let clock = Arc::new(VirtualClock::new(START_MS));
     let c = Arc::clone(&clock);
     let hubspot = Emulator::start(EmulatorConfig {
         tokens: vec![TokenConfig::all_scopes(TOKEN)],
         clock: Some(Arc::new(move || c.now_ms())),
         daily_limit: 10_000_000,
+        tls,
         ..EmulatorConfig::default()
     })
     .expect("emulator");
@@ -69,7 +76,7 @@ fn world(contacts: usize, deals: usize) -> World {
     let connection = Connection {
         hubspot_url: Some(&settings.hubspot_url),
         token: Some(TOKEN),
-        extra_ca_pem: None,
+        extra_ca_pem: hubspot.ca_pem(),
     };
     host.configure("bench", &connection, &settings)
         .expect("host")
@@ -274,14 +281,25 @@ impl p::Secrets for Quiet {
     }
 }
 
+/// A native client trusting the emulator's CA, as the host's is.
+fn native_agent(hubspot: &Emulator) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+    if let Some(pem) = hubspot.ca_pem() {
+        let certs = xentral_host::outbound::parse_ca_pem(pem).expect("the emulator's CA");
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    config.build().into()
+}
+
 fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
     let tenant = w.host.tenant("bench").expect("tenant");
     let mut native = Native {
         db: tenant.open_admin_db(w.host.clock()).expect("db"),
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into(),
+        agent: native_agent(&w.hubspot),
         clock: Arc::clone(&w.clock),
     };
     let clock = NativeClock(Arc::clone(&native.clock));
@@ -424,6 +442,20 @@ fn main() {
     let m = run(&w, Job::SyncDeals);
     assert_eq!(m.report.hubspot.created as usize, deals, "{:?}", m.report);
     line("push deals (wasm)", deals, &m);
+
+    // The cost of TLS: the same pull over plain HTTP and over HTTPS, requests per real second.
+    for tls in [false, true] {
+        let w = world_over(contacts, 0, tls);
+        let m = run(&w, Job::SyncContacts);
+        println!(
+            "pull contacts over {:<5}  {:>6} calls in {:>6.2} s real: {:>7.0} requests/s, {:>6.1} µs CPU/record",
+            if tls { "HTTPS" } else { "HTTP" },
+            m.calls,
+            m.real.as_secs_f64(),
+            m.calls as f64 / m.real.as_secs_f64(),
+            m.cpu.as_secs_f64() * 1e6 / contacts as f64,
+        );
+    }
 
     // Instantiation and a trivial call.
     let mut inst = Duration::ZERO;

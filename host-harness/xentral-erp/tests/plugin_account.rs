@@ -125,7 +125,11 @@ impl Tenants {
 fn provisioned_account_passes_verification_and_holds_only_its_grant() {
     let Some(t) = Tenants::new() else { return };
     assert_eq!(
-        account::verify(&t.plugin, &TableGrant::plugin_default()),
+        account::verify(
+            &t.plugin,
+            &TableGrant::plugin_default(),
+            &AccountLimits::default()
+        ),
         Ok(())
     );
     let mut db = t.plugin_raw();
@@ -167,7 +171,11 @@ fn provisioning_again_resets_the_password_and_the_grants() {
     )
     .unwrap();
     assert_eq!(
-        account::verify(&again, &TableGrant::plugin_default()),
+        account::verify(
+            &again,
+            &TableGrant::plugin_default(),
+            &AccountLimits::default()
+        ),
         Ok(())
     );
     assert!(matches!(
@@ -201,7 +209,11 @@ fn an_account_with_more_rights_is_refused_with_the_list() {
     ] {
         admin.execute(&sql, &[]).unwrap();
     }
-    match account::verify(&t.plugin, &TableGrant::plugin_default()) {
+    match account::verify(
+        &t.plugin,
+        &TableGrant::plugin_default(),
+        &AccountLimits::default(),
+    ) {
         Err(AccountError::TooMuch { mut excess, .. }) => {
             excess.sort();
             assert_eq!(
@@ -239,12 +251,64 @@ fn an_account_lacking_a_right_is_refused_with_the_list() {
             &[],
         )
         .unwrap();
-    assert_eq!(
-        account::verify(&t.plugin, &TableGrant::plugin_default()),
+    match account::verify(
+        &t.plugin,
+        &TableGrant::plugin_default(),
+        &AccountLimits::default(),
+    ) {
         Err(AccountError::Missing {
-            account: format!("{user}@{host}"),
-            missing: vec!["UPDATE on adresse".into()],
-        })
+            account,
+            missing,
+            statements,
+        }) => {
+            assert_eq!(account, format!("{user}@{host}"));
+            assert_eq!(missing, vec!["UPDATE on adresse".to_owned()]);
+            assert!(
+                statements.contains(&format!(
+                    "GRANT SELECT, INSERT, UPDATE ON `{}`.`adresse` TO '{user}'@'{host}'",
+                    t.a.name()
+                )),
+                "{statements}"
+            );
+        }
+        other => panic!("expected Missing, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_account_holding_nothing_yet_is_told_what_to_grant() {
+    let Some(t) = Tenants::new() else { return };
+    let mut admin = MysqlDatabase::connect(&t.a.url(), system_clock()).unwrap();
+    let user = account::account_user(t.a.name(), "bare01");
+    admin
+        .execute(
+            &format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{PASSWORD}'"),
+            &[],
+        )
+        .unwrap();
+    let bare = MysqlUrl {
+        user: user.clone(),
+        password: Some(PASSWORD.into()),
+        ..t.a.url()
+    };
+    let text = match account::verify(
+        &bare,
+        &TableGrant::plugin_default(),
+        &AccountLimits::default(),
+    ) {
+        Err(e @ AccountError::Missing { .. }) => e.to_string(),
+        other => panic!("expected Missing, got {other:?}"),
+    };
+    assert!(
+        text.contains("lacks rights the plugin needs on ") && text.contains("SELECT on laender"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "GRANT SELECT ON `{}`.`laender` TO '{user}'@'%';",
+            t.a.name()
+        )),
+        "{text}"
     );
 }
 
@@ -470,4 +534,53 @@ fn job_deadline_obeyed() {
     let mut db = limited(&t, StatementLimits::default());
     db.set_deadline(Some(Instant::now() + Duration::from_secs(60)));
     assert_eq!(db.query("SELECT 1", &[]).unwrap().len(), 1);
+}
+
+#[test]
+fn an_account_without_server_side_bounds_is_refused_with_the_statement() {
+    let Some(t) = Tenants::new() else { return };
+    let mut admin = MysqlDatabase::connect(&t.a.url(), system_clock()).unwrap();
+    let user = account::account_user(t.a.name(), "test01");
+    let host = admin
+        .query(
+            "SELECT host FROM mysql.user WHERE user = ?",
+            &[user.as_str().into()],
+        )
+        .unwrap()
+        .rows[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin
+        .execute(
+            &format!(
+                "ALTER USER '{user}'@'{host}' WITH MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0"
+            ),
+            &[],
+        )
+        .unwrap();
+    let limits = AccountLimits::default();
+    let statement = match account::verify(&t.plugin, &TableGrant::plugin_default(), &limits) {
+        Err(AccountError::Unbounded {
+            problems,
+            statement,
+            ..
+        }) => {
+            assert_eq!(
+                problems,
+                vec![
+                    "MAX_USER_CONNECTIONS unset (at most 10)",
+                    "MAX_STATEMENT_TIME unset (at most 30 s)"
+                ]
+            );
+            statement
+        }
+        other => panic!("expected Unbounded, got {other:?}"),
+    };
+    // What the error tells the DBA to run is what it takes.
+    admin.execute(statement.trim_end_matches(';'), &[]).unwrap();
+    assert_eq!(
+        account::verify(&t.plugin, &TableGrant::plugin_default(), &limits),
+        Ok(())
+    );
 }

@@ -67,14 +67,30 @@ pub enum AccountError {
     },
     /// The account lacks rights the plugin needs.
     #[error(
-        "the database account {account} lacks rights the plugin needs: {}",
-        missing.join(", ")
+        "the database account {account} lacks rights the plugin needs on {} tables ({}); have a DBA run\n{statements}",
+        missing.len(),
+        missing.join("; ")
     )]
     Missing {
-        /// `'user'@'host'`.
+        /// `user@host`, as the server names it.
         account: String,
-        /// Each right missing, e.g. `SELECT on adresse`.
+        /// The rights missing per table, e.g. `SELECT, UPDATE on adresse`.
         missing: Vec<String>,
+        /// The `GRANT` statements that give the account exactly the plugin's rights.
+        statements: String,
+    },
+    /// The account's server-side bounds are missing or looser than the host's limits.
+    #[error(
+        "the database account {account} is not bounded as the plugin's account must be: {}; have a DBA run\n{statement}",
+        problems.join(", ")
+    )]
+    Unbounded {
+        /// `user@host`, as the server names it.
+        account: String,
+        /// Each bound missing or too loose, e.g. `MAX_STATEMENT_TIME unset (at most 30 s)`.
+        problems: Vec<String>,
+        /// The `ALTER USER` statement that sets them.
+        statement: String,
     },
     /// The URL names no database.
     #[error("the database URL names no database")]
@@ -107,9 +123,8 @@ pub fn required_statements(
 ) -> Vec<String> {
     let account = format!("'{user}'@'{host}'");
     let mut statements = vec![format!(
-        "CREATE USER {account} IDENTIFIED BY '…' WITH MAX_USER_CONNECTIONS {} MAX_STATEMENT_TIME {:.3}",
-        limits.max_user_connections,
-        limits.max_statement_time.as_secs_f64()
+        "CREATE USER {account} IDENTIFIED BY '…' {}",
+        resource_clause(limits)
     )];
     statements.extend(grant.mysql_grants(database, &account));
     statements
@@ -151,11 +166,7 @@ pub fn provision(
         return Err(DbError::Invalid(format!("unexpected client host `{host}`")).into());
     }
     let account = format!("'{user}'@'{host}'");
-    let resources = format!(
-        "WITH MAX_USER_CONNECTIONS {} MAX_STATEMENT_TIME {:.3}",
-        limits.max_user_connections,
-        limits.max_statement_time.as_secs_f64()
-    );
+    let resources = resource_clause(limits);
     let setup = [
         format!("CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{password}'"),
         format!("ALTER USER {account} IDENTIFIED BY '{password}' {resources}"),
@@ -184,16 +195,27 @@ pub fn provision(
         password: Some(password.to_owned()),
         ..admin.clone()
     };
-    verify(&url, grant)?;
+    verify(&url, grant, limits)?;
     Ok(url)
 }
 
 /// Connects as the account `url` names and reads its `SHOW GRANTS` (and those of `PUBLIC`,
 /// which every account inherits): refused when it holds anything beyond `grant` on its own
-/// database, or lacks something of it.
-pub fn verify(url: &MysqlUrl, grant: &TableGrant) -> Result<(), AccountError> {
+/// database, or lacks something of it, or when its `MAX_USER_CONNECTIONS` and
+/// `MAX_STATEMENT_TIME` are unset or looser than `limits`. It connects without selecting the
+/// database, so an account that holds nothing there yet is told what to grant rather than
+/// refused entry.
+pub fn verify(
+    url: &MysqlUrl,
+    grant: &TableGrant,
+    limits: &AccountLimits,
+) -> Result<(), AccountError> {
     let database = url.database.clone().ok_or(AccountError::NoDatabase)?;
-    let mut db = MysqlDatabase::connect(url, system_clock())?;
+    let bare = MysqlUrl {
+        database: None,
+        ..url.clone()
+    };
+    let mut db = MysqlDatabase::connect(&bare, system_clock())?;
     let account: String = db
         .conn
         .query_first("SELECT CURRENT_USER()")
@@ -208,10 +230,73 @@ pub fn verify(url: &MysqlUrl, grant: &TableGrant) -> Result<(), AccountError> {
     if !excess.is_empty() {
         return Err(AccountError::TooMuch { account, excess });
     }
+    let quoted = match account.rsplit_once('@') {
+        Some((user, host)) => format!("'{user}'@'{host}'"),
+        None => format!("'{account}'"),
+    };
     if !missing.is_empty() {
-        return Err(AccountError::Missing { account, missing });
+        let statements = grant.mysql_grants(&database, &quoted).join(";\n") + ";";
+        return Err(AccountError::Missing {
+            account,
+            missing,
+            statements,
+        });
+    }
+    let problems = bound_problems(&lines, limits);
+    if !problems.is_empty() {
+        return Err(AccountError::Unbounded {
+            account,
+            problems,
+            statement: format!("ALTER USER {quoted} {};", resource_clause(limits)),
+        });
     }
     Ok(())
+}
+
+/// `WITH MAX_USER_CONNECTIONS … MAX_STATEMENT_TIME …` for `limits`.
+fn resource_clause(limits: &AccountLimits) -> String {
+    format!(
+        "WITH MAX_USER_CONNECTIONS {} MAX_STATEMENT_TIME {:.3}",
+        limits.max_user_connections,
+        limits.max_statement_time.as_secs_f64()
+    )
+}
+
+/// How the account's own `SHOW GRANTS` line (`GRANT USAGE ON *.* … WITH MAX_… n`) falls
+/// short of `limits`: a bound unset (0 means unlimited to the server) or above the limit.
+fn bound_problems(lines: &[String], limits: &AccountLimits) -> Vec<String> {
+    let value = |name: &str| -> Option<f64> {
+        lines
+            .iter()
+            .filter(|l| !l.ends_with("(via PUBLIC)"))
+            .find_map(|l| {
+                let rest = &l[l.find(&format!(" {name} "))? + name.len() + 2..];
+                rest.split_whitespace().next()?.parse::<f64>().ok()
+            })
+            .filter(|v| *v > 0.0)
+    };
+    let mut problems = Vec::new();
+    let most_connections = f64::from(limits.max_user_connections);
+    match value("MAX_USER_CONNECTIONS") {
+        None => problems.push(format!(
+            "MAX_USER_CONNECTIONS unset (at most {most_connections})"
+        )),
+        Some(v) if v > most_connections => problems.push(format!(
+            "MAX_USER_CONNECTIONS {v} (at most {most_connections})"
+        )),
+        Some(_) => {}
+    }
+    let most_seconds = limits.max_statement_time.as_secs_f64();
+    match value("MAX_STATEMENT_TIME") {
+        None => problems.push(format!(
+            "MAX_STATEMENT_TIME unset (at most {most_seconds} s)"
+        )),
+        Some(v) if v > most_seconds + 1e-6 => problems.push(format!(
+            "MAX_STATEMENT_TIME {v} s (at most {most_seconds} s)"
+        )),
+        Some(_) => {}
+    }
+    problems
 }
 
 /// What `SHOW GRANTS` lines hold beyond `grant` on `database`, and what of it they lack.
@@ -260,12 +345,14 @@ fn compare(lines: &[String], database: &str, grant: &TableGrant) -> (Vec<String>
     }
     let missing = allowed
         .iter()
-        .flat_map(|(table, needed)| {
+        .filter_map(|(table, needed)| {
             let has = held.get(*table);
-            needed
+            let lacking: Vec<&str> = needed
                 .iter()
-                .filter(move |p| !has.is_some_and(|h| h.contains(**p)))
-                .map(move |p| format!("{p} on {table}"))
+                .copied()
+                .filter(|p| !has.is_some_and(|h| h.contains(*p)))
+                .collect();
+            (!lacking.is_empty()).then(|| format!("{} on {table}", lacking.join(", ")))
         })
         .collect();
     (excess, missing)
@@ -480,7 +567,7 @@ mod tests {
         let (excess, missing) = compare(&l, "xt", &grant());
         assert_eq!(excess, vec!["ALL PRIVILEGES on adresse"]);
         assert!(
-            missing.contains(&"SELECT on adresse".to_owned()),
+            missing.contains(&"SELECT, UPDATE on adresse".to_owned()),
             "{missing:?}"
         );
     }
@@ -490,8 +577,13 @@ mod tests {
         let l = lines(&[USAGE, "GRANT SELECT ON `xt`.`adresse` TO `p`@`localhost`"]);
         let (excess, missing) = compare(&l, "xt", &grant());
         assert!(excess.is_empty());
-        assert_eq!(missing[0], "UPDATE on adresse");
-        assert!(missing.contains(&"CREATE on hubspot_x".to_owned()));
+        assert_eq!(
+            missing,
+            vec![
+                "UPDATE on adresse",
+                "ALTER, CREATE, DELETE, DROP, INDEX, INSERT, SELECT, UPDATE on hubspot_x"
+            ]
+        );
     }
 
     #[test]
@@ -501,6 +593,44 @@ mod tests {
         assert_eq!(
             excess,
             vec!["SELECT on `XT`.`adresse`", "UPDATE on `XT`.`adresse`"]
+        );
+    }
+
+    fn limits() -> AccountLimits {
+        AccountLimits {
+            max_user_connections: 4,
+            max_statement_time: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn bounds_within_the_limits_pass() {
+        assert!(bound_problems(&lines(&[USAGE]), &limits()).is_empty());
+    }
+
+    #[test]
+    fn unset_bounds_are_problems() {
+        let l = lines(&["GRANT USAGE ON *.* TO `p`@`%` IDENTIFIED BY PASSWORD '*0E3F'"]);
+        assert_eq!(
+            bound_problems(&l, &limits()),
+            vec![
+                "MAX_USER_CONNECTIONS unset (at most 4)",
+                "MAX_STATEMENT_TIME unset (at most 2 s)"
+            ]
+        );
+    }
+
+    #[test]
+    fn looser_bounds_are_problems() {
+        let l = lines(&[
+            "GRANT USAGE ON *.* TO `p`@`%` WITH MAX_USER_CONNECTIONS 50 MAX_STATEMENT_TIME 0.000000",
+        ]);
+        assert_eq!(
+            bound_problems(&l, &limits()),
+            vec![
+                "MAX_USER_CONNECTIONS 50 (at most 4)",
+                "MAX_STATEMENT_TIME unset (at most 2 s)"
+            ]
         );
     }
 
