@@ -364,7 +364,7 @@ fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), Demo
     let mut db = ui.db().step()?;
     let stages: Vec<i64> = db
         .query(
-            "SELECT m.wiedervorlage_stage_id FROM hubspot_stage_map m JOIN wiedervorlage_view v ON v.id = m.wiedervorlage_view_id \
+            "SELECT m.wiedervorlage_stage_id FROM hubspot_sync_stage_map m JOIN wiedervorlage_view v ON v.id = m.wiedervorlage_view_id \
              WHERE m.pipeline_id = 'default' ORDER BY m.wiedervorlage_stage_id",
             &[],
         )
@@ -435,7 +435,7 @@ fn edit_both_sides(
     let mut db = ui.db().step()?;
     let ids: Vec<i64> = db
         .query(
-            "SELECT address_id FROM hubspot_contacts ORDER BY address_id LIMIT 20",
+            "SELECT address_id FROM hubspot_sync_contact_links ORDER BY address_id LIMIT 20",
             &[],
         )
         .step()?
@@ -466,7 +466,7 @@ fn edit_both_sides(
     }
     let wv: Vec<i64> = db
         .query(
-            "SELECT wiedervorlage_id FROM hubspot_deals ORDER BY wiedervorlage_id LIMIT 10",
+            "SELECT wiedervorlage_id FROM hubspot_sync_deal_links ORDER BY wiedervorlage_id LIMIT 10",
             &[],
         )
         .step()?
@@ -496,7 +496,7 @@ fn make_conflict(
     let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
     let mut db = ui.db().step()?;
     let row = db
-        .query("SELECT hs_contact_id, address_id FROM hubspot_contacts ORDER BY address_id DESC LIMIT 1", &[])
+        .query("SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links ORDER BY address_id DESC LIMIT 1", &[])
         .step()?;
     let Some(r) = row.rows.first() else {
         return Ok(());

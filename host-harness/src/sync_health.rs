@@ -2,9 +2,9 @@
 //! are in sync, how many were left out (by reason, from the last scheduled run), which are
 //! failing (by error, with their ids and next retry), and what waits in the queue.
 //!
-//! It reads the state tables the plugin keeps in the tenant database (`hubspot_contacts`,
-//! `hubspot_deals`, `hubspot_failures`, `hubspot_request_queues`, the old module's names) —
-//! read-only, and tolerant of a tenant that is not connected yet.
+//! It reads the state tables the plugin keeps in the tenant database
+//! (`hubspot_sync_contact_links`, `hubspot_sync_deal_links`, `hubspot_sync_failures`,
+//! `hubspot_sync_queue`) — read-only, and tolerant of a tenant that is not connected yet.
 
 use std::collections::BTreeMap;
 
@@ -84,7 +84,7 @@ fn object(
         failing: Vec::new(),
     };
     let rows = db.query(
-        "SELECT direction, error, record_key, next_retry_ms, attempts FROM hubspot_failures WHERE object = ? ORDER BY direction, error, record_key",
+        "SELECT direction, error, record_key, next_retry_ms, attempts FROM hubspot_sync_failures WHERE object = ? ORDER BY direction, error, record_key",
         &[Value::from(failure_object)],
     )?;
     let mut groups: BTreeMap<(String, String), Failing> = BTreeMap::new();
@@ -116,7 +116,7 @@ fn object(
 /// Reads the sync health of a tenant; `runs` are the newest run-log records per starter.
 pub fn read(db: &mut dyn Database, runs: &BTreeMap<i64, RunRecord>) -> Result<SyncHealth, DbError> {
     if db
-        .query("SELECT COUNT(*) FROM hubspot_request_queues", &[])
+        .query("SELECT COUNT(*) FROM hubspot_sync_queue", &[])
         .is_err()
     {
         return Ok(SyncHealth::default());
@@ -128,16 +128,21 @@ pub fn read(db: &mut dyn Database, runs: &BTreeMap<i64, RunRecord>) -> Result<Sy
     };
     Ok(SyncHealth {
         connected: true,
-        contacts: object(db, "hubspot_contacts", "contact", last(Job::SyncContacts))?,
-        deals: object(db, "hubspot_deals", "deal", last(Job::SyncDeals))?,
+        contacts: object(
+            db,
+            "hubspot_sync_contact_links",
+            "contact",
+            last(Job::SyncContacts),
+        )?,
+        deals: object(db, "hubspot_sync_deal_links", "deal", last(Job::SyncDeals))?,
         queue: QueueHealth {
             pending: scalar(
                 db,
-                "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
+                "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",
             )?,
             retrying: scalar(
                 db,
-                "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0 AND attempts > 0",
+                "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0 AND attempts > 0",
             )?,
         },
     })

@@ -429,9 +429,12 @@ impl Tenant {
             )
             .into());
         }
-        let grant = self.config.limits.grant();
         create_mysql_database(&url, clock)?;
-        MysqlDatabase::connect(&url, now_fn(clock))?.migrate()?;
+        let mut admin = MysqlDatabase::connect(&url, now_fn(clock))?;
+        admin.migrate()?;
+        let existing = admin.table_names()?;
+        drop(admin);
+        let grant = self.config.limits.grant().existing_only(&existing);
         let plugin = match setup.plugin_account {
             Some(given) => {
                 let plugin = MysqlUrl::parse(given)?;

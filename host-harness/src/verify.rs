@@ -116,16 +116,18 @@ pub fn compare(
         .filter(|r| !r.archived)
         .map(|r| (r.id.clone(), r))
         .collect();
-    let links: HashMap<String, i64> =
-        rows(db, "SELECT hs_contact_id, address_id FROM hubspot_contacts")?
-            .into_iter()
-            .map(|r| {
-                (
-                    text(r.get("hs_contact_id")),
-                    r.get("address_id").and_then(Value::as_i64).unwrap_or(0),
-                )
-            })
-            .collect();
+    let links: HashMap<String, i64> = rows(
+        db,
+        "SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links",
+    )?
+    .into_iter()
+    .map(|r| {
+        (
+            text(r.get("hs_contact_id")),
+            r.get("address_id").and_then(Value::as_i64).unwrap_or(0),
+        )
+    })
+    .collect();
     let addresses: HashMap<i64, BTreeMap<String, Value>> =
         rows(db, "SELECT * FROM adresse WHERE geloescht = 0")?
             .into_iter()
@@ -218,7 +220,7 @@ pub fn compare(
 
     let stage_map: HashMap<i64, (String, String)> = rows(
         db,
-        "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_stage_map",
+        "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_sync_stage_map",
     )?
     .into_iter()
     .map(|r| {
@@ -230,18 +232,20 @@ pub fn compare(
         )
     })
     .collect();
-    let deal_links: HashMap<String, i64> =
-        rows(db, "SELECT hs_deal_id, wiedervorlage_id FROM hubspot_deals")?
-            .into_iter()
-            .map(|r| {
-                (
-                    text(r.get("hs_deal_id")),
-                    r.get("wiedervorlage_id")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0),
-                )
-            })
-            .collect();
+    let deal_links: HashMap<String, i64> = rows(
+        db,
+        "SELECT hs_deal_id, wiedervorlage_id FROM hubspot_sync_deal_links",
+    )?
+    .into_iter()
+    .map(|r| {
+        (
+            text(r.get("hs_deal_id")),
+            r.get("wiedervorlage_id")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+        )
+    })
+    .collect();
     let resubmissions: HashMap<i64, BTreeMap<String, Value>> =
         rows(db, "SELECT * FROM wiedervorlage")?
             .into_iter()

@@ -119,7 +119,12 @@ fn cli_creates_a_mariadb_tenant_with_its_plugin_account_and_keeps_passwords_seal
     assert_eq!(
         account::verify(
             &plugin_url,
-            &TableGrant::plugin_default(),
+            &TableGrant::plugin_default().existing_only(
+                &MysqlDatabase::connect(&scratch.url(), system_clock())
+                    .unwrap()
+                    .table_names()
+                    .unwrap()
+            ),
             &AccountLimits::default()
         ),
         Ok(())
@@ -187,7 +192,7 @@ fn a_dba_prepared_plugin_account_is_checked_and_one_with_more_rights_refused() {
         scratch.name(),
         &plugin_user,
         &host,
-        &TableGrant::plugin_default(),
+        &TableGrant::plugin_default().existing_only(&root.table_names().unwrap()),
         &AccountLimits::default(),
     ) {
         root.execute(&sql.replace("'…'", "'Dba-Chosen-Pw-123'"), &[])

@@ -2,7 +2,7 @@
 //! virtual clock: every save fires `record-changed` exactly once, a failing hook keeps the edit,
 //! and the `xentral-host xentral …` commands do what they say.
 //!
-//! Hooks are counted in the plugin's own queue (`hubspot_request_queues`). The plugin enqueues a
+//! Hooks are counted in the plugin's own queue (`hubspot_sync_queue`). The plugin enqueues a
 //! record only while no open entry for it exists, so the harness adds a trigger that closes each
 //! entry as it is inserted: every hook call then leaves exactly one row, and a hook fired twice
 //! would leave two.
@@ -48,8 +48,8 @@ fn data_dir_with_cache() -> tempfile::TempDir {
 /// Makes every save hook leave one row in the plugin's queue (see the module docs).
 fn count_hooks(db: &mut dyn Database) {
     db.execute(
-        "CREATE TRIGGER hook_counter AFTER INSERT ON hubspot_request_queues \
-         BEGIN UPDATE hubspot_request_queues SET completed = 1 WHERE id = NEW.id; END",
+        "CREATE TRIGGER hook_counter AFTER INSERT ON hubspot_sync_queue \
+         BEGIN UPDATE hubspot_sync_queue SET completed = 1 WHERE id = NEW.id; END",
         &[],
     )
     .unwrap();
@@ -78,8 +78,7 @@ impl Harness {
             .unwrap();
         let h = Harness { _dir: dir, host };
         let mut db = h.db();
-        db.execute("DELETE FROM hubspot_request_queues", &[])
-            .unwrap();
+        db.execute("DELETE FROM hubspot_sync_queue", &[]).unwrap();
         count_hooks(&mut *db);
         h.ui().create_group("Hubspot").unwrap();
         h
@@ -102,7 +101,7 @@ impl Harness {
         let rows = self
             .db()
             .query(
-                "SELECT entity, record_id FROM hubspot_request_queues ORDER BY id",
+                "SELECT entity, record_id FROM hubspot_sync_queue ORDER BY id",
                 &[],
             )
             .unwrap();

@@ -16,9 +16,9 @@ use crate::session::Session;
 use crate::state::{self, Link, LinkTable};
 use crate::xentral;
 
-/// The cursor's name in `hubspot_cursors`.
+/// The cursor's name in `hubspot_sync_cursors`.
 pub const CURSOR: &str = "contacts";
-/// `object` in `hubspot_failures`.
+/// `object` in `hubspot_sync_failures`.
 const OBJECT: &str = "contact";
 
 /// How contacts are written to HubSpot.

@@ -31,7 +31,7 @@ pub const UNIQUE_PROPERTY: &str = "xentral_id";
 const UNIQUE_KEY: &str = "hubspot_deal_unique_property";
 /// The cursor's name.
 const CURSOR: &str = "deals";
-/// `object` in `hubspot_failures`.
+/// `object` in `hubspot_sync_failures`.
 const OBJECT: &str = "deal";
 /// Snapshot pseudo-field: the associated contact's HubSpot id.
 const CONTACT: &str = "contact";

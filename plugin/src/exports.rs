@@ -8,7 +8,7 @@ use crate::api::{
 use crate::hubspot::{ApiError, Client};
 use crate::platform::{Level, Platform};
 use crate::session::Session;
-use crate::{contacts, deals, freefields, queue, settings, stages, state, xentral};
+use crate::{contacts, deals, freefields, queue, settings, stages, state, takeover, xentral};
 
 /// The message xentral users know from the old module.
 pub const CONFIGURED_MESSAGE: &str = "Api key for Hubspot has been updated.";
@@ -126,6 +126,12 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     let mut changes = Vec::new();
     for v in state::migrate(p.db)? {
         changes.push(format!("created the plugin's tables (schema version {v})"));
+    }
+    if let Some(t) = takeover::take_over(p.db, p.clock.now_ms())? {
+        changes.push(format!(
+            "took over {} contact and {} deal links from the old HubSpot module ({} of its rows point at deleted or already linked records; its tables are left untouched)",
+            t.contacts, t.deals, t.skipped
+        ));
     }
     if settings::store(p.db, &settings::StoredSettings::from(&s))? {
         changes.push("stored the settings".into());

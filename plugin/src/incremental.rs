@@ -28,13 +28,13 @@ pub const SEARCH_LAG_MS: i64 = 30_000;
 pub struct Feed {
     /// The object type in API paths (`contacts`, `deals`).
     pub object: &'static str,
-    /// The name used in `hubspot_failures` (`contact`, `deal`).
+    /// The name used in `hubspot_sync_failures` (`contact`, `deal`).
     pub failure_object: &'static str,
     /// The modified-time property (`lastmodifieddate`, `hs_lastmodifieddate`).
     pub modified_property: &'static str,
     /// Properties to read.
     pub properties: Vec<String>,
-    /// The cursor's name in `hubspot_cursors`.
+    /// The cursor's name in `hubspot_sync_cursors`.
     pub cursor: &'static str,
 }
 

@@ -23,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod stages;
 pub mod state;
+pub mod takeover;
 pub mod xentral;
 
 #[cfg(test)]

@@ -78,8 +78,9 @@ fn is_blank(v: &str) -> bool {
 /// Merges the current values of both sides against the snapshot.
 ///
 /// `keep_xentral` lists fields xentral never takes from HubSpot once it has a value.
-/// With no snapshot (a first link), both sides count as changed; differing non-blank values
-/// go to the winner without counting as a conflict.
+/// With no snapshot, or an empty one (a first link, or one taken over from the old module),
+/// both sides count as changed; differing non-blank values go to the winner without
+/// counting as a conflict.
 pub fn merge(
     fields: &[&str],
     x: &Fields,
@@ -90,7 +91,7 @@ pub fn merge(
 ) -> Outcome {
     let mut out = Outcome::default();
     let empty = Snapshot::default();
-    let first_link = snapshot.is_none();
+    let first_link = snapshot.is_none_or(|s| s.x.is_empty() && s.h.is_empty());
     let snap = snapshot.unwrap_or(&empty);
     for &f in fields {
         let (xv, hv) = (get(x, f), get(h, f));
@@ -172,6 +173,21 @@ mod tests {
         assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
         assert!(o.to_hubspot.is_empty());
         assert!(o.conflicts.is_empty());
+    }
+
+    #[test]
+    fn an_empty_snapshot_merges_as_a_first_link() {
+        let o = merge(
+            F,
+            &m(&[("city", "Berlin"), ("firstname", "Ada")]),
+            &m(&[("city", "Köln"), ("email", "ada@example.com")]),
+            Some(&Snapshot::default()),
+            Winner::Xentral,
+            &[],
+        );
+        assert_eq!(o.to_hubspot, m(&[("city", "Berlin"), ("firstname", "Ada")]));
+        assert_eq!(o.to_xentral, m(&[("email", "ada@example.com")]));
+        assert!(o.conflicts.is_empty(), "{:?}", o.conflicts);
     }
 
     #[test]

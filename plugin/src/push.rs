@@ -66,7 +66,7 @@ pub struct FreshnessCheck<'c> {
 pub struct Target {
     /// The object type in API paths.
     pub object: &'static str,
-    /// The name in `hubspot_failures`.
+    /// The name in `hubspot_sync_failures`.
     pub failure_object: &'static str,
     /// The unique property upserts go by.
     pub id_property: &'static str,

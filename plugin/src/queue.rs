@@ -17,12 +17,12 @@ const MAX_ENTRIES: i64 = 5_000;
 /// Enqueues a changed record once while an entry for it is still open.
 pub fn enqueue(db: &mut dyn Db, entity: Entity, id: i64, now_ms: i64) -> Result<(), DbError> {
     let open = db.query(
-        "SELECT id FROM hubspot_request_queues WHERE entity = ? AND record_id = ? AND completed = 0",
+        "SELECT id FROM hubspot_sync_queue WHERE entity = ? AND record_id = ? AND completed = 0",
         &[Value::from(entity.name()), Value::Integer(id)],
     )?;
     if open.rows.is_empty() {
         db.execute(
-            "INSERT INTO hubspot_request_queues (entity, record_id, enqueued_ms, next_attempt_ms) VALUES (?, ?, ?, ?)",
+            "INSERT INTO hubspot_sync_queue (entity, record_id, enqueued_ms, next_attempt_ms) VALUES (?, ?, ?, ?)",
             &[
                 Value::from(entity.name()),
                 Value::Integer(id),
@@ -37,7 +37,7 @@ pub fn enqueue(db: &mut dyn Db, entity: Entity, id: i64, now_ms: i64) -> Result<
 /// Open entries whose time has come, by entity: entry id → record id.
 fn due(db: &mut dyn Db, entity: Entity, now_ms: i64) -> Result<Vec<(i64, i64)>, DbError> {
     let rows = db.query(
-        "SELECT id, record_id FROM hubspot_request_queues WHERE completed = 0 AND entity = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
+        "SELECT id, record_id FROM hubspot_sync_queue WHERE completed = 0 AND entity = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
         &[
             Value::from(entity.name()),
             Value::Integer(now_ms),
@@ -62,16 +62,16 @@ fn settle(
             match outcomes.get(record) {
                 Some(PushOutcome::Done | PushOutcome::Excluded(_) | PushOutcome::Deferred) => {
                     s.db.execute(
-                        "UPDATE hubspot_request_queues SET completed = 1, last_error = NULL WHERE id = ?",
+                        "UPDATE hubspot_sync_queue SET completed = 1, last_error = NULL WHERE id = ?",
                         &[Value::Integer(*entry)],
                     )?;
                 }
                 Some(PushOutcome::Failed(next)) => {
                     s.db.execute(
-                        "UPDATE hubspot_request_queues SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
+                        "UPDATE hubspot_sync_queue SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
                         &[
                             Value::Integer(*next),
-                            Value::from("export failed; see hubspot_failures"),
+                            Value::from("export failed; see hubspot_sync_failures"),
                             Value::Integer(*entry),
                         ],
                     )?;
@@ -123,7 +123,7 @@ pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
     }
     let open: i64 =
         s.db.query(
-            "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
+            "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",
             &[],
         )?
         .rows

@@ -1,5 +1,7 @@
-//! The module's settings, stored as xentral stores them: JSON in the `konfiguration` row
-//! `hubspot_settings`, with the old module's key names where they exist.
+//! The module's settings, stored as xentral stores a module's settings: JSON in a
+//! `konfiguration` row, with the old module's key names. The row is our own
+//! (`hubspot_sync_settings`): the old module's `hubspot_settings` row, with its differently
+//! typed values, stays as it was (the host offers its values as defaults).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +9,7 @@ use crate::api::{PluginError, Settings, StageMode};
 use crate::platform::{Db, DbError, Value};
 
 /// The `konfiguration` row holding the settings.
-pub const SETTINGS_KEY: &str = "hubspot_settings";
+pub const SETTINGS_KEY: &str = "hubspot_sync_settings";
 
 /// The stored form of [`Settings`] (old key names `hs_sync_*`, `hs_contact_grp`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -116,7 +116,7 @@ impl StageMap {
     /// Loads the map.
     pub fn load(db: &mut dyn Db) -> Result<StageMap, DbError> {
         let rows = db.query(
-            "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_stage_map",
+            "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_sync_stage_map",
             &[],
         )?;
         let mut m = StageMap::default();
@@ -146,11 +146,11 @@ pub fn map_stage(
     is_system: bool,
 ) -> Result<(), DbError> {
     db.execute(
-        "DELETE FROM hubspot_stage_map WHERE wiedervorlage_stage_id = ? OR (pipeline_id = ? AND stage_id = ?)",
+        "DELETE FROM hubspot_sync_stage_map WHERE wiedervorlage_stage_id = ? OR (pipeline_id = ? AND stage_id = ?)",
         &[Value::Integer(wv_stage), Value::from(pipeline_id), Value::from(stage_id)],
     )?;
     db.execute(
-        "INSERT INTO hubspot_stage_map (wiedervorlage_stage_id, wiedervorlage_view_id, pipeline_id, stage_id, is_system) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO hubspot_sync_stage_map (wiedervorlage_stage_id, wiedervorlage_view_id, pipeline_id, stage_id, is_system) VALUES (?, ?, ?, ?, ?)",
         &[
             Value::Integer(wv_stage),
             Value::Integer(view),
@@ -206,16 +206,16 @@ pub fn sync_metadata(
         }
     }
     db.execute(
-        "UPDATE hubspot_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')",
+        "UPDATE hubspot_sync_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')",
         &[],
     )?;
     for st in stages {
         db.execute(
-            "UPDATE hubspot_options SET archived = ? WHERE type = 'deal_stage' AND parent = ? AND value = ?",
+            "UPDATE hubspot_sync_options SET archived = ? WHERE type = 'deal_stage' AND parent = ? AND value = ?",
             &[Value::Integer(i64::from(st.archived)), Value::from(&st.pipeline_id), Value::from(&st.stage_id)],
         )?;
         db.execute(
-            "UPDATE hubspot_options SET archived = ? WHERE type = 'pipeline' AND value = ?",
+            "UPDATE hubspot_sync_options SET archived = ? WHERE type = 'pipeline' AND value = ?",
             &[
                 Value::Integer(i64::from(st.pipeline_archived)),
                 Value::from(&st.pipeline_id),
@@ -233,7 +233,7 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
     let mut changes = Vec::new();
     let mut views: HashMap<String, i64> = HashMap::new();
     let rows = db.query(
-        "SELECT pipeline_id, wiedervorlage_view_id FROM hubspot_pipeline_map",
+        "SELECT pipeline_id, wiedervorlage_view_id FROM hubspot_sync_pipeline_map",
         &[],
     )?;
     for r in &rows.rows {
@@ -271,7 +271,7 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
                 )?;
                 let v = r.last_insert_id;
                 db.execute(
-                    "INSERT INTO hubspot_pipeline_map (pipeline_id, wiedervorlage_view_id, is_system) VALUES (?, ?, 1)",
+                    "INSERT INTO hubspot_sync_pipeline_map (pipeline_id, wiedervorlage_view_id, is_system) VALUES (?, ?, 1)",
                     &[Value::from(&st.pipeline_id), Value::Integer(v)],
                 )?;
                 views.insert(st.pipeline_id.clone(), v);
@@ -367,7 +367,7 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
     let map = StageMap::load(db)?;
     let system: std::collections::HashSet<i64> = db
         .query(
-            "SELECT wiedervorlage_stage_id FROM hubspot_stage_map WHERE is_system = 1",
+            "SELECT wiedervorlage_stage_id FROM hubspot_sync_stage_map WHERE is_system = 1",
             &[],
         )?
         .rows
@@ -397,7 +397,7 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
         .collect();
     let labels: HashMap<String, String> = db
         .query(
-            "SELECT value, label FROM hubspot_options WHERE type = 'pipeline'",
+            "SELECT value, label FROM hubspot_sync_options WHERE type = 'pipeline'",
             &[],
         )?
         .rows
@@ -405,7 +405,7 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
         .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_text()?)))
         .collect();
     let rows = db.query(
-        "SELECT parent, value, label, archived FROM hubspot_options WHERE type = 'deal_stage' ORDER BY parent, sort, value",
+        "SELECT parent, value, label, archived FROM hubspot_sync_options WHERE type = 'deal_stage' ORDER BY parent, sort, value",
         &[],
     )?;
     let hubspot = rows
@@ -455,7 +455,7 @@ pub fn map_by_user(
         })?;
     let known = !db
         .query(
-            "SELECT 1 FROM hubspot_options WHERE type = 'deal_stage' AND parent = ? AND value = ?",
+            "SELECT 1 FROM hubspot_sync_options WHERE type = 'deal_stage' AND parent = ? AND value = ?",
             &[Value::from(pipeline_id), Value::from(stage_id)],
         )?
         .rows

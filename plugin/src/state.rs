@@ -1,4 +1,6 @@
-//! The plugin's own tables (`hubspot_*`): created and upgraded by versioned migrations.
+//! The plugin's own tables (`hubspot_sync_*`, a namespace apart from the old HubSpot module's
+//! `hubspot_contacts`, `hubspot_deals`, … which a xentral that ran it still has): created and
+//! upgraded by versioned migrations.
 //!
 //! Every statement here runs unchanged on SQLite and MariaDB except the id column, whose
 //! auto-increment syntax differs by dialect.
@@ -14,51 +16,45 @@ struct Migration {
     statements: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        statements: &[
-            // Id map and last synced snapshot, contacts ⇄ addresses (the old module's name).
-            "CREATE TABLE IF NOT EXISTS hubspot_contacts (
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    statements: &[
+        // Id map and last synced snapshot, contacts ⇄ addresses; `email` (lower case) lets an
+        // e-mail shared by two addresses be recognised before anything is written to HubSpot.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (
             {id},
             hs_contact_id VARCHAR(32) NOT NULL,
             address_id BIGINT NOT NULL,
-            type VARCHAR(32) NOT NULL DEFAULT 'contact',
             email VARCHAR(255) NOT NULL DEFAULT '',
             snapshot TEXT NOT NULL,
-            xentral_hash VARCHAR(64) NOT NULL DEFAULT '',
-            hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_address ON hubspot_contacts (address_id)",
-            "CREATE INDEX IF NOT EXISTS hubspot_contacts_email ON hubspot_contacts (email)",
-            // Id map and snapshot, deals ⇄ resubmissions.
-            "CREATE TABLE IF NOT EXISTS hubspot_deals (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_hs ON hubspot_sync_contact_links (hs_contact_id)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_address ON hubspot_sync_contact_links (address_id)",
+        "CREATE INDEX IF NOT EXISTS hubspot_sync_contact_links_email ON hubspot_sync_contact_links (email)",
+        // Id map and snapshot, deals ⇄ resubmissions.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_deal_links (
             {id},
             hs_deal_id VARCHAR(32) NOT NULL,
             wiedervorlage_id BIGINT NOT NULL,
             snapshot TEXT NOT NULL,
-            xentral_hash VARCHAR(64) NOT NULL DEFAULT '',
-            hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_hs ON hubspot_deals (hs_deal_id)",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_deals_wv ON hubspot_deals (wiedervorlage_id)",
-            // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
-            "CREATE TABLE IF NOT EXISTS hubspot_options (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_hs ON hubspot_sync_deal_links (hs_deal_id)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_wv ON hubspot_sync_deal_links (wiedervorlage_id)",
+        // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_options (
             {id},
             type VARCHAR(32) NOT NULL,
             value VARCHAR(255) NOT NULL,
             label VARCHAR(255) NOT NULL,
             parent VARCHAR(255) NOT NULL DEFAULT '',
             sort BIGINT NOT NULL DEFAULT 0,
-            archived BIGINT NOT NULL DEFAULT 0,
-            extra TEXT
+            archived BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_options_key ON hubspot_options (type, parent, value)",
-            // Stage map: xentral stage ⇄ (pipeline id, stage id).
-            "CREATE TABLE IF NOT EXISTS hubspot_stage_map (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_options_key ON hubspot_sync_options (type, parent, value)",
+        // Stage map: xentral stage ⇄ (pipeline id, stage id).
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_stage_map (
             {id},
             wiedervorlage_stage_id BIGINT NOT NULL,
             wiedervorlage_view_id BIGINT NOT NULL,
@@ -66,9 +62,17 @@ const MIGRATIONS: &[Migration] = &[
             stage_id VARCHAR(64) NOT NULL,
             is_system BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_stage_map_wv ON hubspot_stage_map (wiedervorlage_stage_id)",
-            // Outbound queue of xentral changes (the old module's name).
-            "CREATE TABLE IF NOT EXISTS hubspot_request_queues (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_stage_map_wv ON hubspot_sync_stage_map (wiedervorlage_stage_id)",
+        // Which xentral view shows which HubSpot pipeline.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_pipeline_map (
+            {id},
+            pipeline_id VARCHAR(64) NOT NULL,
+            wiedervorlage_view_id BIGINT NOT NULL,
+            is_system BIGINT NOT NULL DEFAULT 0
+        )",
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_pipeline_map_pipeline ON hubspot_sync_pipeline_map (pipeline_id)",
+        // Outbound queue of xentral changes.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_queue (
             {id},
             entity VARCHAR(32) NOT NULL,
             record_id BIGINT NOT NULL,
@@ -78,16 +82,16 @@ const MIGRATIONS: &[Migration] = &[
             last_error TEXT,
             completed BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE INDEX IF NOT EXISTS hubspot_request_queues_open ON hubspot_request_queues (completed, next_attempt_ms)",
-            // Incremental cursors per object type.
-            "CREATE TABLE IF NOT EXISTS hubspot_cursors (
+        "CREATE INDEX IF NOT EXISTS hubspot_sync_queue_open ON hubspot_sync_queue (completed, next_attempt_ms)",
+        // Incremental cursors per object type, and one-off steps done (`takeover:…`).
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_cursors (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             modified_ms BIGINT NOT NULL DEFAULT 0,
             last_id VARCHAR(32) NOT NULL DEFAULT '',
             updated_ms BIGINT NOT NULL DEFAULT 0
         )",
-            // Per-record failures with back-off.
-            "CREATE TABLE IF NOT EXISTS hubspot_failures (
+        // Per-record failures with back-off.
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_failures (
             {id},
             object VARCHAR(32) NOT NULL,
             direction VARCHAR(16) NOT NULL,
@@ -97,30 +101,9 @@ const MIGRATIONS: &[Migration] = &[
             next_retry_ms BIGINT NOT NULL DEFAULT 0,
             first_failed_ms BIGINT NOT NULL DEFAULT 0
         )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_failures_key ON hubspot_failures (object, direction, record_key)",
-            // Free-text event log (the old module's name).
-            "CREATE TABLE IF NOT EXISTS hubspot_events (
-            {id},
-            at_ms BIGINT NOT NULL,
-            level VARCHAR(16) NOT NULL,
-            message TEXT NOT NULL
-        )",
-        ],
-    },
-    Migration {
-        version: 2,
-        statements: &[
-            // Which xentral view shows which HubSpot pipeline.
-            "CREATE TABLE IF NOT EXISTS hubspot_pipeline_map (
-                {id},
-                pipeline_id VARCHAR(64) NOT NULL,
-                wiedervorlage_view_id BIGINT NOT NULL,
-                is_system BIGINT NOT NULL DEFAULT 0
-            )",
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_pipeline_map_pipeline ON hubspot_pipeline_map (pipeline_id)",
-        ],
-    },
-];
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_failures_key ON hubspot_sync_failures (object, direction, record_key)",
+    ],
+}];
 
 fn id_column(dialect: Dialect) -> &'static str {
     match dialect {
@@ -132,10 +115,10 @@ fn id_column(dialect: Dialect) -> &'static str {
 /// The schema version currently installed (0 when none).
 pub fn installed_version(db: &mut dyn Db) -> Result<i64, DbError> {
     db.execute(
-        "CREATE TABLE IF NOT EXISTS hubspot_schema_version (version BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)",
         &[],
     )?;
-    let rows = db.query("SELECT MAX(version) FROM hubspot_schema_version", &[])?;
+    let rows = db.query("SELECT MAX(version) FROM hubspot_sync_schema_version", &[])?;
     Ok(rows
         .rows
         .first()
@@ -157,7 +140,7 @@ pub fn migrate(db: &mut dyn Db) -> Result<Vec<i64>, DbError> {
                 db.execute(&stmt.replace("{id}", id_column(dialect)), &[])?;
             }
             db.execute(
-                "INSERT INTO hubspot_schema_version (version) VALUES (?)",
+                "INSERT INTO hubspot_sync_schema_version (version) VALUES (?)",
                 &[Value::Integer(m.version)],
             )
         })();
@@ -187,17 +170,17 @@ pub struct Link {
 /// The id-map tables, one per object type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkTable {
-    /// `hubspot_contacts`: contacts ⇄ addresses.
+    /// `hubspot_sync_contact_links`: contacts ⇄ addresses.
     Contacts,
-    /// `hubspot_deals`: deals ⇄ resubmissions.
+    /// `hubspot_sync_deal_links`: deals ⇄ resubmissions.
     Deals,
 }
 
 impl LinkTable {
     fn names(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            LinkTable::Contacts => ("hubspot_contacts", "hs_contact_id", "address_id"),
-            LinkTable::Deals => ("hubspot_deals", "hs_deal_id", "wiedervorlage_id"),
+            LinkTable::Contacts => ("hubspot_sync_contact_links", "hs_contact_id", "address_id"),
+            LinkTable::Deals => ("hubspot_sync_deal_links", "hs_deal_id", "wiedervorlage_id"),
         }
     }
 }
@@ -305,18 +288,24 @@ pub fn save_link(
         )?;
     }
     if table == LinkTable::Contacts {
-        db.execute(
-            "UPDATE hubspot_contacts SET email = ? WHERE hs_contact_id = ?",
-            &[Value::from(email), Value::from(&link.hubspot_id)],
-        )?;
+        set_link_email(db, &link.hubspot_id, &email)?;
     }
+    Ok(())
+}
+
+/// Records the e-mail of a contact link (see [`linked_emails`]).
+pub fn set_link_email(db: &mut dyn Db, hubspot_id: &str, email: &str) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE hubspot_sync_contact_links SET email = ? WHERE hs_contact_id = ?",
+        &[Value::from(email), Value::from(hubspot_id)],
+    )?;
     Ok(())
 }
 
 /// Lower-cased e-mails already linked, with the address each belongs to.
 pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, i64>, DbError> {
     let rows = db.query(
-        "SELECT email, address_id FROM hubspot_contacts WHERE email <> ''",
+        "SELECT email, address_id FROM hubspot_sync_contact_links WHERE email <> ''",
         &[],
     )?;
     Ok(rows
@@ -339,7 +328,7 @@ pub struct Cursor {
 /// Reads a cursor (default: the beginning).
 pub fn cursor(db: &mut dyn Db, name: &str) -> Result<Cursor, DbError> {
     let rows = db.query(
-        "SELECT modified_ms, last_id FROM hubspot_cursors WHERE name = ?",
+        "SELECT modified_ms, last_id FROM hubspot_sync_cursors WHERE name = ?",
         &[Value::from(name)],
     )?;
     Ok(rows
@@ -352,6 +341,15 @@ pub fn cursor(db: &mut dyn Db, name: &str) -> Result<Cursor, DbError> {
         .unwrap_or_default())
 }
 
+/// Whether the cursor `name` was ever stored.
+pub fn cursor_exists(db: &mut dyn Db, name: &str) -> Result<bool, DbError> {
+    let rows = db.query(
+        "SELECT 1 FROM hubspot_sync_cursors WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    Ok(!rows.rows.is_empty())
+}
+
 /// Stores a cursor.
 pub fn save_cursor(db: &mut dyn Db, name: &str, c: &Cursor, now_ms: i64) -> Result<(), DbError> {
     let params = [
@@ -361,20 +359,12 @@ pub fn save_cursor(db: &mut dyn Db, name: &str, c: &Cursor, now_ms: i64) -> Resu
         Value::from(name),
     ];
     let r = db.execute(
-        "UPDATE hubspot_cursors SET modified_ms = ?, last_id = ?, updated_ms = ? WHERE name = ?",
+        "UPDATE hubspot_sync_cursors SET modified_ms = ?, last_id = ?, updated_ms = ? WHERE name = ?",
         &params,
     )?;
-    if r.rows_affected == 0
-        && db
-            .query(
-                "SELECT 1 FROM hubspot_cursors WHERE name = ?",
-                &[Value::from(name)],
-            )?
-            .rows
-            .is_empty()
-    {
+    if r.rows_affected == 0 && !cursor_exists(db, name)? {
         db.execute(
-            "INSERT INTO hubspot_cursors (modified_ms, last_id, updated_ms, name) VALUES (?, ?, ?, ?)",
+            "INSERT INTO hubspot_sync_cursors (modified_ms, last_id, updated_ms, name) VALUES (?, ?, ?, ?)",
             &params,
         )?;
     }
@@ -403,7 +393,7 @@ pub fn record_failure(
     now_ms: i64,
 ) -> Result<i64, DbError> {
     let rows = db.query(
-        "SELECT attempts FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
+        "SELECT attempts FROM hubspot_sync_failures WHERE object = ? AND direction = ? AND record_key = ?",
         &[Value::from(object), Value::from(direction), Value::from(key)],
     )?;
     let attempts = rows
@@ -417,7 +407,7 @@ pub fn record_failure(
     let error: String = error.chars().take(2000).collect();
     if attempts == 1 {
         db.execute(
-            "INSERT INTO hubspot_failures (object, direction, record_key, error, attempts, next_retry_ms, first_failed_ms) VALUES (?, ?, ?, ?, 1, ?, ?)",
+            "INSERT INTO hubspot_sync_failures (object, direction, record_key, error, attempts, next_retry_ms, first_failed_ms) VALUES (?, ?, ?, ?, 1, ?, ?)",
             &[
                 Value::from(object),
                 Value::from(direction),
@@ -429,7 +419,7 @@ pub fn record_failure(
         )?;
     } else {
         db.execute(
-            "UPDATE hubspot_failures SET error = ?, attempts = ?, next_retry_ms = ? WHERE object = ? AND direction = ? AND record_key = ?",
+            "UPDATE hubspot_sync_failures SET error = ?, attempts = ?, next_retry_ms = ? WHERE object = ? AND direction = ? AND record_key = ?",
             &[
                 Value::from(error),
                 Value::Integer(attempts),
@@ -451,7 +441,7 @@ pub fn clear_failure(
     key: &str,
 ) -> Result<(), DbError> {
     db.execute(
-        "DELETE FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
+        "DELETE FROM hubspot_sync_failures WHERE object = ? AND direction = ? AND record_key = ?",
         &[
             Value::from(object),
             Value::from(direction),
@@ -468,7 +458,7 @@ pub fn failures(
     direction: &str,
 ) -> Result<HashMap<String, i64>, DbError> {
     let rows = db.query(
-        "SELECT record_key, next_retry_ms FROM hubspot_failures WHERE object = ? AND direction = ?",
+        "SELECT record_key, next_retry_ms FROM hubspot_sync_failures WHERE object = ? AND direction = ?",
         &[Value::from(object), Value::from(direction)],
     )?;
     Ok(rows

@@ -100,7 +100,7 @@ pub fn upsert_option(
     sort: i64,
 ) -> Result<bool, DbError> {
     let rows = db.query(
-        "SELECT id, label, sort FROM hubspot_options WHERE type = ? AND parent = ? AND value = ?",
+        "SELECT id, label, sort FROM hubspot_sync_options WHERE type = ? AND parent = ? AND value = ?",
         &[Value::from(kind), Value::from(parent), Value::from(value)],
     )?;
     match rows.rows.first() {
@@ -109,7 +109,7 @@ pub fn upsert_option(
                 && r.get(2).and_then(Value::as_i64) == Some(sort);
             if !same {
                 db.execute(
-                    "UPDATE hubspot_options SET label = ?, sort = ? WHERE id = ?",
+                    "UPDATE hubspot_sync_options SET label = ?, sort = ? WHERE id = ?",
                     &[Value::from(label), Value::Integer(sort), r[0].clone()],
                 )?;
             }
@@ -117,7 +117,7 @@ pub fn upsert_option(
         }
         None => {
             db.execute(
-                "INSERT INTO hubspot_options (type, parent, value, label, sort) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO hubspot_sync_options (type, parent, value, label, sort) VALUES (?, ?, ?, ?, ?)",
                 &[
                     Value::from(kind),
                     Value::from(parent),
@@ -135,7 +135,7 @@ pub fn upsert_option(
 pub fn open_queue_entries(db: &mut dyn Db) -> Result<i64, DbError> {
     Ok(first_id(
         db,
-        "SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0",
+        "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",
         &[],
     )?
     .unwrap_or(0))
@@ -249,7 +249,7 @@ pub fn unlinked_address_by_email(
     today: &str,
 ) -> Result<Option<i64>, DbError> {
     let sql = format!(
-        "SELECT a.id, CASE WHEN {MEMBER_OF_GROUP} THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1"
+        "SELECT a.id, CASE WHEN {MEMBER_OF_GROUP} THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_sync_contact_links c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1"
     );
     let rows = db.query(
         &sql,

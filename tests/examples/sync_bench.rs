@@ -373,7 +373,7 @@ fn seed_resubmissions(w: &World, n: usize) {
     let mut db = tenant.open_admin_db(w.host.clock()).expect("db");
     let stage = db
         .query(
-            "SELECT wiedervorlage_stage_id FROM hubspot_stage_map ORDER BY id LIMIT 1",
+            "SELECT wiedervorlage_stage_id FROM hubspot_sync_stage_map ORDER BY id LIMIT 1",
             &[],
         )
         .unwrap()

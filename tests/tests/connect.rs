@@ -66,7 +66,7 @@ both_backends! {
         );
         let settings = w
             .db()
-            .query("SELECT wert FROM konfiguration WHERE name = 'hubspot_settings'", &[])
+            .query("SELECT wert FROM konfiguration WHERE name = 'hubspot_sync_settings'", &[])
             .unwrap();
         let json: serde_json::Value =
             serde_json::from_str(&settings.rows[0][0].to_text().unwrap()).unwrap();
@@ -126,7 +126,7 @@ both_backends! {
         assert_eq!(report.lead_statuses, 8);
         assert_eq!(report.lifecycle_stages, 8);
         assert_eq!(
-            w.count("SELECT COUNT(*) FROM hubspot_options WHERE type = 'lead_status'"),
+            w.count("SELECT COUNT(*) FROM hubspot_sync_options WHERE type = 'lead_status'"),
             8
         );
     }

@@ -38,12 +38,12 @@ fn assert_consistent(w: &World, contacts: usize, addresses: usize) {
     let unique: HashSet<&String> = emails.iter().collect();
     assert_eq!(unique.len(), emails.len(), "duplicate e-mails in HubSpot");
     assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+        w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),
         contacts as i64,
         "links"
     );
     assert_eq!(
-        w.count("SELECT COUNT(DISTINCT address_id) FROM hubspot_contacts"),
+        w.count("SELECT COUNT(DISTINCT address_id) FROM hubspot_sync_contact_links"),
         contacts as i64
     );
     assert_eq!(
@@ -52,7 +52,7 @@ fn assert_consistent(w: &World, contacts: usize, addresses: usize) {
         "addresses"
     );
     assert_eq!(
-        w.count("SELECT COUNT(*) FROM hubspot_failures"),
+        w.count("SELECT COUNT(*) FROM hubspot_sync_failures"),
         0,
         "failures left"
     );
@@ -88,7 +88,7 @@ both_backends! {
         let partial = w.count("SELECT COUNT(*) FROM adresse");
         assert!(partial > 0 && partial < 1_000, "trapped mid-way: {partial}");
         assert_eq!(
-            w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+            w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),
             partial,
             "every address written has its link (same transaction)"
         );
@@ -206,7 +206,7 @@ both_backends! {
         assert_eq!(r.api_calls.values().sum::<u32>(), 2);
         assert!(r.xentral.created > 0 && r.xentral.created <= 400, "{r:#?}");
         assert_eq!(
-            w.count("SELECT COUNT(*) FROM hubspot_contacts"),
+            w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),
             i64::from(r.xentral.created),
             "only whole pages were committed"
         );
@@ -244,12 +244,12 @@ both_backends! {
         assert_eq!(r.hubspot.failed, 1);
         assert_eq!(w.contacts().len(), 150);
         assert_eq!(
-            w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"),
+            w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"),
             1,
             "the failed change stays queued"
         );
         assert_eq!(
-            w.count(&format!("SELECT attempts FROM hubspot_failures WHERE record_key = '{bad}'")),
+            w.count(&format!("SELECT attempts FROM hubspot_sync_failures WHERE record_key = '{bad}'")),
             1
         );
         // Once the user fixes the value, the retry goes through.
@@ -257,8 +257,8 @@ both_backends! {
         w.clock.advance_ms(5 * 60_000);
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.created, 1, "{r:#?}");
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_failures"), 0);
     }
 }
 
@@ -275,7 +275,7 @@ both_backends! {
         assert_eq!(r.hubspot.failed, 1, "{r:#?}");
         assert!(r.pending);
         assert_eq!(w.linked_contact(a), None);
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 1);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"), 1);
         // Before the retry time nothing is attempted.
         w.hubspot.reset_stats();
         let early = w.host.run_job(common::TENANT, Job::ProcessQueue, Budget::default()).unwrap();
@@ -285,6 +285,6 @@ both_backends! {
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.created, 1, "{r:#?}");
         assert!(w.linked_contact(a).is_some());
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"), 0);
     }
 }

@@ -98,7 +98,7 @@ both_backends! {
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.updated, 1, "{r:#?}");
         assert_eq!(w.hubspot_prop(&id, "city"), "Hamburg");
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"), 0);
     }
 }
 
@@ -245,8 +245,8 @@ both_backends! {
         w.connect();
         let r = w.run(Job::SyncContacts);
         assert!(!r.pending, "{r:#?}");
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_contacts"), 12_000);
-        assert_eq!(w.count("SELECT COUNT(DISTINCT hs_contact_id) FROM hubspot_contacts"), 12_000);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"), 12_000);
+        assert_eq!(w.count("SELECT COUNT(DISTINCT hs_contact_id) FROM hubspot_sync_contact_links"), 12_000);
         assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), r.xentral.created as i64);
     }
 }

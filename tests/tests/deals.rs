@@ -38,7 +38,7 @@ fn deal_prop(w: &World, id: &str, prop: &str) -> String {
 fn linked_resubmission(w: &World, deal: &str) -> Option<i64> {
     w.db()
         .query(
-            "SELECT wiedervorlage_id FROM hubspot_deals WHERE hs_deal_id = ?",
+            "SELECT wiedervorlage_id FROM hubspot_sync_deal_links WHERE hs_deal_id = ?",
             &[Value::Text(deal.into())],
         )
         .unwrap()
@@ -50,7 +50,7 @@ fn linked_resubmission(w: &World, deal: &str) -> Option<i64> {
 fn linked_deal(w: &World, wv: i64) -> Option<String> {
     w.db()
         .query(
-            "SELECT hs_deal_id FROM hubspot_deals WHERE wiedervorlage_id = ?",
+            "SELECT hs_deal_id FROM hubspot_sync_deal_links WHERE wiedervorlage_id = ?",
             &[Value::Integer(wv)],
         )
         .unwrap()
@@ -69,7 +69,7 @@ fn column(w: &World, wv: i64, col: &str) -> String {
 /// The xentral stage mapped to a HubSpot stage.
 fn xentral_stage(w: &World, pipeline: &str, stage: &str) -> i64 {
     w.count(&format!(
-        "SELECT wiedervorlage_stage_id FROM hubspot_stage_map WHERE pipeline_id = '{pipeline}' AND stage_id = '{stage}'"
+        "SELECT wiedervorlage_stage_id FROM hubspot_sync_stage_map WHERE pipeline_id = '{pipeline}' AND stage_id = '{stage}'"
     ))
 }
 
@@ -142,7 +142,7 @@ both_backends! {
             1
         );
         assert_eq!(
-            w.count("SELECT COUNT(*) FROM hubspot_stage_map WHERE pipeline_id = 'default' AND stage_id = 'default'"),
+            w.count("SELECT COUNT(*) FROM hubspot_sync_stage_map WHERE pipeline_id = 'default' AND stage_id = 'default'"),
             0,
             "never the literal default"
         );
@@ -379,7 +379,7 @@ both_backends! {
         w.run(Job::SyncDeals);
         let deals = w.hubspot.objects(ObjectType::Deals);
         assert_eq!(deals.len(), 120);
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 120);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_deal_links"), 120);
         assert_eq!(
             w.count("SELECT COUNT(*) FROM wiedervorlage"),
             120,
@@ -594,7 +594,7 @@ both_backends! {
         let r = w.run(Job::SyncDeals);
         assert!(!r.pending, "{r:#?}");
         assert_eq!(
-            w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_deals"),
+            w.count("SELECT COUNT(DISTINCT hs_deal_id) FROM hubspot_sync_deal_links"),
             12_000
         );
         assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 12_000);
@@ -623,12 +623,12 @@ both_backends! {
         let trapped = w.run_raw(Job::SyncDeals, Default::default());
         assert!(trapped.result.is_err());
         let partial = w.count("SELECT COUNT(*) FROM wiedervorlage");
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), partial);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_deal_links"), partial);
         t.config.limits = Default::default();
         t.save().unwrap();
         w.run(Job::SyncDeals);
         let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), live);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_deal_links"), live);
         assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), live);
     }
 }
@@ -678,12 +678,12 @@ both_backends! {
         w.run(Job::SyncDeals);
         let live = w.hubspot.objects(ObjectType::Deals).len() as i64;
         assert_eq!(live, 650, "no duplicate deals");
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_deals"), 650);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_deal_links"), 650);
         assert_eq!(
             w.count("SELECT COUNT(*) FROM wiedervorlage"),
             650,
             "no duplicate resubmissions"
         );
-        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_failures"), 0);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_failures"), 0);
     }
 }

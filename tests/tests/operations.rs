@@ -13,9 +13,9 @@ fn snapshot_counts(w: &World) -> (usize, i64, i64, i64, i64) {
     (
         w.contacts().len(),
         w.count("SELECT COUNT(*) FROM adresse"),
-        w.count("SELECT COUNT(*) FROM hubspot_contacts"),
-        w.count("SELECT COUNT(*) FROM hubspot_cursors"),
-        w.count("SELECT COUNT(*) FROM hubspot_request_queues WHERE completed = 0"),
+        w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),
+        w.count("SELECT COUNT(*) FROM hubspot_sync_cursors"),
+        w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"),
     )
 }
 

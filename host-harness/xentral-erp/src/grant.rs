@@ -126,21 +126,24 @@ const PLUGIN_TABLES: &[(&str, &[Privilege])] = {
         ("prozessstarter", &[S, I]),
         ("firmendaten_werte", &[S, I, U]),
         ("laender", &[S]),
+        // The old HubSpot module's id maps, read once to take its links over (where a
+        // xentral still has them; see [`TableGrant::existing_only`]).
+        ("hubspot_contacts", &[S]),
+        ("hubspot_deals", &[S]),
     ]
 };
 
 /// The plugin's own tables (its state store).
 const PLUGIN_OWN_TABLES: &[&str] = &[
-    "hubspot_contacts",
-    "hubspot_deals",
-    "hubspot_options",
-    "hubspot_stage_map",
-    "hubspot_pipeline_map",
-    "hubspot_request_queues",
-    "hubspot_cursors",
-    "hubspot_failures",
-    "hubspot_events",
-    "hubspot_schema_version",
+    "hubspot_sync_contact_links",
+    "hubspot_sync_deal_links",
+    "hubspot_sync_options",
+    "hubspot_sync_stage_map",
+    "hubspot_sync_pipeline_map",
+    "hubspot_sync_queue",
+    "hubspot_sync_cursors",
+    "hubspot_sync_failures",
+    "hubspot_sync_schema_version",
 ];
 
 impl TableGrant {
@@ -158,6 +161,21 @@ impl TableGrant {
         PLUGIN_OWN_TABLES
             .iter()
             .fold(grant, |g, t| g.with_own_table(t))
+    }
+
+    /// This grant without the xentral tables missing from `existing` (its own tables stay):
+    /// MariaDB refuses a grant on a table that does not exist unless it includes `CREATE`,
+    /// and the plugin reads tables such as the old module's only where they exist.
+    pub fn existing_only(&self, existing: &BTreeSet<String>) -> Self {
+        TableGrant {
+            tables: self
+                .tables
+                .iter()
+                .filter(|(t, _)| existing.contains(*t))
+                .map(|(t, v)| (t.clone(), v.clone()))
+                .collect(),
+            own: self.own.clone(),
+        }
     }
 
     /// Allows `verbs` on the xentral table `table` (added to what it allowed before).
@@ -433,10 +451,10 @@ mod tests {
     fn verbs_are_granted_per_table() {
         let g = TableGrant::new()
             .with_table("laender", &[Privilege::Select])
-            .with_own_table("hubspot_contacts");
+            .with_own_table("hubspot_sync_contact_links");
         assert!(g.allows("laender", Privilege::Select, true));
         assert!(!g.allows("laender", Privilege::Delete, true));
-        assert!(g.allows("hubspot_contacts", Privilege::Delete, true));
+        assert!(g.allows("hubspot_sync_contact_links", Privilege::Delete, true));
         assert!(!g.allows("user", Privilege::Select, true));
         assert_eq!(
             g.denial("laender", Privilege::Delete, true),
@@ -461,7 +479,7 @@ mod tests {
             }
             assert!(!g.owns(t, true), "{t}");
         }
-        assert!(g.owns("hubspot_request_queues", true));
+        assert!(g.owns("hubspot_sync_queue", true));
         assert!(!g.allows("user", Privilege::Select, true));
         assert!(!g.allows("laender", Privilege::Insert, true));
     }

@@ -380,17 +380,26 @@ impl MysqlDatabase {
         Ok(())
     }
 
+    /// The names of the tables of this connection's database, as the server spells them.
+    /// Host-internal: what the account can see.
+    pub fn table_names(&mut self) -> Result<BTreeSet<String>, DbError> {
+        Ok(self
+            .conn
+            .query::<String, _>(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+            )
+            .map_err(map_error)?
+            .into_iter()
+            .collect())
+    }
+
     /// Loads the reference schema and the `laender` seed into this database, as-is: every
     /// reference table that does not exist yet is created by its statement from
     /// [`crate::schema::REFERENCE_SQL`]; existing tables (a real xentral's) are left alone.
     /// Returns the number of tables created. Host-internal: runs past any grant.
     pub fn migrate(&mut self) -> Result<usize, DbError> {
         let existing: BTreeSet<String> = self
-            .conn
-            .query::<String, _>(
-                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-            )
-            .map_err(map_error)?
+            .table_names()?
             .into_iter()
             .map(|t| t.to_ascii_lowercase())
             .collect();

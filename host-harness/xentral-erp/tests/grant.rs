@@ -73,12 +73,12 @@ fn ddl_on_a_table_granted_by_exact_name_is_denied() {
 fn ddl_on_own_tables_is_allowed() {
     let mut db = plugin_db(&clock());
     for sql in [
-        "CREATE TABLE IF NOT EXISTS hubspot_contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, hs_contact_id TEXT, address_id INTEGER)",
-        "CREATE INDEX hubspot_contacts_address ON hubspot_contacts (address_id)",
-        "ALTER TABLE hubspot_contacts ADD COLUMN type TEXT",
-        "INSERT INTO hubspot_contacts (hs_contact_id, address_id) VALUES ('1', 1)",
-        "DROP INDEX hubspot_contacts_address",
-        "DROP TABLE hubspot_contacts",
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (id INTEGER PRIMARY KEY AUTOINCREMENT, hs_contact_id TEXT, address_id INTEGER)",
+        "CREATE INDEX hubspot_sync_contact_links_address ON hubspot_sync_contact_links (address_id)",
+        "ALTER TABLE hubspot_sync_contact_links ADD COLUMN type TEXT",
+        "INSERT INTO hubspot_sync_contact_links (hs_contact_id, address_id) VALUES ('1', 1)",
+        "DROP INDEX hubspot_sync_contact_links_address",
+        "DROP TABLE hubspot_sync_contact_links",
     ] {
         db.execute(sql, &[])
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -101,9 +101,9 @@ fn rows_of_granted_tables_can_be_read_and_written() {
         .query("SELECT name FROM adresse WHERE id = ?", &[id.into()])
         .unwrap();
     assert_eq!(rows.scalar(), Some(&Value::from("B")));
-    db.execute("CREATE TABLE hubspot_cursors (name TEXT)", &[])
+    db.execute("CREATE TABLE hubspot_sync_cursors (name TEXT)", &[])
         .unwrap();
-    db.execute("DELETE FROM hubspot_cursors WHERE name = 'x'", &[])
+    db.execute("DELETE FROM hubspot_sync_cursors WHERE name = 'x'", &[])
         .unwrap_or_else(|e| panic!("own tables allow every verb: {e}"));
 }
 
@@ -127,18 +127,18 @@ fn a_verb_the_grant_leaves_out_is_denied_with_verb_and_table() {
 #[test]
 fn triggers_and_views_are_denied_even_on_own_tables() {
     let mut db = plugin_db(&clock());
-    db.execute("CREATE TABLE hubspot_cursors (name TEXT)", &[])
+    db.execute("CREATE TABLE hubspot_sync_cursors (name TEXT)", &[])
         .unwrap();
     assert_eq!(
         db.execute(
-            "CREATE TRIGGER hubspot_t AFTER INSERT ON hubspot_cursors BEGIN SELECT 1; END",
+            "CREATE TRIGGER hubspot_t AFTER INSERT ON hubspot_sync_cursors BEGIN SELECT 1; END",
             &[]
         ),
         Err(denied("TRIGGER"))
     );
     assert_eq!(
         db.execute(
-            "CREATE VIEW hubspot_v AS SELECT * FROM hubspot_cursors",
+            "CREATE VIEW hubspot_v AS SELECT * FROM hubspot_sync_cursors",
             &[]
         ),
         Err(denied("VIEW"))

@@ -292,13 +292,13 @@ fn plugin_migrations_run_with_ddl_inside_a_transaction() {
     for _ in 0..2 {
         db.begin().unwrap();
         db.execute(
-            "CREATE TABLE IF NOT EXISTS hubspot_contacts (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
              hs_contact_id VARCHAR(32) NOT NULL, address_id BIGINT NOT NULL)",
             &[],
         )
         .unwrap();
         db.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_hs ON hubspot_sync_contact_links (hs_contact_id)",
             &[],
         )
         .unwrap();
@@ -306,7 +306,7 @@ fn plugin_migrations_run_with_ddl_inside_a_transaction() {
     }
     let r = db
         .execute(
-            "INSERT INTO hubspot_contacts (hs_contact_id, address_id) VALUES (?, ?)",
+            "INSERT INTO hubspot_sync_contact_links (hs_contact_id, address_id) VALUES (?, ?)",
             &["101".into(), 1.into()],
         )
         .unwrap();

@@ -59,6 +59,13 @@ impl Tenants {
         Some(Tenants { a, b, plugin })
     }
 
+    /// The plugin's grant on A as the host gives it: without the old module's tables,
+    /// which A does not have.
+    fn grant(&self) -> TableGrant {
+        let mut admin = MysqlDatabase::connect(&self.a.url(), system_clock()).unwrap();
+        TableGrant::plugin_default().existing_only(&admin.table_names().unwrap())
+    }
+
     /// A raw connection as the plugin account: no statement check, only the server's rules.
     fn plugin_raw(&self) -> MysqlDatabase {
         MysqlDatabase::connect(&self.plugin, system_clock()).unwrap()
@@ -109,8 +116,8 @@ impl Tenants {
             "SET GLOBAL max_connections = 10".to_owned(),
             "SELECT 1 INTO OUTFILE '/tmp/xentral-plugin-outfile'".to_owned(),
             "SELECT 1 INTO DUMPFILE '/tmp/xentral-plugin-dumpfile'".to_owned(),
-            format!("CREATE TABLE hubspot_events LIKE {b}.user"),
-            format!("CREATE TABLE hubspot_events (id INT PRIMARY KEY, r INT, FOREIGN KEY (r) REFERENCES {b}.user (id))"),
+            format!("CREATE TABLE hubspot_sync_cursors LIKE {b}.user"),
+            format!("CREATE TABLE hubspot_sync_cursors (id INT PRIMARY KEY, r INT, FOREIGN KEY (r) REFERENCES {b}.user (id))"),
             "CREATE TABLE evil (id INT)".to_owned(),
             "GRANT SELECT ON *.* TO CURRENT_USER".to_owned(),
             "CREATE USER 'evil'@'%'".to_owned(),
@@ -125,11 +132,7 @@ impl Tenants {
 fn provisioned_account_passes_verification_and_holds_only_its_grant() {
     let Some(t) = Tenants::new() else { return };
     assert_eq!(
-        account::verify(
-            &t.plugin,
-            &TableGrant::plugin_default(),
-            &AccountLimits::default()
-        ),
+        account::verify(&t.plugin, &t.grant(), &AccountLimits::default()),
         Ok(())
     );
     let mut db = t.plugin_raw();
@@ -171,11 +174,7 @@ fn provisioning_again_resets_the_password_and_the_grants() {
     )
     .unwrap();
     assert_eq!(
-        account::verify(
-            &again,
-            &TableGrant::plugin_default(),
-            &AccountLimits::default()
-        ),
+        account::verify(&again, &t.grant(), &AccountLimits::default()),
         Ok(())
     );
     assert!(matches!(
@@ -209,11 +208,7 @@ fn an_account_with_more_rights_is_refused_with_the_list() {
     ] {
         admin.execute(&sql, &[]).unwrap();
     }
-    match account::verify(
-        &t.plugin,
-        &TableGrant::plugin_default(),
-        &AccountLimits::default(),
-    ) {
+    match account::verify(&t.plugin, &t.grant(), &AccountLimits::default()) {
         Err(AccountError::TooMuch { mut excess, .. }) => {
             excess.sort();
             assert_eq!(
@@ -251,11 +246,7 @@ fn an_account_lacking_a_right_is_refused_with_the_list() {
             &[],
         )
         .unwrap();
-    match account::verify(
-        &t.plugin,
-        &TableGrant::plugin_default(),
-        &AccountLimits::default(),
-    ) {
+    match account::verify(&t.plugin, &t.grant(), &AccountLimits::default()) {
         Err(AccountError::Missing {
             account,
             missing,
@@ -291,11 +282,7 @@ fn an_account_holding_nothing_yet_is_told_what_to_grant() {
         password: Some(PASSWORD.into()),
         ..t.a.url()
     };
-    let text = match account::verify(
-        &bare,
-        &TableGrant::plugin_default(),
-        &AccountLimits::default(),
-    ) {
+    let text = match account::verify(&bare, &t.grant(), &AccountLimits::default()) {
         Err(e @ AccountError::Missing { .. }) => e.to_string(),
         other => panic!("expected Missing, got {other:?}"),
     };
@@ -560,7 +547,7 @@ fn an_account_without_server_side_bounds_is_refused_with_the_statement() {
         )
         .unwrap();
     let limits = AccountLimits::default();
-    let statement = match account::verify(&t.plugin, &TableGrant::plugin_default(), &limits) {
+    let statement = match account::verify(&t.plugin, &t.grant(), &limits) {
         Err(AccountError::Unbounded {
             problems,
             statement,
@@ -579,8 +566,5 @@ fn an_account_without_server_side_bounds_is_refused_with_the_statement() {
     };
     // What the error tells the DBA to run is what it takes.
     admin.execute(statement.trim_end_matches(';'), &[]).unwrap();
-    assert_eq!(
-        account::verify(&t.plugin, &TableGrant::plugin_default(), &limits),
-        Ok(())
-    );
+    assert_eq!(account::verify(&t.plugin, &t.grant(), &limits), Ok(()));
 }

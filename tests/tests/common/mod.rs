@@ -307,7 +307,7 @@ impl World {
         let rows = self
             .db()
             .query(
-                "SELECT address_id FROM hubspot_contacts WHERE hs_contact_id = ?",
+                "SELECT address_id FROM hubspot_sync_contact_links WHERE hs_contact_id = ?",
                 &[Value::Text(hubspot_id.into())],
             )
             .unwrap();
@@ -319,7 +319,7 @@ impl World {
         let rows = self
             .db()
             .query(
-                "SELECT hs_contact_id FROM hubspot_contacts WHERE address_id = ?",
+                "SELECT hs_contact_id FROM hubspot_sync_contact_links WHERE address_id = ?",
                 &[Value::Integer(address_id)],
             )
             .unwrap();

@@ -134,8 +134,9 @@ pub fn required_statements(
 /// new password, every privilege revoked, then exactly `grant`), through `admin`, an account
 /// that may create users. The account's host is the one the server sees this host connect
 /// from. `user` and `password` must be plain (`A-Z a-z 0-9 _`, the password 16-64 letters or
-/// digits). Returns the account's URL (same server and database, with the password) after
-/// [`verify`] accepted it.
+/// digits). xentral tables of `grant` that do not exist are left out (see
+/// [`TableGrant::existing_only`]). Returns the account's URL (same server and database, with
+/// the password) after [`verify`] accepted it.
 pub fn provision(
     admin: &MysqlUrl,
     user: &str,
@@ -154,6 +155,7 @@ pub fn provision(
         .into());
     }
     let mut db = MysqlDatabase::connect(admin, system_clock())?;
+    let grant = &grant.existing_only(&db.table_names()?);
     let host: String = db
         .conn
         .query_first("SELECT SUBSTRING_INDEX(USER(), '@', -1)")

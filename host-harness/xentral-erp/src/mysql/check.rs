@@ -1037,8 +1037,8 @@ mod tests {
 
     /// The plugin's migrations as they run on MariaDB (`plugin/src/state.rs`).
     const PLUGIN_DDL: &[&str] = &[
-        "CREATE TABLE IF NOT EXISTS hubspot_schema_version (version BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS hubspot_contacts (
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (
             id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
             hs_contact_id VARCHAR(32) NOT NULL,
             address_id BIGINT NOT NULL,
@@ -1049,9 +1049,9 @@ mod tests {
             hubspot_modified_ms BIGINT NOT NULL DEFAULT 0,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_contacts_hs ON hubspot_contacts (hs_contact_id)",
-        "CREATE INDEX IF NOT EXISTS hubspot_contacts_email ON hubspot_contacts (email)",
-        "CREATE TABLE IF NOT EXISTS hubspot_options (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_hs ON hubspot_sync_contact_links (hs_contact_id)",
+        "CREATE INDEX IF NOT EXISTS hubspot_sync_contact_links_email ON hubspot_sync_contact_links (email)",
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_options (
             id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
             type VARCHAR(32) NOT NULL,
             value VARCHAR(255) NOT NULL,
@@ -1061,14 +1061,14 @@ mod tests {
             archived BIGINT NOT NULL DEFAULT 0,
             extra TEXT
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_options_key ON hubspot_options (type, parent, value)",
-        "CREATE TABLE IF NOT EXISTS hubspot_cursors (
+        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_options_key ON hubspot_sync_options (type, parent, value)",
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_cursors (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             modified_ms BIGINT NOT NULL DEFAULT 0,
             last_id VARCHAR(32) NOT NULL DEFAULT '',
             updated_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE TABLE IF NOT EXISTS hubspot_pipeline_map (
+        "CREATE TABLE IF NOT EXISTS hubspot_sync_pipeline_map (
                 id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 pipeline_id VARCHAR(64) NOT NULL,
                 wiedervorlage_view_id BIGINT NOT NULL,
@@ -1078,17 +1078,17 @@ mod tests {
 
     /// Statements the plugin sends (`plugin/src`), with its parameters as `?`.
     const PLUGIN_STATEMENTS: &[&str] = &[
-        "SELECT MAX(version) FROM hubspot_schema_version",
-        "INSERT INTO hubspot_schema_version (version) VALUES (?)",
-        "SELECT hs_contact_id, address_id, snapshot FROM hubspot_contacts WHERE hs_contact_id = ?",
-        "UPDATE hubspot_contacts SET address_id = ?, snapshot = ?, synced_at_ms = ? WHERE hs_contact_id = ?",
-        "INSERT INTO hubspot_deals (hs_deal_id, wiedervorlage_id, snapshot, synced_at_ms) VALUES (?, ?, ?, ?)",
-        "SELECT email, address_id FROM hubspot_contacts WHERE email <> ''",
-        "UPDATE hubspot_request_queues SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
-        "SELECT id, record_id FROM hubspot_request_queues WHERE completed = 0 AND entity = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
-        "DELETE FROM hubspot_stage_map WHERE wiedervorlage_stage_id = ? OR (pipeline_id = ? AND stage_id = ?)",
-        "DELETE FROM hubspot_failures WHERE object = ? AND direction = ? AND record_key = ?",
-        "UPDATE hubspot_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')",
+        "SELECT MAX(version) FROM hubspot_sync_schema_version",
+        "INSERT INTO hubspot_sync_schema_version (version) VALUES (?)",
+        "SELECT hs_contact_id, address_id, snapshot FROM hubspot_sync_contact_links WHERE hs_contact_id = ?",
+        "UPDATE hubspot_sync_contact_links SET address_id = ?, snapshot = ?, synced_at_ms = ? WHERE hs_contact_id = ?",
+        "INSERT INTO hubspot_sync_deal_links (hs_deal_id, wiedervorlage_id, snapshot, synced_at_ms) VALUES (?, ?, ?, ?)",
+        "SELECT email, address_id FROM hubspot_sync_contact_links WHERE email <> ''",
+        "UPDATE hubspot_sync_queue SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
+        "SELECT id, record_id FROM hubspot_sync_queue WHERE completed = 0 AND entity = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
+        "DELETE FROM hubspot_sync_stage_map WHERE wiedervorlage_stage_id = ? OR (pipeline_id = ? AND stage_id = ?)",
+        "DELETE FROM hubspot_sync_failures WHERE object = ? AND direction = ? AND record_key = ?",
+        "UPDATE hubspot_sync_options SET archived = 1 WHERE type IN ('pipeline', 'deal_stage')",
         "UPDATE wiedervorlage_view SET name = ? WHERE id = ? AND name <> ?",
         "INSERT INTO wiedervorlage_view (name, shortname, active, project, hide_collection_stage) VALUES (?, ?, 1, 0, 0)",
         "UPDATE wiedervorlage_stages SET kurzbezeichnung = ?, name = ?, sort = ?, chance = ?, stageausblenden = ?, view = ? \
@@ -1101,7 +1101,7 @@ mod tests {
         "INSERT INTO gruppen (name, art, kennziffer, aktiv, webid, objektname, objekttyp, parameter, objektname2, objekttyp2, parameter2, objektname3, objekttyp3, parameter3, dta_dateiname, dta_mail, dta_mail_betreff) VALUES (?, 'gruppe', ?, 1, '', '', '', '', '', '', '', '', '', '', '', '', '')",
         "INSERT INTO prozessstarter (bezeichnung, bedingung, art, startzeit, letzteausfuerhung, periode, typ, parameter, aktiv, mutex, mutexcounter, firma, art_filter, status, recommended_period) VALUES (?, '', 'periodisch', '0000-00-00 00:00:00', '0000-00-00 00:00:00', ?, 'cronjob', ?, 1, 0, 0, 1, '', '', ?)",
         "SELECT a.id, a.name, a.email FROM adresse a WHERE a.geloescht = 0 AND EXISTS (SELECT 1 FROM adresse_rolle r WHERE r.adresse = a.id AND r.objekt = 'Gruppe' AND r.subjekt IN ('Mitglied', 'Kunde') AND r.parameter = ? AND (r.bis = '0000-00-00' OR r.bis >= ?)) ORDER BY a.id",
-        "SELECT a.id, CASE WHEN EXISTS (SELECT 1 FROM adresse_rolle r WHERE r.adresse = a.id AND r.objekt = 'Gruppe' AND r.subjekt IN ('Mitglied', 'Kunde') AND r.parameter = ? AND (r.bis = '0000-00-00' OR r.bis >= ?)) THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1",
+        "SELECT a.id, CASE WHEN EXISTS (SELECT 1 FROM adresse_rolle r WHERE r.adresse = a.id AND r.objekt = 'Gruppe' AND r.subjekt IN ('Mitglied', 'Kunde') AND r.parameter = ? AND (r.bis = '0000-00-00' OR r.bis >= ?)) THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_sync_contact_links c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1",
         "UPDATE adresse SET name = ?, email = ? WHERE id = ?",
         "INSERT INTO adresse (name, email) VALUES (?, ?)",
         "INSERT INTO adresse_rolle (adresse, projekt, subjekt, praedikat, objekt, parameter, von, bis) VALUES (?, 0, 'Mitglied', 'von', 'Gruppe', ?, ?, '0000-00-00')",
@@ -1111,11 +1111,11 @@ mod tests {
         "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES (?, ?, 0, 0)",
         "SELECT iso, iso3, bezeichnung_de, bezeichnung_en FROM laender",
         // Forms the plugin and its tests rely on.
-        "INSERT INTO hubspot_options (type, value, label) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE label = VALUES(label)",
+        "INSERT INTO hubspot_sync_options (type, value, label) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE label = VALUES(label)",
         "INSERT INTO prozessstarter (bezeichnung, parameter) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM prozessstarter WHERE parameter = ?)",
         "SELECT id FROM xt.adresse WHERE logdatei > DATE_SUB(NOW(), INTERVAL 1 DAY)",
         "UPDATE xt.adresse SET name = ? WHERE id = ?",
-        "UPDATE wiedervorlage w JOIN hubspot_deals d ON d.wiedervorlage_id = w.id SET w.stages = ? WHERE d.hs_deal_id = ?",
+        "UPDATE wiedervorlage w JOIN hubspot_sync_deal_links d ON d.wiedervorlage_id = w.id SET w.stages = ? WHERE d.hs_deal_id = ?",
         "WITH recent AS (SELECT id FROM adresse) SELECT COUNT(*) FROM recent",
         "SELECT id FROM adresse WHERE email LIKE '%@example.com' AND name = 'Müller -- /* # ; 北京'",
     ];
@@ -1130,15 +1130,15 @@ mod tests {
     #[test]
     fn plugin_ddl_passes_on_its_own_tables() {
         for sql in PLUGIN_DDL.iter().chain(&[
-            "ALTER TABLE hubspot_contacts ADD COLUMN extra TEXT",
-            "ALTER TABLE hubspot_contacts ADD INDEX hubspot_contacts_x (email), DROP COLUMN xentral_hash",
-            "ALTER TABLE hubspot_contacts MODIFY COLUMN email VARCHAR(320) NOT NULL DEFAULT ''",
-            "ALTER TABLE hubspot_contacts RENAME TO hubspot_deals",
-            "DROP TABLE hubspot_events",
-            "DROP INDEX hubspot_x ON hubspot_contacts",
-            "TRUNCATE TABLE hubspot_events",
-            "RENAME TABLE hubspot_events TO hubspot_failures",
-            "CREATE TABLE hubspot_events LIKE hubspot_failures",
+            "ALTER TABLE hubspot_sync_contact_links ADD COLUMN extra TEXT",
+            "ALTER TABLE hubspot_sync_contact_links ADD INDEX hubspot_sync_contact_links_x (email), DROP COLUMN xentral_hash",
+            "ALTER TABLE hubspot_sync_contact_links MODIFY COLUMN email VARCHAR(320) NOT NULL DEFAULT ''",
+            "ALTER TABLE hubspot_sync_contact_links RENAME TO hubspot_sync_deal_links",
+            "DROP TABLE hubspot_sync_pipeline_map",
+            "DROP INDEX hubspot_x ON hubspot_sync_contact_links",
+            "TRUNCATE TABLE hubspot_sync_pipeline_map",
+            "RENAME TABLE hubspot_sync_pipeline_map TO hubspot_sync_failures",
+            "CREATE TABLE hubspot_sync_pipeline_map LIKE hubspot_sync_failures",
         ]) {
             assert_eq!(check(sql), Ok(()), "{sql}");
         }
@@ -1148,7 +1148,7 @@ mod tests {
     fn charset_collation_comment_counter_and_row_format_options_pass() {
         assert_eq!(
             check(
-                "CREATE TABLE hubspot_events (id INT) DEFAULT CHARSET=utf8mb4 CHARACTER SET utf8mb4 \
+                "CREATE TABLE hubspot_sync_pipeline_map (id INT) DEFAULT CHARSET=utf8mb4 CHARACTER SET utf8mb4 \
                  COLLATE=utf8mb4_unicode_ci COMMENT='log' AUTO_INCREMENT=10 ROW_FORMAT=DYNAMIC"
             ),
             Ok(())
@@ -1330,7 +1330,7 @@ mod tests {
             "SELECT id FROM adresse WHERE id IN (SELECT id FROM user)",
             "UPDATE adresse a JOIN user u ON u.id = a.id SET a.name = u.passwort",
             "INSERT INTO user (username) SELECT name FROM adresse",
-            "INSERT INTO hubspot_events (message) SELECT passwort FROM user",
+            "INSERT INTO hubspot_sync_pipeline_map (message) SELECT passwort FROM user",
             "SELECT * FROM adresse, user",
             "SELECT * FROM adresse a LEFT JOIN (laender l JOIN user u ON 1) ON 1",
         ] {
@@ -1459,12 +1459,14 @@ mod tests {
     #[test]
     fn multi_table_delete_needs_delete_on_every_listed_table() {
         assert_eq!(
-            check("DELETE c FROM hubspot_contacts c JOIN adresse a ON a.id = c.address_id"),
+            check(
+                "DELETE c FROM hubspot_sync_contact_links c JOIN adresse a ON a.id = c.address_id"
+            ),
             denied("DELETE on adresse")
         );
         assert_eq!(
             check(
-                "DELETE c FROM hubspot_contacts c WHERE c.address_id IN (SELECT id FROM adresse)"
+                "DELETE c FROM hubspot_sync_contact_links c WHERE c.address_id IN (SELECT id FROM adresse)"
             ),
             Ok(())
         );
@@ -1473,7 +1475,7 @@ mod tests {
     #[test]
     fn multi_table_delete_target_outside_the_list_needs_delete() {
         assert_eq!(
-            check("DELETE laender FROM hubspot_contacts"),
+            check("DELETE laender FROM hubspot_sync_contact_links"),
             denied("DELETE on laender")
         );
     }
@@ -1531,7 +1533,7 @@ mod tests {
     fn cte_shadowing_in_a_delete_join_is_denied() {
         assert_eq!(
             check(
-                "DELETE c FROM hubspot_contacts c JOIN (WITH user AS (SELECT * FROM user) \
+                "DELETE c FROM hubspot_sync_contact_links c JOIN (WITH user AS (SELECT * FROM user) \
                  SELECT * FROM user) u ON u.id = c.address_id"
             ),
             denied("user")
@@ -1761,12 +1763,24 @@ mod tests {
             ("CREATE INDEX hubspot_i ON adresse (email)", "adresse"),
             ("CREATE TABLE evil (id INT)", "evil"),
             ("CREATE TABLE hubspot_evil (id INT)", "hubspot_evil"),
-            ("ALTER TABLE hubspot_contacts RENAME TO evil", "evil"),
-            ("RENAME TABLE hubspot_events TO adresse_alt", "adresse_alt"),
-            ("RENAME TABLE adresse TO hubspot_events", "adresse"),
+            (
+                "ALTER TABLE hubspot_sync_contact_links RENAME TO evil",
+                "evil",
+            ),
+            (
+                "RENAME TABLE hubspot_sync_pipeline_map TO adresse_alt",
+                "adresse_alt",
+            ),
+            (
+                "RENAME TABLE adresse TO hubspot_sync_pipeline_map",
+                "adresse",
+            ),
             ("TRUNCATE TABLE adresse", "adresse"),
             ("DROP INDEX x ON laender", "laender"),
-            ("DROP TABLE other.hubspot_events", "other.hubspot_events"),
+            (
+                "DROP TABLE other.hubspot_sync_pipeline_map",
+                "other.hubspot_sync_pipeline_map",
+            ),
         ] {
             assert_eq!(check(sql), denied(what), "{sql}");
         }
@@ -1775,7 +1789,7 @@ mod tests {
     #[test]
     fn create_table_like_another_database_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events LIKE other.t"),
+            check("CREATE TABLE hubspot_sync_pipeline_map LIKE other.t"),
             denied("other.t")
         );
     }
@@ -1783,7 +1797,7 @@ mod tests {
     #[test]
     fn create_table_like_a_xentral_table_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events LIKE adresse"),
+            check("CREATE TABLE hubspot_sync_pipeline_map LIKE adresse"),
             denied("adresse")
         );
     }
@@ -1792,7 +1806,7 @@ mod tests {
     fn create_table_with_parenthesized_like_is_denied() {
         // sqlparser reads a column `LIKE` of type `adresse`; MariaDB copies `adresse`.
         assert_eq!(
-            check("CREATE TABLE hubspot_events (LIKE adresse)"),
+            check("CREATE TABLE hubspot_sync_pipeline_map (LIKE adresse)"),
             denied("LIKE")
         );
     }
@@ -1800,11 +1814,11 @@ mod tests {
     #[test]
     fn create_table_as_select_checks_its_reads() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events AS SELECT * FROM user"),
+            check("CREATE TABLE hubspot_sync_pipeline_map AS SELECT * FROM user"),
             denied("user")
         );
         assert_eq!(
-            check("CREATE TABLE hubspot_events SELECT id FROM adresse"),
+            check("CREATE TABLE hubspot_sync_pipeline_map SELECT id FROM adresse"),
             Ok(())
         );
     }
@@ -1813,7 +1827,7 @@ mod tests {
     fn foreign_key_in_create_table_is_denied() {
         assert_eq!(
             check(
-                "CREATE TABLE hubspot_events (id INT, a INT, FOREIGN KEY (a) REFERENCES other.t (id))"
+                "CREATE TABLE hubspot_sync_pipeline_map (id INT, a INT, FOREIGN KEY (a) REFERENCES other.t (id))"
             ),
             denied("REFERENCES")
         );
@@ -1822,7 +1836,9 @@ mod tests {
     #[test]
     fn column_references_in_create_table_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events (a INT REFERENCES hubspot_contacts (id))"),
+            check(
+                "CREATE TABLE hubspot_sync_pipeline_map (a INT REFERENCES hubspot_sync_contact_links (id))"
+            ),
             denied("REFERENCES")
         );
     }
@@ -1831,12 +1847,12 @@ mod tests {
     fn foreign_key_in_alter_table_is_denied() {
         assert_eq!(
             check(
-                "ALTER TABLE hubspot_events ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES adresse (id)"
+                "ALTER TABLE hubspot_sync_pipeline_map ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES adresse (id)"
             ),
             denied("REFERENCES")
         );
         assert_eq!(
-            check("ALTER TABLE hubspot_events ADD COLUMN a INT REFERENCES adresse (id)"),
+            check("ALTER TABLE hubspot_sync_pipeline_map ADD COLUMN a INT REFERENCES adresse (id)"),
             denied("REFERENCES")
         );
     }
@@ -1844,7 +1860,7 @@ mod tests {
     #[test]
     fn data_directory_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events (id INT) DATA DIRECTORY='/tmp'"),
+            check("CREATE TABLE hubspot_sync_pipeline_map (id INT) DATA DIRECTORY='/tmp'"),
             denied("table option DATA DIRECTORY")
         );
     }
@@ -1852,7 +1868,7 @@ mod tests {
     #[test]
     fn index_directory_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events (id INT) INDEX DIRECTORY='/tmp'"),
+            check("CREATE TABLE hubspot_sync_pipeline_map (id INT) INDEX DIRECTORY='/tmp'"),
             denied("table option INDEX DIRECTORY")
         );
     }
@@ -1861,8 +1877,8 @@ mod tests {
     fn engine_is_denied() {
         // The plugin's DDL names no engine, so none is allowed (not even InnoDB).
         for sql in [
-            "CREATE TABLE hubspot_events (id INT) ENGINE=InnoDB",
-            "CREATE TABLE hubspot_events (id INT) ENGINE=CONNECT",
+            "CREATE TABLE hubspot_sync_pipeline_map (id INT) ENGINE=InnoDB",
+            "CREATE TABLE hubspot_sync_pipeline_map (id INT) ENGINE=CONNECT",
         ] {
             assert_eq!(check(sql), denied("table option ENGINE"), "{sql}");
         }
@@ -1871,7 +1887,7 @@ mod tests {
     #[test]
     fn union_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events (id INT) UNION=(adresse)"),
+            check("CREATE TABLE hubspot_sync_pipeline_map (id INT) UNION=(adresse)"),
             denied("table option UNION")
         );
     }
@@ -1885,7 +1901,7 @@ mod tests {
             ("TABLESPACE ts", "table option TABLESPACE"),
             ("KEY_BLOCK_SIZE=8", "table option KEY_BLOCK_SIZE"),
         ] {
-            let sql = format!("CREATE TABLE hubspot_events (id INT) {option}");
+            let sql = format!("CREATE TABLE hubspot_sync_pipeline_map (id INT) {option}");
             assert_eq!(check(&sql), denied(what), "{sql}");
         }
     }
@@ -1893,11 +1909,11 @@ mod tests {
     #[test]
     fn create_temporary_table_is_denied() {
         assert_eq!(
-            check("CREATE TEMPORARY TABLE hubspot_events (id INT)"),
+            check("CREATE TEMPORARY TABLE hubspot_sync_pipeline_map (id INT)"),
             denied("TEMPORARY")
         );
         assert_eq!(
-            check("DROP TEMPORARY TABLE hubspot_events"),
+            check("DROP TEMPORARY TABLE hubspot_sync_pipeline_map"),
             denied("TEMPORARY")
         );
     }
@@ -1905,7 +1921,7 @@ mod tests {
     #[test]
     fn create_or_replace_table_is_denied() {
         assert_eq!(
-            check("CREATE OR REPLACE TABLE hubspot_events (id INT)"),
+            check("CREATE OR REPLACE TABLE hubspot_sync_pipeline_map (id INT)"),
             denied("CREATE TABLE clause")
         );
     }
@@ -1913,21 +1929,21 @@ mod tests {
     #[test]
     fn partitioning_does_not_parse() {
         assert_unparsable(
-            "CREATE TABLE hubspot_events (id INT) PARTITION BY HASH(id) PARTITIONS 4",
+            "CREATE TABLE hubspot_sync_pipeline_map (id INT) PARTITION BY HASH(id) PARTITIONS 4",
         );
-        assert_unparsable("ALTER TABLE hubspot_events PARTITION BY HASH(id)");
+        assert_unparsable("ALTER TABLE hubspot_sync_pipeline_map PARTITION BY HASH(id)");
     }
 
     #[test]
     fn alter_table_options_do_not_parse() {
-        assert_unparsable("ALTER TABLE hubspot_events ENGINE=MyISAM");
-        assert_unparsable("ALTER TABLE hubspot_events DEFAULT CHARSET=latin1");
+        assert_unparsable("ALTER TABLE hubspot_sync_pipeline_map ENGINE=MyISAM");
+        assert_unparsable("ALTER TABLE hubspot_sync_pipeline_map DEFAULT CHARSET=latin1");
     }
 
     #[test]
     fn column_of_an_unknown_type_is_denied() {
         assert_eq!(
-            check("CREATE TABLE hubspot_events (a adresse)"),
+            check("CREATE TABLE hubspot_sync_pipeline_map (a adresse)"),
             denied("column type adresse")
         );
     }
@@ -1936,19 +1952,19 @@ mod tests {
     fn check_and_generated_columns_are_denied() {
         for (sql, what) in [
             (
-                "CREATE TABLE hubspot_events (a INT CHECK (a > 0))",
+                "CREATE TABLE hubspot_sync_pipeline_map (a INT CHECK (a > 0))",
                 "column option CHECK",
             ),
             (
-                "CREATE TABLE hubspot_events (a INT, b INT GENERATED ALWAYS AS (a) VIRTUAL)",
+                "CREATE TABLE hubspot_sync_pipeline_map (a INT, b INT GENERATED ALWAYS AS (a) VIRTUAL)",
                 "column option GENERATED",
             ),
             (
-                "CREATE TABLE hubspot_events (a INT, CHECK (a > 0))",
+                "CREATE TABLE hubspot_sync_pipeline_map (a INT, CHECK (a > 0))",
                 "constraint CHECK",
             ),
             (
-                "CREATE TABLE hubspot_events (a TEXT, FULLTEXT KEY f (a))",
+                "CREATE TABLE hubspot_sync_pipeline_map (a TEXT, FULLTEXT KEY f (a))",
                 "constraint FULLTEXT",
             ),
         ] {
@@ -1959,14 +1975,14 @@ mod tests {
     #[test]
     fn alter_table_operations_off_the_list_are_denied() {
         for sql in [
-            "ALTER TABLE hubspot_events SWAP WITH adresse",
-            "ALTER TABLE hubspot_events ENABLE TRIGGER x",
-            "ALTER TABLE hubspot_events ALTER COLUMN a SET DATA TYPE INT",
+            "ALTER TABLE hubspot_sync_pipeline_map SWAP WITH adresse",
+            "ALTER TABLE hubspot_sync_pipeline_map ENABLE TRIGGER x",
+            "ALTER TABLE hubspot_sync_pipeline_map ALTER COLUMN a SET DATA TYPE INT",
         ] {
             assert_eq!(check(sql), denied("ALTER TABLE operation"), "{sql}");
         }
         assert_eq!(
-            check("ALTER TABLE hubspot_events ALTER COLUMN a SET DEFAULT 1"),
+            check("ALTER TABLE hubspot_sync_pipeline_map ALTER COLUMN a SET DEFAULT 1"),
             Ok(())
         );
     }
@@ -1992,7 +2008,7 @@ mod tests {
             ("LOCK TABLES adresse WRITE", "LOCK"),
             ("SHOW TABLES", "SHOW"),
             ("DROP DATABASE xt", "DROP"),
-            ("DROP VIEW hubspot_events", "DROP"),
+            ("DROP VIEW hubspot_sync_pipeline_map", "DROP"),
             ("KILL 1", "KILL"),
             ("CALL p()", "CALL"),
             ("EXECUTE s", "EXECUTE"),
