@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use xentral_erp::mysql_compat::instant_from_millis;
+
 use crate::clock::SharedClock;
 use crate::outbound::{Origin, OriginError, parse_ca_pem};
 use crate::report::{
@@ -281,7 +283,7 @@ impl XentralHost {
         Ok(self.component.refresh_metadata(self.job_context(&tenant)?))
     }
 
-    /// Runs one job.
+    /// Runs one job. A dry run gets a connection the database itself keeps read-only.
     pub fn run_job(
         &self,
         tenant_name: &str,
@@ -289,7 +291,13 @@ impl XentralHost {
         budget: Budget,
     ) -> Result<Invocation<JobReport>, HostError> {
         let tenant = self.tenant(tenant_name)?;
-        Ok(self.component.run(self.job_context(&tenant)?, job, budget))
+        let mut ctx = self.job_context(&tenant)?;
+        if budget.dry_run {
+            ctx.db
+                .set_read_only()
+                .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
+        }
+        Ok(self.component.run(ctx, job, budget))
     }
 
     /// Both sides of the deal-stage mapping.
@@ -316,14 +324,19 @@ impl XentralHost {
     }
 
     /// Runs one job by hand while holding its process starter's lock (xentral's `mutex`), so a
-    /// manual run never overlaps the scheduler's run of the same job. The schedule itself is
-    /// left as it is.
+    /// manual run never overlaps the scheduler's run of the same job. The lock is claimed and
+    /// released by the scheduler's own rules ([`xentral_erp::scheduler::claim_manual`]); the
+    /// run stamps `letzteausfuerhung` and `status` as a scheduled run does. A dry run writes
+    /// nothing, xentral's starter included, so it takes no lock.
     pub fn run_job_exclusive(
         &self,
         tenant_name: &str,
         job: Job,
         budget: Budget,
     ) -> Result<Invocation<JobReport>, HostError> {
+        if budget.dry_run {
+            return self.run_job(tenant_name, job, budget);
+        }
         let tenant = self.tenant(tenant_name)?;
         let mut db = tenant.open_admin_db(&self.clock)?;
         let db_error = |e: xentral_erp::DbError| HostError::Tenant(TenantError::from(e));
@@ -333,21 +346,35 @@ impl XentralHost {
         let Some(starter) = starter else {
             return self.run_job(tenant_name, job, budget);
         };
-        let claimed = db
-            .execute(
-                "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0 WHERE id = ? AND (mutex = 0 OR mutexcounter > 2)",
-                &[xentral_erp::Value::Integer(starter.id)],
-            )
-            .map_err(db_error)?;
-        if claimed.rows_affected == 0 {
+        let now = self.clock.now_ms();
+        let claim =
+            xentral_erp::scheduler::claim_manual(db.as_mut(), &starter, instant_from_millis(now))
+                .map_err(db_error)?;
+        let Some(lease) = claim.lease else {
             return Err(HostError::Locked(starter.bezeichnung));
-        }
+        };
         let result = self.run_job(tenant_name, job, budget);
-        db.execute(
-            "UPDATE prozessstarter SET mutex = 0 WHERE id = ?",
-            &[xentral_erp::Value::Integer(starter.id)],
+        let failure = match &result {
+            Ok(Invocation { result: Ok(_), .. }) => None,
+            Ok(Invocation { result: Err(e), .. }) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        let release = xentral_erp::scheduler::finish(
+            db.as_mut(),
+            &lease,
+            instant_from_millis(self.clock.now_ms()),
+            failure
+                .as_deref()
+                .map_or(Ok(crate::scheduler::STATUS_OK), Err),
         )
         .map_err(db_error)?;
+        if release == xentral_erp::scheduler::Release::TakenOver {
+            tracing::warn!(
+                tenant = tenant_name,
+                starter = starter.id,
+                "the lock was taken over as stale while the job ran; left to its new holder"
+            );
+        }
         result
     }
 

@@ -242,7 +242,10 @@ fn run_tenant(
             continue;
         }
         let started_ms = clock.now_ms();
-        let claim = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
+        let starters::Claim {
+            outcome: claim,
+            lease,
+        } = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
             .map_err(db_error(name))?;
         let mut run = StarterRun {
             tenant: name.to_owned(),
@@ -256,20 +259,23 @@ fn run_tenant(
             api_calls: None,
             report: None,
         };
-        if !claim.should_run() {
+        let Some(lease) = lease else {
             if let ClaimOutcome::Locked { counter } = claim {
                 tracing::info!(tenant = %name, starter = starter.id, counter, "starter is locked by a running job");
             }
             runs.push(run);
             continue;
-        }
+        };
         execute(host, name, &tenant.config.limits, &starter, &mut run);
         let finished = instant_from_millis(clock.now_ms());
         let status = match &run.outcome {
             RunOutcome::Failed(message) => Err(message.as_str()),
             _ => Ok(STATUS_OK),
         };
-        let released = starters::finish(&mut *db, starter.id, finished, status);
+        let released = starters::finish(&mut *db, &lease, finished, status);
+        if let Ok(starters::Release::TakenOver) = released {
+            tracing::warn!(tenant = %name, starter = starter.id, "the lock was taken over as stale while the job ran; left to its new holder");
+        }
         record(&log, &run);
         runs.push(run);
         released.map_err(db_error(name))?;

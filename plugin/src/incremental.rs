@@ -132,14 +132,7 @@ impl Feed {
                 return Ok(Flow::Stop);
             }
             for gone in chunk.iter().filter(|id| !found.contains(*id)) {
-                s.transaction(|s| {
-                    Ok(state::clear_failure(
-                        s.db,
-                        self.failure_object,
-                        "pull",
-                        gone,
-                    )?)
-                })?;
+                s.transaction(|s| self.clear_failure(s, gone))?;
                 s.report.xentral.exclude(&format!(
                     "{} no longer exists in HubSpot",
                     self.failure_object
@@ -279,16 +272,26 @@ impl Feed {
         records: &[Record],
         cursor: Option<&Cursor>,
     ) -> Result<Flow, PluginError> {
+        let object = self.failure_object;
+        let seen = |s: &Session<'_>, r: &Record| s.pulled.contains(&(object, r.id.clone()));
+        let fresh: Vec<Record>;
+        let records = if records.iter().any(|r| seen(s, r)) {
+            fresh = records.iter().filter(|r| !seen(s, r)).cloned().collect();
+            &fresh[..]
+        } else {
+            records
+        };
+        s.pulled
+            .extend(records.iter().map(|r| (object, r.id.clone())));
         let prepared = sink.prepare(s, records);
         if step(s, prepared)?.is_none() {
             return Ok(Flow::Stop);
         }
         let before = s.report.clone();
-        let object = self.failure_object;
         let whole = s.transaction(|s| {
             for r in records {
                 sink.apply(s, r)?;
-                state::clear_failure(s.db, object, "pull", &r.id)?;
+                self.clear_failure(s, &r.id)?;
             }
             self.save_cursor(s, cursor)
         });
@@ -299,7 +302,7 @@ impl Feed {
         for r in records {
             let one = s.transaction(|s| {
                 sink.apply(s, r)?;
-                Ok(state::clear_failure(s.db, object, "pull", &r.id)?)
+                self.clear_failure(s, &r.id)
             });
             if let Err(e) = one {
                 s.report.xentral.failed += 1;
@@ -307,21 +310,33 @@ impl Feed {
                     "record failed",
                     &[(object, &r.id), ("error", &e.to_string())],
                 );
-                let now = s.clock.now_ms();
-                s.transaction(|s| {
-                    Ok(state::record_failure(
-                        s.db,
-                        object,
-                        "pull",
-                        &r.id,
-                        &e.to_string(),
-                        now,
-                    )?)
-                })?;
+                if !s.dry_run {
+                    let now = s.clock.now_ms();
+                    s.transaction(|s| {
+                        Ok(state::record_failure(
+                            s.db,
+                            object,
+                            "pull",
+                            &r.id,
+                            &e.to_string(),
+                            now,
+                        )?)
+                    })?;
+                }
             }
         }
         s.transaction(|s| self.save_cursor(s, cursor))?;
         Ok(Flow::Continue)
+    }
+
+    /// Forgets a pull failure of `id` (it went through, or the record is gone). A dry run
+    /// keeps it: the record was not really applied, and it is behind the cursor, so only its
+    /// failure brings it back.
+    fn clear_failure(&self, s: &mut Session<'_>, id: &str) -> Result<(), PluginError> {
+        if !s.dry_run {
+            state::clear_failure(s.db, self.failure_object, "pull", id)?;
+        }
+        Ok(())
     }
 
     fn save_cursor(&self, s: &mut Session<'_>, cursor: Option<&Cursor>) -> Result<(), PluginError> {

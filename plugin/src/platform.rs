@@ -234,7 +234,7 @@ pub enum DbError {
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DbError::Denied(table) => write!(f, "access to table '{table}' is not granted"),
+            DbError::Denied(what) => write!(f, "access denied: {what}"),
             DbError::Constraint(m) => write!(f, "constraint violated: {m}"),
             DbError::Invalid(m) => write!(f, "invalid statement: {m}"),
             DbError::Busy(m) => write!(f, "database busy: {m}"),

@@ -112,19 +112,25 @@ fn id_column(dialect: Dialect) -> &'static str {
     }
 }
 
-/// The schema version currently installed (0 when none).
+/// Whether `e` says the statement's table does not exist (SQLite's "no such table",
+/// MariaDB's 1146 "doesn't exist").
+pub fn is_missing_table(e: &DbError) -> bool {
+    matches!(e, DbError::Invalid(m) if m.contains("no such table") || m.contains("doesn't exist"))
+}
+
+/// The schema version currently installed (0 when none). Only reads, so an up-to-date
+/// schema costs no write (a dry run's connection refuses every write).
 pub fn installed_version(db: &mut dyn Db) -> Result<i64, DbError> {
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)",
-        &[],
-    )?;
-    let rows = db.query("SELECT MAX(version) FROM hubspot_sync_schema_version", &[])?;
-    Ok(rows
-        .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .unwrap_or(0))
+    match db.query("SELECT MAX(version) FROM hubspot_sync_schema_version", &[]) {
+        Ok(rows) => Ok(rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_i64)
+            .unwrap_or(0)),
+        Err(e) if is_missing_table(&e) => Ok(0),
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies every migration newer than the installed version, each in its own transaction.
@@ -133,7 +139,17 @@ pub fn migrate(db: &mut dyn Db) -> Result<Vec<i64>, DbError> {
     let installed = installed_version(db)?;
     let dialect = db.dialect();
     let mut applied = Vec::new();
-    for m in MIGRATIONS.iter().filter(|m| m.version > installed) {
+    let pending: Vec<&Migration> = MIGRATIONS
+        .iter()
+        .filter(|m| m.version > installed)
+        .collect();
+    if !pending.is_empty() {
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)",
+            &[],
+        )?;
+    }
+    for m in pending {
         db.begin()?;
         let result = (|| {
             for stmt in m.statements {

@@ -102,7 +102,7 @@ fn old_rows(
             .and_then(Value::as_i64)
             .unwrap_or(0),
         Err(DbError::Denied(_)) => return Ok(None),
-        Err(DbError::Invalid(m)) if m.contains("no such table") => return Ok(None),
+        Err(e) if state::is_missing_table(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
     let rows = db.query(sql, &[])?;

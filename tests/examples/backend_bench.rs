@@ -67,6 +67,10 @@ impl Database for Timed {
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.inner.set_deadline(deadline);
     }
+
+    fn set_read_only(&mut self) -> Result<(), DbError> {
+        self.inner.set_read_only()
+    }
 }
 
 /// What one backend's initial sync cost.

@@ -5,48 +5,112 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::World;
-use hubspot_emulator::SeedSpec;
+use common::{World, both_backends};
+use hubspot_emulator::{ObjectType, SeedSpec};
+use xentral_erp::{DbError, Dialect, READ_ONLY, Value};
 use xentral_host::report::{Budget, Job};
 
-fn snapshot_counts(w: &World) -> (usize, i64, i64, i64, i64) {
-    (
-        w.contacts().len(),
-        w.count("SELECT COUNT(*) FROM adresse"),
-        w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),
-        w.count("SELECT COUNT(*) FROM hubspot_sync_cursors"),
-        w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"),
+/// Every row of every table of the tenant database, table by table.
+fn database_snapshot(w: &World) -> Vec<(String, Vec<Vec<Value>>)> {
+    let mut db = w.db();
+    let tables = match db.dialect() {
+        Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        Dialect::Mysql => {
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
+        }
+    };
+    let names: Vec<String> = db
+        .query(tables, &[])
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter_map(|r| r[0].to_text())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "hubspot_sync_failures"),
+        "{names:?}"
+    );
+    names
+        .into_iter()
+        .map(|t| {
+            let rows = db
+                .query(&format!("SELECT * FROM {t} ORDER BY 1"), &[])
+                .unwrap();
+            (t, rows.rows)
+        })
+        .collect()
+}
+
+/// Every HubSpot contact and deal, archived ones included.
+fn hubspot_snapshot(w: &World) -> String {
+    format!(
+        "{:?}{:?}",
+        w.hubspot.objects(ObjectType::Contacts),
+        w.hubspot.objects(ObjectType::Deals)
     )
 }
 
-#[test]
-fn dry_run_reports_what_would_change_and_writes_nothing_anywhere() {
-    let w = World::new();
-    w.hubspot.seed(SeedSpec::new(31, 80, 0));
-    w.connect();
-    for i in 0..20 {
-        w.add_address("Dry", &format!("Run{i}"), &format!("dry{i}@x.de"));
+both_backends! {
+    fn dry_run_reports_what_would_change_and_writes_nothing_anywhere(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(SeedSpec::new(31, 80, 0));
+        w.connect();
+        for i in 0..20 {
+            w.add_address("Dry", &format!("Run{i}"), &format!("dry{i}@x.de"));
+        }
+        // A pull that failed before and whose retry is due: a dry run must neither retry it
+        // for real nor clear it (it is behind the cursor; clearing it loses it for good).
+        let failed = w.contacts()[0].id.clone();
+        w.db()
+            .execute(
+                "INSERT INTO hubspot_sync_failures (object, direction, record_key, error, attempts, next_retry_ms, first_failed_ms) \
+                 VALUES ('contact', 'pull', ?, 'earlier failure', 1, 0, 0)",
+                &[Value::from(failed.as_str())],
+            )
+            .unwrap();
+        let before = (database_snapshot(&w), hubspot_snapshot(&w));
+        w.hubspot.reset_stats();
+        let dry = Budget {
+            dry_run: true,
+            ..Budget::default()
+        };
+        let sync = w.run_raw(Job::SyncContacts, dry).result.unwrap();
+        let queue = w.run_raw(Job::ProcessQueue, dry).result.unwrap();
+        let deals = w.run_raw(Job::SyncDeals, dry).result.unwrap();
+        assert_eq!(sync.xentral.created, 80, "{sync:#?}");
+        assert_eq!(sync.hubspot.created, 20, "{sync:#?}");
+        assert_eq!(queue.hubspot.created, 20, "{queue:#?}");
+        assert_eq!(deals.xentral.failed + deals.hubspot.failed, 0, "{deals:#?}");
+        let after = (database_snapshot(&w), hubspot_snapshot(&w));
+        assert!(before.0 == after.0, "the database changed in a dry run");
+        assert!(before.1 == after.1, "HubSpot changed in a dry run");
+        assert_eq!(w.hubspot_writes(), 0, "{:#?}", w.hubspot.stats());
+        // A real run afterwards does exactly what the dry run announced, and the failed
+        // record is retried.
+        let real = w.run(Job::SyncContacts);
+        assert_eq!((real.xentral.created, real.hubspot.created), (80, 20));
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_failures"), 0);
     }
-    let before = snapshot_counts(&w);
-    w.hubspot.reset_stats();
-    let dry = Budget {
-        dry_run: true,
-        ..Budget::default()
-    };
-    let sync = w.run_raw(Job::SyncContacts, dry).result.unwrap();
-    let queue = w.run_raw(Job::ProcessQueue, dry).result.unwrap();
-    assert_eq!(sync.xentral.created, 80, "{sync:#?}");
-    assert_eq!(sync.hubspot.created, 20, "{sync:#?}");
-    assert_eq!(queue.hubspot.created, 20, "{queue:#?}");
-    assert_eq!(
-        snapshot_counts(&w),
-        before,
-        "nothing written on either side"
-    );
-    assert_eq!(w.hubspot_writes(), 0, "{:#?}", w.hubspot.stats());
-    // A real run afterwards does exactly what the dry run announced.
-    let real = w.run(Job::SyncContacts);
-    assert_eq!((real.xentral.created, real.hubspot.created), (80, 20));
+}
+
+both_backends! {
+    /// The database itself refuses a write on a dry run's connection, whatever is sent.
+    fn a_dry_runs_connection_is_read_only_in_the_database_itself(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let tenant = w.host.tenant(common::TENANT).unwrap();
+        let mut db = tenant.open_guest_db(w.host.clock()).unwrap();
+        assert!(db.execute("UPDATE hubspot_sync_cursors SET modified_ms = 1", &[]).is_ok());
+        db.set_read_only().unwrap();
+        let write = db.execute("UPDATE hubspot_sync_cursors SET modified_ms = 2", &[]);
+        assert_eq!(write, Err(DbError::Denied(READ_ONLY.into())));
+        let insert = db.execute(
+            "INSERT INTO hubspot_sync_failures (object, direction, record_key, error) VALUES ('contact', 'pull', '1', 'x')",
+            &[],
+        );
+        assert_eq!(insert, Err(DbError::Denied(READ_ONLY.into())));
+        assert!(db.query("SELECT COUNT(*) FROM adresse", &[]).is_ok());
+    }
 }
 
 #[test]
@@ -76,6 +140,52 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
         health.queue.pending, 2,
         "the hooks queued both addresses; sync-contacts does not consume the queue"
     );
+}
+
+#[test]
+fn a_manual_run_follows_the_scheduler_lock_rules_and_stamps_its_starter() {
+    let w = World::new();
+    w.connect();
+    let starter = |w: &World| {
+        xentral_erp::scheduler::find_by_parameter(w.db().as_mut(), "hubspot_pull_contacts")
+            .unwrap()
+            .unwrap()
+    };
+    // Held by a run that three scheduled attempts found locked: stale, taken over.
+    w.db()
+        .execute(
+            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 3, status = 'running since 2020-01-01 00:00:00 (run dead)' WHERE parameter = 'hubspot_pull_contacts'",
+            &[],
+        )
+        .unwrap();
+    let run = w
+        .host
+        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
+        .unwrap();
+    assert!(run.result.is_ok(), "{:?}", run.result);
+    let s = starter(&w);
+    assert_eq!(
+        (s.mutex, s.mutexcounter, s.status.as_str()),
+        (false, 0, "OK")
+    );
+    assert_eq!(
+        s.letzteausfuerhung.map(|t| t.timestamp_millis()),
+        Some(w.host.clock().now_ms() / 1000 * 1000),
+        "a manual run stamps its starter like a scheduled one"
+    );
+    // Found locked twice only: still respected, and the attempt does not count.
+    w.db()
+        .execute(
+            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 2 WHERE parameter = 'hubspot_pull_contacts'",
+            &[],
+        )
+        .unwrap();
+    let err = w
+        .host
+        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
+        .unwrap_err();
+    assert!(matches!(err, xentral_host::HostError::Locked(_)), "{err}");
+    assert_eq!(starter(&w).mutexcounter, 2);
 }
 
 #[test]

@@ -206,4 +206,12 @@ pub trait Database: Send {
     /// still running then is stopped from outside and fails with [`DbError::Limit`], as does
     /// every statement after it. `None` lifts the deadline.
     fn set_deadline(&mut self, deadline: Option<Instant>);
+    /// From now on the database itself refuses every write on this connection (SQLite's
+    /// `query_only`, a MariaDB session whose transactions are `READ ONLY`): a dry run cannot
+    /// change anything, whatever the plugin sends. A refused write fails with
+    /// [`DbError::Denied`] carrying [`READ_ONLY`].
+    fn set_read_only(&mut self) -> Result<(), DbError>;
 }
+
+/// What [`DbError::Denied`] carries for a write refused on a read-only connection.
+pub const READ_ONLY: &str = "this connection is read-only (a dry run writes nothing)";

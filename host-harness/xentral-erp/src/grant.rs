@@ -351,6 +351,11 @@ impl TableGrant {
             | AuthAction::CreateTempView { .. }
             | AuthAction::DropView { .. }
             | AuthAction::DropTempView { .. } => Err("VIEW".into()),
+            // The backend makes a dry run's connection read-only (`set_read_only`).
+            AuthAction::Pragma {
+                pragma_name: "query_only",
+                pragma_value: Some("ON"),
+            } if state.internal => Ok(()),
             AuthAction::Pragma {
                 pragma_name,
                 pragma_value,
@@ -415,7 +420,7 @@ impl SchemaSnapshot {
 /// What the authorizer remembers while one statement is prepared.
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
-    /// The backend runs its own BEGIN/COMMIT/ROLLBACK.
+    /// The backend runs its own statement (BEGIN/COMMIT/ROLLBACK, `PRAGMA query_only = ON`).
     pub internal: bool,
     /// The statement drops one of the plugin's own tables.
     pub dropped_owned_table: bool,

@@ -34,7 +34,7 @@ pub mod ui;
 pub mod value;
 
 pub use database::{
-    Database, DbError, Dialect, ExecResult, NowFn, Rows, StatementLimits, system_clock,
+    Database, DbError, Dialect, ExecResult, NowFn, READ_ONLY, Rows, StatementLimits, system_clock,
 };
 pub use grant::{GrantError, Privilege, TableGrant};
 pub use migrations::migrate;

@@ -582,6 +582,10 @@ impl Database for MysqlDatabase {
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.watchdog.set_deadline(deadline);
     }
+
+    fn set_read_only(&mut self) -> Result<(), DbError> {
+        self.raw("SET SESSION TRANSACTION READ ONLY")
+    }
 }
 
 /// Reads a whole result set, converting each value by its column's type. Past the budget the
@@ -732,6 +736,8 @@ pub fn map_error(e: ::mysql::Error) -> DbError {
                 1062 | 1048 | 1451 | 1452 | 1216 | 1217 | 1364 | 1557 | 1586 | 3819 | 4025 => {
                     DbError::Constraint(text)
                 }
+                // A write in a READ ONLY transaction (see `set_read_only`).
+                1792 => DbError::Denied(crate::database::READ_ONLY.into()),
                 // Lock wait timeout, deadlock, metadata lock wait timeout.
                 1205 | 1213 => DbError::Busy(text),
                 // max_statement_time exceeded.

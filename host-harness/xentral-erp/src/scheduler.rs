@@ -11,6 +11,12 @@
 //!   counts as stale and the next attempt takes it over;
 //! - a finished run sets `mutex = 0, mutexcounter = 0`, `letzteausfuerhung` and `status`.
 //!
+//! A claim also writes `status = 'running since … (run <token>)'`: that text is the [`Lease`]
+//! of the run holding the lock, and [`finish`] releases the lock only while `status` still
+//! holds it. A late run whose stale lock was taken over therefore never releases the lock of
+//! the run that took it over. A manual run ([`claim_manual`]) obeys the same lock and the same
+//! staleness rule; it never counts as an attempt that found the lock held.
+//!
 //! Two differences from xentral, both deliberate: a starter is due at exactly
 //! `letzteausfuerhung + periode` (xentral compares strictly, which only matters on a virtual
 //! clock), and every state change is one conditional UPDATE checked by its affected-row count, so
@@ -64,6 +70,46 @@ pub struct Starter {
     pub status_zeit: Option<DateTime<Utc>>,
     /// The period the module recommends, in minutes.
     pub recommended_period: i64,
+}
+
+/// Holding a starter's lock: handed out by a claim, given back by [`finish`]. Its text is
+/// unique per claim and kept in `status` while the run holds the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The starter's row id.
+    pub starter_id: i64,
+    status: String,
+}
+
+impl Lease {
+    fn new(starter_id: i64, now: DateTime<Utc>) -> Self {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        Lease {
+            starter_id,
+            status: format!(
+                "running since {} (run {})",
+                format_datetime(now),
+                &token[..12]
+            ),
+        }
+    }
+}
+
+/// What an attempt to start a run found, and the lease when it took the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// What the attempt found.
+    pub outcome: ClaimOutcome,
+    /// Present exactly when [`ClaimOutcome::should_run`]: the caller holds the lock.
+    pub lease: Option<Lease>,
+}
+
+/// Who attempts a run: the scheduler (due, active, counting locked attempts) or an operator
+/// running the job by hand (any time, never counting towards staleness).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    Scheduled,
+    Manual,
 }
 
 /// What an attempt to start a run found.
@@ -190,7 +236,7 @@ pub fn find_by_parameter(
     Ok(rows.rows.first().map(|r| starter_from_row(r)))
 }
 
-/// One attempt to start a run of `starter` at `now`.
+/// One scheduled attempt to start a run of `starter` at `now`.
 ///
 /// `starter` is the caller's snapshot; the decision is re-checked in the database by one
 /// conditional UPDATE whose WHERE clause repeats what the snapshot showed (lock state, counter,
@@ -200,46 +246,108 @@ pub fn try_claim(
     db: &mut dyn Database,
     starter: &Starter,
     now: DateTime<Utc>,
-) -> Result<ClaimOutcome, DbError> {
+) -> Result<Claim, DbError> {
+    claim(db, starter, now, Attempt::Scheduled)
+}
+
+/// An operator's attempt to run `starter`'s job now, whether or not it is due or active:
+/// it takes a free or stale lock like a scheduled attempt (stamping `letzteausfuerhung`, so
+/// the next scheduled run is a period later), and leaves a held lock and its counter alone.
+pub fn claim_manual(
+    db: &mut dyn Database,
+    starter: &Starter,
+    now: DateTime<Utc>,
+) -> Result<Claim, DbError> {
+    claim(db, starter, now, Attempt::Manual)
+}
+
+fn claim(
+    db: &mut dyn Database,
+    starter: &Starter,
+    now: DateTime<Utc>,
+    attempt: Attempt,
+) -> Result<Claim, DbError> {
     let stamp = format_datetime(now);
     let mut s = starter.clone();
+    let refused = |outcome| Claim {
+        outcome,
+        lease: None,
+    };
     for _ in 0..CLAIM_RETRIES {
-        if !s.is_scheduled() {
-            return Ok(ClaimOutcome::Inactive);
+        if attempt == Attempt::Scheduled {
+            if !s.is_scheduled() {
+                return Ok(refused(ClaimOutcome::Inactive));
+            }
+            if !s.is_due(now) {
+                return Ok(refused(ClaimOutcome::NotDue));
+            }
         }
-        if !s.is_due(now) {
-            return Ok(ClaimOutcome::NotDue);
-        }
-        let cutoff = format_datetime(now - Duration::minutes(s.period_minutes()));
         let locked = s.mutex && !s.lock_is_stale();
-        let sql = if locked {
-            "UPDATE prozessstarter SET mutexcounter = mutexcounter + 1, letzteausfuerhung = ? \
-             WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?"
-        } else {
-            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ? \
-             WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?"
+        if locked && attempt == Attempt::Manual {
+            return Ok(refused(ClaimOutcome::Locked {
+                counter: s.mutexcounter,
+            }));
+        }
+        let lease = Lease::new(s.id, now);
+        let (sql, params): (&str, Vec<Value>) = match attempt {
+            Attempt::Scheduled => {
+                let cutoff = format_datetime(now - Duration::minutes(s.period_minutes()));
+                let guard = [
+                    s.id.into(),
+                    s.mutex.into(),
+                    s.mutexcounter.into(),
+                    cutoff.into(),
+                ];
+                if locked {
+                    (
+                        "UPDATE prozessstarter SET mutexcounter = mutexcounter + 1, letzteausfuerhung = ? \
+                         WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?",
+                        [vec![stamp.as_str().into()], guard.to_vec()].concat(),
+                    )
+                } else {
+                    (
+                        "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ?, status = ? \
+                         WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?",
+                        [
+                            vec![stamp.as_str().into(), lease.status.as_str().into()],
+                            guard.to_vec(),
+                        ]
+                        .concat(),
+                    )
+                }
+            }
+            Attempt::Manual => (
+                "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ?, status = ? \
+                 WHERE id = ? AND mutex = ? AND mutexcounter = ?",
+                vec![
+                    stamp.as_str().into(),
+                    lease.status.as_str().into(),
+                    s.id.into(),
+                    s.mutex.into(),
+                    s.mutexcounter.into(),
+                ],
+            ),
         };
-        let params = [
-            stamp.as_str().into(),
-            s.id.into(),
-            s.mutex.into(),
-            s.mutexcounter.into(),
-            cutoff.into(),
-        ];
         if db.execute(sql, &params)?.rows_affected == 1 {
             return Ok(match (locked, s.mutex) {
-                (true, _) => ClaimOutcome::Locked {
+                (true, _) => refused(ClaimOutcome::Locked {
                     counter: s.mutexcounter + 1,
+                }),
+                (false, true) => Claim {
+                    outcome: ClaimOutcome::TakenOverStale {
+                        previous_counter: s.mutexcounter,
+                    },
+                    lease: Some(lease),
                 },
-                (false, true) => ClaimOutcome::TakenOverStale {
-                    previous_counter: s.mutexcounter,
+                (false, false) => Claim {
+                    outcome: ClaimOutcome::Claimed,
+                    lease: Some(lease),
                 },
-                (false, false) => ClaimOutcome::Claimed,
             });
         }
         match get(db, s.id)? {
             Some(fresh) => s = fresh,
-            None => return Ok(ClaimOutcome::Inactive),
+            None => return Ok(refused(ClaimOutcome::Inactive)),
         }
     }
     Err(DbError::Busy(format!(
@@ -248,29 +356,45 @@ pub fn try_claim(
     )))
 }
 
-/// Ends a run of starter `id` at `now`: releases the lock and records `Ok(status)` or
-/// `Err(message)` in `status` (cut to [`STATUS_MAX_CHARS`] characters).
+/// Whether [`finish`] gave the lock back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// The lock was this run's and is free now; `status` holds the outcome.
+    Released,
+    /// Another attempt took the lock over as stale while this run went on: the row is the
+    /// other run's and was left as it is.
+    TakenOver,
+}
+
+/// Ends the run holding `lease` at `now`: releases the lock and records `Ok(status)` or
+/// `Err(message)` in `status` (cut to [`STATUS_MAX_CHARS`] characters) — only if the lock is
+/// still this run's.
 pub fn finish(
     db: &mut dyn Database,
-    id: i64,
+    lease: &Lease,
     now: DateTime<Utc>,
     outcome: Result<&str, &str>,
-) -> Result<(), DbError> {
+) -> Result<Release, DbError> {
     let status: String = match outcome {
         Ok(s) | Err(s) => s.chars().take(STATUS_MAX_CHARS).collect(),
     };
     let stamp = format_datetime(now);
-    db.execute(
+    let done = db.execute(
         "UPDATE prozessstarter SET mutex = 0, mutexcounter = 0, letzteausfuerhung = ?, \
-         status = ?, status_zeit = ? WHERE id = ?",
+         status = ?, status_zeit = ? WHERE id = ? AND mutex = 1 AND status = ?",
         &[
             stamp.as_str().into(),
             status.into(),
             stamp.as_str().into(),
-            id.into(),
+            lease.starter_id.into(),
+            lease.status.as_str().into(),
         ],
     )?;
-    Ok(())
+    Ok(if done.rows_affected == 1 {
+        Release::Released
+    } else {
+        Release::TakenOver
+    })
 }
 
 /// Makes sure a periodic cronjob starter with this `parameter` exists, creating it as xentral's

@@ -67,7 +67,7 @@ const PROGRESS_OPS: i32 = 1_000;
 /// State shared with the authorizer callback.
 #[derive(Default)]
 struct Guard {
-    /// Set while the backend itself runs BEGIN/COMMIT/ROLLBACK.
+    /// Set while the backend itself runs BEGIN/COMMIT/ROLLBACK or makes the connection read-only.
     internal: AtomicBool,
     /// What the authorizer saw so far in the statement being prepared.
     state: Mutex<AuthState>,
@@ -344,6 +344,10 @@ impl Database for SqliteDatabase {
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.timer.lock().unwrap_or_else(|e| e.into_inner()).job = deadline;
     }
+
+    fn set_read_only(&mut self) -> Result<(), DbError> {
+        self.internal("PRAGMA query_only = ON")
+    }
 }
 
 impl ToSql for Value {
@@ -391,6 +395,10 @@ pub(crate) fn map_error(e: rusqlite::Error, denied: Option<String>) -> DbError {
             DbError::Denied(denied.unwrap_or_else(|| "not authorized".into()))
         }
         (Some(ErrorCode::ConstraintViolation), _) => DbError::Constraint(text),
+        // `query_only` (see `set_read_only`) refuses the write.
+        (Some(ErrorCode::ReadOnly), _) if text.contains("readonly database") => {
+            DbError::Denied(crate::database::READ_ONLY.into())
+        }
         (Some(ErrorCode::TooBig), _) => DbError::Limit(format!(
             "a text or blob value exceeds the host's length limit ({text})"
         )),

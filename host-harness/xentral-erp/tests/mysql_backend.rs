@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Utc};
 use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
-use xentral_erp::scheduler::{self as starters, ClaimOutcome};
+use xentral_erp::scheduler::{self as starters, Claim};
 use xentral_erp::{Database, DbError, Dialect, MysqlDatabase, NowFn, TableGrant, Value, laender};
 
 /// 2026-01-15 10:00:00 UTC.
@@ -406,7 +406,7 @@ fn two_schedulers_claim_a_due_starter_once() {
     for round in 0..20 {
         let at = now + chrono::Duration::minutes(10 * round);
         let barrier = Barrier::new(4);
-        let outcomes: Vec<ClaimOutcome> = std::thread::scope(|s| {
+        let outcomes: Vec<Claim> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
                 .map(|_| {
                     let mut db = f.admin();
@@ -420,8 +420,11 @@ fn two_schedulers_claim_a_due_starter_once() {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        let claimed = outcomes.iter().filter(|o| o.should_run()).count();
-        assert_eq!(claimed, 1, "round {round}: {outcomes:?}");
-        starters::finish(&mut f.admin(), id, at, Ok("OK")).unwrap();
+        let leases: Vec<_> = outcomes.iter().filter_map(|c| c.lease.as_ref()).collect();
+        assert_eq!(leases.len(), 1, "round {round}: {outcomes:?}");
+        assert_eq!(
+            starters::finish(&mut f.admin(), leases[0], at, Ok("OK")).unwrap(),
+            starters::Release::Released
+        );
     }
 }

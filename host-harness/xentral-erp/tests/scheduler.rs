@@ -5,7 +5,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use common::{Clock, host_db};
-use xentral_erp::scheduler::{self, ClaimOutcome, Starter};
+use xentral_erp::scheduler::{self, Claim, ClaimOutcome, Lease, Release, Starter};
 use xentral_erp::{Database, SqliteDatabase, Value};
 
 fn setup(periode: u32, aktiv: bool) -> (Clock, SqliteDatabase, i64) {
@@ -27,9 +27,20 @@ fn starter(db: &mut SqliteDatabase, id: i64) -> Starter {
     scheduler::get(db, id).unwrap().unwrap()
 }
 
-fn claim(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> ClaimOutcome {
+fn attempt(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> Claim {
     let s = starter(db, id);
     scheduler::try_claim(db, &s, clock.now()).unwrap()
+}
+
+fn claim(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> ClaimOutcome {
+    attempt(db, id, clock).outcome
+}
+
+/// Claims a due starter and returns the lease.
+fn lease(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> Lease {
+    let c = attempt(db, id, clock);
+    assert!(c.outcome.should_run(), "{c:?}");
+    c.lease.expect("a claim that runs holds a lease")
 }
 
 #[test]
@@ -76,8 +87,8 @@ fn a_starter_that_never_ran_is_due() {
 #[test]
 fn a_starter_is_not_due_before_its_period_has_passed() {
     let (clock, mut db, id) = setup(10, true);
-    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
-    scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+    let held = lease(&mut db, id, &clock);
+    scheduler::finish(&mut db, &held, clock.now(), Ok("OK")).unwrap();
     clock.advance_minutes(9);
     assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::NotDue);
     let s = starter(&mut db, id);
@@ -131,9 +142,17 @@ fn a_stale_lock_is_taken_over() {
 #[test]
 fn finish_unlocks_and_records_the_status() {
     let (clock, mut db, id) = setup(10, true);
-    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    let held = lease(&mut db, id, &clock);
+    assert!(
+        starter(&mut db, id)
+            .status
+            .starts_with("running since 2024-05-01 12:00:00 (run ")
+    );
     clock.advance_minutes(3);
-    scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+    assert_eq!(
+        scheduler::finish(&mut db, &held, clock.now(), Ok("OK")).unwrap(),
+        Release::Released
+    );
     let s = starter(&mut db, id);
     assert_eq!(
         (s.mutex, s.mutexcounter, s.status.as_str()),
@@ -146,9 +165,9 @@ fn finish_unlocks_and_records_the_status() {
 #[test]
 fn a_failed_run_records_its_error_cut_to_the_column_size() {
     let (clock, mut db, id) = setup(10, true);
-    assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
+    let held = lease(&mut db, id, &clock);
     let message = "ä".repeat(300);
-    scheduler::finish(&mut db, id, clock.now(), Err(&message)).unwrap();
+    scheduler::finish(&mut db, &held, clock.now(), Err(&message)).unwrap();
     let s = starter(&mut db, id);
     assert_eq!(s.status.chars().count(), 255);
     assert!(!s.mutex);
@@ -160,7 +179,13 @@ fn a_stale_snapshot_is_rechecked_against_the_database() {
     let snapshot = starter(&mut db, id);
     assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
     let again = scheduler::try_claim(&mut db, &snapshot, clock.now()).unwrap();
-    assert_eq!(again, ClaimOutcome::NotDue);
+    assert_eq!(
+        again,
+        Claim {
+            outcome: ClaimOutcome::NotDue,
+            lease: None
+        }
+    );
 }
 
 #[test]
@@ -198,16 +223,113 @@ fn two_schedulers_racing_for_a_due_starter_claim_it_once() {
                 })
             })
             .collect();
-        let outcomes: Vec<ClaimOutcome> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let winners = outcomes
-            .iter()
-            .filter(|o| **o == ClaimOutcome::Claimed)
-            .count();
-        assert_eq!(winners, 1, "round {round}: {outcomes:?}");
+        let outcomes: Vec<Claim> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let leases: Vec<&Lease> = outcomes.iter().filter_map(|c| c.lease.as_ref()).collect();
+        assert_eq!(leases.len(), 1, "round {round}: {outcomes:?}");
         let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
-        scheduler::finish(&mut db, id, clock.now(), Ok("OK")).unwrap();
+        scheduler::finish(&mut db, leases[0], clock.now(), Ok("OK")).unwrap();
         clock.advance_minutes(60);
         let rows = db.query("SELECT mutex FROM prozessstarter", &[]).unwrap();
         assert_eq!(rows.scalar(), Some(&Value::Integer(0)));
     }
+}
+
+#[test]
+fn a_run_whose_stale_lock_was_taken_over_leaves_the_new_holders_lock_alone() {
+    let (clock, mut db, id) = setup(10, true);
+    let late = lease(&mut db, id, &clock);
+    for counter in 1..=3 {
+        clock.advance_minutes(10);
+        assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Locked { counter });
+    }
+    clock.advance_minutes(10);
+    let holder = lease(&mut db, id, &clock);
+    assert_ne!(late, holder);
+    assert_eq!(
+        scheduler::finish(&mut db, &late, clock.now(), Ok("OK")).unwrap(),
+        Release::TakenOver
+    );
+    let s = starter(&mut db, id);
+    assert!(s.mutex, "the late run released the new holder's lock");
+    assert!(s.status.starts_with("running since"), "{}", s.status);
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::Locked { counter: 1 }
+    );
+    assert_eq!(
+        scheduler::finish(&mut db, &holder, clock.now(), Ok("OK")).unwrap(),
+        Release::Released
+    );
+    assert!(!starter(&mut db, id).mutex);
+}
+
+#[test]
+fn a_manual_claim_respects_a_held_lock_without_counting_the_attempt() {
+    let (clock, mut db, id) = setup(10, true);
+    let _running = lease(&mut db, id, &clock);
+    clock.advance_minutes(1);
+    for _ in 0..5 {
+        let s = starter(&mut db, id);
+        let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+        assert_eq!(
+            manual,
+            Claim {
+                outcome: ClaimOutcome::Locked { counter: 0 },
+                lease: None
+            }
+        );
+    }
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.mutexcounter), (true, 0));
+}
+
+#[test]
+fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
+    let (clock, mut db, id) = setup(10, true);
+    let _stuck = lease(&mut db, id, &clock);
+    for counter in 1..=2 {
+        clock.advance_minutes(10);
+        assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Locked { counter });
+    }
+    let s = starter(&mut db, id);
+    let refused = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    assert_eq!(refused.outcome, ClaimOutcome::Locked { counter: 2 });
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::Locked { counter: 3 }
+    );
+    clock.advance_minutes(1);
+    let s = starter(&mut db, id);
+    let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    assert_eq!(
+        manual.outcome,
+        ClaimOutcome::TakenOverStale {
+            previous_counter: 3
+        }
+    );
+    assert!(manual.lease.is_some());
+}
+
+#[test]
+fn a_manual_claim_runs_a_starter_that_is_not_due_or_switched_off_and_stamps_it() {
+    let (clock, mut db, id) = setup(10, false);
+    let s = starter(&mut db, id);
+    let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    assert_eq!(manual.outcome, ClaimOutcome::Claimed);
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.letzteausfuerhung), (true, Some(clock.now())));
+    assert!(s.status.starts_with("running since"), "{}", s.status);
+    clock.advance_minutes(2);
+    scheduler::finish(
+        &mut db,
+        &manual.lease.unwrap(),
+        clock.now(),
+        Err("HubSpot: 401"),
+    )
+    .unwrap();
+    let s = starter(&mut db, id);
+    assert_eq!((s.mutex, s.status.as_str()), (false, "HubSpot: 401"));
+    assert_eq!(s.letzteausfuerhung, Some(clock.now()));
 }
