@@ -359,7 +359,7 @@ impl XentralHost {
             Ok(Invocation { result: Err(e), .. }) => Some(e.to_string()),
             Err(e) => Some(e.to_string()),
         };
-        let release = xentral_erp::scheduler::finish(
+        xentral_erp::scheduler::finish(
             db.as_mut(),
             &lease,
             instant_from_millis(self.clock.now_ms()),
@@ -368,13 +368,6 @@ impl XentralHost {
                 .map_or(Ok(crate::scheduler::STATUS_OK), Err),
         )
         .map_err(db_error)?;
-        if release == xentral_erp::scheduler::Release::TakenOver {
-            tracing::warn!(
-                tenant = tenant_name,
-                starter = starter.id,
-                "the lock was taken over as stale while the job ran; left to its new holder"
-            );
-        }
         result
     }
 

@@ -273,9 +273,6 @@ fn run_tenant(
             _ => Ok(STATUS_OK),
         };
         let released = starters::finish(&mut *db, &lease, finished, status);
-        if let Ok(starters::Release::TakenOver) = released {
-            tracing::warn!(tenant = %name, starter = starter.id, "the lock was taken over as stale while the job ran; left to its new holder");
-        }
         record(&log, &run);
         runs.push(run);
         released.map_err(db_error(name))?;

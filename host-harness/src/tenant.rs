@@ -432,9 +432,7 @@ impl Tenant {
         create_mysql_database(&url, clock)?;
         let mut admin = MysqlDatabase::connect(&url, now_fn(clock))?;
         admin.migrate()?;
-        let existing = admin.table_names()?;
-        drop(admin);
-        let grant = self.config.limits.grant().existing_only(&existing);
+        let grant = self.config.limits.grant();
         let plugin = match setup.plugin_account {
             Some(given) => {
                 let plugin = MysqlUrl::parse(given)?;
@@ -447,6 +445,8 @@ impl Tenant {
                         database: url.without_password().to_string(),
                     });
                 }
+                // The account holds rights on what exists (the old module's tables may not).
+                let grant = grant.existing_only(&admin.table_names()?);
                 account::verify(&plugin, &grant, &self.config.limits.account())?;
                 plugin
             }
@@ -459,6 +459,7 @@ impl Tenant {
                     .clone()
                     .filter(|u| u.starts_with(&account::account_prefix(database)))
                     .unwrap_or_else(|| account::account_user(database, &installation_id()));
+                // Leaves out the tables that do not exist itself.
                 account::provision(
                     &url,
                     &user,

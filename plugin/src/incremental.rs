@@ -273,16 +273,19 @@ impl Feed {
         cursor: Option<&Cursor>,
     ) -> Result<Flow, PluginError> {
         let object = self.failure_object;
-        let seen = |s: &Session<'_>, r: &Record| s.pulled.contains(&(object, r.id.clone()));
+        let pulled = s.pulled.entry(object).or_default();
         let fresh: Vec<Record>;
-        let records = if records.iter().any(|r| seen(s, r)) {
-            fresh = records.iter().filter(|r| !seen(s, r)).cloned().collect();
+        let records = if records.iter().any(|r| pulled.contains(&r.id)) {
+            fresh = records
+                .iter()
+                .filter(|r| !pulled.contains(&r.id))
+                .cloned()
+                .collect();
             &fresh[..]
         } else {
             records
         };
-        s.pulled
-            .extend(records.iter().map(|r| (object, r.id.clone())));
+        pulled.extend(records.iter().map(|r| r.id.clone()));
         let prepared = sink.prepare(s, records);
         if step(s, prepared)?.is_none() {
             return Ok(Flow::Stop);

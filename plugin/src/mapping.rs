@@ -184,11 +184,16 @@ fn put(out: &mut Fields, field: &str, value: String) {
     }
 }
 
+/// An e-mail as it is compared and stored in links: trimmed, lower case.
+pub fn canonical_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
 /// Canonical value of one field.
 pub fn canonical(field: &str, raw: &str, countries: &Countries) -> String {
     let t = raw.trim();
     match field {
-        "email" => t.to_lowercase(),
+        "email" => canonical_email(t),
         "country" => countries.canonical(t),
         _ => t.to_owned(),
     }

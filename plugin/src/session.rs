@@ -1,7 +1,7 @@
 //! One job run: the borrowed platform, the HubSpot client, the settings and the report being
 //! built. Sync code takes a `&mut Session` and nothing else.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::api::{Budget, Job, JobReport, PluginError};
 use crate::hubspot::{ApiError, Client};
@@ -26,9 +26,9 @@ pub struct Session<'a> {
     pub dry_run: bool,
     /// When the run started (ms).
     pub started_ms: i64,
-    /// HubSpot records already applied in this run, as (object, id): a record retried and
-    /// then met again by the incremental read is applied (and counted) once.
-    pub pulled: HashSet<(&'static str, String)>,
+    /// Ids of the HubSpot records already applied in this run, per object: a record retried
+    /// and then met again by the incremental read is applied (and counted) once.
+    pub pulled: HashMap<&'static str, HashSet<String>>,
 }
 
 impl<'a> Session<'a> {
@@ -57,7 +57,7 @@ impl<'a> Session<'a> {
             report: JobReport::new(job),
             dry_run: budget.dry_run,
             started_ms,
-            pulled: HashSet::new(),
+            pulled: HashMap::new(),
         }
     }
 

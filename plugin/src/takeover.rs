@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use crate::mapping;
 use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Value};
 use crate::state::{self, Cursor, Link, LinkTable};
@@ -142,7 +143,7 @@ fn link_all(
         };
         state::save_link(db, table, &link, now_ms)?;
         if table == LinkTable::Contacts {
-            state::set_link_email(db, hubspot_id, &email.trim().to_lowercase())?;
+            state::set_link_email(db, hubspot_id, &mapping::canonical_email(email))?;
         }
         linked += 1;
     }

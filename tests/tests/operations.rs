@@ -142,28 +142,40 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
     );
 }
 
+/// Marks the starter of `parameter` as held by a run that `counter` attempts found locked.
+fn hold_lock(w: &World, parameter: &str, counter: i64) {
+    w.db()
+        .execute(
+            "UPDATE prozessstarter SET mutex = 1, mutexcounter = ?, status = 'running since 2020-01-01 00:00:00 (run dead)' WHERE parameter = ?",
+            &[Value::Integer(counter), Value::from(parameter)],
+        )
+        .unwrap();
+}
+
+/// Runs `job` by hand, as `run` on the CLI does.
+fn run_by_hand(
+    w: &World,
+    job: Job,
+) -> Result<xentral_host::Invocation<xentral_host::report::JobReport>, xentral_host::HostError> {
+    w.host
+        .run_job_exclusive(common::TENANT, job, Budget::default())
+}
+
+fn starter(w: &World, parameter: &str) -> xentral_erp::scheduler::Starter {
+    xentral_erp::scheduler::find_by_parameter(w.db().as_mut(), parameter)
+        .unwrap()
+        .unwrap()
+}
+
 #[test]
 fn a_manual_run_follows_the_scheduler_lock_rules_and_stamps_its_starter() {
     let w = World::new();
     w.connect();
-    let starter = |w: &World| {
-        xentral_erp::scheduler::find_by_parameter(w.db().as_mut(), "hubspot_pull_contacts")
-            .unwrap()
-            .unwrap()
-    };
     // Held by a run that three scheduled attempts found locked: stale, taken over.
-    w.db()
-        .execute(
-            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 3, status = 'running since 2020-01-01 00:00:00 (run dead)' WHERE parameter = 'hubspot_pull_contacts'",
-            &[],
-        )
-        .unwrap();
-    let run = w
-        .host
-        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
-        .unwrap();
+    hold_lock(&w, "hubspot_pull_contacts", 3);
+    let run = run_by_hand(&w, Job::SyncContacts).unwrap();
     assert!(run.result.is_ok(), "{:?}", run.result);
-    let s = starter(&w);
+    let s = starter(&w, "hubspot_pull_contacts");
     assert_eq!(
         (s.mutex, s.mutexcounter, s.status.as_str()),
         (false, 0, "OK")
@@ -174,46 +186,24 @@ fn a_manual_run_follows_the_scheduler_lock_rules_and_stamps_its_starter() {
         "a manual run stamps its starter like a scheduled one"
     );
     // Found locked twice only: still respected, and the attempt does not count.
-    w.db()
-        .execute(
-            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 2 WHERE parameter = 'hubspot_pull_contacts'",
-            &[],
-        )
-        .unwrap();
-    let err = w
-        .host
-        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
-        .unwrap_err();
+    hold_lock(&w, "hubspot_pull_contacts", 2);
+    let err = run_by_hand(&w, Job::SyncContacts).unwrap_err();
     assert!(matches!(err, xentral_host::HostError::Locked(_)), "{err}");
-    assert_eq!(starter(&w).mutexcounter, 2);
+    assert_eq!(starter(&w, "hubspot_pull_contacts").mutexcounter, 2);
 }
 
 #[test]
 fn a_manual_run_never_overlaps_the_running_starter() {
     let w = World::new();
     w.connect();
-    w.db()
-        .execute(
-            "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0 WHERE parameter = 'hubspot_pull_contacts'",
-            &[],
-        )
-        .unwrap();
-    let err = w
-        .host
-        .run_job_exclusive(common::TENANT, Job::SyncContacts, Budget::default())
-        .unwrap_err();
+    hold_lock(&w, "hubspot_pull_contacts", 0);
+    let err = run_by_hand(&w, Job::SyncContacts).unwrap_err();
     assert!(
         matches!(err, xentral_host::HostError::Locked(ref name) if name == "Hubspot Synchronize Contacts"),
         "{err}"
     );
     // Another job's starter is free, and a finished manual run releases its lock.
-    let ok = w
-        .host
-        .run_job_exclusive(common::TENANT, Job::ProcessQueue, Budget::default())
-        .unwrap();
+    let ok = run_by_hand(&w, Job::ProcessQueue).unwrap();
     assert!(ok.result.is_ok());
-    assert_eq!(
-        w.count("SELECT mutex FROM prozessstarter WHERE parameter = 'hubspot_process'"),
-        0
-    );
+    assert!(!starter(&w, "hubspot_process").mutex);
 }

@@ -288,62 +288,39 @@ fn claim(
                 counter: s.mutexcounter,
             }));
         }
-        let lease = Lease::new(s.id, now);
-        let (sql, params): (&str, Vec<Value>) = match attempt {
-            Attempt::Scheduled => {
-                let cutoff = format_datetime(now - Duration::minutes(s.period_minutes()));
-                let guard = [
-                    s.id.into(),
-                    s.mutex.into(),
-                    s.mutexcounter.into(),
-                    cutoff.into(),
-                ];
-                if locked {
-                    (
-                        "UPDATE prozessstarter SET mutexcounter = mutexcounter + 1, letzteausfuerhung = ? \
-                         WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?",
-                        [vec![stamp.as_str().into()], guard.to_vec()].concat(),
-                    )
-                } else {
-                    (
-                        "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ?, status = ? \
-                         WHERE id = ? AND aktiv = 1 AND mutex = ? AND mutexcounter = ? AND letzteausfuerhung <= ?",
-                        [
-                            vec![stamp.as_str().into(), lease.status.as_str().into()],
-                            guard.to_vec(),
-                        ]
-                        .concat(),
-                    )
-                }
+        // One conditional UPDATE: it writes only if the row is still as `s` shows it.
+        let lease = (!locked).then(|| Lease::new(s.id, now));
+        let mut params: Vec<Value> = vec![stamp.as_str().into()];
+        let set = match &lease {
+            Some(l) => {
+                params.push(l.status.as_str().into());
+                "mutex = 1, mutexcounter = 0, status = ?"
             }
-            Attempt::Manual => (
-                "UPDATE prozessstarter SET mutex = 1, mutexcounter = 0, letzteausfuerhung = ?, status = ? \
-                 WHERE id = ? AND mutex = ? AND mutexcounter = ?",
-                vec![
-                    stamp.as_str().into(),
-                    lease.status.as_str().into(),
-                    s.id.into(),
-                    s.mutex.into(),
-                    s.mutexcounter.into(),
-                ],
-            ),
+            None => "mutexcounter = mutexcounter + 1",
         };
-        if db.execute(sql, &params)?.rows_affected == 1 {
-            return Ok(match (locked, s.mutex) {
-                (true, _) => refused(ClaimOutcome::Locked {
+        params.extend([s.id.into(), s.mutex.into(), s.mutexcounter.into()]);
+        let scheduled_only = if attempt == Attempt::Scheduled {
+            let cutoff = now - Duration::minutes(s.period_minutes());
+            params.push(format_datetime(cutoff).into());
+            " AND aktiv = 1 AND letzteausfuerhung <= ?"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE prozessstarter SET letzteausfuerhung = ?, {set} \
+             WHERE id = ? AND mutex = ? AND mutexcounter = ?{scheduled_only}"
+        );
+        if db.execute(&sql, &params)?.rows_affected == 1 {
+            let outcome = match (locked, s.mutex) {
+                (true, _) => ClaimOutcome::Locked {
                     counter: s.mutexcounter + 1,
-                }),
-                (false, true) => Claim {
-                    outcome: ClaimOutcome::TakenOverStale {
-                        previous_counter: s.mutexcounter,
-                    },
-                    lease: Some(lease),
                 },
-                (false, false) => Claim {
-                    outcome: ClaimOutcome::Claimed,
-                    lease: Some(lease),
+                (false, true) => ClaimOutcome::TakenOverStale {
+                    previous_counter: s.mutexcounter,
                 },
-            });
+                (false, false) => ClaimOutcome::Claimed,
+            };
+            return Ok(Claim { outcome, lease });
         }
         match get(db, s.id)? {
             Some(fresh) => s = fresh,
@@ -390,11 +367,14 @@ pub fn finish(
             lease.status.as_str().into(),
         ],
     )?;
-    Ok(if done.rows_affected == 1 {
-        Release::Released
-    } else {
-        Release::TakenOver
-    })
+    if done.rows_affected == 1 {
+        return Ok(Release::Released);
+    }
+    tracing::warn!(
+        starter = lease.starter_id,
+        "the lock was taken over as stale while the job ran; left to its new holder"
+    );
+    Ok(Release::TakenOver)
 }
 
 /// Makes sure a periodic cronjob starter with this `parameter` exists, creating it as xentral's

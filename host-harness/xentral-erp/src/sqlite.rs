@@ -33,6 +33,8 @@ pub struct SqliteDatabase {
     guard: Arc<Guard>,
     limits: Option<StatementLimits>,
     timer: Arc<Mutex<Timer>>,
+    /// `PRAGMA query_only` is on ([`Database::set_read_only`]): SQLITE_READONLY is its refusal.
+    read_only: bool,
 }
 
 /// The deadlines the progress handler enforces while a statement runs.
@@ -132,6 +134,7 @@ impl SqliteDatabase {
         Ok(Self {
             conn,
             guard: Arc::default(),
+            read_only: false,
             limits: None,
             timer: Arc::default(),
         })
@@ -178,6 +181,11 @@ impl SqliteDatabase {
                 if f.code == ErrorCode::OperationInterrupted =>
             {
                 reason
+            }
+            (_, rusqlite::Error::SqliteFailure(f, _))
+                if self.read_only && f.code == ErrorCode::ReadOnly =>
+            {
+                DbError::Denied(crate::database::READ_ONLY.into())
             }
             _ => map_error(e, self.guard.take_denied()),
         }
@@ -346,7 +354,9 @@ impl Database for SqliteDatabase {
     }
 
     fn set_read_only(&mut self) -> Result<(), DbError> {
-        self.internal("PRAGMA query_only = ON")
+        self.internal("PRAGMA query_only = ON")?;
+        self.read_only = true;
+        Ok(())
     }
 }
 
@@ -395,10 +405,6 @@ pub(crate) fn map_error(e: rusqlite::Error, denied: Option<String>) -> DbError {
             DbError::Denied(denied.unwrap_or_else(|| "not authorized".into()))
         }
         (Some(ErrorCode::ConstraintViolation), _) => DbError::Constraint(text),
-        // `query_only` (see `set_read_only`) refuses the write.
-        (Some(ErrorCode::ReadOnly), _) if text.contains("readonly database") => {
-            DbError::Denied(crate::database::READ_ONLY.into())
-        }
         (Some(ErrorCode::TooBig), _) => DbError::Limit(format!(
             "a text or blob value exceeds the host's length limit ({text})"
         )),
