@@ -1,11 +1,13 @@
 //! Contacts ⇄ addresses: the pull (HubSpot → xentral, incremental by `lastmodifieddate`) and
 //! the push (xentral → HubSpot, batch upserts by e-mail), both merging three-way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Value as Json, json};
 
 use crate::api::PluginError;
 use crate::hubspot::Record;
-use crate::incremental::{Feed, Flow, Sink};
+use crate::incremental::{Feed, Flow, PrepareError, Sink};
 use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
@@ -26,6 +28,7 @@ const TARGET: Target = Target {
     object: "contacts",
     failure_object: OBJECT,
     id_property: "email",
+    key: mapping::canonical_email,
     links: LinkTable::Contacts,
 };
 
@@ -86,7 +89,11 @@ pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
     }
     let ctx = Ctx::load(s)?;
     let feed = feed();
-    let mut sink = ContactSink { ctx: &ctx };
+    let mut sink = ContactSink {
+        ctx: &ctx,
+        emails: None,
+        holders_alive: HashMap::new(),
+    };
     if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop {
         return Ok(());
     }
@@ -108,11 +115,76 @@ fn feed() -> Feed {
 /// Applies pulled contacts to xentral.
 struct ContactSink<'c> {
     ctx: &'c Ctx,
+    /// xentral's e-mails, read when the first contact needs matching.
+    emails: Option<xentral::AddressEmails>,
+    /// Contacts other than the pulled ones that hold an e-mail a pulled contact matches,
+    /// with whether HubSpot still has them (read per page, in one call, before it is applied).
+    holders_alive: HashMap<String, bool>,
 }
 
 impl Sink for ContactSink<'_> {
+    /// Finds the contacts an unlinked contact of the page would meet by e-mail, linked to
+    /// another contact, and asks HubSpot in one batch read whether those still exist: a
+    /// contact archived (or merged away) and re-created with the same e-mail must take over
+    /// the address, never get a second one.
+    fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
+        self.holders_alive.clear();
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let linked = state::linked_hubspot_ids(s.db, LinkTable::Contacts, &ids)?;
+        let mut holders = HashSet::new();
+        for r in records {
+            if linked.contains(&r.id) || pull_filter(self.ctx, r).is_some() {
+                continue;
+            }
+            let email = mapping::canonical_email(r.prop("email"));
+            if email.is_empty() {
+                continue;
+            }
+            let emails = self.emails(s)?;
+            let candidates = emails.get(&email).to_vec();
+            if let xentral::EmailMatch::Linked { hubspot_id, .. } =
+                xentral::match_email(s.db, &candidates, self.ctx.group_id, &self.ctx.today)?
+                && hubspot_id != r.id
+            {
+                holders.insert(hubspot_id);
+            }
+        }
+        if holders.is_empty() {
+            return Ok(());
+        }
+        let inputs: Vec<Json> = holders.iter().map(|id| json!({ "id": id })).collect();
+        let read = s.client.batch(
+            "contacts",
+            "read",
+            inputs,
+            Some(("properties", json!(["email"]))),
+        )?;
+        let alive: HashSet<String> = read.results.into_iter().map(|(r, _)| r.id).collect();
+        for h in holders {
+            let is_alive = alive.contains(&h);
+            self.holders_alive.insert(h, is_alive);
+        }
+        Ok(())
+    }
+
     fn apply(&mut self, s: &mut Session<'_>, record: &Record) -> Result<(), PluginError> {
-        pull_one(s, self.ctx, record)
+        let ctx = self.ctx;
+        pull_one(s, ctx, self, record)
+    }
+
+    /// Addresses the run created in the rolled-back transaction are gone again: the index
+    /// is read afresh when next needed.
+    fn rolled_back(&mut self) {
+        self.emails = None;
+    }
+}
+
+impl ContactSink<'_> {
+    fn emails(&mut self, s: &mut Session<'_>) -> Result<&mut xentral::AddressEmails, PluginError> {
+        if self.emails.is_none() {
+            self.emails = Some(xentral::AddressEmails::load(s.db)?);
+        }
+        Ok(self.emails.as_mut().expect("loaded above"))
     }
 }
 
@@ -131,51 +203,87 @@ fn pull_filter(ctx: &Ctx, r: &Record) -> Option<&'static str> {
 }
 
 /// Merges one HubSpot contact into xentral.
-fn pull_one(s: &mut Session<'_>, ctx: &Ctx, r: &Record) -> Result<(), PluginError> {
+fn pull_one(
+    s: &mut Session<'_>,
+    ctx: &Ctx,
+    sink: &mut ContactSink<'_>,
+    r: &Record,
+) -> Result<(), PluginError> {
     if let Some(reason) = pull_filter(ctx, r) {
         s.report.xentral.exclude(reason);
         return Ok(());
     }
     let h = from_hubspot(r, &ctx.countries);
-    if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)? {
-        let Some(address) = xentral::addresses_by_id(s.db, &ctx.ff, &[link.xentral_id])?.pop()
-        else {
-            s.report
-                .xentral
-                .exclude("address no longer exists in xentral");
-            return Ok(());
-        };
-        if address.deleted {
-            s.report.xentral.exclude("address deleted in xentral");
-            return Ok(());
-        }
-        let x = from_xentral(&address, &ctx.ff, &ctx.countries);
-        let out = merge::merge(
-            &ctx.fields,
-            &x,
-            &h,
-            Some(&link.snapshot),
-            ctx.winner,
-            KEEP_IN_XENTRAL,
-        );
-        return apply_merge(s, ctx, &address, &h, out, &r.id, false);
-    }
     let email = h.get("email").cloned().unwrap_or_default();
-    if !email.is_empty()
-        && let Some(id) =
-            xentral::unlinked_address_by_email(s.db, &email, ctx.group_id, &ctx.today)?
-    {
-        let address = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
-            .pop()
-            .ok_or_else(|| PluginError::Database(format!("address {id} vanished")))?;
-        let x = from_xentral(&address, &ctx.ff, &ctx.countries);
-        let out = merge::merge(&ctx.fields, &x, &h, None, ctx.winner, KEEP_IN_XENTRAL);
-        if !s.dry_run && !xentral::is_group_member(s.db, id, ctx.group_id, &ctx.today)? {
+    let mut gone_from_xentral = None;
+    if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)? {
+        match xentral::addresses_by_id(s.db, &ctx.ff, &[link.xentral_id])?.pop() {
+            Some(address) if !address.deleted => {
+                let x = from_xentral(&address, &ctx.ff, &ctx.countries);
+                let out = merge::merge(
+                    &ctx.fields,
+                    &x,
+                    &h,
+                    Some(&link.snapshot),
+                    ctx.winner,
+                    KEEP_IN_XENTRAL,
+                );
+                return apply_merge(s, ctx, &address, &h, out, &r.id, false);
+            }
+            Some(_) => gone_from_xentral = Some("address deleted in xentral"),
+            None => gone_from_xentral = Some("address no longer exists in xentral"),
+        }
+    }
+    let found = if email.is_empty() {
+        xentral::EmailMatch::None
+    } else {
+        let candidates = sink.emails(s)?.get(&email).to_vec();
+        xentral::match_email(s.db, &candidates, ctx.group_id, &ctx.today)?
+    };
+    let (id, replaces) = match found {
+        xentral::EmailMatch::Unlinked(id) => (id, None),
+        xentral::EmailMatch::Linked {
+            address,
+            hubspot_id,
+        } if hubspot_id != r.id => {
+            if sink.holders_alive.get(&hubspot_id).copied().unwrap_or(true) {
+                s.report
+                    .xentral
+                    .exclude("e-mail belongs to another HubSpot contact linked to an address");
+                return Ok(());
+            }
+            // HubSpot no longer has the contact the address was linked to (archived or
+            // merged, then re-created with the same e-mail): this contact takes it over.
+            (address, Some(hubspot_id))
+        }
+        xentral::EmailMatch::Linked { .. } | xentral::EmailMatch::None => {
+            // The address this contact was linked to is deleted: it is not brought back, and
+            // no second one is made.
+            if let Some(reason) = gone_from_xentral {
+                s.report.xentral.exclude(reason);
+                return Ok(());
+            }
+            return create_address(s, ctx, sink, &h, &r.id);
+        }
+    };
+    let address = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
+        .pop()
+        .ok_or_else(|| PluginError::Database(format!("address {id} vanished")))?;
+    let x = from_xentral(&address, &ctx.ff, &ctx.countries);
+    let out = merge::merge(&ctx.fields, &x, &h, None, ctx.winner, KEEP_IN_XENTRAL);
+    if !s.dry_run {
+        if let Some(old) = &replaces {
+            s.info(
+                "address relinked to a re-created contact",
+                &[("address", &id.to_string()), ("from", old), ("to", &r.id)],
+            );
+            state::drop_link(s.db, LinkTable::Contacts, old)?;
+        }
+        if !xentral::is_group_member(s.db, id, ctx.group_id, &ctx.today)? {
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
         }
-        return apply_merge(s, ctx, &address, &h, out, &r.id, true);
     }
-    create_address(s, ctx, &h, &r.id)
+    apply_merge(s, ctx, &address, &h, out, &r.id, true)
 }
 
 /// Writes a merge outcome to xentral and stores the link. Values that must still go to
@@ -273,6 +381,7 @@ fn as_stored(
 fn create_address(
     s: &mut Session<'_>,
     ctx: &Ctx,
+    sink: &mut ContactSink<'_>,
     h: &Fields,
     hubspot_id: &str,
 ) -> Result<(), PluginError> {
@@ -293,6 +402,9 @@ fn create_address(
     }
     let id = xentral::insert_lead_address(s.db, &columns)?;
     xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
+    if let Some(email) = h.get("email") {
+        sink.emails(s)?.insert(email, id);
+    }
     let mut snapshot = Snapshot {
         x: stored,
         h: values,

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::api::PluginError;
 use crate::hubspot::{ApiError, Client, Record};
-use crate::incremental::{Feed, Flow, Sink};
+use crate::incremental::{Feed, Flow, PrepareError, Sink};
 use crate::mapping::{canonical_amount, close_date_local, truncate};
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::platform::{Db, Value};
@@ -40,6 +40,7 @@ const TARGET: Target = Target {
     object: "deals",
     failure_object: OBJECT,
     id_property: UNIQUE_PROPERTY,
+    key: |v| v.trim().to_owned(),
     links: LinkTable::Deals,
 };
 
@@ -295,7 +296,7 @@ struct DealSink<'c> {
 }
 
 impl Sink for DealSink<'_> {
-    fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), ApiError> {
+    fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
         self.associations.clear();
         for chunk in records.chunks(1_000) {
             if chunk.is_empty() {

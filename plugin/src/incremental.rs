@@ -47,16 +47,47 @@ pub enum Flow {
     Stop,
 }
 
+/// Why a sink could not prepare a page.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// A HubSpot call failed (a budget or daily-limit stop ends the job gracefully).
+    Api(ApiError),
+    /// Anything else (the database).
+    Plugin(PluginError),
+}
+
+impl From<ApiError> for PrepareError {
+    fn from(e: ApiError) -> Self {
+        PrepareError::Api(e)
+    }
+}
+
+impl From<PluginError> for PrepareError {
+    fn from(e: PluginError) -> Self {
+        PrepareError::Plugin(e)
+    }
+}
+
+impl From<crate::platform::DbError> for PrepareError {
+    fn from(e: crate::platform::DbError) -> Self {
+        PrepareError::Plugin(e.into())
+    }
+}
+
 /// Where pulled records go.
 pub trait Sink {
     /// Called once per page before its records are applied, outside the transaction (e.g. to
     /// read associations in one call).
-    fn prepare(&mut self, _s: &mut Session<'_>, _records: &[Record]) -> Result<(), ApiError> {
+    fn prepare(&mut self, _s: &mut Session<'_>, _records: &[Record]) -> Result<(), PrepareError> {
         Ok(())
     }
 
     /// Merges one record into xentral, inside the page's transaction.
     fn apply(&mut self, s: &mut Session<'_>, record: &Record) -> Result<(), PluginError>;
+
+    /// Called after a transaction of applied records was rolled back, so a sink that keeps
+    /// what it wrote in memory forgets it.
+    fn rolled_back(&mut self) {}
 }
 
 /// The job-level error for a HubSpot failure that retries did not cure.
@@ -286,9 +317,14 @@ impl Feed {
             records
         };
         pulled.extend(records.iter().map(|r| r.id.clone()));
-        let prepared = sink.prepare(s, records);
-        if step(s, prepared)?.is_none() {
-            return Ok(Flow::Stop);
+        match sink.prepare(s, records) {
+            Ok(()) => {}
+            Err(PrepareError::Api(e)) => {
+                if step::<()>(s, Err(e))?.is_none() {
+                    return Ok(Flow::Stop);
+                }
+            }
+            Err(PrepareError::Plugin(e)) => return Err(e),
         }
         let before = s.report.clone();
         let whole = s.transaction(|s| {
@@ -301,6 +337,7 @@ impl Feed {
         if whole.is_ok() {
             return Ok(Flow::Continue);
         }
+        sink.rolled_back();
         s.report = before;
         for r in records {
             let one = s.transaction(|s| {
@@ -308,6 +345,7 @@ impl Feed {
                 self.clear_failure(s, &r.id)
             });
             if let Err(e) = one {
+                sink.rolled_back();
                 s.report.xentral.failed += 1;
                 s.warn(
                     "record failed",

@@ -184,9 +184,26 @@ fn put(out: &mut Fields, field: &str, value: String) {
     }
 }
 
-/// An e-mail as it is compared and stored in links: trimmed, lower case.
+/// An e-mail as it is compared and stored in links, the one rule for every comparison of
+/// e-mails (matching is done here, in Rust, never by SQL `=` or collations, which differ
+/// between SQLite and MariaDB): every whitespace and invisible format character removed
+/// (no e-mail contains one: they come from copy and paste), then folded to lower case per
+/// character, Unicode-aware, with the final sigma folded like any sigma.
 pub fn canonical_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible_format(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
+}
+
+/// Characters that show as nothing: soft hyphen, zero-width space and joiners, word joiner,
+/// byte order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+    )
 }
 
 /// Canonical value of one field.
@@ -336,6 +353,26 @@ mod tests {
             canonical("email", " Ann@Example.COM ", &countries()),
             "ann@example.com"
         );
+    }
+
+    #[test]
+    fn every_kind_of_whitespace_and_unicode_case_meet_in_one_email() {
+        let key = canonical_email("jürgen.straße@beispiel.de");
+        for raw in [
+            " Jürgen.Straße@Beispiel.de",
+            "\tJÜRGEN.STRAßE@BEISPIEL.DE\r\n",
+            "\u{a0}jürgen.straße@beispiel.de\u{2003}",
+            "\u{feff}jürgen.straße@beispiel.de\u{200b}",
+            "jürgen.straße@beispiel.de\u{3000}",
+        ] {
+            assert_eq!(canonical_email(raw), key, "{raw:?}");
+        }
+        assert_eq!(
+            canonical_email("σοφίας@x.gr"),
+            canonical_email("ΣΟΦΊΑΣ@x.gr")
+        );
+        assert_ne!(canonical_email("ann@x.de"), canonical_email("anne@x.de"));
+        assert_eq!(canonical_email(" \u{a0} "), "");
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub struct Target {
     pub failure_object: &'static str,
     /// The unique property upserts go by.
     pub id_property: &'static str,
+    /// That property's values as compared (HubSpot may return them in another form than
+    /// sent, e.g. an e-mail lower-cased).
+    pub key: fn(&str) -> String,
     /// Where links are stored.
     pub links: LinkTable,
 }
@@ -259,7 +262,7 @@ impl Target {
             .into_iter()
             .map(|(r, new)| {
                 let key = if upsert {
-                    r.prop(self.id_property).trim().to_lowercase()
+                    (self.key)(r.prop(self.id_property))
                 } else {
                     r.id.clone()
                 };
@@ -272,7 +275,7 @@ impl Target {
         for p in chunk {
             let key = match &p.hubspot_id {
                 Some(id) => id.clone(),
-                None => p.upsert_key.to_lowercase(),
+                None => (self.key)(&p.upsert_key),
             };
             match by_key.remove(&key) {
                 Some((record, new)) => confirmed.push((*p, record, upsert && new.unwrap_or(true))),

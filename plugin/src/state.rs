@@ -5,7 +5,7 @@
 //! Every statement here runs unchanged on SQLite and MariaDB except the id column, whose
 //! auto-increment syntax differs by dialect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
@@ -258,6 +258,36 @@ pub fn link_by_xentral_id(
     Ok(rows.rows.first().and_then(|r| link_from_row(r)))
 }
 
+/// Which of these HubSpot ids are linked.
+pub fn linked_hubspot_ids(
+    db: &mut dyn Db,
+    table: LinkTable,
+    hubspot_ids: &[&str],
+) -> Result<HashSet<String>, DbError> {
+    let (t, hs, _) = table.names();
+    let mut out = HashSet::new();
+    for chunk in hubspot_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+        let rows = db.query(
+            &format!("SELECT {hs} FROM {t} WHERE {hs} IN ({marks})"),
+            &params,
+        )?;
+        out.extend(rows.rows.iter().filter_map(|r| r.first()?.as_text()));
+    }
+    Ok(out)
+}
+
+/// Removes the link of a HubSpot record (before its xentral record is linked to another).
+pub fn drop_link(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<(), DbError> {
+    let (t, hs, _) = table.names();
+    db.execute(
+        &format!("DELETE FROM {t} WHERE {hs} = ?"),
+        &[Value::from(hubspot_id)],
+    )?;
+    Ok(())
+}
+
 /// Creates or updates a link with its snapshot. `email` is kept for contacts so an e-mail
 /// shared by two addresses is recognised before anything is written to HubSpot.
 pub fn save_link(
@@ -318,16 +348,22 @@ pub fn set_link_email(db: &mut dyn Db, hubspot_id: &str, email: &str) -> Result<
     Ok(())
 }
 
-/// Lower-cased e-mails already linked, with the address each belongs to.
+/// E-mails (canonical) linked to a live address, with the address each belongs to. A link
+/// of a deleted address claims no e-mail: deleted addresses take no part in matching.
 pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, i64>, DbError> {
     let rows = db.query(
-        "SELECT email, address_id FROM hubspot_sync_contact_links WHERE email <> ''",
+        "SELECT c.email, c.address_id FROM hubspot_sync_contact_links c JOIN adresse a ON a.id = c.address_id WHERE c.email <> '' AND a.geloescht = 0",
         &[],
     )?;
     Ok(rows
         .rows
         .iter()
-        .filter_map(|r| Some((r.first()?.as_text()?.to_lowercase(), r.get(1)?.as_i64()?)))
+        .filter_map(|r| {
+            Some((
+                crate::mapping::canonical_email(&r.first()?.as_text()?),
+                r.get(1)?.as_i64()?,
+            ))
+        })
         .collect())
 }
 

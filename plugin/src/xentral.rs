@@ -1,6 +1,8 @@
 //! Typed access to the xentral tables the plugin writes: groups, process starters, options.
 
-use crate::mapping::{AddressRow, FreeFields, address_columns};
+use std::collections::HashMap;
+
+use crate::mapping::{AddressRow, FreeFields, address_columns, canonical_email};
 use crate::platform::{Db, DbError, Value};
 
 /// A process starter the module creates on connect.
@@ -131,16 +133,6 @@ pub fn upsert_option(
     }
 }
 
-/// Number of queue entries not yet done.
-pub fn open_queue_entries(db: &mut dyn Db) -> Result<i64, DbError> {
-    Ok(first_id(
-        db,
-        "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",
-        &[],
-    )?
-    .unwrap_or(0))
-}
-
 /// The date `ms` falls on in the tenant's time zone, as xentral stores dates.
 pub fn local_date(ms: i64, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
@@ -240,30 +232,104 @@ pub fn is_group_member(
         .is_empty())
 }
 
-/// An address not deleted and not yet linked to a HubSpot contact with this e-mail
-/// (xentral compares e-mails case-insensitively), preferring members of the group.
-pub fn unlinked_address_by_email(
+/// xentral's addresses that are not deleted, by canonical e-mail. E-mails are compared in
+/// Rust by [`canonical_email`] only, never by SQL `=` (whose case and whitespace rules differ
+/// between SQLite and MariaDB and know nothing of a non-breaking space): the index is read
+/// once per run, when the first contact needs matching, and kept up to date by the run.
+#[derive(Debug, Default)]
+pub struct AddressEmails {
+    by_email: HashMap<String, Vec<i64>>,
+}
+
+impl AddressEmails {
+    /// Reads every not deleted address with an e-mail.
+    pub fn load(db: &mut dyn Db) -> Result<AddressEmails, DbError> {
+        let rows = db.query(
+            "SELECT id, email FROM adresse WHERE geloescht = 0 AND email <> '' ORDER BY id",
+            &[],
+        )?;
+        let mut index = AddressEmails::default();
+        for r in &rows.rows {
+            if let (Some(id), Some(email)) = (
+                r.first().and_then(Value::as_i64),
+                r.get(1).and_then(Value::as_text),
+            ) {
+                index.insert(&email, id);
+            }
+        }
+        Ok(index)
+    }
+
+    /// Records an address's e-mail (an address the run created).
+    pub fn insert(&mut self, email: &str, id: i64) {
+        let key = canonical_email(email);
+        if !key.is_empty() {
+            self.by_email.entry(key).or_default().push(id);
+        }
+    }
+
+    /// The addresses with this e-mail, in id order.
+    pub fn get(&self, email: &str) -> &[i64] {
+        self.by_email
+            .get(&canonical_email(email))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The address a HubSpot contact's e-mail matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailMatch {
+    /// No address has the e-mail.
+    None,
+    /// An address not linked to any contact (members of the group first, then the oldest).
+    Unlinked(i64),
+    /// Every address with the e-mail is linked; the first is linked to `hubspot_id`.
+    Linked {
+        /// The address.
+        address: i64,
+        /// The contact it is linked to.
+        hubspot_id: String,
+    },
+}
+
+/// Finds the address for `email` among `candidates` (from [`AddressEmails::get`]).
+pub fn match_email(
     db: &mut dyn Db,
-    email: &str,
+    candidates: &[i64],
     group_id: i64,
     today: &str,
-) -> Result<Option<i64>, DbError> {
-    let sql = format!(
-        "SELECT a.id, CASE WHEN {MEMBER_OF_GROUP} THEN 0 ELSE 1 END AS outside FROM adresse a WHERE a.email = ? AND a.geloescht = 0 AND NOT EXISTS (SELECT 1 FROM hubspot_sync_contact_links c WHERE c.address_id = a.id) ORDER BY outside, a.id LIMIT 1"
-    );
+) -> Result<EmailMatch, DbError> {
+    if candidates.is_empty() {
+        return Ok(EmailMatch::None);
+    }
+    let marks = vec!["?"; candidates.len()].join(", ");
+    let params: Vec<Value> = candidates.iter().map(|i| Value::Integer(*i)).collect();
     let rows = db.query(
-        &sql,
-        &[
-            Value::from(group_id.to_string()),
-            Value::from(today),
-            Value::from(email),
-        ],
+        &format!(
+            "SELECT address_id, hs_contact_id FROM hubspot_sync_contact_links WHERE address_id IN ({marks})"
+        ),
+        &params,
     )?;
-    Ok(rows
+    let linked: HashMap<i64, String> = rows
         .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64))
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_i64()?, r.get(1)?.as_text()?)))
+        .collect();
+    let mut unlinked = candidates.iter().filter(|id| !linked.contains_key(id));
+    let first_unlinked = unlinked.clone().next().copied();
+    for id in unlinked.by_ref() {
+        if is_group_member(db, *id, group_id, today)? {
+            return Ok(EmailMatch::Unlinked(*id));
+        }
+    }
+    if let Some(id) = first_unlinked {
+        return Ok(EmailMatch::Unlinked(id));
+    }
+    let address = candidates[0];
+    Ok(EmailMatch::Linked {
+        address,
+        hubspot_id: linked[&address].clone(),
+    })
 }
 
 /// Updates columns of an address (column names come from the field map, never from input).
