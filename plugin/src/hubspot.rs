@@ -189,6 +189,8 @@ pub struct Client<'a> {
     general: VecDeque<i64>,
     search: VecDeque<i64>,
     rng: u64,
+    /// HubSpot's time from the `Date` header of the latest reply, with our time then.
+    hubspot_time: Option<(i64, i64)>,
 }
 
 impl<'a> Client<'a> {
@@ -215,6 +217,7 @@ impl<'a> Client<'a> {
             general: VecDeque::new(),
             search: VecDeque::new(),
             rng: seed | 1,
+            hubspot_time: None,
         }
     }
 
@@ -388,6 +391,7 @@ impl<'a> Client<'a> {
         }
         let response = self.http.send(request).map_err(ApiError::Transport)?;
         self.learn_limits(&response);
+        self.learn_time(&response);
         classify(response)
     }
 
@@ -437,6 +441,25 @@ impl<'a> Client<'a> {
         {
             self.limits.general_window_ms = window;
         }
+    }
+
+    /// Notes HubSpot's clock from the reply's `Date` header (whole seconds, so HubSpot's
+    /// time is at most a second later than noted: an estimate that errs early).
+    fn learn_time(&mut self, r: &Response) {
+        if let Some(at) = r
+            .header("date")
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v.trim()).ok())
+        {
+            self.hubspot_time = Some((at.timestamp_millis(), self.clock.now_ms()));
+        }
+    }
+
+    /// HubSpot's current time as its latest reply told it (`None` before any reply with a
+    /// `Date` header). Read positions compared with HubSpot's modification times live in
+    /// this time, never in ours: the two clocks may be minutes apart.
+    pub fn hubspot_now_ms(&self) -> Option<i64> {
+        self.hubspot_time
+            .map(|(theirs, ours)| theirs + (self.clock.now_ms() - ours).max(0))
     }
 
     /// Exponential back-off with ±25 % jitter.

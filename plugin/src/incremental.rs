@@ -123,6 +123,11 @@ impl Feed {
         })
     }
 
+    /// HubSpot's time less the search lag, if a reply has told it.
+    fn upper(&self, s: &Session<'_>) -> Option<i64> {
+        s.client.hubspot_now_ms().map(|t| t - SEARCH_LAG_MS)
+    }
+
     fn modified(&self, r: &Record) -> Result<i64, PluginError> {
         mapping::parse_instant_ms(r.prop(self.modified_property)).ok_or_else(|| {
             PluginError::Hubspot(format!(
@@ -173,36 +178,68 @@ impl Feed {
         Ok(Flow::Continue)
     }
 
-    /// Pulls every record modified since the cursor.
+    /// Pulls every record modified since the cursor, up to HubSpot's time at the read less
+    /// [`SEARCH_LAG_MS`]. That bound is HubSpot's own (its `Date` header), never the host's:
+    /// with HubSpot's clock behind ours a bound from our clock would pass over edits made
+    /// after the run for good. When no reply has told HubSpot's time yet, the first search
+    /// asks without an upper bound and what lies beyond the bound its reply gives is left.
     pub fn pull(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
-        let upper = s.started_ms - SEARCH_LAG_MS;
         let mut cur = state::cursor(s.db, self.cursor)?;
+        let mut upper = self.upper(s);
         loop {
             if !cur.last_id.is_empty() {
                 match self.walk_tie(s, sink, cur.modified_ms, cur.last_id.clone())? {
                     Some(c) => cur = c,
                     None => return Ok(Flow::Stop),
                 }
+                upper = upper.or_else(|| self.upper(s));
             }
-            if cur.modified_ms >= upper {
+            if upper.is_some_and(|u| cur.modified_ms >= u) {
                 return Ok(Flow::Continue);
             }
             let prop = self.modified_property;
-            let body = self.search_body(
-                vec![
-                    json!({"propertyName": prop, "operator": "GT", "value": cur.modified_ms.to_string()}),
-                    json!({"propertyName": prop, "operator": "LTE", "value": upper.to_string()}),
-                ],
-                prop,
-            );
+            let mut filters = vec![
+                json!({"propertyName": prop, "operator": "GT", "value": cur.modified_ms.to_string()}),
+            ];
+            if let Some(u) = upper {
+                filters
+                    .push(json!({"propertyName": prop, "operator": "LTE", "value": u.to_string()}));
+            }
+            let body = self.search_body(filters, prop);
             let searched = s.client.search(self.object, &body);
-            let Some(page) = step(s, searched)? else {
+            let Some(mut page) = step(s, searched)? else {
                 return Ok(Flow::Stop);
+            };
+            let bound = match upper {
+                Some(u) => u,
+                None => {
+                    let u = self.upper(s).ok_or_else(|| {
+                        PluginError::Hubspot(
+                            "HubSpot's reply has no readable Date header, so the read position cannot be kept in HubSpot's time".into(),
+                        )
+                    })?;
+                    upper = Some(u);
+                    let stamps = page
+                        .results
+                        .iter()
+                        .map(|r| self.modified(r))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if stamps.iter().any(|t| *t > u) {
+                        // Sorted by modified time: everything up to the bound is in this page.
+                        let mut keep = stamps.iter().map(|t| *t <= u);
+                        page.results.retain(|_| keep.next().unwrap_or(false));
+                        page.next_after = None;
+                    }
+                    if cur.modified_ms >= u {
+                        return Ok(Flow::Continue);
+                    }
+                    u
+                }
             };
             if page.next_after.is_none() {
                 // The rest of the window is in this page.
                 let done = Cursor {
-                    modified_ms: upper,
+                    modified_ms: bound,
                     last_id: String::new(),
                 };
                 return self.apply_page(s, sink, &page.results, Some(&done));

@@ -24,8 +24,6 @@ pub struct Session<'a> {
     pub report: JobReport,
     /// Write nothing anywhere.
     pub dry_run: bool,
-    /// When the run started (ms).
-    pub started_ms: i64,
     /// Ids of the HubSpot records already applied in this run, per object: a record retried
     /// and then met again by the incremental read is applied (and counted) once.
     pub pulled: HashMap<&'static str, HashSet<String>>,
@@ -39,7 +37,6 @@ impl<'a> Session<'a> {
         job: Job,
         budget: Budget,
     ) -> Self {
-        let started_ms = p.clock.now_ms();
         let client = Client::new(
             &mut *p.http,
             p.clock,
@@ -56,7 +53,6 @@ impl<'a> Session<'a> {
             settings,
             report: JobReport::new(job),
             dry_run: budget.dry_run,
-            started_ms,
             pulled: HashMap::new(),
         }
     }

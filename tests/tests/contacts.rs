@@ -287,3 +287,46 @@ both_backends! {
         assert_eq!(w.hubspot_prop(&id, "firstname"), "Mia 🌸");
     }
 }
+
+/// A world whose HubSpot clock is `skew_ms` off the host's.
+fn world_with_hubspot_skew(backend: common::Backend, skew_ms: i64) -> World {
+    World::on_with(backend, |cfg| {
+        let host_time = cfg.clock.take().expect("the world shares its clock");
+        cfg.clock = Some(std::sync::Arc::new(move || host_time() + skew_ms));
+    })
+}
+
+both_backends! {
+    fn hubspot_edits_arrive_when_hubspots_clock_runs_behind_the_hosts(backend) {
+        let w = world_with_hubspot_skew(backend, -120_000);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "late@example.com"), ("phone", "1")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 1, "{r:#?}");
+        let a = w.linked_address(&id).expect("linked");
+        for phone in ["2", "3"] {
+            w.hubspot_edit(&id, &[("phone", phone)]);
+            let r = w.run(Job::SyncContacts);
+            assert_eq!(r.xentral.updated, 1, "{r:#?}");
+            assert_eq!(w.address(a, "telefon"), phone);
+        }
+        // The read position is in HubSpot's time: never ahead of HubSpot's own clock.
+        let cursor = w.count("SELECT modified_ms FROM hubspot_sync_cursors WHERE name = 'contacts'");
+        assert!(cursor <= w.hubspot.now_ms(), "cursor {cursor} > HubSpot's now {}", w.hubspot.now_ms());
+    }
+}
+
+both_backends! {
+    fn hubspot_edits_arrive_at_once_when_hubspots_clock_runs_ahead(backend) {
+        let w = world_with_hubspot_skew(backend, 600_000);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "early@example.com")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 1, "{r:#?}");
+        w.hubspot_edit(&id, &[("phone", "9")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.updated, 1, "{r:#?}");
+        let again = w.run(Job::SyncContacts);
+        assert_eq!(again.xentral.updated, 0, "read once: {again:#?}");
+    }
+}

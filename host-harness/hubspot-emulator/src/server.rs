@@ -102,7 +102,15 @@ async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string());
     let endpoint = classify(&method, route.as_deref(), &path);
-    let response = guarded(&app, &endpoint, &method, &path, req, next).await;
+    let mut response = guarded(&app, &endpoint, &method, &path, req, next).await;
+    // HubSpot's clock, not the machine's: clients place read positions in this time.
+    if let Some(now) = chrono::DateTime::from_timestamp_millis(app.now())
+        && let Ok(date) = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string().parse()
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, date);
+    }
     app.stats()
         .record(&method, &endpoint.template, response.status().as_u16());
     response
