@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use xentral_erp::mysql_compat::instant_from_millis;
+use xentral_erp::scheduler::ClaimOutcome;
 
 use crate::clock::SharedClock;
 use crate::outbound::{Origin, OriginError, parse_ca_pem};
@@ -34,8 +35,13 @@ pub enum HostError {
     #[error("{0}")]
     Invalid(String),
     /// The job's process starter is running right now.
-    #[error("the process starter '{0}' is running right now")]
-    Locked(String),
+    #[error("the process starter '{starter}' is running right now{}", holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Locked {
+        /// The starter's name.
+        starter: String,
+        /// Who holds the lock, where its lease says.
+        holder: Option<String>,
+    },
     /// The HubSpot URL may not be used.
     #[error(transparent)]
     Origin(#[from] OriginError),
@@ -325,14 +331,17 @@ impl XentralHost {
 
     /// Runs one job by hand while holding its process starter's lock (xentral's `mutex`), so a
     /// manual run never overlaps the scheduler's run of the same job. The lock is claimed and
-    /// released by the scheduler's own rules ([`xentral_erp::scheduler::claim_manual`]); the
-    /// run stamps `letzteausfuerhung` and `status` as a scheduled run does. A dry run writes
+    /// released by the scheduler's own rules ([`xentral_erp::scheduler::claim_manual`]): a
+    /// lock whose holder died on this machine is taken over at once, and `force` takes over
+    /// any lock; either takeover is logged as a warning and noted in the report. The run
+    /// stamps `letzteausfuerhung` and `status` as a scheduled run does. A dry run writes
     /// nothing, xentral's starter included, so it takes no lock.
     pub fn run_job_exclusive(
         &self,
         tenant_name: &str,
         job: Job,
         budget: Budget,
+        force: bool,
     ) -> Result<Invocation<JobReport>, HostError> {
         if budget.dry_run {
             return self.run_job(tenant_name, job, budget);
@@ -347,13 +356,38 @@ impl XentralHost {
             return self.run_job(tenant_name, job, budget);
         };
         let now = self.clock.now_ms();
-        let claim =
-            xentral_erp::scheduler::claim_manual(db.as_mut(), &starter, instant_from_millis(now))
-                .map_err(db_error)?;
+        let claim = xentral_erp::scheduler::claim_manual(
+            db.as_mut(),
+            &starter,
+            instant_from_millis(now),
+            force,
+        )
+        .map_err(db_error)?;
         let Some(lease) = claim.lease else {
-            return Err(HostError::Locked(starter.bezeichnung));
+            return Err(HostError::Locked {
+                starter: starter.bezeichnung.clone(),
+                holder: starter.holder().map(|h| h.to_string()),
+            });
         };
-        let result = self.run_job(tenant_name, job, budget);
+        let takeover = match claim.outcome {
+            ClaimOutcome::TakenOverFromDead { .. } | ClaimOutcome::Forced => Some(format!(
+                "took over the lock of '{}' from {} ({})",
+                starter.bezeichnung,
+                starter
+                    .holder()
+                    .map_or_else(|| "a run that left no holder".to_owned(), |h| h.to_string()),
+                if claim.outcome == ClaimOutcome::Forced {
+                    "forced"
+                } else {
+                    "that process is gone"
+                }
+            )),
+            _ => None,
+        };
+        if let Some(note) = &takeover {
+            tracing::warn!(tenant = tenant_name, "{note}");
+        }
+        let mut result = self.run_job(tenant_name, job, budget);
         let failure = match &result {
             Ok(Invocation { result: Ok(_), .. }) => None,
             Ok(Invocation { result: Err(e), .. }) => Some(e.to_string()),
@@ -368,6 +402,15 @@ impl XentralHost {
                 .map_or(Ok(crate::scheduler::STATUS_OK), Err),
         )
         .map_err(db_error)?;
+        if let (
+            Some(note),
+            Ok(Invocation {
+                result: Ok(report), ..
+            }),
+        ) = (takeover, &mut result)
+        {
+            report.messages.push(note);
+        }
         result
     }
 

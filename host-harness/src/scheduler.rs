@@ -259,6 +259,9 @@ fn run_tenant(
             api_calls: None,
             report: None,
         };
+        if let ClaimOutcome::TakenOverFromDead { pid } = claim {
+            tracing::warn!(tenant = %name, starter = starter.id, pid, "took over the lock of a run whose process is gone");
+        }
         let Some(lease) = lease else {
             if let ClaimOutcome::Locked { counter } = claim {
                 tracing::info!(tenant = %name, starter = starter.id, counter, "starter is locked by a running job");

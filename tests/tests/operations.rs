@@ -158,7 +158,7 @@ fn run_by_hand(
     job: Job,
 ) -> Result<xentral_host::Invocation<xentral_host::report::JobReport>, xentral_host::HostError> {
     w.host
-        .run_job_exclusive(common::TENANT, job, Budget::default())
+        .run_job_exclusive(common::TENANT, job, Budget::default(), false)
 }
 
 fn starter(w: &World, parameter: &str) -> xentral_erp::scheduler::Starter {
@@ -188,7 +188,10 @@ fn a_manual_run_follows_the_scheduler_lock_rules_and_stamps_its_starter() {
     // Found locked twice only: still respected, and the attempt does not count.
     hold_lock(&w, "hubspot_pull_contacts", 2);
     let err = run_by_hand(&w, Job::SyncContacts).unwrap_err();
-    assert!(matches!(err, xentral_host::HostError::Locked(_)), "{err}");
+    assert!(
+        matches!(err, xentral_host::HostError::Locked { .. }),
+        "{err}"
+    );
     assert_eq!(starter(&w, "hubspot_pull_contacts").mutexcounter, 2);
 }
 
@@ -199,7 +202,7 @@ fn a_manual_run_never_overlaps_the_running_starter() {
     hold_lock(&w, "hubspot_pull_contacts", 0);
     let err = run_by_hand(&w, Job::SyncContacts).unwrap_err();
     assert!(
-        matches!(err, xentral_host::HostError::Locked(ref name) if name == "Hubspot Synchronize Contacts"),
+        matches!(err, xentral_host::HostError::Locked { ref starter, .. } if starter == "Hubspot Synchronize Contacts"),
         "{err}"
     );
     // Another job's starter is free, and a finished manual run releases its lock.

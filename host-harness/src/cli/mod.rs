@@ -254,6 +254,10 @@ struct RunArgs {
     /// Report what would change without writing anything anywhere.
     #[arg(long)]
     dry_run: bool,
+    /// Take over the job's lock even though its holder may still run (a lock left by a
+    /// crashed run on another machine); a holder that died on this machine needs no force.
+    #[arg(long, conflicts_with = "dry_run")]
+    force: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -445,7 +449,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 max_requests: args.max_requests,
                 dry_run: args.dry_run,
             };
-            let report = finish(host.run_job_exclusive(&args.tenant, args.job, budget)?)?;
+            let report =
+                finish(host.run_job_exclusive(&args.tenant, args.job, budget, args.force)?)?;
             output::print(args.json, &report, || output::job_report_text(&report));
             Ok(())
         }

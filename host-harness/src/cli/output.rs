@@ -18,6 +18,8 @@ pub enum ExitKind {
     Auth,
     /// 5: HubSpot or the network could not be reached, or rate limits stopped the job.
     Unavailable,
+    /// 6: another run holds the job's lock.
+    Locked,
 }
 
 impl ExitKind {
@@ -28,6 +30,7 @@ impl ExitKind {
             ExitKind::Config => 3,
             ExitKind::Auth => 4,
             ExitKind::Unavailable => 5,
+            ExitKind::Locked => 6,
         }
     }
 }
@@ -133,8 +136,8 @@ impl From<HostError> for CliError {
                 "choose the key file with --key-file PATH (outside the data directory), or set {KEY_ENV}"
             )),
             HostError::Sandbox(_) => CliError::new(ExitKind::JobFailed, e.to_string()),
-            HostError::Locked(_) => CliError::new(ExitKind::Unavailable, e.to_string()).hint(
-                "wait for it to finish (`xentral-host status TENANT` shows the lock); a lock left by a crashed run is taken over after three attempts",
+            HostError::Locked { .. } => CliError::new(ExitKind::Locked, e.to_string()).hint(
+                "wait for it to finish (`xentral-host status TENANT` shows the lock); a lock whose process died on this machine is free at once, one left on another machine is taken over after three scheduled attempts, or now with `run … --force` once you know that run is gone",
             ),
         }
     }

@@ -57,6 +57,10 @@ fn claim_text(c: ClaimOutcome) -> String {
         ClaimOutcome::TakenOverStale { previous_counter } => {
             format!("took over a stale lock (counter {previous_counter})")
         }
+        ClaimOutcome::TakenOverFromDead { pid } => {
+            format!("took over the lock of process {pid}, which is gone")
+        }
+        ClaimOutcome::Forced => "forced over a held lock".into(),
         ClaimOutcome::Locked { counter } => format!("locked by a running job (counter {counter})"),
         ClaimOutcome::NotDue => "not due (claimed elsewhere)".into(),
         ClaimOutcome::Inactive => "inactive".into(),

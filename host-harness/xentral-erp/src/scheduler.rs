@@ -17,6 +17,10 @@
 //! the run that took it over. A manual run ([`claim_manual`]) obeys the same lock and the same
 //! staleness rule; it never counts as an attempt that found the lock held.
 //!
+//! The lease also names its [`Holder`] (process, host, boot). A lock whose holder died on
+//! this machine (`kill -9`, a crash) is free at once, for scheduled and manual attempts
+//! alike, instead of after three periods; a manual run may also be forced over any lock.
+//!
 //! Two differences from xentral, both deliberate: a starter is due at exactly
 //! `letzteausfuerhung + periode` (xentral compares strictly, which only matters on a virtual
 //! clock), and every state change is one conditional UPDATE checked by its affected-row count, so
@@ -73,7 +77,8 @@ pub struct Starter {
 }
 
 /// Holding a starter's lock: handed out by a claim, given back by [`finish`]. Its text is
-/// unique per claim and kept in `status` while the run holds the lock.
+/// unique per claim and kept in `status` while the run holds the lock; it names the
+/// [`Holder`], so a lock left by a crashed process can be recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     /// The starter's row id.
@@ -84,14 +89,102 @@ pub struct Lease {
 impl Lease {
     fn new(starter_id: i64, now: DateTime<Utc>) -> Self {
         let token = uuid::Uuid::new_v4().simple().to_string();
+        let holder = Holder::current();
         Lease {
             starter_id,
             status: format!(
-                "running since {} (run {})",
+                "running since {} (run {}; pid {} on {}, boot {})",
                 format_datetime(now),
-                &token[..12]
+                &token[..12],
+                holder.pid,
+                holder.host,
+                holder.boot
             ),
         }
+    }
+}
+
+/// The process holding a lock, as its lease records it: process id, host name and the
+/// kernel's boot id (a host name alone may repeat across machines, and a pid across boots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Process id.
+    pub pid: u32,
+    /// Host name.
+    pub host: String,
+    /// The first 8 characters of the kernel's boot id (`unknown` where there is none).
+    pub boot: String,
+    /// When it took the lock (`YYYY-MM-DD HH:MM:SS`, UTC), empty for the current process.
+    pub since: String,
+}
+
+impl Holder {
+    /// This process.
+    pub fn current() -> Holder {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty() && !t.contains([';', ' ', ')']))
+        };
+        Holder {
+            pid: std::process::id(),
+            host: read("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
+            boot: read("/proc/sys/kernel/random/boot_id")
+                .map(|b| b.chars().take(8).collect())
+                .unwrap_or_else(|| "unknown".into()),
+            since: String::new(),
+        }
+    }
+
+    /// The holder a lease's status names, if it names one (older leases do not).
+    pub fn from_status(status: &str) -> Option<Holder> {
+        let since = status
+            .strip_prefix("running since ")?
+            .split(" (")
+            .next()?
+            .to_owned();
+        let (_, rest) = status.split_once("; pid ")?;
+        let (pid, rest) = rest.split_once(" on ")?;
+        let (host, rest) = rest.split_once(", boot ")?;
+        let boot = rest.strip_suffix(')')?;
+        Some(Holder {
+            pid: pid.parse().ok()?,
+            host: host.to_owned(),
+            boot: boot.to_owned(),
+            since,
+        })
+    }
+
+    /// Whether the holder is known to be gone: it ran on this machine since its current
+    /// boot and no such process lives (or only its zombie). A holder on another machine, or
+    /// one that cannot be told, is taken to be alive.
+    pub fn is_dead(&self) -> bool {
+        let here = Holder::current();
+        if self.host != here.host || self.boot != here.boot || self.boot == "unknown" {
+            return false;
+        }
+        if self.pid == here.pid {
+            return false;
+        }
+        match std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) {
+            // The state follows the command name in parentheses: `Z` is a zombie, `X` dead.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                .is_some_and(|state| matches!(state, 'Z' | 'X')),
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        }
+    }
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "process {} on {}", self.pid, self.host)?;
+        if !self.since.is_empty() {
+            write!(f, " since {} UTC", self.since)?;
+        }
+        Ok(())
     }
 }
 
@@ -109,7 +202,7 @@ pub struct Claim {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Attempt {
     Scheduled,
-    Manual,
+    Manual { force: bool },
 }
 
 /// What an attempt to start a run found.
@@ -122,6 +215,13 @@ pub enum ClaimOutcome {
         /// `mutexcounter` before the takeover.
         previous_counter: i64,
     },
+    /// The lock's holder had died on this machine; the lock is now held by this attempt.
+    TakenOverFromDead {
+        /// The dead holder.
+        pid: u32,
+    },
+    /// An operator forced a manual run over a lock that counted as held.
+    Forced,
     /// A run holds the lock; its counter was incremented to `counter`. Do not run.
     Locked {
         /// `mutexcounter` after this attempt.
@@ -136,7 +236,13 @@ pub enum ClaimOutcome {
 impl ClaimOutcome {
     /// Whether the caller now holds the lock and must run the job.
     pub fn should_run(self) -> bool {
-        matches!(self, Self::Claimed | Self::TakenOverStale { .. })
+        matches!(
+            self,
+            Self::Claimed
+                | Self::TakenOverStale { .. }
+                | Self::TakenOverFromDead { .. }
+                | Self::Forced
+        )
     }
 }
 
@@ -172,6 +278,18 @@ impl Starter {
     /// Whether the lock, if held, counts as stale.
     pub fn lock_is_stale(&self) -> bool {
         self.mutex && self.mutexcounter > STALE_AFTER
+    }
+
+    /// The process holding the lock, if it is held and its lease names one.
+    pub fn holder(&self) -> Option<Holder> {
+        self.mutex
+            .then(|| Holder::from_status(&self.status))
+            .flatten()
+    }
+
+    /// The dead process that still holds the lock, if any (see [`Holder::is_dead`]).
+    pub fn dead_holder(&self) -> Option<Holder> {
+        self.holder().filter(Holder::is_dead)
     }
 }
 
@@ -251,14 +369,16 @@ pub fn try_claim(
 }
 
 /// An operator's attempt to run `starter`'s job now, whether or not it is due or active:
-/// it takes a free or stale lock like a scheduled attempt (stamping `letzteausfuerhung`, so
-/// the next scheduled run is a period later), and leaves a held lock and its counter alone.
+/// it takes a free, stale or dead holder's lock like a scheduled attempt (stamping
+/// `letzteausfuerhung`, so the next scheduled run is a period later), and leaves a held lock
+/// and its counter alone — unless `force`, which takes over any lock (the caller warns).
 pub fn claim_manual(
     db: &mut dyn Database,
     starter: &Starter,
     now: DateTime<Utc>,
+    force: bool,
 ) -> Result<Claim, DbError> {
-    claim(db, starter, now, Attempt::Manual)
+    claim(db, starter, now, Attempt::Manual { force })
 }
 
 fn claim(
@@ -282,8 +402,10 @@ fn claim(
                 return Ok(refused(ClaimOutcome::NotDue));
             }
         }
-        let locked = s.mutex && !s.lock_is_stale();
-        if locked && attempt == Attempt::Manual {
+        let dead = s.dead_holder();
+        let forced = attempt == Attempt::Manual { force: true };
+        let locked = s.mutex && !s.lock_is_stale() && dead.is_none() && !forced;
+        if locked && attempt != Attempt::Scheduled {
             return Ok(refused(ClaimOutcome::Locked {
                 counter: s.mutexcounter,
             }));
@@ -315,10 +437,14 @@ fn claim(
                 (true, _) => ClaimOutcome::Locked {
                     counter: s.mutexcounter + 1,
                 },
-                (false, true) => ClaimOutcome::TakenOverStale {
+                (false, false) => ClaimOutcome::Claimed,
+                (false, true) if s.lock_is_stale() => ClaimOutcome::TakenOverStale {
                     previous_counter: s.mutexcounter,
                 },
-                (false, false) => ClaimOutcome::Claimed,
+                (false, true) => match dead {
+                    Some(h) => ClaimOutcome::TakenOverFromDead { pid: h.pid },
+                    None => ClaimOutcome::Forced,
+                },
             };
             return Ok(Claim { outcome, lease });
         }

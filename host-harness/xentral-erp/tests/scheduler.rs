@@ -271,7 +271,7 @@ fn a_manual_claim_respects_a_held_lock_without_counting_the_attempt() {
     clock.advance_minutes(1);
     for _ in 0..5 {
         let s = starter(&mut db, id);
-        let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+        let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
         assert_eq!(
             manual,
             Claim {
@@ -293,7 +293,7 @@ fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
         assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Locked { counter });
     }
     let s = starter(&mut db, id);
-    let refused = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    let refused = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
     assert_eq!(refused.outcome, ClaimOutcome::Locked { counter: 2 });
     clock.advance_minutes(10);
     assert_eq!(
@@ -302,7 +302,7 @@ fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
     );
     clock.advance_minutes(1);
     let s = starter(&mut db, id);
-    let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
     assert_eq!(
         manual.outcome,
         ClaimOutcome::TakenOverStale {
@@ -316,7 +316,7 @@ fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
 fn a_manual_claim_runs_a_starter_that_is_not_due_or_switched_off_and_stamps_it() {
     let (clock, mut db, id) = setup(10, false);
     let s = starter(&mut db, id);
-    let manual = scheduler::claim_manual(&mut db, &s, clock.now()).unwrap();
+    let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
     assert_eq!(manual.outcome, ClaimOutcome::Claimed);
     let s = starter(&mut db, id);
     assert_eq!((s.mutex, s.letzteausfuerhung), (true, Some(clock.now())));
@@ -332,4 +332,110 @@ fn a_manual_claim_runs_a_starter_that_is_not_due_or_switched_off_and_stamps_it()
     let s = starter(&mut db, id);
     assert_eq!((s.mutex, s.status.as_str()), (false, "HubSpot: 401"));
     assert_eq!(s.letzteausfuerhung, Some(clock.now()));
+}
+
+/// Rewrites the lock's lease as if `pid` on this machine held it.
+fn held_by(db: &mut SqliteDatabase, id: i64, pid: u32) {
+    let here = scheduler::Holder::current();
+    let status = format!(
+        "running since 2024-05-01 12:00:00 (run 0123456789ab; pid {pid} on {}, boot {})",
+        here.host, here.boot
+    );
+    db.execute(
+        "UPDATE prozessstarter SET status = ? WHERE id = ?",
+        &[status.as_str().into(), id.into()],
+    )
+    .unwrap();
+}
+
+/// A process that has exited (and was reaped), so its pid is free.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_lease_names_this_process_as_its_holder_and_a_live_holder_is_respected() {
+    let (clock, mut db, id) = setup(10, true);
+    let _running = lease(&mut db, id, &clock);
+    let holder = starter(&mut db, id).holder().expect("named");
+    assert_eq!(holder.pid, std::process::id());
+    assert_eq!(holder.since, "2024-05-01 12:00:00");
+    assert!(!holder.is_dead());
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::Locked { counter: 1 }
+    );
+}
+
+#[test]
+fn a_lock_whose_process_died_on_this_machine_is_free_at_once_for_the_scheduler() {
+    let (clock, mut db, id) = setup(10, true);
+    let _crashed = lease(&mut db, id, &clock);
+    let pid = dead_pid();
+    held_by(&mut db, id, pid);
+    clock.advance_minutes(10);
+    let c = attempt(&mut db, id, &clock);
+    assert_eq!(c.outcome, ClaimOutcome::TakenOverFromDead { pid });
+    let s = starter(&mut db, id);
+    assert_eq!(s.holder().map(|h| h.pid), Some(std::process::id()));
+    assert!(c.lease.is_some());
+}
+
+#[test]
+fn a_lock_whose_process_died_on_this_machine_is_free_at_once_for_a_manual_run() {
+    let (clock, mut db, id) = setup(10, true);
+    let _crashed = lease(&mut db, id, &clock);
+    let pid = dead_pid();
+    held_by(&mut db, id, pid);
+    let s = starter(&mut db, id);
+    let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
+    assert_eq!(manual.outcome, ClaimOutcome::TakenOverFromDead { pid });
+}
+
+#[test]
+fn a_lock_held_on_another_machine_is_respected_unless_a_manual_run_is_forced() {
+    let (clock, mut db, id) = setup(10, true);
+    let _elsewhere = lease(&mut db, id, &clock);
+    db.execute(
+        "UPDATE prozessstarter SET status = 'running since 2024-05-01 12:00:00 (run 0123456789ab; pid 1 on other-host, boot 00000000)' WHERE id = ?",
+        &[id.into()],
+    )
+    .unwrap();
+    let s = starter(&mut db, id);
+    assert!(
+        !s.holder().unwrap().is_dead(),
+        "another machine's process cannot be told dead"
+    );
+    let refused = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
+    assert_eq!(refused.outcome, ClaimOutcome::Locked { counter: 0 });
+    let forced = scheduler::claim_manual(&mut db, &s, clock.now(), true).unwrap();
+    assert_eq!(forced.outcome, ClaimOutcome::Forced);
+    assert!(forced.lease.is_some());
+}
+
+#[test]
+fn a_lease_without_a_holder_keeps_the_three_attempt_rule() {
+    let (clock, mut db, id) = setup(10, true);
+    let _old = lease(&mut db, id, &clock);
+    db.execute(
+        "UPDATE prozessstarter SET status = 'running since 2024-05-01 12:00:00 (run 0123456789ab)' WHERE id = ?",
+        &[id.into()],
+    )
+    .unwrap();
+    assert_eq!(starter(&mut db, id).holder(), None);
+    for counter in 1..=3 {
+        clock.advance_minutes(10);
+        assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Locked { counter });
+    }
+    clock.advance_minutes(10);
+    assert_eq!(
+        claim(&mut db, id, &clock),
+        ClaimOutcome::TakenOverStale {
+            previous_counter: 3
+        }
+    );
 }
