@@ -268,7 +268,17 @@ impl XentralHost {
             ..settings.clone()
         };
         let ctx = self.context(&tenant, JobSecrets::new(secrets), origins, extra_ca.clone())?;
-        let invocation = self.component.configure(ctx, &settings);
+        let mut invocation = self.component.configure(ctx, &settings);
+        if token.is_none()
+            && let Ok(report) = &mut invocation.result
+        {
+            // The old module's message says the token was saved; here it was not given.
+            report.message = if report.changes.is_empty() {
+                "Nothing to update: the settings are as saved; the saved access token was checked and kept.".into()
+            } else {
+                "Settings updated; the saved access token was checked and kept.".into()
+            };
+        }
         if invocation.result.is_ok() {
             if let Some(token) = token {
                 tenant
@@ -387,7 +397,22 @@ impl XentralHost {
         if let Some(note) = &takeover {
             tracing::warn!(tenant = tenant_name, "{note}");
         }
+        let mut run = crate::scheduler::StarterRun {
+            tenant: tenant_name.to_owned(),
+            starter_id: starter.id,
+            parameter: starter.parameter.clone(),
+            job,
+            claim: claim.outcome,
+            outcome: crate::scheduler::RunOutcome::NotRun,
+            started_ms: now,
+            duration_ms: 0,
+            api_calls: None,
+            report: None,
+            manual: true,
+        };
         let mut result = self.run_job(tenant_name, job, budget);
+        run.ended(self.clock.now_ms(), &result);
+        crate::scheduler::record(&crate::runlog::RunLog::for_tenant(&tenant), &run);
         let failure = match &result {
             Ok(Invocation { result: Ok(_), .. }) => None,
             Ok(Invocation { result: Err(e), .. }) => Some(e.to_string()),

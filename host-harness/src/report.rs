@@ -76,6 +76,16 @@ pub enum StageMode {
     UserDefined,
 }
 
+impl std::fmt::Display for StageMode {
+    /// As the command line spells it (`--stage-mode user-defined`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StageMode::Automatic => "automatic",
+            StageMode::UserDefined => "user-defined",
+        })
+    }
+}
+
 /// Settings passed to `configure`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {

@@ -73,6 +73,9 @@ pub struct RunRecord {
     /// Records the job left out, by side and reason (`xentral: …`, `HubSpot: …`).
     #[serde(default)]
     pub excluded: std::collections::BTreeMap<String, u32>,
+    /// Run by hand (`xentral-host run`), not by the scheduler.
+    #[serde(default)]
+    pub manual: bool,
 }
 
 /// A tenant's run log file.
@@ -179,6 +182,7 @@ mod tests {
 
     fn record(i: i64) -> RunRecord {
         RunRecord {
+            manual: false,
             tenant: "t".into(),
             starter_id: i % 3,
             parameter: "hubspot_process".into(),

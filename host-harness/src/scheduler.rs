@@ -84,6 +84,8 @@ pub struct StarterRun {
     pub api_calls: Option<u32>,
     /// The job's report, when it returned one.
     pub report: Option<JobReport>,
+    /// Run by hand (`run`), not by the scheduler.
+    pub manual: bool,
 }
 
 impl StarterRun {
@@ -258,6 +260,7 @@ fn run_tenant(
             duration_ms: 0,
             api_calls: None,
             report: None,
+            manual: false,
         };
         if let ClaimOutcome::TakenOverFromDead { pid } = claim {
             tracing::warn!(tenant = %name, starter = starter.id, pid, "took over the lock of a run whose process is gone");
@@ -294,21 +297,32 @@ fn execute(
     let budget = budget_for(limits, run.started_ms);
     tracing::info!(tenant, starter = starter.id, job = %run.job, "starting job");
     let result = host.run_job(tenant, run.job, budget);
-    run.duration_ms = u64::try_from(host.clock().now_ms() - run.started_ms).unwrap_or(0);
-    run.outcome = match result {
-        Ok(inv) => match inv.result {
-            Ok(report) => {
-                run.api_calls = Some(report.total_api_calls());
-                let outcome = RunOutcome::Ok(summary(&report));
-                run.report = Some(report);
-                outcome
-            }
+    run.ended(host.clock().now_ms(), &result);
+}
+
+impl StarterRun {
+    /// Fills in how the job ended at `now_ms`; shared by scheduled and manual runs, so both
+    /// are recorded alike.
+    pub(crate) fn ended(
+        &mut self,
+        now_ms: i64,
+        result: &Result<crate::Invocation<JobReport>, crate::HostError>,
+    ) {
+        self.duration_ms = u64::try_from(now_ms - self.started_ms).unwrap_or(0);
+        self.outcome = match result {
+            Ok(inv) => match &inv.result {
+                Ok(report) => {
+                    self.api_calls = Some(report.total_api_calls());
+                    self.report = Some(report.clone());
+                    RunOutcome::Ok(summary(report))
+                }
+                Err(e) => RunOutcome::Failed(e.to_string()),
+            },
             Err(e) => RunOutcome::Failed(e.to_string()),
-        },
-        Err(e) => RunOutcome::Failed(e.to_string()),
-    };
-    if let RunOutcome::Failed(message) = &run.outcome {
-        tracing::warn!(tenant, starter = starter.id, job = %run.job, error = %message, "job failed");
+        };
+        if let RunOutcome::Failed(message) = &self.outcome {
+            tracing::warn!(tenant = %self.tenant, starter = self.starter_id, job = %self.job, error = %message, "job failed");
+        }
     }
 }
 
@@ -316,8 +330,8 @@ fn execute(
 fn summary(r: &crate::report::JobReport) -> String {
     let side = |s: &crate::report::SideReport| {
         format!(
-            "{} created, {} updated, {} failed",
-            s.created, s.updated, s.failed
+            "{} created, {} updated, {} conflicts, {} failed",
+            s.created, s.updated, s.conflicts, s.failed
         )
     };
     let mut out = format!(
@@ -333,13 +347,15 @@ fn summary(r: &crate::report::JobReport) -> String {
 }
 
 /// Appends a finished run to the tenant's run log; a failure to write is only logged.
-fn record(log: &RunLog, run: &StarterRun) {
+/// Appends a finished run to the tenant's run log (a failure to write is logged, never fatal).
+pub(crate) fn record(log: &RunLog, run: &StarterRun) {
     let (outcome, message) = match &run.outcome {
         RunOutcome::Failed(m) => (RunResult::Failed, m.clone()),
         RunOutcome::Ok(m) => (RunResult::Ok, m.clone()),
         RunOutcome::NotRun => (RunResult::Ok, String::new()),
     };
     let entry = RunRecord {
+        manual: run.manual,
         tenant: run.tenant.clone(),
         starter_id: run.starter_id,
         parameter: run.parameter.clone(),
@@ -416,6 +432,8 @@ pub struct LastRun {
     pub message: String,
     /// HubSpot API calls, when the job returned a report.
     pub api_calls: Option<u32>,
+    /// Run by hand (`xentral-host run`), not by the scheduler.
+    pub manual: bool,
 }
 
 /// The process starters of `tenant`, by id, with their lock state, next due time and the newest
@@ -448,6 +466,7 @@ pub fn starter_status(
                 outcome: r.outcome,
                 message: r.message,
                 api_calls: r.api_calls,
+                manual: r.manual,
             }),
             bezeichnung: s.bezeichnung,
             parameter: s.parameter,

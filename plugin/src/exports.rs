@@ -37,7 +37,7 @@ fn property_options(
     let path = format!("/crm/v3/properties/contacts/{property}");
     let json = client
         .get(&path, "/crm/v3/properties/contacts/{name}")
-        .map_err(|e| PluginError::Hubspot(format!("reading {property}: {e}")))?;
+        .map_err(|e| crate::incremental::api_error_reading(property, e))?;
     let options = json
         .get("options")
         .and_then(Json::as_array)
@@ -159,6 +159,7 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     let (metadata, setup) = store_options(&mut *p.db, &mut client)?;
     changes.extend(setup.changes);
     let mut warnings = setup.warnings;
+    warnings.extend(settings::future_start_warning(&s, p.clock.now_ms()));
     if s.deals {
         if let Some(w) = deals::ensure_unique_property(p.db, &mut client)? {
             warnings.push(w);

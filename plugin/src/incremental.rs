@@ -101,6 +101,16 @@ pub fn api_error(e: ApiError) -> PluginError {
     }
 }
 
+/// [`api_error`] for a failure while reading `what`: the class (credential, rate limit,
+/// HubSpot) is kept, so a revoked token is reported as one whatever call met it first.
+pub fn api_error_reading(what: &str, e: ApiError) -> PluginError {
+    match api_error(e) {
+        PluginError::Hubspot(m) => PluginError::Hubspot(format!("reading {what}: {m}")),
+        PluginError::Unauthorized(m) => PluginError::Unauthorized(format!("reading {what}: {m}")),
+        other => other,
+    }
+}
+
 /// Runs an API step; a budget or daily-limit stop becomes [`Flow::Stop`].
 fn step<T>(s: &mut Session<'_>, r: Result<T, ApiError>) -> Result<Option<T>, PluginError> {
     match r {

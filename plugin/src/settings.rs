@@ -156,3 +156,15 @@ pub fn validate(s: &Settings) -> Result<(), PluginError> {
     }
     Ok(())
 }
+
+/// A warning when the contacts start time lies after `now_ms`: every contact created before
+/// it is left out, so nothing that exists today takes part.
+pub fn future_start_warning(s: &Settings, now_ms: i64) -> Option<String> {
+    let since = chrono::DateTime::parse_from_rfc3339(s.contacts_since.as_deref()?).ok()?;
+    (s.contacts && since.timestamp_millis() > now_ms).then(|| {
+        format!(
+            "the contacts start time {} lies in the future: contacts created before it are left out, so none of the contacts that exist today will sync",
+            since.to_rfc3339()
+        )
+    })
+}

@@ -66,7 +66,7 @@ fn number(v: &Json, key: &str) -> Option<f64> {
 pub fn read_pipelines(client: &mut Client<'_>) -> Result<Vec<HubspotStage>, PluginError> {
     let json = client
         .get("/crm/v3/pipelines/deals", "/crm/v3/pipelines/deals")
-        .map_err(|e| PluginError::Hubspot(format!("reading deal pipelines: {e}")))?;
+        .map_err(|e| crate::incremental::api_error_reading("deal pipelines", e))?;
     let pipelines = json
         .get("results")
         .and_then(Json::as_array)

@@ -214,3 +214,71 @@ fn plain_http_to_a_loopback_emulator_is_allowed() {
     let report = w.connect();
     assert_eq!(report.message, "Api key for Hubspot has been updated.");
 }
+
+both_backends! {
+    fn refresh_with_a_revoked_token_is_a_credential_error(backend) {
+        let w = World::on(backend);
+        w.connect();
+        w.hubspot.set_faults(hubspot_emulator::FaultPlan::scripted(vec![
+            hubspot_emulator::ScriptedFault::new(hubspot_emulator::FaultKind::Status(401))
+                .path("/crm/v3/properties"),
+        ]));
+        let err = w.host.refresh(TENANT).unwrap().result.unwrap_err();
+        assert!(
+            matches!(&err, JobError::Plugin(PluginError::Unauthorized(m)) if m.contains("hs_lead_status")),
+            "{err:?}"
+        );
+    }
+}
+
+both_backends! {
+    fn saving_settings_without_a_token_says_what_was_updated(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let save = |settings: &xentral_host::report::Settings| {
+            w.host
+                .configure(
+                    TENANT,
+                    &xentral_host::Connection {
+                        hubspot_url: None,
+                        token: None,
+                        extra_ca_pem: None,
+                    },
+                    settings,
+                )
+                .unwrap()
+                .result
+                .unwrap()
+        };
+        let same = save(&w.settings());
+        assert_eq!(
+            same.message,
+            "Nothing to update: the settings are as saved; the saved access token was checked and kept."
+        );
+        let changed = save(&xentral_host::report::Settings { deals: false, ..w.settings() });
+        assert_eq!(
+            changed.message,
+            "Settings updated; the saved access token was checked and kept."
+        );
+        assert!(changed.changes.contains(&"stored the settings".to_owned()), "{changed:?}");
+    }
+}
+
+both_backends! {
+    fn a_contacts_start_time_in_the_future_is_warned_about(backend) {
+        let w = World::on(backend);
+        let future = w.connect_with(&xentral_host::report::Settings {
+            contacts_since: Some("2027-01-01T00:00:00Z".into()),
+            ..w.settings()
+        });
+        assert!(
+            future.warnings.iter().any(|m| m.contains("2027-01-01T00:00:00+00:00 lies in the future")),
+            "{future:?}"
+        );
+        let past = w.connect_with(&xentral_host::report::Settings {
+            contacts_since: Some("2025-01-01T00:00:00Z".into()),
+            ..w.settings()
+        });
+        assert!(!past.warnings.iter().any(|m| m.contains("future")), "{past:?}");
+    }
+}

@@ -210,3 +210,53 @@ fn a_manual_run_never_overlaps_the_running_starter() {
     assert!(ok.result.is_ok());
     assert!(!starter(&w, "hubspot_process").mutex);
 }
+
+#[test]
+fn a_manual_run_is_recorded_and_shown_by_status_like_a_scheduled_one() {
+    let w = World::new();
+    w.connect();
+    w.hubspot_contact(&[("email", "hand@example.com")]);
+    w.clock.advance_ms(60_000);
+    let run = run_by_hand(&w, Job::SyncContacts).unwrap();
+    assert!(run.result.is_ok(), "{:?}", run.result);
+    let tenant = w.host.tenant(common::TENANT).unwrap();
+    let records = xentral_host::runlog::RunLog::for_tenant(&tenant)
+        .read()
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert!(r.manual, "{r:?}");
+    assert_eq!(r.job, Job::SyncContacts);
+    assert_eq!(r.parameter, "hubspot_pull_contacts");
+    assert!(r.message.contains("xentral: 1 created"), "{}", r.message);
+    let status = xentral_host::scheduler::starter_status(&w.host, common::TENANT).unwrap();
+    let contacts = status
+        .iter()
+        .find(|s| s.parameter == "hubspot_pull_contacts")
+        .unwrap();
+    let last = contacts
+        .last_run
+        .as_ref()
+        .expect("the manual run is the last run");
+    assert!(last.manual);
+    assert_eq!(last.api_calls, r.api_calls);
+    // A dry run writes nothing anywhere, the run log included.
+    w.host
+        .run_job_exclusive(
+            common::TENANT,
+            Job::SyncContacts,
+            Budget {
+                dry_run: true,
+                ..Budget::default()
+            },
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        xentral_host::runlog::RunLog::for_tenant(&tenant)
+            .read()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -4,7 +4,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use xentral_host::demo::{self, DemoConfig, DemoReport, Step};
 
-use super::output::{CliError, ExitKind};
+use super::output::{self, CliError, ExitKind};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -72,12 +72,12 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         b.finish();
     }
     if args.json {
-        println!(
+        output::line(format_args!(
             "{}",
             serde_json::to_string_pretty(&report).expect("the report serialises")
-        );
+        ));
     } else {
-        println!("{}", summary(&report, started.elapsed()));
+        output::line(format_args!("{}", summary(&report, started.elapsed())));
     }
     if report.comparison.mismatches > 0 {
         return Err(CliError::new(

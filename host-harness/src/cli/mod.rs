@@ -331,11 +331,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Tenant(TenantCommand::Create { name, db }) => {
             let host = env.host()?;
             let tenant = host.create_tenant_on(&name, db.setup())?;
-            println!(
+            output::line(format_args!(
                 "created tenant '{}' ({})",
                 tenant.name(),
                 tenant.database_location()
-            );
+            ));
             Ok(())
         }
         Command::Tenant(TenantCommand::SetDb { name, db }) => {
@@ -347,11 +347,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             };
             let host = env.host()?;
             let tenant = host.set_tenant_database(&name, setup)?;
-            println!(
+            output::line(format_args!(
                 "tenant '{}' now uses {}",
                 tenant.name(),
                 tenant.database_location()
-            );
+            ));
             Ok(())
         }
         Command::Key(KeyCommand::Rotate) => {
@@ -359,7 +359,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 .data()?
                 .rotate_key()
                 .map_err(|e| CliError::from(HostError::from(e)))?;
-            println!("the host key is now {id}; {sealed} secret(s) sealed again");
+            output::line(format_args!(
+                "the host key is now {id}; {sealed} secret(s) sealed again"
+            ));
             Ok(())
         }
         Command::Tenant(TenantCommand::List { json }) => {
@@ -368,12 +370,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 .tenant_names()
                 .map_err(|e| CliError::from(HostError::from(e)))?;
             if json {
-                println!("{}", serde_json::json!({ "tenants": names }));
+                output::line(format_args!("{}", serde_json::json!({ "tenants": names })));
             } else if names.is_empty() {
-                println!("no tenants in {}", cli.data_dir.display());
+                output::line(format_args!("no tenants in {}", cli.data_dir.display()));
             } else {
                 for n in names {
-                    println!("{n}");
+                    output::line(format_args!("{n}"));
                 }
             }
             Ok(())

@@ -143,15 +143,29 @@ impl From<HostError> for CliError {
     }
 }
 
+/// Prints one line on stdout. A reader that went away (`xentral-host status | head`) ends the
+/// command quietly, as a closed pipe ends any Unix tool; any other write error is reported.
+pub fn line(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: could not write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Prints `value` as JSON or as the text `text` builds.
 pub fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
     if json {
-        println!(
+        line(format_args!(
             "{}",
             serde_json::to_string_pretty(value).expect("reports serialise")
-        );
+        ));
     } else {
-        println!("{}", text());
+        line(format_args!("{}", text()));
     }
 }
 

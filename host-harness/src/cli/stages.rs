@@ -41,7 +41,7 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
         StagesAction::List { json } => {
             let o = super::finish(host.list_stages(&args.tenant)?)?;
             output::print(json, &o, || {
-                let mut out = format!("xentral stages ({:?} mode):", o.mode);
+                let mut out = format!("xentral stages ({} mode):", o.mode);
                 for s in &o.xentral {
                     out.push_str(&format!(
                         "\n  {:>5}  {:<24} {:<24} → {}{}",
@@ -84,7 +84,7 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
             })?;
             let message =
                 super::finish(host.map_stage(&args.tenant, xentral_stage, pipeline, stage)?)?;
-            println!("{message}");
+            output::line(format_args!("{message}"));
             Ok(())
         }
     }

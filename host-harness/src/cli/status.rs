@@ -155,10 +155,14 @@ fn starters_text(starters: &[StarterStatus], now: DateTime<Utc>) -> String {
             Some(r) => (
                 time(Some(r.started)),
                 format!("{} ms", r.duration_ms),
-                match r.outcome {
-                    RunResult::Ok => "ok".to_owned(),
-                    RunResult::Failed => "FAILED".to_owned(),
-                },
+                format!(
+                    "{}{}",
+                    match r.outcome {
+                        RunResult::Ok => "ok",
+                        RunResult::Failed => "FAILED",
+                    },
+                    if r.manual { " (by hand)" } else { "" }
+                ),
             ),
             None => ("-".into(), "-".into(), "-".into()),
         };
