@@ -473,6 +473,14 @@ pub fn push(
             outcomes.insert(a.id, PushOutcome::Failed(*next));
             continue;
         }
+        if mapping::is_company_without_person(&a) {
+            exclude(
+                s,
+                &mut outcomes,
+                "company address without a contact person's name (companies are not synchronised yet)",
+            );
+            continue;
+        }
         let x = from_xentral(&a, &ctx.ff, &ctx.countries);
         if !ctx.statuses.is_empty()
             && !ctx

@@ -571,8 +571,10 @@ pub fn push(
             outcomes.insert(row.id, PushOutcome::Excluded(reason.to_owned()));
         };
         if !ctx.stages.to_hubspot.contains_key(&row.stage) {
-            // Moved out of the HubSpot views: it stops syncing; nothing is deleted.
-            exclude(s, "not in a view synchronised with HubSpot");
+            // Moved out of the HubSpot views or onto an unmapped stage: it stops syncing;
+            // nothing is deleted.
+            let reason = crate::stages::unmapped_reason(s.db, row.stage)?;
+            exclude(s, reason);
             continue;
         }
         if let Some(next) = failures.get(&row.id.to_string())

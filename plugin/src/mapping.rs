@@ -242,7 +242,7 @@ pub struct AddressRow {
 
 /// The columns to select for an address (free fields validated).
 pub fn address_columns(ff: &FreeFields) -> Vec<String> {
-    let mut cols: Vec<String> = ["id", "geloescht", "name"]
+    let mut cols: Vec<String> = ["id", "geloescht", "name", "typ"]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
@@ -252,6 +252,15 @@ pub fn address_columns(ff: &FreeFields) -> Vec<String> {
         }
     }
     cols
+}
+
+/// Whether an address is a company with no person's name (`typ = 'firma'`, no first or last
+/// name): it is not a contact, and HubSpot companies are not synchronised yet.
+pub fn is_company_without_person(a: &AddressRow) -> bool {
+    let col = |c: &str| a.columns.get(c).map_or("", |v| v.trim());
+    col("typ").eq_ignore_ascii_case("firma")
+        && col("vorname").is_empty()
+        && col("nachname").is_empty()
 }
 
 /// The canonical fields of an address.

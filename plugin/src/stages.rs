@@ -135,6 +135,26 @@ impl StageMap {
     }
 }
 
+/// Why a resubmission on `stage`, which is mapped to no HubSpot stage, is not exported: its
+/// view is synchronised (it mirrors a pipeline or holds a mapped stage) and only the stage is
+/// unmapped, or the view is not synchronised at all, or there is no stage.
+pub fn unmapped_reason(db: &mut dyn Db, stage: i64) -> Result<&'static str, DbError> {
+    if stage <= 0 {
+        return Ok("resubmission is on no stage");
+    }
+    let rows = db.query(
+        "SELECT 1 FROM wiedervorlage_stages s WHERE s.id = ? AND (\
+         EXISTS (SELECT 1 FROM hubspot_sync_pipeline_map p WHERE p.wiedervorlage_view_id = s.view) \
+         OR EXISTS (SELECT 1 FROM hubspot_sync_stage_map m JOIN wiedervorlage_stages o ON o.id = m.wiedervorlage_stage_id WHERE o.view = s.view))",
+        &[Value::Integer(stage)],
+    )?;
+    Ok(if rows.rows.is_empty() {
+        "not in a view synchronised with HubSpot"
+    } else {
+        "stage not mapped to a HubSpot stage"
+    })
+}
+
 /// Maps one xentral stage to a HubSpot (pipeline, stage); replaces an earlier mapping of
 /// either side.
 pub fn map_stage(

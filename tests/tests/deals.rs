@@ -687,3 +687,32 @@ both_backends! {
         assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_failures"), 0);
     }
 }
+
+both_backends! {
+    fn a_resubmission_on_an_unmapped_stage_of_a_synced_view_says_so(backend) {
+        let w = World::on(backend);
+        let mut s = w.settings();
+        s.stage_mode = StageMode::UserDefined;
+        w.connect_with(&s);
+        let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
+        let stage = |name: &str| {
+            xentral_erp::ui::create_stage(
+                w.db().as_mut(),
+                &xentral_erp::ui::NewStage {
+                    kurzbezeichnung: name.into(),
+                    name: name.into(),
+                    view,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let (mapped, unmapped) = (stage("Angebot"), stage("Intern"));
+        w.host.map_stage(TENANT, mapped, "default", "contractsent").unwrap().result.unwrap();
+        resubmission(&w, "On the unmapped stage", Some("1.00"), unmapped, None, 0);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(r.hubspot.excluded.get("stage not mapped to a HubSpot stage"), Some(&1), "{r:#?}");
+        assert!(!r.hubspot.excluded.contains_key("not in a view synchronised with HubSpot"), "{r:#?}");
+        assert!(w.hubspot.objects(ObjectType::Deals).is_empty());
+    }
+}

@@ -157,3 +157,34 @@ both_backends! {
         assert_eq!(r.xentral.excluded.get("address deleted in xentral"), Some(&1), "{r:#?}");
     }
 }
+
+both_backends! {
+    fn a_company_address_with_only_a_name_is_not_exported_as_a_nameless_contact(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let mut db = w.db();
+        let company = ui::add_address(
+            db.as_mut(),
+            &NewAddress {
+                typ: "firma".into(),
+                name: "Müller GmbH".into(),
+                email: "info@mueller-gmbh.de".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id;
+        ui::add_to_group(db.as_mut(), company, w.group_id(), w.today()).unwrap();
+        let person = w.add_address("Jana", "Müller", "jana@mueller-gmbh.de");
+        w.hook(company);
+        let r = w.run(Job::ProcessQueue);
+        assert_eq!(
+            r.hubspot.excluded.get("company address without a contact person's name (companies are not synchronised yet)"),
+            Some(&1),
+            "{r:#?}"
+        );
+        assert_eq!(w.linked_contact(company), None);
+        assert!(w.linked_contact(person).is_some());
+        assert_eq!(w.contacts().len(), 1);
+    }
+}
