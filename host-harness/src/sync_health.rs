@@ -1,6 +1,7 @@
 //! Sync health as HubSpot's own sync settings page shows it: per object type how many records
 //! are in sync, how many were left out (by reason, from the last scheduled run), which are
-//! failing (by error, with their ids and next retry), and what waits in the queue.
+//! failing (by error, with their ids and next retry), the recent conflicts (both values and
+//! who won), and what waits in the queue.
 //!
 //! It reads the state tables the plugin keeps in the tenant database
 //! (`hubspot_sync_contact_links`, `hubspot_sync_deal_links`, `hubspot_sync_failures`,
@@ -31,6 +32,28 @@ pub struct Failing {
     pub attempts: i64,
 }
 
+/// One field changed on both sides, as recorded by the sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConflictEntry {
+    /// The HubSpot record.
+    pub hubspot_id: String,
+    /// The xentral record (address or resubmission id).
+    pub xentral_id: i64,
+    /// The field.
+    pub field: String,
+    /// xentral's value.
+    pub xentral_value: String,
+    /// HubSpot's value.
+    pub hubspot_value: String,
+    /// `xentral` or `hubspot`.
+    pub winner: String,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// How many recent conflicts per object type are shown.
+pub const RECENT_CONFLICTS: usize = 10;
+
 /// Health of one object type.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ObjectHealth {
@@ -40,6 +63,10 @@ pub struct ObjectHealth {
     pub excluded: BTreeMap<String, u32>,
     /// Failing records, grouped by error.
     pub failing: Vec<Failing>,
+    /// Conflicts kept (the newest, bounded by the plugin).
+    pub conflicts_kept: i64,
+    /// The most recent conflicts, newest first.
+    pub recent_conflicts: Vec<ConflictEntry>,
 }
 
 /// The queue of xentral changes waiting for export.
@@ -82,7 +109,42 @@ fn object(
         in_sync: scalar(db, &format!("SELECT COUNT(*) FROM {links}"))?,
         excluded: last_run.map(|r| r.excluded.clone()).unwrap_or_default(),
         failing: Vec::new(),
+        conflicts_kept: 0,
+        recent_conflicts: Vec::new(),
     };
+    // A tenant whose schema predates conflict records has none to show.
+    if let Ok(rows) = db.query(
+        &format!(
+            "SELECT hubspot_id, xentral_id, field, xentral_value, hubspot_value, winner, at_ms FROM hubspot_sync_conflicts WHERE object = ? ORDER BY id DESC LIMIT {RECENT_CONFLICTS}"
+        ),
+        &[Value::from(failure_object)],
+    ) {
+        h.recent_conflicts = rows
+            .rows
+            .iter()
+            .map(|r| {
+                let text = |i: usize| r.get(i).and_then(Value::to_text).unwrap_or_default();
+                let int = |i: usize| r.get(i).and_then(Value::as_i64).unwrap_or(0);
+                ConflictEntry {
+                    hubspot_id: text(0),
+                    xentral_id: int(1),
+                    field: text(2),
+                    xentral_value: text(3),
+                    hubspot_value: text(4),
+                    winner: text(5),
+                    at_ms: int(6),
+                }
+            })
+            .collect();
+        h.conflicts_kept = db
+            .query(
+                "SELECT COUNT(*) FROM hubspot_sync_conflicts WHERE object = ?",
+                &[Value::from(failure_object)],
+            )?
+            .scalar()
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+    }
     let rows = db.query(
         "SELECT direction, error, record_key, next_retry_ms, attempts FROM hubspot_sync_failures WHERE object = ? ORDER BY direction, error, record_key",
         &[Value::from(failure_object)],

@@ -299,6 +299,10 @@ fn apply_merge(
     newly_linked: bool,
 ) -> Result<(), PluginError> {
     let (mut columns, stored) = to_xentral_columns(&out.to_xentral, &ctx.ff);
+    s.note_cut(
+        &format!("contact {hubspot_id} (address {})", address.id),
+        &mapping::cut_fields(&out.to_xentral, &stored),
+    );
     if out.to_xentral.contains_key("firstname") || out.to_xentral.contains_key("lastname") {
         let col = |c: &str| address.columns.get(c).map_or("", String::as_str);
         let old_display = mapping::display_name(col("vorname"), col("nachname"), "", "");
@@ -320,12 +324,7 @@ fn apply_merge(
     }
     let mut snapshot = out.snapshot_after_pull(h, stored);
     if !out.conflicts.is_empty() {
-        let address_id = address.id.to_string();
-        s.conflict(
-            ctx.winner,
-            &[("contact", hubspot_id), ("address", &address_id)],
-            &out.conflicts,
-        );
+        s.conflict(ctx.winner, OBJECT, hubspot_id, address.id, &out.conflicts)?;
     }
     if columns.is_empty() && !newly_linked {
         s.report.xentral.unchanged += 1;
@@ -391,6 +390,10 @@ fn create_address(
         .map(|(f, v)| (f.clone(), v.clone()))
         .collect();
     let (mut columns, stored) = to_xentral_columns(&values, &ctx.ff);
+    s.note_cut(
+        &format!("contact {hubspot_id} (new address)"),
+        &mapping::cut_fields(&values, &stored),
+    );
     let get = |f: &str| h.get(f).map_or("", String::as_str);
     columns.push((
         "name".into(),

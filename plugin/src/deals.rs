@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::api::PluginError;
 use crate::hubspot::{ApiError, Client, Record};
 use crate::incremental::{Feed, Flow, PrepareError, Sink};
-use crate::mapping::{canonical_amount, close_date_local, truncate};
+use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::platform::{Db, Value};
 use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
@@ -163,7 +163,7 @@ fn from_xentral(w: &ResubmissionRow, ctx: &Ctx) -> Fields {
     if !w.name.trim().is_empty() {
         f.insert("name".into(), w.name.trim().to_owned());
     }
-    if let Some(a) = canonical_amount(&w.amount) {
+    if let Ok(Some(a)) = xentral_amount(&w.amount) {
         f.insert("amount".into(), a);
     }
     if !w.date.is_empty() {
@@ -416,6 +416,10 @@ fn apply_merge(
     newly_linked: bool,
 ) -> Result<(), PluginError> {
     let (mut columns, stored) = to_xentral_columns(&out.to_xentral, time, ctx);
+    s.note_cut(
+        &format!("deal {deal_id} (resubmission {})", row.id),
+        &crate::mapping::cut_fields(&out.to_xentral, &stored),
+    );
     let mut snapshot = out.snapshot_after_pull(h, stored);
     if let Some(c) = &contact {
         snapshot.h.insert(CONTACT.into(), c.clone());
@@ -429,12 +433,7 @@ fn apply_merge(
         }
     }
     if !out.conflicts.is_empty() {
-        let resubmission = row.id.to_string();
-        s.conflict(
-            ctx.winner,
-            &[("deal", deal_id), ("resubmission", &resubmission)],
-            &out.conflicts,
-        );
+        s.conflict(ctx.winner, OBJECT, deal_id, row.id, &out.conflicts)?;
     }
     if columns.is_empty() && !newly_linked {
         s.report.xentral.unchanged += 1;
@@ -494,6 +493,10 @@ fn create_resubmission(
     contact: Option<String>,
 ) -> Result<(), PluginError> {
     let (mut columns, stored) = to_xentral_columns(h, time, ctx);
+    s.note_cut(
+        &format!("deal {deal_id} (new resubmission)"),
+        &crate::mapping::cut_fields(h, &stored),
+    );
     let mut snapshot = Snapshot {
         x: stored,
         h: h.clone(),
@@ -583,6 +586,18 @@ pub fn push(
             s.report.pending = true;
             outcomes.insert(row.id, PushOutcome::Failed(*next));
             continue;
+        }
+        if let Err(problem) = xentral_amount(&row.amount) {
+            // Sent without its amount (HubSpot's is kept): said per record, every run, until
+            // the amount is corrected in xentral.
+            s.warn(
+                "unreadable amount",
+                &[("resubmission", &row.id.to_string()), ("error", &problem)],
+            );
+            s.report.messages.push(format!(
+                "resubmission {}: {problem}; sent without it",
+                row.id
+            ));
         }
         let x = from_xentral(&row, ctx);
         match links.get(&row.id) {

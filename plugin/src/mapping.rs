@@ -110,9 +110,34 @@ fn xentral_column<'a>(field: &str, ff: &'a FreeFields) -> Option<(&'a str, usize
     })
 }
 
-/// Cuts a value to `max` characters (on a character boundary), as a MariaDB column would.
+/// Cuts a value to at most `max` characters (what a MariaDB column of that size holds), on a
+/// grapheme boundary: an emoji sequence or a letter with its combining marks is kept whole or
+/// left out whole, never cut in the middle (a dangling zero-width joiner).
 pub fn truncate(v: &str, max: usize) -> String {
-    v.chars().take(max).collect()
+    use unicode_segmentation::UnicodeSegmentation;
+    if v.chars().count() <= max {
+        return v.to_owned();
+    }
+    let mut out = String::new();
+    let mut chars = 0;
+    for g in v.graphemes(true) {
+        let n = g.chars().count();
+        if chars + n > max {
+            break;
+        }
+        chars += n;
+        out.push_str(g);
+    }
+    out
+}
+
+/// The fields of `values` that xentral could not hold whole (`stored` is what was written).
+pub fn cut_fields(values: &Fields, stored: &Fields) -> Vec<String> {
+    values
+        .iter()
+        .filter(|(f, v)| stored.get(*f).is_some_and(|s| s != *v))
+        .map(|(f, _)| f.clone())
+        .collect()
 }
 
 /// Country names and codes from xentral's `laender` table.
@@ -411,6 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn values_are_cut_on_grapheme_boundaries() {
+        let family = "👩\u{200d}👩\u{200d}👧";
+        let v = format!("{}{family}", "a".repeat(60));
+        assert_eq!(truncate(&v, 64), "a".repeat(60), "no dangling joiner");
+        assert_eq!(truncate(&v, 65), v);
+        let accent = format!("{}e\u{301}", "a".repeat(63));
+        assert_eq!(truncate(&accent, 64), "a".repeat(63));
+        assert_eq!(truncate("kurz", 64), "kurz");
+        for max in 0..70 {
+            let cut = truncate(&v, max);
+            assert!(cut.chars().count() <= max);
+            assert!(!cut.ends_with('\u{200d}'));
+        }
+    }
+
+    #[test]
     fn display_name_falls_back_to_email_then_id() {
         assert_eq!(display_name(" Ann ", "", "a@x", "1"), "Ann");
         assert_eq!(display_name("", "", "a@x", "1"), "a@x");
@@ -460,6 +501,42 @@ pub fn canonical_amount(raw: &str) -> Option<String> {
     Some(format!("{sign}{}.{:02}", cents / 100, cents % 100))
 }
 
+/// An amount as xentral's tables may hold it: a plain decimal (`1234.5`, what xentral itself
+/// stores) or German notation as other modules and imports write it, a decimal comma with
+/// optional thousands dots (`1.234,56`, `2,5`). `Ok(None)` when empty; `Err` says what could
+/// not be read, so the record can be reported rather than its amount silently dropped.
+pub fn xentral_amount(raw: &str) -> Result<Option<String>, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Some(a) = canonical_amount(t) {
+        return Ok(Some(a));
+    }
+    if let Some((int, frac)) = t.rsplit_once(',') {
+        let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+        let groups: Vec<&str> = digits.split('.').collect();
+        let grouped = groups.iter().enumerate().all(|(i, g)| {
+            g.bytes().all(|b| b.is_ascii_digit())
+                && match (i, groups.len()) {
+                    (_, 1) => !g.is_empty(),
+                    (0, _) => (1..=3).contains(&g.len()),
+                    _ => g.len() == 3,
+                }
+        });
+        if grouped
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && let Some(a) = canonical_amount(&format!("{sign}{}.{frac}", groups.concat()))
+        {
+            return Ok(Some(a));
+        }
+    }
+    Err(format!(
+        "amount '{t}' is not a number xentral writes (1234.56, or 1.234,56)"
+    ))
+}
+
 /// A HubSpot close date as xentral's local date and time: a date-only value (or an instant
 /// at exactly midnight UTC, HubSpot's form of a date) is that calendar day; any other instant
 /// is converted into the tenant's time zone.
@@ -502,6 +579,31 @@ mod deal_value_tests {
         assert_eq!(canonical_amount("1,234.00"), None);
         assert_eq!(canonical_amount("abc"), None);
         assert_eq!(canonical_amount(""), None);
+    }
+
+    #[test]
+    fn amounts_in_the_notations_xentral_holds_are_read() {
+        for (raw, want) in [
+            ("1234.56", "1234.56"),
+            ("1.234,56", "1234.56"),
+            ("2,5", "2.50"),
+            ("-1.000.000,1", "-1000000.10"),
+            (" 7,005 ", "7.01"),
+        ] {
+            assert_eq!(xentral_amount(raw), Ok(Some(want.into())), "{raw}");
+        }
+        assert_eq!(xentral_amount(""), Ok(None));
+        for bad in [
+            "1,234.56",
+            "12.34,5,6",
+            "1.23,45",
+            "abc",
+            "1.2345,6",
+            ",5",
+            "5,",
+        ] {
+            assert!(xentral_amount(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

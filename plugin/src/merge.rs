@@ -30,6 +30,18 @@ pub struct Snapshot {
     pub h: Fields,
 }
 
+/// One field changed on both sides to different values (or, on a first link, set to
+/// different values on both sides): both values, so the loser's is never silently lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The canonical field.
+    pub field: String,
+    /// xentral's value.
+    pub xentral: String,
+    /// HubSpot's value.
+    pub hubspot: String,
+}
+
 /// What a merge decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -37,8 +49,8 @@ pub struct Outcome {
     pub to_xentral: Fields,
     /// Values to write to HubSpot.
     pub to_hubspot: Fields,
-    /// Fields changed on both sides to different values.
-    pub conflicts: Vec<String>,
+    /// Fields changed on both sides to different values, with both values.
+    pub conflicts: Vec<Conflict>,
     /// The snapshot once both writes are done.
     pub snapshot: Snapshot,
 }
@@ -79,8 +91,8 @@ fn is_blank(v: &str) -> bool {
 ///
 /// `keep_xentral` lists fields xentral never takes from HubSpot once it has a value.
 /// With no snapshot, or an empty one (a first link, or one taken over from the old module),
-/// both sides count as changed; differing non-blank values go to the winner without
-/// counting as a conflict.
+/// both sides count as changed: differing non-blank values go to the winner and are a
+/// conflict too (the loser's value is overwritten, so it is recorded, never silently lost).
 pub fn merge(
     fields: &[&str],
     x: &Fields,
@@ -108,8 +120,12 @@ pub fn merge(
                 (false, true) => Some(false),
                 (true, true) => {
                     let both_set = !is_blank(xv) && !is_blank(hv);
-                    if both_set && !first_link {
-                        out.conflicts.push(f.to_owned());
+                    if both_set {
+                        out.conflicts.push(Conflict {
+                            field: f.to_owned(),
+                            xentral: xv.to_owned(),
+                            hubspot: hv.to_owned(),
+                        });
                     }
                     // The winner's value, unless it is blank (a blank never overwrites).
                     Some(match winner {
@@ -187,7 +203,15 @@ mod tests {
         );
         assert_eq!(o.to_hubspot, m(&[("city", "Berlin"), ("firstname", "Ada")]));
         assert_eq!(o.to_xentral, m(&[("email", "ada@example.com")]));
-        assert!(o.conflicts.is_empty(), "{:?}", o.conflicts);
+        assert_eq!(
+            o.conflicts,
+            vec![Conflict {
+                field: "city".into(),
+                xentral: "Berlin".into(),
+                hubspot: "Köln".into()
+            }],
+            "both set, differing: recorded, though the winner takes it"
+        );
     }
 
     #[test]
@@ -218,7 +242,14 @@ mod tests {
         );
         assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
         assert!(o.to_xentral.is_empty());
-        assert_eq!(o.conflicts, vec!["city".to_owned()]);
+        assert_eq!(
+            o.conflicts,
+            vec![Conflict {
+                field: "city".into(),
+                xentral: "Hamburg".into(),
+                hubspot: "Köln".into()
+            }]
+        );
     }
 
     #[test]
@@ -281,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn first_link_fills_blanks_both_ways_without_conflicts() {
+    fn first_link_fills_blanks_both_ways_and_differing_values_are_a_conflict() {
         let o = merge(
             F,
             &m(&[("email", "a@x.de"), ("city", "Berlin")]),
@@ -292,7 +323,13 @@ mod tests {
         );
         assert_eq!(o.to_xentral, m(&[("firstname", "Ann")]));
         assert_eq!(o.to_hubspot, m(&[("city", "Berlin")]));
-        assert!(o.conflicts.is_empty());
+        assert_eq!(
+            o.conflicts
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect::<Vec<_>>(),
+            ["city"]
+        );
     }
 
     #[test]

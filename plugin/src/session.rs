@@ -27,7 +27,12 @@ pub struct Session<'a> {
     /// Ids of the HubSpot records already applied in this run, per object: a record retried
     /// and then met again by the incremental read is applied (and counted) once.
     pub pulled: HashMap<&'static str, HashSet<String>>,
+    /// Records with a value cut to fit xentral so far in this run.
+    cut_records: usize,
 }
+
+/// How many records with cut values a report names one by one.
+pub const CUT_NOTES: usize = 20;
 
 impl<'a> Session<'a> {
     /// A session over the platform.
@@ -54,6 +59,7 @@ impl<'a> Session<'a> {
             report: JobReport::new(job),
             dry_run: budget.dry_run,
             pulled: HashMap::new(),
+            cut_records: 0,
         }
     }
 
@@ -67,22 +73,77 @@ impl<'a> Session<'a> {
         self.log.log(Level::Warn, message, fields);
     }
 
-    /// Counts a record changed on both sides (on the side that lost) and logs which fields.
+    /// Counts a record changed on both sides (on the side that lost), logs which fields and
+    /// stores each conflict with both values and the winner (not in a dry run).
     pub fn conflict(
         &mut self,
         winner: crate::merge::Winner,
-        ids: &[(&str, &str)],
-        fields: &[String],
-    ) {
-        let side = match winner {
-            crate::merge::Winner::Xentral => &mut self.report.hubspot,
-            crate::merge::Winner::Hubspot => &mut self.report.xentral,
+        object: &str,
+        hubspot_id: &str,
+        xentral_id: i64,
+        conflicts: &[crate::merge::Conflict],
+    ) -> Result<(), PluginError> {
+        let (side, winner_name) = match winner {
+            crate::merge::Winner::Xentral => (&mut self.report.hubspot, "xentral"),
+            crate::merge::Winner::Hubspot => (&mut self.report.xentral, "hubspot"),
         };
         side.conflicts += 1;
+        let fields = conflicts
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let xentral = xentral_id.to_string();
+        self.warn(
+            "changed on both sides",
+            &[
+                ("object", object),
+                ("hubspot_id", hubspot_id),
+                ("xentral_id", &xentral),
+                ("fields", &fields),
+                ("winner", winner_name),
+            ],
+        );
+        if self.dry_run {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        for conflict in conflicts {
+            crate::state::record_conflict(
+                self.db,
+                &crate::state::ConflictRecord {
+                    object,
+                    hubspot_id,
+                    xentral_id,
+                    conflict,
+                    winner: winner_name,
+                },
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Notes that xentral could not hold `fields` of `record` whole (cut on a grapheme
+    /// boundary to the column's size): a warning in the log and, for the first
+    /// [`CUT_NOTES`] records of a run, a note in the report, then one count of the rest. A
+    /// cut value is written once: the snapshot keeps it, so the next run neither writes it
+    /// again nor sends it back to HubSpot.
+    pub fn note_cut(&mut self, record: &str, fields: &[String]) {
+        if fields.is_empty() {
+            return;
+        }
         let fields = fields.join(", ");
-        let mut context: Vec<(&str, &str)> = ids.to_vec();
-        context.push(("fields", &fields));
-        self.warn("changed on both sides", &context);
+        self.warn(
+            "value cut to fit xentral",
+            &[("record", record), ("fields", &fields)],
+        );
+        self.cut_records += 1;
+        if self.cut_records <= CUT_NOTES {
+            self.report
+                .messages
+                .push(format!("{record}: {fields} cut to fit xentral's column"));
+        }
     }
 
     /// Runs `f` in a database transaction (nothing at all in a dry run).
@@ -112,8 +173,14 @@ impl<'a> Session<'a> {
         self.report.messages.push(format!("stopped early: {e}"));
     }
 
-    /// Finishes the report (API calls).
+    /// Finishes the report (API calls, the count of cut records not named).
     pub fn finish(mut self) -> JobReport {
+        if self.cut_records > CUT_NOTES {
+            self.report.messages.push(format!(
+                "{} more records had values cut to fit xentral's columns (see the log)",
+                self.cut_records - CUT_NOTES
+            ));
+        }
         self.report.api_calls = self.client.calls().clone();
         self.report
     }

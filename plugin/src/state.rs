@@ -16,12 +16,13 @@ struct Migration {
     statements: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    statements: &[
-        // Id map and last synced snapshot, contacts ⇄ addresses; `email` (lower case) lets an
-        // e-mail shared by two addresses be recognised before anything is written to HubSpot.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: &[
+            // Id map and last synced snapshot, contacts ⇄ addresses; `email` (lower case) lets an
+            // e-mail shared by two addresses be recognised before anything is written to HubSpot.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_contact_links (
             {id},
             hs_contact_id VARCHAR(32) NOT NULL,
             address_id BIGINT NOT NULL,
@@ -29,21 +30,21 @@ const MIGRATIONS: &[Migration] = &[Migration {
             snapshot TEXT NOT NULL,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_hs ON hubspot_sync_contact_links (hs_contact_id)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_address ON hubspot_sync_contact_links (address_id)",
-        "CREATE INDEX IF NOT EXISTS hubspot_sync_contact_links_email ON hubspot_sync_contact_links (email)",
-        // Id map and snapshot, deals ⇄ resubmissions.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_deal_links (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_hs ON hubspot_sync_contact_links (hs_contact_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_contact_links_address ON hubspot_sync_contact_links (address_id)",
+            "CREATE INDEX IF NOT EXISTS hubspot_sync_contact_links_email ON hubspot_sync_contact_links (email)",
+            // Id map and snapshot, deals ⇄ resubmissions.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_deal_links (
             {id},
             hs_deal_id VARCHAR(32) NOT NULL,
             wiedervorlage_id BIGINT NOT NULL,
             snapshot TEXT NOT NULL,
             synced_at_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_hs ON hubspot_sync_deal_links (hs_deal_id)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_wv ON hubspot_sync_deal_links (wiedervorlage_id)",
-        // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_options (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_hs ON hubspot_sync_deal_links (hs_deal_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_deal_links_wv ON hubspot_sync_deal_links (wiedervorlage_id)",
+            // Options read from HubSpot: lead statuses, lifecycle stages, pipelines and stages.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_options (
             {id},
             type VARCHAR(32) NOT NULL,
             value VARCHAR(255) NOT NULL,
@@ -52,9 +53,9 @@ const MIGRATIONS: &[Migration] = &[Migration {
             sort BIGINT NOT NULL DEFAULT 0,
             archived BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_options_key ON hubspot_sync_options (type, parent, value)",
-        // Stage map: xentral stage ⇄ (pipeline id, stage id).
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_stage_map (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_options_key ON hubspot_sync_options (type, parent, value)",
+            // Stage map: xentral stage ⇄ (pipeline id, stage id).
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_stage_map (
             {id},
             wiedervorlage_stage_id BIGINT NOT NULL,
             wiedervorlage_view_id BIGINT NOT NULL,
@@ -62,17 +63,17 @@ const MIGRATIONS: &[Migration] = &[Migration {
             stage_id VARCHAR(64) NOT NULL,
             is_system BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_stage_map_wv ON hubspot_sync_stage_map (wiedervorlage_stage_id)",
-        // Which xentral view shows which HubSpot pipeline.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_pipeline_map (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_stage_map_wv ON hubspot_sync_stage_map (wiedervorlage_stage_id)",
+            // Which xentral view shows which HubSpot pipeline.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_pipeline_map (
             {id},
             pipeline_id VARCHAR(64) NOT NULL,
             wiedervorlage_view_id BIGINT NOT NULL,
             is_system BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_pipeline_map_pipeline ON hubspot_sync_pipeline_map (pipeline_id)",
-        // Outbound queue of xentral changes.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_queue (
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_pipeline_map_pipeline ON hubspot_sync_pipeline_map (pipeline_id)",
+            // Outbound queue of xentral changes.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_queue (
             {id},
             entity VARCHAR(32) NOT NULL,
             record_id BIGINT NOT NULL,
@@ -82,16 +83,16 @@ const MIGRATIONS: &[Migration] = &[Migration {
             last_error TEXT,
             completed BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE INDEX IF NOT EXISTS hubspot_sync_queue_open ON hubspot_sync_queue (completed, next_attempt_ms)",
-        // Incremental cursors per object type, and one-off steps done (`takeover:…`).
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_cursors (
+            "CREATE INDEX IF NOT EXISTS hubspot_sync_queue_open ON hubspot_sync_queue (completed, next_attempt_ms)",
+            // Incremental cursors per object type, and one-off steps done (`takeover:…`).
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_cursors (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             modified_ms BIGINT NOT NULL DEFAULT 0,
             last_id VARCHAR(32) NOT NULL DEFAULT '',
             updated_ms BIGINT NOT NULL DEFAULT 0
         )",
-        // Per-record failures with back-off.
-        "CREATE TABLE IF NOT EXISTS hubspot_sync_failures (
+            // Per-record failures with back-off.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_failures (
             {id},
             object VARCHAR(32) NOT NULL,
             direction VARCHAR(16) NOT NULL,
@@ -101,9 +102,79 @@ const MIGRATIONS: &[Migration] = &[Migration {
             next_retry_ms BIGINT NOT NULL DEFAULT 0,
             first_failed_ms BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_failures_key ON hubspot_sync_failures (object, direction, record_key)",
-    ],
-}];
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_failures_key ON hubspot_sync_failures (object, direction, record_key)",
+        ],
+    },
+    Migration {
+        version: 2,
+        statements: &[
+            // Fields changed on both sides: which record, both values, who won (newest kept,
+            // bounded by MAX_CONFLICTS).
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_conflicts (
+            {id},
+            object VARCHAR(32) NOT NULL,
+            hubspot_id VARCHAR(32) NOT NULL,
+            xentral_id BIGINT NOT NULL,
+            field VARCHAR(64) NOT NULL,
+            xentral_value TEXT NOT NULL,
+            hubspot_value TEXT NOT NULL,
+            winner VARCHAR(16) NOT NULL,
+            at_ms BIGINT NOT NULL
+        )",
+        ],
+    },
+];
+
+/// How many conflicts are kept; older ones are pruned as new ones are recorded.
+pub const MAX_CONFLICTS: i64 = 1_000;
+
+/// Stored values of a conflict are cut to this many characters.
+const CONFLICT_VALUE_CHARS: usize = 1_000;
+
+/// A field both sides changed, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRecord<'a> {
+    /// `contact` or `deal`.
+    pub object: &'a str,
+    /// The HubSpot record.
+    pub hubspot_id: &'a str,
+    /// The xentral record.
+    pub xentral_id: i64,
+    /// The field and both values.
+    pub conflict: &'a crate::merge::Conflict,
+    /// `xentral` or `hubspot`.
+    pub winner: &'a str,
+}
+
+/// Stores a conflict and prunes the oldest beyond [`MAX_CONFLICTS`].
+pub fn record_conflict(
+    db: &mut dyn Db,
+    c: &ConflictRecord<'_>,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let cut = |v: &str| crate::mapping::truncate(v, CONFLICT_VALUE_CHARS);
+    let inserted = db.execute(
+        "INSERT INTO hubspot_sync_conflicts (object, hubspot_id, xentral_id, field, xentral_value, hubspot_value, winner, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(c.object),
+            Value::from(c.hubspot_id),
+            Value::Integer(c.xentral_id),
+            Value::from(c.conflict.field.as_str()),
+            Value::from(cut(&c.conflict.xentral)),
+            Value::from(cut(&c.conflict.hubspot)),
+            Value::from(c.winner),
+            Value::Integer(now_ms),
+        ],
+    )?;
+    let oldest_kept = inserted.last_insert_id - MAX_CONFLICTS;
+    if oldest_kept > 0 {
+        db.execute(
+            "DELETE FROM hubspot_sync_conflicts WHERE id <= ?",
+            &[Value::Integer(oldest_kept)],
+        )?;
+    }
+    Ok(())
+}
 
 fn id_column(dialect: Dialect) -> &'static str {
     match dialect {

@@ -330,3 +330,109 @@ both_backends! {
         assert_eq!(again.xentral.updated, 0, "read once: {again:#?}");
     }
 }
+
+/// The sync health as `status` shows it.
+fn health(w: &World) -> xentral_host::sync_health::SyncHealth {
+    xentral_host::sync_health::read(w.db().as_mut(), &Default::default()).unwrap()
+}
+
+both_backends! {
+    fn a_conflict_is_stored_with_both_values_and_the_winner_and_shown_in_sync_health(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let id = w.hubspot_contact(&[("email", "both@x.de"), ("city", "Berlin")]);
+        w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        assert_eq!(health(&w).contacts.conflicts_kept, 0);
+        w.hubspot_edit(&id, &[("city", "Köln")]);
+        w.edit_address(a, &[("ort", "Hamburg")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
+        let h = health(&w);
+        assert_eq!(h.contacts.conflicts_kept, 1);
+        let c = &h.contacts.recent_conflicts[0];
+        assert_eq!(
+            (c.hubspot_id.as_str(), c.xentral_id, c.field.as_str()),
+            (id.as_str(), a, "city")
+        );
+        assert_eq!((c.xentral_value.as_str(), c.hubspot_value.as_str()), ("Hamburg", "Köln"));
+        assert_eq!(c.winner, "xentral");
+        // The losing value is kept in the record only; the next run records nothing new.
+        w.run(Job::SyncContacts);
+        assert_eq!(health(&w).contacts.conflicts_kept, 1);
+    }
+}
+
+both_backends! {
+    fn differing_values_on_a_first_link_by_email_are_a_conflict_not_a_silent_overwrite(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let a = w.add_address("Ann", "Smith", "ann.first@example.com");
+        w.edit_address(a, &[("ort", "Hamburg")]);
+        let id = w.hubspot_contact(&[("email", "ann.first@example.com"), ("city", "Köln")]);
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 0, "{r:#?}");
+        assert_eq!(w.linked_address(&id), Some(a));
+        assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
+        let c = health(&w).contacts.recent_conflicts;
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!((c[0].field.as_str(), c[0].hubspot_value.as_str()), ("city", "Köln"));
+    }
+}
+
+#[test]
+fn conflicts_are_bounded_the_oldest_pruned() {
+    let w = World::new();
+    w.connect();
+    let id = w.hubspot_contact(&[("email", "many@x.de"), ("city", "A0")]);
+    w.run(Job::SyncContacts);
+    let a = w.linked_address(&id).unwrap();
+    // Seed the table up to its bound, then let one real conflict arrive.
+    let mut db = w.db();
+    for i in 0..xentral_hubspot_plugin::state::MAX_CONFLICTS {
+        db.execute(
+            "INSERT INTO hubspot_sync_conflicts (object, hubspot_id, xentral_id, field, xentral_value, hubspot_value, winner, at_ms) VALUES ('contact', 'old', 0, 'city', ?, 'h', 'xentral', 0)",
+            &[xentral_erp::Value::Text(format!("x{i}"))],
+        )
+        .unwrap();
+    }
+    w.hubspot_edit(&id, &[("city", "Köln")]);
+    w.edit_address(a, &[("ort", "Hamburg")]);
+    w.run(Job::SyncContacts);
+    let h = health(&w);
+    assert_eq!(
+        h.contacts.conflicts_kept,
+        xentral_hubspot_plugin::state::MAX_CONFLICTS
+    );
+    assert_eq!(h.contacts.recent_conflicts[0].hubspot_value, "Köln");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM hubspot_sync_conflicts WHERE xentral_value = 'x0'"),
+        0,
+        "the oldest was pruned"
+    );
+}
+
+both_backends! {
+    fn a_value_too_long_for_xentral_is_cut_on_a_grapheme_boundary_reported_once_and_never_echoed(backend) {
+        let w = World::on(backend);
+        w.connect();
+        // `ort` holds 64 characters; the 64th is a letter whose accent follows it.
+        let city = format!("{}e\u{301}{}", "a".repeat(63), "b".repeat(236));
+        assert_eq!(city.chars().count(), 301);
+        let id = w.hubspot_contact(&[("email", "long@x.de"), ("city", &city)]);
+        let r = w.run(Job::SyncContacts);
+        let a = w.linked_address(&id).unwrap();
+        assert_eq!(w.address(a, "ort"), "a".repeat(63), "cut before the accented letter, not inside it");
+        let notes: Vec<&String> = r.messages.iter().filter(|m| m.contains("cut to fit")).collect();
+        assert_eq!(notes.len(), 1, "{r:#?}");
+        assert!(notes[0].contains(&format!("contact {id}")) && notes[0].contains("city"), "{notes:?}");
+        w.hubspot.reset_stats();
+        for job in [Job::SyncContacts, Job::ProcessQueue, Job::SyncContacts] {
+            let again = w.run(job);
+            assert!(!again.messages.iter().any(|m| m.contains("cut to fit")), "reported once: {again:#?}");
+            assert_no_writes(&again);
+        }
+        assert_eq!(w.hubspot_writes(), 0, "the cut value is never sent back");
+        assert_eq!(w.hubspot_prop(&id, "city"), city);
+    }
+}

@@ -716,3 +716,40 @@ both_backends! {
         assert!(w.hubspot.objects(ObjectType::Deals).is_empty());
     }
 }
+
+/// Amounts another module wrote as text in German notation (SQLite keeps such text in the
+/// decimal column; MariaDB's `decimal(10,2)` cannot hold it, so the case is SQLite's).
+#[test]
+fn amounts_written_in_german_notation_are_read_and_unreadable_ones_reported() {
+    let w = World::new();
+    w.connect();
+    let stage = xentral_stage(&w, "default", "qualifiedtobuy");
+    let german = resubmission(&w, "Deutsch", None, stage, None, 0);
+    let short = resubmission(&w, "Kurz", None, stage, None, 0);
+    let bad = resubmission(&w, "Kaputt", None, stage, None, 0);
+    for (id, amount) in [(german, "1.234,56"), (short, "2,5"), (bad, "zwölf")] {
+        w.db()
+            .execute(
+                "UPDATE wiedervorlage SET betrag = ? WHERE id = ?",
+                &[Value::Text(amount.into()), Value::Integer(id)],
+            )
+            .unwrap();
+    }
+    let r = w.run(Job::ProcessQueue);
+    assert_eq!(r.hubspot.created, 3, "{r:#?}");
+    assert_eq!(
+        deal_prop(&w, &linked_deal(&w, german).unwrap(), "amount"),
+        "1234.56"
+    );
+    assert_eq!(
+        deal_prop(&w, &linked_deal(&w, short).unwrap(), "amount"),
+        "2.50"
+    );
+    assert_eq!(deal_prop(&w, &linked_deal(&w, bad).unwrap(), "amount"), "");
+    let notes: Vec<&String> = r.messages.iter().filter(|m| m.contains("amount")).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with(&format!("resubmission {bad}: amount 'zwölf'")),
+        "{notes:?}"
+    );
+}

@@ -102,6 +102,26 @@ fn health_text(h: &SyncHealth) -> String {
         for (reason, n) in &o.excluded {
             out.push_str(&format!("            excluded {n:>5}: {reason}\n"));
         }
+        if o.conflicts_kept > 0 {
+            out.push_str(&format!(
+                "            conflicts {:>4} kept, newest first:\n",
+                o.conflicts_kept
+            ));
+        }
+        for c in &o.recent_conflicts {
+            out.push_str(&format!(
+                "            {} {} ⇄ {}: {} — xentral {:?}, HubSpot {:?}; {} won\n",
+                time(Some(xentral_erp::mysql_compat::instant_from_millis(
+                    c.at_ms
+                ))),
+                c.xentral_id,
+                c.hubspot_id,
+                c.field,
+                c.xentral_value,
+                c.hubspot_value,
+                c.winner
+            ));
+        }
         for f in &o.failing {
             out.push_str(&format!(
                 "            failing  {:>5} ({}, {} attempts, next retry {}): {} — ids {}\n",

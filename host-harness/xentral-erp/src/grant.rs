@@ -143,6 +143,7 @@ const PLUGIN_OWN_TABLES: &[&str] = &[
     "hubspot_sync_queue",
     "hubspot_sync_cursors",
     "hubspot_sync_failures",
+    "hubspot_sync_conflicts",
     "hubspot_sync_schema_version",
 ];
 
