@@ -1,7 +1,7 @@
 //! Contacts ⇄ addresses: the pull (HubSpot → xentral, incremental by `lastmodifieddate`) and
 //! the push (xentral → HubSpot, batch upserts by e-mail), both merging three-way.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value as Json, json};
 
@@ -50,6 +50,8 @@ pub struct Ctx {
     pub today: String,
     /// Who wins a conflict.
     pub winner: Winner,
+    /// The same filter as a whole (for backfills).
+    pub filter: ContactFilter,
 }
 
 impl Ctx {
@@ -62,12 +64,8 @@ impl Ctx {
             ))
         })?;
         let ff = crate::freefields::configured(s.db)?;
-        let since_ms = s
-            .settings
-            .hs_sync_addresses_from
-            .parse::<chrono::DateTime<chrono::FixedOffset>>()
-            .ok()
-            .map(|d| d.timestamp_millis());
+        let filter = ContactFilter::of(&s.settings);
+        let since_ms = filter.since_ms;
         Ok(Ctx {
             group_id,
             fields: ff.fields(),
@@ -77,8 +75,143 @@ impl Ctx {
             statuses: s.settings.hs_sync_address_status.iter().cloned().collect(),
             today: xentral::local_date(s.clock.now_ms(), &s.clock.time_zone()),
             winner: s.settings.winner(),
+            filter,
         })
     }
+}
+
+/// The cursor of the contacts backfill (and the backfill's name in `hubspot_sync_backfills`).
+const BACKFILL: &str = "contacts:backfill";
+
+/// Which contacts take part: lead statuses (`None`: every contact, with a status or without)
+/// and the start time (contacts created before it are left out).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContactFilter {
+    /// Lead statuses that take part; `None`: all.
+    pub statuses: Option<BTreeSet<String>>,
+    /// Contacts created before this are left out.
+    pub since_ms: Option<i64>,
+}
+
+impl ContactFilter {
+    /// The filter of stored settings.
+    pub fn of(settings: &crate::settings::StoredSettings) -> ContactFilter {
+        ContactFilter {
+            statuses: (!settings.hs_sync_address_status.is_empty())
+                .then(|| settings.hs_sync_address_status.iter().cloned().collect()),
+            since_ms: since_ms(&settings.hs_sync_addresses_from),
+        }
+    }
+
+    /// What both filters include.
+    pub fn and(&self, other: &ContactFilter) -> ContactFilter {
+        ContactFilter {
+            statuses: match (&self.statuses, &other.statuses) {
+                (None, s) | (s, None) => s.clone(),
+                (Some(a), Some(b)) => Some(a.intersection(b).cloned().collect()),
+            },
+            since_ms: self.since_ms.max(other.since_ms),
+        }
+    }
+
+    /// Search filter groups (ORed) for the contacts this filter includes and `old` did not;
+    /// empty when it includes nothing new.
+    pub fn newly_included(&self, old: &ContactFilter) -> Vec<Vec<Json>> {
+        let mut base = Vec::new();
+        if let Some(statuses) = &self.statuses {
+            if statuses.is_empty() {
+                return Vec::new();
+            }
+            base.push(
+                json!({"propertyName": "hs_lead_status", "operator": "IN", "values": statuses}),
+            );
+        }
+        if let Some(since) = self.since_ms {
+            base.push(json!({"propertyName": "createdate", "operator": "GTE", "value": since.to_string()}));
+        }
+        let mut terms: Vec<Vec<Json>> = Vec::new();
+        match &old.statuses {
+            Some(old_statuses) if old_statuses.is_empty() => terms.push(Vec::new()),
+            Some(old_statuses) => {
+                let widened = match &self.statuses {
+                    None => true,
+                    Some(new) => !new.is_subset(old_statuses),
+                };
+                if widened {
+                    terms.push(vec![json!({"propertyName": "hs_lead_status", "operator": "NOT_IN", "values": old_statuses})]);
+                    if self.statuses.is_none() {
+                        terms.push(vec![json!({"propertyName": "hs_lead_status", "operator": "NOT_HAS_PROPERTY"})]);
+                    }
+                }
+            }
+            None => {}
+        }
+        if let Some(old_since) = old.since_ms
+            && self.since_ms.is_none_or(|new| new < old_since)
+        {
+            terms.push(vec![json!({"propertyName": "createdate", "operator": "LT", "value": old_since.to_string()})]);
+        }
+        if terms.iter().any(Vec::is_empty) {
+            return vec![base];
+        }
+        terms
+            .into_iter()
+            .map(|t| base.iter().cloned().chain(t).collect())
+            .collect()
+    }
+}
+
+/// A pending backfill: the contacts behind the cursor were read under `old`; those the
+/// current filter adds are read up to `upper_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct BackfillSpec {
+    old: ContactFilter,
+    upper_ms: i64,
+}
+
+fn since_ms(raw: &str) -> Option<i64> {
+    raw.parse::<chrono::DateTime<chrono::FixedOffset>>()
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+fn pending_backfill(db: &mut dyn crate::platform::Db) -> Result<Option<BackfillSpec>, PluginError> {
+    Ok(state::backfill(db, BACKFILL)?.and_then(|spec| serde_json::from_str(&spec).ok()))
+}
+
+/// On a settings change from `previous` to `next`: when the contact filter now includes
+/// contacts the cursor passed over under the old one, plans the backfill of exactly those
+/// (restarting a pending one over the union) and says so.
+pub fn plan_backfill(
+    db: &mut dyn crate::platform::Db,
+    previous: &crate::settings::StoredSettings,
+    next: &crate::settings::StoredSettings,
+    now_ms: i64,
+) -> Result<Option<String>, PluginError> {
+    if !next.hs_sync_addresses || !state::cursor_exists(db, CURSOR)? {
+        return Ok(None);
+    }
+    let read_up_to = state::cursor(db, CURSOR)?.modified_ms;
+    let pending = pending_backfill(db)?;
+    let old = match &pending {
+        Some(p) => p.old.and(&ContactFilter::of(previous)),
+        None => ContactFilter::of(previous),
+    };
+    if ContactFilter::of(next).newly_included(&old).is_empty() || read_up_to <= 0 {
+        return Ok(None);
+    }
+    let spec = BackfillSpec {
+        old,
+        upper_ms: read_up_to.max(pending.map_or(0, |p| p.upper_ms)),
+    };
+    let text = serde_json::to_string(&spec).expect("a backfill spec serialises");
+    state::start_backfill(db, BACKFILL, BACKFILL, &text, now_ms)?;
+    let upto = chrono::DateTime::from_timestamp_millis(spec.upper_ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    Ok(Some(format!(
+        "the contact filter now includes contacts it left out before: those changed in HubSpot up to {upto} are read in by the next contact syncs"
+    )))
 }
 
 /// The sync-contacts job: retry due failures, pull changes, then reconcile and push.
@@ -96,6 +229,22 @@ pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
     };
     if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop {
         return Ok(());
+    }
+    if let Some(spec) = pending_backfill(s.db)? {
+        let groups = ctx.filter.newly_included(&spec.old);
+        let done =
+            groups.is_empty() || feed.backfill(s, &mut sink, BACKFILL, &groups, spec.upper_ms)?;
+        if !done {
+            return Ok(());
+        }
+        if !s.dry_run {
+            state::finish_backfill(s.db, BACKFILL, BACKFILL)?;
+        }
+        if !groups.is_empty() {
+            s.report.messages.push(
+                "read in the contacts the widened filter newly includes (backfill complete)".into(),
+            );
+        }
     }
     push(s, &ctx, None)?;
     Ok(())
@@ -561,4 +710,86 @@ pub fn push(
     };
     TARGET.write(s, &pending, &check, &mut outcomes)?;
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(statuses: Option<&[&str]>, since_ms: Option<i64>) -> ContactFilter {
+        ContactFilter {
+            statuses: statuses.map(|s| s.iter().map(|v| (*v).to_owned()).collect()),
+            since_ms,
+        }
+    }
+
+    fn ops(groups: &[Vec<Json>]) -> Vec<Vec<String>> {
+        groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|f| {
+                        format!(
+                            "{} {}",
+                            f["propertyName"].as_str().unwrap(),
+                            f["operator"].as_str().unwrap()
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn narrowing_or_keeping_a_filter_includes_nothing_new() {
+        let new_only = filter(Some(&["NEW"]), None);
+        assert!(new_only.newly_included(&filter(None, None)).is_empty());
+        assert!(new_only.newly_included(&new_only).is_empty());
+        assert!(
+            filter(Some(&["NEW"]), Some(10))
+                .newly_included(&filter(Some(&["NEW", "OPEN"]), Some(5)))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_added_lead_status_includes_the_contacts_of_that_status_only() {
+        let g = filter(Some(&["NEW", "OPEN"]), None).newly_included(&filter(Some(&["NEW"]), None));
+        assert_eq!(ops(&g), [["hs_lead_status IN", "hs_lead_status NOT_IN"]]);
+    }
+
+    #[test]
+    fn dropping_the_status_filter_includes_contacts_without_a_status_too() {
+        let g = filter(None, None).newly_included(&filter(Some(&["NEW"]), None));
+        assert_eq!(
+            ops(&g),
+            [
+                vec!["hs_lead_status NOT_IN"],
+                vec!["hs_lead_status NOT_HAS_PROPERTY"]
+            ]
+        );
+    }
+
+    #[test]
+    fn an_earlier_or_removed_start_time_includes_the_contacts_created_in_between() {
+        let g = filter(None, Some(5)).newly_included(&filter(None, Some(10)));
+        assert_eq!(ops(&g), [["createdate GTE", "createdate LT"]]);
+        let g = filter(None, None).newly_included(&filter(None, Some(10)));
+        assert_eq!(ops(&g), [["createdate LT"]]);
+    }
+
+    #[test]
+    fn filters_combine_by_intersection() {
+        let both = filter(Some(&["NEW", "OPEN"]), Some(5)).and(&filter(Some(&["OPEN"]), Some(9)));
+        assert_eq!(both, filter(Some(&["OPEN"]), Some(9)));
+        assert_eq!(
+            filter(None, None).and(&filter(Some(&["NEW"]), None)),
+            filter(Some(&["NEW"]), None)
+        );
+        let none = filter(Some(&["NEW"]), None).and(&filter(Some(&["OPEN"]), None));
+        assert_eq!(
+            ops(&filter(None, None).newly_included(&none)),
+            [Vec::<String>::new()]
+        );
+    }
 }

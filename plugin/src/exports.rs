@@ -133,8 +133,18 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             t.contacts, t.deals, t.skipped
         ));
     }
-    if settings::store(p.db, &settings::StoredSettings::from(&s))? {
+    let previous = settings::load(p.db).ok();
+    let next = settings::StoredSettings::from(&s);
+    if settings::store(p.db, &next)? {
         changes.push("stored the settings".into());
+    }
+    if let Some(previous) = previous {
+        changes.extend(contacts::plan_backfill(
+            p.db,
+            &previous,
+            &next,
+            p.clock.now_ms(),
+        )?);
     }
     let (group_id, created) = xentral::ensure_group(p.db, &s.group)?;
     if created {

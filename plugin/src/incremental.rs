@@ -38,6 +38,15 @@ pub struct Feed {
     pub cursor: &'static str,
 }
 
+/// What one read covers: its cursor, filter groups (each ANDed with the modified-time range,
+/// the groups ORed; none: every record) and a fixed upper bound (a backfill; `None`: HubSpot's
+/// time less the search lag).
+struct Window<'w> {
+    cursor: &'w str,
+    groups: &'w [Vec<Json>],
+    upper: Option<i64>,
+}
+
 /// Whether a job goes on after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -124,9 +133,19 @@ fn step<T>(s: &mut Session<'_>, r: Result<T, ApiError>) -> Result<Option<T>, Plu
 }
 
 impl Feed {
-    fn search_body(&self, filters: Vec<Json>, sort: &str) -> Json {
+    /// A search for `range` (the modified-time filters) within the window's groups: each
+    /// group is ANDed with the range, the groups ORed (no groups: the range alone).
+    fn search_body(&self, range: Vec<Json>, w: &Window<'_>, sort: &str) -> Json {
+        let groups: Vec<Json> = if w.groups.is_empty() {
+            vec![json!({ "filters": range })]
+        } else {
+            w.groups
+                .iter()
+                .map(|g| json!({ "filters": range.iter().chain(g).cloned().collect::<Vec<_>>() }))
+                .collect()
+        };
         json!({
-            "filterGroups": [{ "filters": filters }],
+            "filterGroups": groups,
             "sorts": [{ "propertyName": sort, "direction": "ASCENDING" }],
             "properties": self.properties,
             "limit": PAGE,
@@ -194,11 +213,48 @@ impl Feed {
     /// after the run for good. When no reply has told HubSpot's time yet, the first search
     /// asks without an upper bound and what lies beyond the bound its reply gives is left.
     pub fn pull(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
-        let mut cur = state::cursor(s.db, self.cursor)?;
-        let mut upper = self.upper(s);
+        let window = Window {
+            cursor: self.cursor,
+            groups: &[],
+            upper: None,
+        };
+        self.read(s, sink, &window)
+    }
+
+    /// Reads the records of `groups` (see [`Window`]) modified up to `upper`, from its own
+    /// cursor: the backfill of what a widened filter newly includes, behind the main cursor.
+    /// Returns whether it is complete (false: stopped by the budget, pending).
+    pub fn backfill(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        cursor: &str,
+        groups: &[Vec<Json>],
+        upper: i64,
+    ) -> Result<bool, PluginError> {
+        let window = Window {
+            cursor,
+            groups,
+            upper: Some(upper),
+        };
+        if self.read(s, sink, &window)? == Flow::Stop {
+            return Ok(false);
+        }
+        let at = state::cursor(s.db, cursor)?;
+        Ok(s.dry_run || (at.modified_ms >= upper && at.last_id.is_empty()))
+    }
+
+    fn read(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        w: &Window<'_>,
+    ) -> Result<Flow, PluginError> {
+        let mut cur = state::cursor(s.db, w.cursor)?;
+        let mut upper = w.upper.or_else(|| self.upper(s));
         loop {
             if !cur.last_id.is_empty() {
-                match self.walk_tie(s, sink, cur.modified_ms, cur.last_id.clone())? {
+                match self.walk_tie(s, sink, w, cur.modified_ms, cur.last_id.clone())? {
                     Some(c) => cur = c,
                     None => return Ok(Flow::Stop),
                 }
@@ -215,7 +271,7 @@ impl Feed {
                 filters
                     .push(json!({"propertyName": prop, "operator": "LTE", "value": u.to_string()}));
             }
-            let body = self.search_body(filters, prop);
+            let body = self.search_body(filters, w, prop);
             let searched = s.client.search(self.object, &body);
             let Some(mut page) = step(s, searched)? else {
                 return Ok(Flow::Stop);
@@ -252,7 +308,7 @@ impl Feed {
                     modified_ms: bound,
                     last_id: String::new(),
                 };
-                return self.apply_page(s, sink, &page.results, Some(&done));
+                return self.apply_page(s, sink, &page.results, Some((w.cursor, &done)));
             }
             let stamps = page
                 .results
@@ -278,13 +334,13 @@ impl Feed {
                         modified_ms: complete,
                         last_id: String::new(),
                     };
-                    if self.apply_page(s, sink, &records, Some(&cur))? == Flow::Stop {
+                    if self.apply_page(s, sink, &records, Some((w.cursor, &cur)))? == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
                 }
                 None => {
                     // A whole page shares one timestamp (bulk updates do this): walk it by id.
-                    match self.walk_tie(s, sink, newest, String::new())? {
+                    match self.walk_tie(s, sink, w, newest, String::new())? {
                         Some(c) => cur = c,
                         None => return Ok(Flow::Stop),
                     }
@@ -299,6 +355,7 @@ impl Feed {
         &self,
         s: &mut Session<'_>,
         sink: &mut dyn Sink,
+        w: &Window<'_>,
         at: i64,
         mut last_id: String,
     ) -> Result<Option<Cursor>, PluginError> {
@@ -313,7 +370,7 @@ impl Feed {
             }
             let searched = s
                 .client
-                .search(self.object, &self.search_body(filters, "hs_object_id"));
+                .search(self.object, &self.search_body(filters, w, "hs_object_id"));
             let Some(page) = step(s, searched)? else {
                 return Ok(None);
             };
@@ -330,7 +387,7 @@ impl Feed {
                     _ => String::new(),
                 },
             };
-            if self.apply_page(s, sink, &page.results, Some(&cur))? == Flow::Stop {
+            if self.apply_page(s, sink, &page.results, Some((w.cursor, &cur)))? == Flow::Stop {
                 return Ok(None);
             }
             if finished {
@@ -348,7 +405,7 @@ impl Feed {
         s: &mut Session<'_>,
         sink: &mut dyn Sink,
         records: &[Record],
-        cursor: Option<&Cursor>,
+        cursor: Option<(&str, &Cursor)>,
     ) -> Result<Flow, PluginError> {
         let object = self.failure_object;
         let pulled = s.pulled.entry(object).or_default();
@@ -427,12 +484,16 @@ impl Feed {
         Ok(())
     }
 
-    fn save_cursor(&self, s: &mut Session<'_>, cursor: Option<&Cursor>) -> Result<(), PluginError> {
-        if let Some(c) = cursor
+    fn save_cursor(
+        &self,
+        s: &mut Session<'_>,
+        cursor: Option<(&str, &Cursor)>,
+    ) -> Result<(), PluginError> {
+        if let Some((name, c)) = cursor
             && !s.dry_run
         {
             let now = s.clock.now_ms();
-            state::save_cursor(s.db, self.cursor, c, now)?;
+            state::save_cursor(s.db, name, c, now)?;
         }
         Ok(())
     }

@@ -121,9 +121,53 @@ const MIGRATIONS: &[Migration] = &[
             winner VARCHAR(16) NOT NULL,
             at_ms BIGINT NOT NULL
         )",
+            // Pending backfills: what a widened filter newly includes, read behind the cursor.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_backfills (
+            name VARCHAR(64) NOT NULL PRIMARY KEY,
+            spec TEXT NOT NULL,
+            updated_ms BIGINT NOT NULL DEFAULT 0
+        )",
         ],
     },
 ];
+
+/// The spec of a pending backfill, if one is (`name`: the object's cursor name).
+pub fn backfill(db: &mut dyn Db, name: &str) -> Result<Option<String>, DbError> {
+    let rows = db.query(
+        "SELECT spec FROM hubspot_sync_backfills WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    Ok(rows.rows.first().and_then(|r| r.first()?.as_text()))
+}
+
+/// Stores a backfill's spec and restarts it from the beginning (its cursor is dropped).
+pub fn start_backfill(
+    db: &mut dyn Db,
+    name: &str,
+    cursor: &str,
+    spec: &str,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    finish_backfill(db, name, cursor)?;
+    db.execute(
+        "INSERT INTO hubspot_sync_backfills (name, spec, updated_ms) VALUES (?, ?, ?)",
+        &[Value::from(name), Value::from(spec), Value::Integer(now_ms)],
+    )?;
+    Ok(())
+}
+
+/// Forgets a backfill and its cursor (done, or nothing left to include).
+pub fn finish_backfill(db: &mut dyn Db, name: &str, cursor: &str) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM hubspot_sync_backfills WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    db.execute(
+        "DELETE FROM hubspot_sync_cursors WHERE name = ?",
+        &[Value::from(cursor)],
+    )?;
+    Ok(())
+}
 
 /// How many conflicts are kept; older ones are pruned as new ones are recorded.
 pub const MAX_CONFLICTS: i64 = 1_000;

@@ -436,3 +436,77 @@ both_backends! {
         assert_eq!(w.hubspot_prop(&id, "city"), city);
     }
 }
+
+/// Saves the settings again with `change` applied; returns what `settings` reported.
+fn resave(w: &World, change: impl FnOnce(&mut xentral_host::report::Settings)) -> Vec<String> {
+    let mut s = w.settings();
+    change(&mut s);
+    w.connect_with(&s).changes
+}
+
+both_backends! {
+    fn widening_the_lead_status_filter_brings_in_the_contacts_passed_over_before(backend) {
+        let w = World::on(backend);
+        for (i, status) in ["NEW", "NEW", "OPEN", "OPEN", "OPEN", "", ""].iter().enumerate() {
+            let email = format!("c{i}@widen.example");
+            let mut props = vec![("email", email.as_str())];
+            if !status.is_empty() {
+                props.push(("hs_lead_status", status));
+            }
+            w.hubspot_contact(&props);
+        }
+        resave(&w, |s| s.lead_statuses = vec!["NEW".into()]);
+        assert_eq!(w.run(Job::SyncContacts).xentral.created, 2);
+        assert_eq!(w.run(Job::SyncContacts).xentral.created, 0, "nothing else, ever, without a backfill");
+
+        let said = resave(&w, |s| s.lead_statuses = vec!["NEW".into(), "OPEN".into()]);
+        assert!(said.iter().any(|c| c.contains("now includes contacts it left out before")), "{said:?}");
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 3, "{r:#?}");
+        assert!(r.messages.iter().any(|m| m.contains("backfill complete")), "{r:#?}");
+        assert_eq!(w.run(Job::SyncContacts).xentral.created, 0, "the backfill ran once");
+
+        resave(&w, |s| s.lead_statuses = Vec::new());
+        assert_eq!(w.run(Job::SyncContacts).xentral.created, 2, "those without a status too");
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 7);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_backfills"), 0);
+    }
+}
+
+both_backends! {
+    fn removing_a_future_start_time_brings_in_every_contact(backend) {
+        let w = World::on(backend);
+        for i in 0..5 {
+            w.hubspot_contact(&[("email", &format!("f{i}@future.example"))]);
+        }
+        resave(&w, |s| s.contacts_since = Some("2027-01-01T00:00:00Z".into()));
+        assert_eq!(w.run(Job::SyncContacts).xentral.created, 0);
+        let said = resave(&w, |s| s.contacts_since = None);
+        assert!(said.iter().any(|c| c.contains("now includes contacts")), "{said:?}");
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created, 5, "{r:#?}");
+        // Narrowing again plans nothing.
+        let said = resave(&w, |s| s.contacts_since = Some("2027-01-01T00:00:00Z".into()));
+        assert!(!said.iter().any(|c| c.contains("now includes")), "{said:?}");
+    }
+}
+
+both_backends! {
+    fn a_backfill_stopped_by_the_budget_goes_on_in_the_next_run(backend) {
+        let w = World::on(backend);
+        w.hubspot.seed(hubspot_emulator::SeedSpec::new(11, 450, 0));
+        resave(&w, |s| s.contacts_since = Some("2099-01-01T00:00:00Z".into()));
+        w.run(Job::SyncContacts);
+        resave(&w, |s| s.contacts_since = None);
+        let budget = xentral_host::report::Budget { max_requests: Some(2), ..Default::default() };
+        let first = w.run_raw(Job::SyncContacts, budget).result.unwrap();
+        assert!(first.pending, "{first:#?}");
+        assert!(first.xentral.created > 0 && first.xentral.created < 450, "{first:#?}");
+        let mut total = first.xentral.created;
+        for _ in 0..5 {
+            total += w.run(Job::SyncContacts).xentral.created;
+        }
+        assert_eq!(total, 450);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 450);
+    }
+}

@@ -15,6 +15,8 @@ use crate::store::{ObjectStore, StoredRecord};
 const MAX_GROUPS: usize = 5;
 /// Most filters per group.
 const MAX_FILTERS: usize = 6;
+/// Most filters over all groups of one request.
+const MAX_TOTAL_FILTERS: usize = 18;
 /// Largest page.
 const MAX_LIMIT: i64 = 200;
 /// Results beyond this offset cannot be paged to.
@@ -262,6 +264,12 @@ pub(crate) fn run(
         return Err(ApiError::validation(format!(
             "Too many filters in a filter group: {}. The maximum is {MAX_FILTERS}.",
             group.filters.len()
+        )));
+    }
+    let total: usize = req.filter_groups.iter().map(|g| g.filters.len()).sum();
+    if total > MAX_TOTAL_FILTERS {
+        return Err(ApiError::validation(format!(
+            "Too many filters: {total}. The maximum over all filter groups is {MAX_TOTAL_FILTERS}."
         )));
     }
     let limit = req.limit.unwrap_or(10);

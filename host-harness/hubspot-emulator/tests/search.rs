@@ -319,3 +319,18 @@ fn unknown_operator_is_rejected() {
         "VALIDATION_ERROR",
     );
 }
+
+#[test]
+fn at_most_eighteen_filters_over_all_groups_as_hubspot_allows() {
+    let h = Harness::new();
+    let group = |n: usize| json!({"filters": (0..n).map(|i| json!({"propertyName": "city", "operator": "NEQ", "value": format!("x{i}")})).collect::<Vec<_>>()});
+    let body = |groups: Vec<Value>| json!({"filterGroups": groups, "limit": 1});
+    let within = search(&h, "contacts", body(vec![group(6), group(6), group(6)]));
+    assert_eq!(within.status, 200, "{}", within.raw);
+    let over = search(
+        &h,
+        "contacts",
+        body(vec![group(6), group(6), group(6), group(1)]),
+    );
+    assert_error(&over, 400, "VALIDATION_ERROR");
+}

@@ -144,6 +144,7 @@ const PLUGIN_OWN_TABLES: &[&str] = &[
     "hubspot_sync_cursors",
     "hubspot_sync_failures",
     "hubspot_sync_conflicts",
+    "hubspot_sync_backfills",
     "hubspot_sync_schema_version",
 ];
 
