@@ -110,13 +110,15 @@ pub struct StageMap {
     pub to_hubspot: HashMap<i64, (String, String)>,
     /// (pipeline, stage) → xentral stage.
     pub to_xentral: HashMap<(String, String), i64>,
+    /// xentral stages the automatic mode created and keeps (the others a user mapped).
+    pub system: std::collections::HashSet<i64>,
 }
 
 impl StageMap {
     /// Loads the map.
     pub fn load(db: &mut dyn Db) -> Result<StageMap, DbError> {
         let rows = db.query(
-            "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_sync_stage_map",
+            "SELECT wiedervorlage_stage_id, pipeline_id, stage_id, is_system FROM hubspot_sync_stage_map",
             &[],
         )?;
         let mut m = StageMap::default();
@@ -128,6 +130,9 @@ impl StageMap {
             ) else {
                 continue;
             };
+            if r.get(3).and_then(Value::as_i64) == Some(1) {
+                m.system.insert(wv);
+            }
             m.to_hubspot.insert(wv, (p.clone(), s.clone()));
             m.to_xentral.insert((p, s), wv);
         }
@@ -308,6 +313,8 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
             .to_xentral
             .get(&(st.pipeline_id.clone(), st.stage_id.clone()))
         {
+            // A stage a user mapped by hand is theirs: never renamed, moved or hidden here.
+            Some(wv) if !map.system.contains(wv) => {}
             Some(wv) => {
                 let r = db.execute(
                     "UPDATE wiedervorlage_stages SET kurzbezeichnung = ?, name = ?, sort = ?, chance = ?, stageausblenden = ?, view = ? \
@@ -366,7 +373,7 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
         .map(|s| (s.pipeline_id.clone(), s.stage_id.clone()))
         .collect();
     for (key, wv) in &map.to_xentral {
-        if !live.contains(key) {
+        if !live.contains(key) && map.system.contains(wv) {
             let r = db.execute(
                 "UPDATE wiedervorlage_stages SET stageausblenden = 1 WHERE id = ? AND stageausblenden = 0",
                 &[Value::Integer(*wv)],
@@ -385,15 +392,6 @@ fn mirror(db: &mut dyn Db, stages: &[HubspotStage]) -> Result<Vec<String>, Plugi
 /// Both sides of the mapping, as the `stages list` command shows them.
 pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, PluginError> {
     let map = StageMap::load(db)?;
-    let system: std::collections::HashSet<i64> = db
-        .query(
-            "SELECT wiedervorlage_stage_id FROM hubspot_sync_stage_map WHERE is_system = 1",
-            &[],
-        )?
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_i64))
-        .collect();
     let rows = db.query(
         "SELECT s.id, s.view, COALESCE(v.name, ''), s.name, s.stageausblenden FROM wiedervorlage_stages s \
          LEFT JOIN wiedervorlage_view v ON v.id = s.view ORDER BY s.view, s.sort, s.id",
@@ -411,7 +409,7 @@ pub fn overview(db: &mut dyn Db, mode: StageMode) -> Result<api::StageOverview, 
                 name: r.get(3).and_then(Value::as_text).unwrap_or_default(),
                 hidden: r.get(4).and_then(Value::as_i64).unwrap_or(0) != 0,
                 mapped_to: map.to_hubspot.get(&id).cloned(),
-                automatic: system.contains(&id),
+                automatic: map.system.contains(&id),
             })
         })
         .collect();
@@ -485,6 +483,23 @@ pub fn map_by_user(
             "HubSpot has no stage '{stage_id}' in pipeline '{pipeline_id}' (as of the last Refresh); run `xentral-host refresh` and `xentral-host stages TENANT list`"
         )));
     }
+    let map = StageMap::load(db)?;
+    let key = (pipeline_id.to_owned(), stage_id.to_owned());
+    if map.to_xentral.get(&key) == Some(&wv_stage) {
+        return Ok(format!(
+            "xentral stage {wv_stage} already maps to HubSpot stage {pipeline_id}:{stage_id}; nothing changed"
+        ));
+    }
+    let mut replaced = Vec::new();
+    if let Some((p, st)) = map.to_hubspot.get(&wv_stage) {
+        replaced.push(format!("it no longer maps to {p}:{st}"));
+    }
+    if let Some(other) = map.to_xentral.get(&key) {
+        let name = stage_name(db, *other)?;
+        replaced.push(format!(
+            "xentral stage {other} '{name}' no longer maps to {pipeline_id}:{stage_id}: its resubmissions stop syncing until it is mapped again"
+        ));
+    }
     db.begin()?;
     let r = map_stage(db, wv_stage, view, pipeline_id, stage_id, false);
     match r {
@@ -494,7 +509,23 @@ pub fn map_by_user(
             return Err(e.into());
         }
     }
-    Ok(format!(
-        "xentral stage {wv_stage} now maps to HubSpot stage {pipeline_id}:{stage_id}"
-    ))
+    let mut message =
+        format!("xentral stage {wv_stage} now maps to HubSpot stage {pipeline_id}:{stage_id}");
+    if !replaced.is_empty() {
+        message.push_str("; ");
+        message.push_str(&replaced.join("; "));
+    }
+    Ok(message)
+}
+
+fn stage_name(db: &mut dyn Db, id: i64) -> Result<String, DbError> {
+    Ok(db
+        .query(
+            "SELECT name FROM wiedervorlage_stages WHERE id = ?",
+            &[Value::Integer(id)],
+        )?
+        .rows
+        .first()
+        .and_then(|r| r.first()?.as_text())
+        .unwrap_or_default())
 }

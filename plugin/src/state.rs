@@ -121,6 +121,9 @@ const MIGRATIONS: &[Migration] = &[
             winner VARCHAR(16) NOT NULL,
             at_ms BIGINT NOT NULL
         )",
+            // Each HubSpot stage has at most one xentral stage, by construction (the map's
+            // other direction is unique by its stage id index already).
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_stage_map_hs ON hubspot_sync_stage_map (pipeline_id, stage_id)",
             // Pending backfills: what a widened filter newly includes, read behind the cursor.
             "CREATE TABLE IF NOT EXISTS hubspot_sync_backfills (
             name VARCHAR(64) NOT NULL PRIMARY KEY,

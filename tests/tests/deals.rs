@@ -753,3 +753,64 @@ fn amounts_written_in_german_notation_are_read_and_unreadable_ones_reported() {
         "{notes:?}"
     );
 }
+
+both_backends! {
+    fn switching_stage_modes_never_renames_a_users_stage_and_a_mapping_says_what_it_replaces(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let mirror = xentral_stage(&w, "default", "contractsent");
+        let mut s = w.settings();
+        s.stage_mode = StageMode::UserDefined;
+        w.connect_with(&s);
+        let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
+        let mine = xentral_erp::ui::create_stage(
+            w.db().as_mut(),
+            &xentral_erp::ui::NewStage {
+                kurzbezeichnung: "Angebot".into(),
+                name: "Angebot".into(),
+                view,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let said = w.host.map_stage(TENANT, mine, "default", "contractsent").unwrap().result.unwrap();
+        assert!(
+            said.contains(&format!("xentral stage {mirror} 'Contract Sent' no longer maps to default:contractsent")),
+            "{said}"
+        );
+        let again = w.host.map_stage(TENANT, mine, "default", "contractsent").unwrap().result.unwrap();
+        assert!(again.contains("nothing changed"), "{again}");
+
+        w.connect();
+        assert_eq!(column_of_stage(&w, mine, "name"), "Angebot", "the user's stage keeps its name");
+        assert_eq!(column_of_stage(&w, mine, "view"), view.to_string());
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM wiedervorlage_stages WHERE name = 'Contract Sent'"),
+            1,
+            "one 'Contract Sent' column"
+        );
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_sync_stage_map WHERE pipeline_id = 'default' AND stage_id = 'contractsent'"),
+            1
+        );
+        assert_eq!(xentral_stage(&w, "default", "contractsent"), mine);
+        // By construction: a second row for one HubSpot stage is refused by the database.
+        let dup = w.db().execute(
+            "INSERT INTO hubspot_sync_stage_map (wiedervorlage_stage_id, wiedervorlage_view_id, pipeline_id, stage_id, is_system) VALUES (?, 0, 'default', 'contractsent', 0)",
+            &[Value::Integer(mirror)],
+        );
+        assert!(dup.is_err(), "{dup:?}");
+    }
+}
+
+fn column_of_stage(w: &World, id: i64, column: &str) -> String {
+    w.db()
+        .query(
+            &format!("SELECT {column} FROM wiedervorlage_stages WHERE id = ?"),
+            &[Value::Integer(id)],
+        )
+        .unwrap()
+        .rows[0][0]
+        .to_text()
+        .unwrap_or_default()
+}
