@@ -83,6 +83,31 @@ fn store_options(
     Ok((report, setup))
 }
 
+/// On a change of the contact group: the addresses already linked in the old group become
+/// members of the new one too, so they keep syncing both ways (the old membership is left as
+/// xentral users made it). Returns what it did.
+fn carry_over_group(
+    p: &mut Platform<'_>,
+    old_group: i64,
+    new_group: i64,
+    old_name: &str,
+    new_name: &str,
+) -> Result<Option<String>, PluginError> {
+    let today = xentral::local_date(p.clock.now_ms(), &p.clock.time_zone());
+    let mut added = 0;
+    for id in xentral::linked_members(p.db, old_group, &today)? {
+        if !xentral::is_group_member(p.db, id, new_group, &today)? {
+            xentral::add_to_group(p.db, id, new_group, &today)?;
+            added += 1;
+        }
+    }
+    Ok((added > 0).then(|| {
+        format!(
+            "the contact group is now '{new_name}': its {added} linked address(es) from '{old_name}' were added to it and keep syncing both ways; their membership of '{old_name}' is left as it is"
+        )
+    }))
+}
+
 /// Applies settings: checks the credential, migrates the plugin's tables, stores the settings,
 /// and creates what xentral needs. Idempotent; a rejected token changes nothing.
 pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, PluginError> {
@@ -138,10 +163,10 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     if settings::store(p.db, &next)? {
         changes.push("stored the settings".into());
     }
-    if let Some(previous) = previous {
+    if let Some(previous) = &previous {
         changes.extend(contacts::plan_backfill(
             p.db,
-            &previous,
+            previous,
             &next,
             p.clock.now_ms(),
         )?);
@@ -152,6 +177,18 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             "created the contact group '{}' (id {group_id})",
             s.group
         ));
+    }
+    if let Some(previous) = &previous
+        && previous.hs_contact_grp != s.group
+        && let Some(old_group) = xentral::group_id(p.db, &previous.hs_contact_grp)?
+    {
+        changes.extend(carry_over_group(
+            p,
+            old_group,
+            group_id,
+            &previous.hs_contact_grp,
+            &s.group,
+        )?);
     }
     for starter in &xentral::STARTERS {
         if xentral::ensure_starter(p.db, starter)? {

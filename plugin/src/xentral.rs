@@ -211,6 +211,21 @@ pub fn addresses_by_id(
     Ok(out)
 }
 
+/// The linked, not deleted addresses that are current members of group `group_id`.
+pub fn linked_members(db: &mut dyn Db, group_id: i64, today: &str) -> Result<Vec<i64>, DbError> {
+    let rows = db.query(
+        &format!(
+            "SELECT a.id FROM adresse a JOIN hubspot_sync_contact_links c ON c.address_id = a.id WHERE a.geloescht = 0 AND {MEMBER_OF_GROUP} ORDER BY a.id"
+        ),
+        &[Value::from(group_id.to_string()), Value::from(today)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_i64))
+        .collect())
+}
+
 /// Whether an address is a current member of the group.
 pub fn is_group_member(
     db: &mut dyn Db,

@@ -510,3 +510,31 @@ both_backends! {
         assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 450);
     }
 }
+
+both_backends! {
+    fn changing_the_contact_group_keeps_the_linked_addresses_syncing_both_ways(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let a = w.add_address("Gina", "Group", "gina@group.example");
+        w.run(Job::ProcessQueue);
+        let id = w.linked_contact(a).expect("linked");
+        let said = resave(&w, |s| s.group = "Kunden".into());
+        assert!(
+            said.iter().any(|c| c.contains("its 1 linked address(es) from 'Hubspot' were added to it")),
+            "{said:?}"
+        );
+        let kunden = xentral_erp::ui::find_group_by_name(w.db().as_mut(), "Kunden").unwrap().unwrap();
+        assert!(xentral_erp::ui::is_group_member(w.db().as_mut(), a, kunden, w.today()).unwrap());
+        // Both directions still work.
+        w.edit_address(a, &[("ort", "Bonn")]);
+        let r = w.run(Job::ProcessQueue);
+        assert!(r.hubspot.excluded.is_empty(), "{r:#?}");
+        assert_eq!(w.hubspot_prop(&id, "city"), "Bonn");
+        w.hubspot_edit(&id, &[("phone", "123")]);
+        w.run(Job::SyncContacts);
+        assert_eq!(w.address(a, "telefon"), "123");
+        // Saving again changes nothing more.
+        let again = resave(&w, |s| s.group = "Kunden".into());
+        assert!(!again.iter().any(|c| c.contains("contact group")), "{again:?}");
+    }
+}
