@@ -9,6 +9,7 @@ use xentral_erp::scheduler::ClaimOutcome;
 
 use crate::clock::SharedClock;
 use crate::outbound::{Origin, OriginError, parse_ca_pem};
+use crate::portal_budget::PortalBudget;
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
 };
@@ -182,7 +183,25 @@ impl XentralHost {
         origins: Vec<Origin>,
         extra_ca_pem: Option<String>,
     ) -> Result<JobContext, HostError> {
+        let portal_budget = match secrets.get(HUBSPOT_CREDENTIAL) {
+            Some(Secret {
+                value,
+                origin: Some(origin),
+            }) => {
+                let governed = Origin::parse(origin)?;
+                let budget = PortalBudget::open(
+                    tenant.open_admin_db(&self.clock)?,
+                    origin,
+                    value,
+                    Arc::clone(&self.clock),
+                )
+                .map_err(TenantError::from)?;
+                Some((governed, Arc::new(budget)))
+            }
+            _ => None,
+        };
         Ok(JobContext {
+            portal_budget,
             db: tenant.open_guest_db(&self.clock)?,
             limits: tenant.config.limits.clone(),
             allowed_origins: origins,

@@ -14,6 +14,7 @@ pub mod host;
 pub mod joblog;
 pub mod limits;
 pub mod outbound;
+pub mod portal_budget;
 pub mod report;
 pub mod runlog;
 pub mod sandbox;

@@ -8,6 +8,8 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+
+use crate::portal_budget::{Bucket, BudgetError, PortalBudget};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -188,6 +190,9 @@ pub struct OutboundPolicy {
     pub deadline: Option<Instant>,
     /// A CA to trust besides Mozilla's roots (PEM), for a local trial or test portal.
     pub extra_ca_pem: Option<String>,
+    /// The shared rate budget of the HubSpot portal and the origin it governs: every request
+    /// to that origin waits for a slot in it (see [`crate::portal_budget`]).
+    pub portal_budget: Option<(Origin, Arc<PortalBudget>)>,
 }
 
 /// The HTTP client of one job.
@@ -287,6 +292,21 @@ impl Outbound {
                 "the job's limit of {max} requests is used up; nothing was sent"
             )));
         }
+        let budget = self
+            .policy
+            .portal_budget
+            .as_ref()
+            .filter(|(governed, _)| *governed == origin)
+            .map(|(_, b)| b);
+        if let Some(budget) = budget
+            && let Err(e) = budget.acquire(Bucket::of_path(url.path()), self.policy.deadline)
+        {
+            self.sent.fetch_sub(1, Ordering::SeqCst);
+            return Err(match e {
+                BudgetError::Deadline => OutboundError::Timeout,
+                BudgetError::Database(e) => OutboundError::Transport(e.to_string()),
+            });
+        }
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(url.as_str());
@@ -312,7 +332,7 @@ impl Outbound {
             .run(request)
             .map_err(|e| self.map_error(e, &origin))?;
         let status = response.status().as_u16();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(k, v)| {
@@ -320,6 +340,9 @@ impl Outbound {
                 (k.as_str().to_ascii_lowercase(), self.secrets.redact(&value))
             })
             .collect();
+        if let Some(budget) = budget {
+            budget.learn(&headers);
+        }
         let body = response
             .body_mut()
             .with_config()

@@ -132,6 +132,11 @@ pub struct JobContext {
     pub clock: SharedClock,
     /// The tenant's time zone.
     pub time_zone: String,
+    /// The HubSpot portal's shared rate budget and the origin it governs.
+    pub portal_budget: Option<(
+        crate::outbound::Origin,
+        Arc<crate::portal_budget::PortalBudget>,
+    )>,
 }
 
 /// The process-wide engine and the epoch ticker behind wall-time limits.
@@ -335,6 +340,7 @@ impl PluginComponent {
                 max_requests: ctx.max_requests,
                 deadline: Some(deadline),
                 extra_ca_pem: ctx.extra_ca_pem,
+                portal_budget: ctx.portal_budget,
             },
             ctx.secrets,
         );

@@ -100,6 +100,10 @@ pub struct RateLimits {
     pub search_per_second: u32,
     /// Attempts per call before giving up on transient failures.
     pub max_attempts: u32,
+    /// Waits on a per-second or ten-second 429 before the job stops with its work pending
+    /// (other jobs of the portal may hold the budget for a while); the job's deadline ends
+    /// waiting earlier.
+    pub max_rate_limit_waits: u32,
     /// First back-off delay; doubled per attempt, with jitter.
     pub backoff_ms: u64,
 }
@@ -111,6 +115,7 @@ impl Default for RateLimits {
             general_window_ms: 10_000,
             search_per_second: 5,
             max_attempts: 6,
+            max_rate_limit_waits: 60,
             backoff_ms: 1_000,
         }
     }
@@ -221,12 +226,6 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// Replaces the rate limits (tests, other HubSpot tiers).
-    pub fn with_limits(mut self, limits: RateLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
     /// Calls made so far, by endpoint.
     pub fn calls(&self) -> &BTreeMap<String, u32> {
         &self.calls
@@ -335,12 +334,30 @@ impl<'a> Client<'a> {
             self.budget_left()?;
             self.pace(bucket);
             let result = self.send_once(method, path, endpoint, body, bucket);
+            let short_limit =
+                matches!(&result, Err(ApiError::RateLimited { policy }) if policy != "DAILY");
+            let attempts = if short_limit {
+                self.limits.max_rate_limit_waits
+            } else {
+                self.limits.max_attempts
+            };
             match result {
                 Ok(json) => return Ok(json),
-                Err(e) if attempt < self.limits.max_attempts && e.is_transient() => {
+                Err(ApiError::RateLimited { policy }) if short_limit && attempt >= attempts => {
+                    // Never reported as the daily limit: the job stops with its work pending.
+                    return Err(ApiError::Budget(format!(
+                        "HubSpot's {policy} rate limit stayed exceeded for {attempt} attempts (other jobs on this portal?)"
+                    )));
+                }
+                Err(e) if attempt < attempts && e.is_transient() => {
                     let wait = match &e {
-                        ApiError::RateLimited { policy } if policy == "SECONDLY" => 1_000,
-                        ApiError::RateLimited { .. } => self.limits.general_window_ms as u64,
+                        // Jittered, so jobs sharing the portal do not retry in lockstep.
+                        ApiError::RateLimited { policy } if policy == "SECONDLY" => {
+                            1_000 + self.jitter(500)
+                        }
+                        ApiError::RateLimited { .. } => {
+                            self.limits.general_window_ms as u64 + self.jitter(1_000)
+                        }
                         _ => self.backoff(attempt),
                     };
                     self.log.log(
@@ -465,11 +482,15 @@ impl<'a> Client<'a> {
     /// Exponential back-off with ±25 % jitter.
     fn backoff(&mut self, attempt: u32) -> u64 {
         let base = self.limits.backoff_ms << (attempt - 1).min(6);
+        base - base / 4 + self.jitter(base / 2)
+    }
+
+    /// A pseudo-random wait in `0..=max` ms (xorshift).
+    fn jitter(&mut self, max: u64) -> u64 {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
-        let jitter = self.rng % (base / 2 + 1);
-        base - base / 4 + jitter
+        self.rng % (max + 1)
     }
 }
 
@@ -585,6 +606,64 @@ mod tests {
             "slept between attempts: {}",
             clock.now()
         );
+    }
+
+    #[test]
+    fn a_per_second_429_is_waited_out_well_beyond_the_usual_attempts() {
+        let clock = FakeClock::new(0);
+        let mut replies = vec![response(429, r#"{"policyName":"SECONDLY"}"#); 10];
+        replies.push(response(200, r#"{"total":0,"results":[]}"#));
+        let mut http = FakeHttp::new(replies);
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            Budget::default(),
+        );
+        let page = c.search("contacts", &json!({})).unwrap();
+        assert_eq!((page.total, c.total_calls()), (0, 11));
+        assert!(
+            clock.now() >= 10_000,
+            "waited a second or more each time: {}",
+            clock.now()
+        );
+    }
+
+    #[test]
+    fn a_per_second_limit_that_never_clears_stops_the_job_pending_not_as_the_daily_limit() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(429, r#"{"policyName":"SECONDLY"}"#));
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            Budget::default(),
+        );
+        let e = c.search("contacts", &json!({})).unwrap_err();
+        assert!(e.stops_job(), "{e:?}");
+        assert!(
+            matches!(&e, ApiError::Budget(m) if m.contains("SECONDLY")),
+            "{e:?}"
+        );
+        assert_eq!(c.total_calls(), RateLimits::default().max_rate_limit_waits);
+    }
+
+    #[test]
+    fn a_per_second_wait_ends_at_the_jobs_deadline() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(429, r#"{"policyName":"SECONDLY"}"#));
+        let budget = Budget {
+            deadline_ms: Some(5_000),
+            ..Budget::default()
+        };
+        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", budget);
+        let e = c.search("contacts", &json!({})).unwrap_err();
+        assert!(matches!(e, ApiError::Budget(_)), "{e:?}");
+        assert!(c.total_calls() < 8, "{}", c.total_calls());
     }
 
     #[test]

@@ -105,7 +105,9 @@ pub fn api_error(e: ApiError) -> PluginError {
         ApiError::Unauthorized(_) | ApiError::MissingScopes(_) => {
             PluginError::Unauthorized(e.to_string())
         }
-        ApiError::RateLimited { .. } => PluginError::RateLimited(e.to_string()),
+        ApiError::RateLimited { ref policy } if policy == "DAILY" => {
+            PluginError::RateLimited(e.to_string())
+        }
         other => PluginError::Hubspot(other.to_string()),
     }
 }
