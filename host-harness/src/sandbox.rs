@@ -205,6 +205,7 @@ pub struct PluginComponent {
     runtime: Arc<Runtime>,
     pre: HubspotSyncPre<HostState>,
     content_hash: String,
+    from_cache: bool,
 }
 
 impl PluginComponent {
@@ -220,11 +221,19 @@ impl PluginComponent {
         cache_dir: Option<&Path>,
     ) -> Result<Self, SandboxError> {
         let content_hash = hex::encode(Sha256::digest(wasm));
-        let component = match cache_dir {
+        let (component, from_cache) = match cache_dir {
             Some(dir) => load_cached(runtime, wasm, &content_hash, dir)?,
-            None => Component::new(runtime.engine(), wasm)
-                .map_err(|e| SandboxError::Component(format!("{e:#}")))?,
+            None => (
+                Component::new(runtime.engine(), wasm)
+                    .map_err(|e| SandboxError::Component(format!("{e:#}")))?,
+                false,
+            ),
         };
+        tracing::debug!(
+            hash = &content_hash[..16],
+            from_cache,
+            "plugin component compiled"
+        );
         check_contract(runtime.engine(), &component)?;
         let mut linker: Linker<HostState> = Linker::new(runtime.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -239,12 +248,19 @@ impl PluginComponent {
             runtime: Arc::clone(runtime),
             pre,
             content_hash,
+            from_cache,
         })
     }
 
     /// SHA-256 of the component's bytes.
     pub fn content_hash(&self) -> &str {
         &self.content_hash
+    }
+
+    /// Whether the compiled code came from the disk cache (checked intact) rather than a
+    /// fresh compile: a cold start costs seconds per process.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.from_cache
     }
 
     /// `configure(settings)`.
@@ -580,13 +596,14 @@ impl ResourceLimiter for MemoryLimiter {
 
 /// Loads a compiled component from the cache or compiles and stores it. The file name carries
 /// the component's content hash and the engine's compatibility key; a sidecar holds the
-/// SHA-256 of the compiled bytes, checked before they are trusted.
+/// SHA-256 of the compiled bytes, checked before they are trusted. Returns the component and
+/// whether it came from the cache.
 fn load_cached(
     runtime: &Runtime,
     wasm: &[u8],
     content_hash: &str,
     dir: &Path,
-) -> Result<Component, SandboxError> {
+) -> Result<(Component, bool), SandboxError> {
     let base = dir.join(format!(
         "{}-{}",
         &content_hash[..16],
@@ -602,7 +619,7 @@ fn load_cached(
         #[allow(unsafe_code)]
         let loaded = unsafe { Component::deserialize(runtime.engine(), &bytes) };
         if let Ok(c) = loaded {
-            return Ok(c);
+            return Ok((c, true));
         }
     }
     let compiled = runtime
@@ -618,7 +635,9 @@ fn load_cached(
     // SAFETY: `compiled` was just produced by this engine.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(runtime.engine(), &compiled) };
-    component.map_err(|e| SandboxError::Component(format!("{e:#}")))
+    component
+        .map(|c| (c, false))
+        .map_err(|e| SandboxError::Component(format!("{e:#}")))
 }
 
 /// Refuses a component that does not export this host's contract version.

@@ -384,9 +384,9 @@ fn test_compiled_component_is_cached_on_disk_and_reused() {
         TEST_GUEST_WASM,
     )
     .unwrap();
-    assert_eq!(
-        again.component().content_hash(),
-        h.host.component().content_hash()
+    assert!(
+        again.component().loaded_from_cache(),
+        "the second host loads the compiled code, it does not compile again"
     );
     assert_eq!(files[0].metadata().unwrap().modified().unwrap(), modified);
 }
@@ -395,11 +395,19 @@ fn test_compiled_component_is_cached_on_disk_and_reused() {
 fn test_corrupt_cache_entry_is_recompiled_not_trusted() {
     let h = Harness::new();
     let cache = h.host.data().cache_dir();
+    // One flipped byte deep in the compiled code: it still looks like a compiled component,
+    // only the checksum can tell.
+    let mut flipped = 0;
     for e in std::fs::read_dir(&cache).unwrap().filter_map(Result::ok) {
         if e.path().extension().is_some_and(|x| x == "cwasm") {
-            std::fs::write(e.path(), b"garbage").unwrap();
+            let mut bytes = std::fs::read(e.path()).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x01;
+            std::fs::write(e.path(), &bytes).unwrap();
+            flipped += 1;
         }
     }
+    assert_eq!(flipped, 1);
     let again = XentralHost::with_component(
         h.host.data().root(),
         common::test_key(),
@@ -407,6 +415,10 @@ fn test_corrupt_cache_entry_is_recompiled_not_trusted() {
         TEST_GUEST_WASM,
     )
     .unwrap();
+    assert!(
+        !again.component().loaded_from_cache(),
+        "a changed artefact is compiled again, never trusted"
+    );
     again.create_tenant("x").unwrap();
     let mut db = again
         .tenant("x")

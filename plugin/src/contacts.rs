@@ -73,7 +73,7 @@ impl Ctx {
             countries: Countries::load(s.db)?,
             since_ms,
             statuses: s.settings.hs_sync_address_status.iter().cloned().collect(),
-            today: xentral::local_date(s.clock.now_ms(), &s.clock.time_zone()),
+            today: xentral::local_date(s.clock.now_ms(), crate::platform::time_zone(s.clock)?),
             winner: s.settings.winner(),
             filter,
         })

@@ -101,7 +101,7 @@ pub fn ensure_unique_property(
 /// What one deal run needs.
 pub struct Ctx {
     stages: StageMap,
-    time_zone: String,
+    time_zone: chrono_tz::Tz,
     unique: bool,
     contact_of_address: HashMap<i64, String>,
     address_of_contact: HashMap<String, i64>,
@@ -114,7 +114,7 @@ impl Ctx {
         let contacts = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
         Ok(Ctx {
             stages: StageMap::load(s.db)?,
-            time_zone: s.clock.time_zone(),
+            time_zone: crate::platform::time_zone(s.clock)?,
             unique: read_konfiguration(s.db, UNIQUE_KEY)?.is_some_and(|v| v == UNIQUE_PROPERTY),
             address_of_contact: contacts
                 .values()
@@ -134,7 +134,7 @@ impl Ctx {
 }
 
 /// The canonical fields of a deal, with its close time when HubSpot gave one.
-fn from_hubspot(r: &Record, tz: &str) -> (Fields, Option<String>) {
+fn from_hubspot(r: &Record, tz: chrono_tz::Tz) -> (Fields, Option<String>) {
     let mut f = Fields::new();
     let name = r.prop("dealname").trim();
     if !name.is_empty() {
@@ -351,7 +351,7 @@ impl Sink for DealSink<'_> {
                 .exclude("deal stage not mapped to a xentral stage");
             return Ok(());
         }
-        let (h, time) = from_hubspot(r, &ctx.time_zone);
+        let (h, time) = from_hubspot(r, ctx.time_zone);
         let contact = self
             .associations
             .get(&r.id)
@@ -518,7 +518,7 @@ fn create_resubmission(
     if s.dry_run {
         return Ok(());
     }
-    let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), &ctx.time_zone);
+    let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
     let id = xentral::insert_resubmission(s.db, &columns, &date, &time_now)?;
     let written: Vec<String> = DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
     as_stored(s, ctx, id, &written, &mut snapshot)?;
@@ -657,7 +657,7 @@ pub fn push(
         }
         rows_by_id.insert(row.id, row);
     }
-    let canonical = |r: &Record| from_hubspot(r, &ctx.time_zone).0;
+    let canonical = |r: &Record| from_hubspot(r, ctx.time_zone).0;
     let check = FreshnessCheck {
         properties: feed().properties,
         fields: DEAL_FIELDS,

@@ -93,7 +93,7 @@ fn carry_over_group(
     old_name: &str,
     new_name: &str,
 ) -> Result<Option<String>, PluginError> {
-    let today = xentral::local_date(p.clock.now_ms(), &p.clock.time_zone());
+    let today = xentral::local_date(p.clock.now_ms(), crate::platform::time_zone(p.clock)?);
     let mut added = 0;
     for id in xentral::linked_members(p.db, old_group, &today)? {
         if !xentral::is_group_member(p.db, id, new_group, &today)? {

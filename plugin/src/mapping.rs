@@ -540,7 +540,7 @@ pub fn xentral_amount(raw: &str) -> Result<Option<String>, String> {
 /// A HubSpot close date as xentral's local date and time: a date-only value (or an instant
 /// at exactly midnight UTC, HubSpot's form of a date) is that calendar day; any other instant
 /// is converted into the tenant's time zone.
-pub fn close_date_local(raw: &str, time_zone: &str) -> Option<(String, Option<String>)> {
+pub fn close_date_local(raw: &str, tz: chrono_tz::Tz) -> Option<(String, Option<String>)> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
@@ -553,7 +553,6 @@ pub fn close_date_local(raw: &str, time_zone: &str) -> Option<(String, Option<St
     if ms.rem_euclid(86_400_000) == 0 {
         return Some((utc.format("%Y-%m-%d").to_string(), None));
     }
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
     let local = utc.with_timezone(&tz);
     Some((
         local.format("%Y-%m-%d").to_string(),
@@ -609,18 +608,18 @@ mod deal_value_tests {
     #[test]
     fn close_dates_keep_the_calendar_day() {
         assert_eq!(
-            close_date_local("2026-03-01", "America/Los_Angeles"),
+            close_date_local("2026-03-01", chrono_tz::America::Los_Angeles),
             Some(("2026-03-01".into(), None))
         );
         assert_eq!(
-            close_date_local("2026-03-01T00:00:00.000Z", "America/Los_Angeles"),
+            close_date_local("2026-03-01T00:00:00.000Z", chrono_tz::America::Los_Angeles),
             Some(("2026-03-01".into(), None))
         );
         assert_eq!(
-            close_date_local("2026-03-01T23:30:00Z", "Europe/Berlin"),
+            close_date_local("2026-03-01T23:30:00Z", chrono_tz::Europe::Berlin),
             Some(("2026-03-02".into(), Some("00:30:00".into())))
         );
-        assert_eq!(close_date_local("", "Europe/Berlin"), None);
+        assert_eq!(close_date_local("", chrono_tz::Europe::Berlin), None);
     }
 
     proptest! {

@@ -189,15 +189,6 @@ pub struct Rows {
     pub rows: Vec<Vec<Value>>,
 }
 
-impl Rows {
-    /// The index of a column by name.
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(name))
-    }
-}
-
 /// The effect of a data-changing statement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExecResult {
@@ -269,6 +260,17 @@ pub trait Clock {
     fn sleep_ms(&self, ms: u64);
     /// The tenant's IANA time zone.
     fn time_zone(&self) -> String;
+}
+
+/// The tenant's time zone, the one rule every local date and time goes by: an unknown name
+/// is a clear error, never silently another zone.
+pub fn time_zone(clock: &dyn Clock) -> Result<chrono_tz::Tz, crate::api::PluginError> {
+    let name = clock.time_zone();
+    name.parse().map_err(|_| {
+        crate::api::PluginError::InvalidSettings(format!(
+            "the tenant's time zone '{name}' is not an IANA time zone (such as Europe/Berlin); set it with `xentral-host tenant`"
+        ))
+    })
 }
 
 /// Severity of a log entry.

@@ -62,20 +62,6 @@ impl StoredSettings {
             _ => crate::merge::Winner::Xentral,
         }
     }
-
-    /// Back to the exported settings type.
-    pub fn to_settings(&self) -> Settings {
-        Settings {
-            hubspot_url: self.hubspot_url.clone(),
-            credential: self.hubspot_credential.clone(),
-            contacts: self.hs_sync_addresses,
-            contacts_since: Some(self.hs_sync_addresses_from.clone()).filter(|s| !s.is_empty()),
-            lead_statuses: self.hs_sync_address_status.clone(),
-            group: self.hs_contact_grp.clone(),
-            deals: self.hs_sync_deals,
-            stage_mode: self.hs_stage_mode,
-        }
-    }
 }
 
 /// Reads a `konfiguration` value.

@@ -134,8 +134,7 @@ pub fn upsert_option(
 }
 
 /// The date `ms` falls on in the tenant's time zone, as xentral stores dates.
-pub fn local_date(ms: i64, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+pub fn local_date(ms: i64, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .with_timezone(&tz)
@@ -539,8 +538,7 @@ pub fn insert_resubmission(
 }
 
 /// The local date and time of `ms` in the tenant's time zone.
-pub fn local_date_time(ms: i64, time_zone: &str) -> (String, String) {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+pub fn local_date_time(ms: i64, tz: chrono_tz::Tz) -> (String, String) {
     let t = chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .with_timezone(&tz);

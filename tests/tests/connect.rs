@@ -137,7 +137,11 @@ both_backends! {
         let w = World::on(backend);
         w.hubspot_contact(&[("email", "a@example.com"), ("firstname", "Ann")]);
         let configure = w.configure_with(TOKEN, &w.settings());
+        assert!(configure.result.is_ok(), "{:?}", configure.result);
         let sync = w.run_raw(xentral_host::report::Job::SyncContacts, Default::default());
+        let report = sync.result.as_ref().expect("the sync ran with the token");
+        assert_eq!(report.xentral.created, 1, "the token reached HubSpot: {report:#?}");
+        assert!(!sync.log.is_empty(), "there was a log to look at");
         let everything = format!(
             "{:?}{:?}{:?}{:?}",
             configure.result, configure.log, sync.result, sync.log
@@ -281,4 +285,19 @@ both_backends! {
         });
         assert!(!past.warnings.iter().any(|m| m.contains("future")), "{past:?}");
     }
+}
+
+#[test]
+fn an_unknown_time_zone_is_a_clear_error_never_silently_berlin() {
+    let w = World::new();
+    w.connect();
+    let mut tenant = w.host.tenant(TENANT).unwrap();
+    tenant.config.time_zone = "Mars/Olympus_Mons".into();
+    tenant.save().unwrap();
+    let inv = w.run_raw(xentral_host::report::Job::SyncContacts, Default::default());
+    let err = inv.result.unwrap_err();
+    assert!(
+        matches!(&err, JobError::Plugin(PluginError::InvalidSettings(m)) if m.contains("'Mars/Olympus_Mons' is not an IANA time zone")),
+        "{err:?}"
+    );
 }

@@ -99,9 +99,7 @@ fn resubmission(
             .unwrap(),
     )
     .unwrap();
-    w.host
-        .record_changed(TENANT, Entity::Resubmission, change.id)
-        .unwrap();
+    w.record_changed(Entity::Resubmission, change.id);
     change.id
 }
 
@@ -111,9 +109,7 @@ fn edit_resubmission(w: &World, id: i64, changes: &[(&str, Value)]) {
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
     xentral_erp::ui::edit_resubmission(w.db().as_mut(), id, &changes).unwrap();
-    w.host
-        .record_changed(TENANT, Entity::Resubmission, id)
-        .unwrap();
+    w.record_changed(Entity::Resubmission, id);
 }
 
 both_backends! {

@@ -14,7 +14,7 @@ use xentral_erp::{Database, Value};
 use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
 use xentral_host::tenant::MysqlSetup;
 use xentral_host::{
-    Connection, HUBSPOT_CREDENTIAL, HostKey, Invocation, JobError, VirtualClock, XentralHost,
+    Connection, HUBSPOT_CREDENTIAL, HostKey, Invocation, VirtualClock, XentralHost,
 };
 
 /// The access token of the emulated portal.
@@ -283,14 +283,19 @@ impl World {
         self.hook(id);
     }
 
-    /// Fires the save hook for an address.
+    /// Fires the save hook for an address; panics unless the plugin took the change.
     pub fn hook(&self, id: i64) {
-        let inv = self
-            .host
-            .record_changed(TENANT, Entity::Address, id)
-            .unwrap();
+        self.record_changed(Entity::Address, id);
+    }
+
+    /// Fires xentral's save hook for a record; panics unless the plugin took the change.
+    pub fn record_changed(&self, entity: Entity, id: i64) {
+        let inv = self.host.record_changed(TENANT, entity, id).unwrap();
         if let Err(e) = inv.result {
-            assert!(matches!(e, JobError::Plugin(_)), "hook trapped: {e}");
+            panic!(
+                "the save hook of {entity:?} {id} failed: {e}\n{:#?}",
+                inv.log
+            );
         }
     }
 
