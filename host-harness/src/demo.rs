@@ -292,11 +292,17 @@ pub fn run(
         }
     }
     let stats = hubspot.stats();
-    let mut db = host
-        .tenant(TENANT)
-        .and_then(|t| Ok(t.open_admin_db(host.clock())?))
-        .step()?;
-    let comparison = verify::compare(db.as_mut(), &hubspot, "Hubspot").step()?;
+    let tenant = host.tenant(TENANT).step()?;
+    let mut db = tenant.open_admin_db(host.clock()).step()?;
+    let zone: chrono_tz::Tz = tenant.config.time_zone.parse().map_err(|_| {
+        DemoError::Step(format!(
+            "the demo tenant's time zone '{}' is unknown",
+            tenant.config.time_zone
+        ))
+    })?;
+    let now = chrono::DateTime::from_timestamp_millis(host.clock().now_ms()).unwrap_or_default();
+    let today = now.with_timezone(&zone).date_naive();
+    let comparison = verify::compare(db.as_mut(), &hubspot, "Hubspot", today, zone).step()?;
     Ok(DemoReport {
         before,
         after: totals(&host, &hubspot)?,

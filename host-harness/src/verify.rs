@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use hubspot_emulator::{Emulator, ObjectType, Record};
 use serde::Serialize;
 use xentral_erp::{Database, DbError, Value};
+use xentral_hubspot_plugin::mapping;
 
 /// The outcome of a comparison.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -48,11 +49,9 @@ fn prop(r: &Record, name: &str) -> String {
         .to_owned()
 }
 
+/// An amount as an exact two-place decimal, by the plugin's own rule (never through a float).
 fn amount(s: &str) -> String {
-    s.trim()
-        .parse::<f64>()
-        .map(|v| format!("{v:.2}"))
-        .unwrap_or_default()
+    mapping::canonical_amount(s).unwrap_or_default()
 }
 
 fn rows(db: &mut dyn Database, sql: &str) -> Result<Vec<BTreeMap<String, Value>>, DbError> {
@@ -60,11 +59,16 @@ fn rows(db: &mut dyn Database, sql: &str) -> Result<Vec<BTreeMap<String, Value>>
     Ok((0..r.len()).filter_map(|i| r.row_map(i)).collect())
 }
 
-/// Compares the tenant database with the emulated portal.
+/// Compares the tenant database with the emulated portal: the contact group `group` as
+/// xentral counts its members on `today`, dates in the tenant's `time_zone`. Values are
+/// compared by the plugin's own canonical rules (e-mail, amount, close date), so a
+/// difference found is a real one.
 pub fn compare(
     db: &mut dyn Database,
     hubspot: &Emulator,
     group: &str,
+    today: chrono::NaiveDate,
+    time_zone: chrono_tz::Tz,
 ) -> Result<Comparison, DbError> {
     let mut c = Comparison::default();
     let countries: HashMap<String, String> = rows(
@@ -145,8 +149,8 @@ pub fn compare(
         let mut pairs = vec![
             (
                 "email",
-                prop(contact, "email").to_lowercase(),
-                text(address.get("email")).to_lowercase(),
+                mapping::canonical_email(&prop(contact, "email")),
+                mapping::canonical_email(&text(address.get("email"))),
             ),
             (
                 "firstname",
@@ -200,20 +204,18 @@ pub fn compare(
         }
     }
     let linked: std::collections::HashSet<i64> = links.values().copied().collect();
-    let members = rows(
-        db,
-        &format!(
-            "SELECT DISTINCT a.id, a.email FROM adresse a JOIN adresse_rolle r ON r.adresse = a.id JOIN gruppen g ON g.id = r.parameter \
-         WHERE g.name = '{}' AND r.objekt = 'Gruppe' AND r.bis = '0000-00-00' AND a.geloescht = 0 AND a.email <> ''",
-            group.replace('\'', "''")
-        ),
-    )?;
-    for m in members {
-        let id = m.get("id").and_then(Value::as_i64).unwrap_or(0);
-        if !linked.contains(&id) {
+    let members = match xentral_erp::ui::find_group_by_name(db, group)? {
+        Some(g) => xentral_erp::ui::group_members(db, g, today)?,
+        None => Vec::new(),
+    };
+    for id in members {
+        let Some(a) = addresses.get(&id) else {
+            continue;
+        };
+        let email = text(a.get("email"));
+        if !mapping::canonical_email(&email).is_empty() && !linked.contains(&id) {
             c.mismatch(format!(
-                "address {id} ({}) is in the group but not in HubSpot",
-                text(m.get("email"))
+                "address {id} ({email}) is in the group but not in HubSpot"
             ));
         }
     }
@@ -291,7 +293,9 @@ pub fn compare(
             ),
             (
                 "closedate",
-                prop(&deal, "closedate").chars().take(10).collect(),
+                mapping::close_date_local(&prop(&deal, "closedate"), time_zone)
+                    .map(|(day, _)| day)
+                    .unwrap_or_default(),
                 if date.starts_with("0000") {
                     String::new()
                 } else {
