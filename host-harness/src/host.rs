@@ -1,7 +1,7 @@
 //! The host façade: what xentral does with the plugin for a tenant — save settings, press
 //! Refresh, run a job, fire a save hook — each as one sandboxed call.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use xentral_erp::mysql_compat::instant_from_millis;
@@ -82,6 +82,45 @@ pub struct XentralHost {
     clock: SharedClock,
     runtime: Arc<Runtime>,
     component: PluginComponent,
+    cache_dir: PathBuf,
+}
+
+/// The environment variable naming the compiled-component cache shared by every data
+/// directory of this user (default: `$XDG_CACHE_HOME/xentral-host`, else
+/// `~/.cache/xentral-host`).
+pub const CACHE_DIR_ENV: &str = "XENTRAL_HOST_CACHE_DIR";
+
+/// Where the built-in plugin's compiled code is cached: shared by every data directory of
+/// this user (it is keyed by the component's content hash and the engine, so sharing is
+/// safe), so many tenants' hosts and test worlds compile the plugin once. Only a directory
+/// no one else may write to is used: compiled code from it is run. Without one, the data
+/// directory's own cache.
+pub fn shared_cache_dir(data: &DataDir) -> PathBuf {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let chosen = env(CACHE_DIR_ENV).or_else(|| {
+        env("XDG_CACHE_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".cache")))
+            .map(|c| c.join("xentral-host"))
+    });
+    let Some(dir) = chosen else {
+        return data.cache_dir();
+    };
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() && m.permissions().mode() & 0o022 == 0 => dir,
+        _ => {
+            tracing::warn!(dir = %dir.display(), "the shared component cache is not a directory only its owner may write to; using the data directory's");
+            data.cache_dir()
+        }
+    }
 }
 
 impl XentralHost {
@@ -95,16 +134,19 @@ impl XentralHost {
         key.check_outside(data_dir.as_ref())?;
         let data = DataDir::new(data_dir.as_ref(), Arc::new(key));
         let runtime = Runtime::new()?;
-        let component = PluginComponent::plugin(&runtime, Some(&data.cache_dir()))?;
+        let cache_dir = shared_cache_dir(&data);
+        let component = PluginComponent::plugin(&runtime, Some(&cache_dir))?;
         Ok(XentralHost {
             data,
             clock,
             runtime,
             component,
+            cache_dir,
         })
     }
 
-    /// A host running another component (the sandbox tests' misbehaving guest).
+    /// A host running another component (the sandbox tests' misbehaving guest), cached in
+    /// the data directory only.
     pub fn with_component(
         data_dir: impl AsRef<Path>,
         key: HostKey,
@@ -114,18 +156,26 @@ impl XentralHost {
         key.check_outside(data_dir.as_ref())?;
         let data = DataDir::new(data_dir.as_ref(), Arc::new(key));
         let runtime = Runtime::new()?;
-        let component = PluginComponent::load(&runtime, wasm, Some(&data.cache_dir()))?;
+        let cache_dir = data.cache_dir();
+        let component = PluginComponent::load(&runtime, wasm, Some(&cache_dir))?;
         Ok(XentralHost {
             data,
             clock,
             runtime,
             component,
+            cache_dir,
         })
     }
 
     /// The data directory.
     pub fn data(&self) -> &DataDir {
         &self.data
+    }
+
+    /// Where this host caches compiled components ([`shared_cache_dir`] for the built-in
+    /// plugin; the data directory's own for another component).
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
     }
 
     /// The host clock.

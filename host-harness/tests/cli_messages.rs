@@ -60,3 +60,56 @@ fn stages_list_names_the_mode_as_the_command_line_spells_it() {
         "{listed}"
     );
 }
+
+fn cwasm_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn create_tenant(data: &std::path::Path, cache: &std::path::Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["tenant", "create", "acme"])
+        .env("XENTRAL_HOST_KEY", TEST_KEY)
+        .env("XENTRAL_HOST_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_compiled_plugin_is_shared_by_data_directories_in_a_private_cache_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir().unwrap();
+    let cache = shared.path().join("private");
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    create_tenant(one.path(), &cache);
+    create_tenant(two.path(), &cache);
+    assert_eq!(cwasm_files(&cache), 1, "compiled once, for both");
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(cwasm_files(&one.path().join("cache")), 0);
+    assert_eq!(cwasm_files(&two.path().join("cache")), 0);
+
+    // A cache others may write to is never used: code from it would run.
+    let open = shared.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let three = tempfile::tempdir().unwrap();
+    create_tenant(three.path(), &open);
+    assert_eq!(cwasm_files(&open), 0);
+    assert_eq!(cwasm_files(&three.path().join("cache")), 1);
+}

@@ -52,11 +52,11 @@ pub fn data_dir_with_cache(cache: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// A fresh data directory with the plugin already compiled in its cache: the plugin is compiled
-/// once per test binary, not once per test.
+/// A fresh data directory; the plugin is compiled at most once per test binary (into the
+/// compiled-component cache every data directory of this user shares).
 pub fn warm_data_dir() -> tempfile::TempDir {
-    static WARM: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let warm = WARM.get_or_init(|| {
+    static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    WARM.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         xentral_host::XentralHost::new(
             dir.path(),
@@ -64,7 +64,6 @@ pub fn warm_data_dir() -> tempfile::TempDir {
             std::sync::Arc::new(xentral_host::SystemClock),
         )
         .unwrap();
-        dir
     });
-    data_dir_with_cache(&warm.path().join("cache"))
+    tempfile::tempdir().unwrap()
 }
