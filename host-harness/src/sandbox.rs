@@ -59,6 +59,16 @@ pub enum SandboxError {
         /// What the plugin exports instead.
         found: String,
     },
+    /// The plugin names a contract version this host does not implement, or none.
+    #[error(
+        "the plugin was built against contract {found}; this host supports {supported}: rebuild the plugin against one of them or use a host that supports it"
+    )]
+    UnknownContract {
+        /// The version it names (`no version` when it carries none).
+        found: String,
+        /// The versions this host loads.
+        supported: String,
+    },
 }
 
 /// Why one job call failed.
@@ -220,6 +230,7 @@ impl PluginComponent {
         wasm: &[u8],
         cache_dir: Option<&Path>,
     ) -> Result<Self, SandboxError> {
+        check_contract_version(wasm)?;
         let content_hash = hex::encode(Sha256::digest(wasm));
         let (component, from_cache) = match cache_dir {
             Some(dir) => load_cached(runtime, wasm, &content_hash, dir)?,
@@ -638,6 +649,26 @@ fn load_cached(
     component
         .map(|c| (c, false))
         .map_err(|e| SandboxError::Component(format!("{e:#}")))
+}
+
+/// Refuses, before compiling it, a component whose contract version (its custom section)
+/// this host does not implement.
+fn check_contract_version(wasm: &[u8]) -> Result<(), SandboxError> {
+    let found = crate::bindings::contract_version(wasm).map_err(SandboxError::Component)?;
+    match found {
+        Some(v) if crate::bindings::SUPPORTED_CONTRACTS.contains(&v.as_str()) => Ok(()),
+        other => Err(SandboxError::UnknownContract {
+            found: other.map_or_else(
+                || "no version".to_owned(),
+                |v| format!("xentral:hubspot@{v}"),
+            ),
+            supported: crate::bindings::SUPPORTED_CONTRACTS
+                .iter()
+                .map(|v| format!("xentral:hubspot@{v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
 }
 
 /// Refuses a component that does not export this host's contract version.

@@ -7,9 +7,16 @@
 use crate::api;
 use crate::platform::{self, Platform};
 
+/// The contract version this plugin is built against, in a custom section the host reads
+/// before it instantiates the component (as Zed's extensions carry theirs): a host refuses a
+/// version it does not implement, naming both.
+#[unsafe(link_section = "xentral-hubspot-contract")]
+#[used]
+static CONTRACT_VERSION: [u8; 5] = *b"0.1.0";
+
 wit_bindgen::generate!({
     world: "hubspot-sync",
-    path: "../wit",
+    path: "../wit/deps/xentral-hubspot@0.1.0",
 });
 
 use exports::xentral::hubspot::plugin::Guest;

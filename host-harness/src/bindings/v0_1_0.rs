@@ -16,7 +16,7 @@ use crate::sandbox::MemoryLimiter;
 mod generated {
     wasmtime::component::bindgen!({
         world: "hubspot-sync",
-        path: "../wit",
+        path: "../wit/deps/xentral-hubspot@0.1.0",
     });
 }
 

@@ -14,9 +14,14 @@
 // --workspace`) compiles it to nothing, as the exported symbol names are not valid native ones.
 #![cfg(target_arch = "wasm32")]
 
+/// The contract version, as the real plugin carries it (see the host's contract check).
+#[unsafe(link_section = "xentral-hubspot-contract")]
+#[used]
+static CONTRACT_VERSION: [u8; 5] = *b"0.1.0";
+
 wit_bindgen::generate!({
     world: "hubspot-sync",
-    path: "../../wit",
+    path: "../../wit/deps/xentral-hubspot@0.1.0",
 });
 
 use exports::xentral::hubspot::plugin::Guest;
