@@ -2,9 +2,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{TEST_KEY, cli, warm_data_dir};
+use common::{cli, warm_data_dir};
 use hubspot_emulator::{Emulator, EmulatorConfig, TokenConfig};
 
 #[test]
@@ -12,11 +12,7 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
     let dir = warm_data_dir();
     cli(dir.path(), &["tenant", "create", "acme"]);
     for args in [&["status", "acme"][..], &["tenant", "list"][..]] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args)
-            .env("XENTRAL_HOST_KEY", TEST_KEY)
+        let mut child = common::cli_command(dir.path(), args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -73,11 +69,7 @@ fn cwasm_files(dir: &std::path::Path) -> usize {
 }
 
 fn create_tenant(data: &std::path::Path, cache: &std::path::Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["tenant", "create", "acme"])
-        .env("XENTRAL_HOST_KEY", TEST_KEY)
+    let out = common::cli_command(data, &["tenant", "create", "acme"])
         .env("XENTRAL_HOST_CACHE_DIR", cache)
         .output()
         .unwrap();

@@ -6,11 +6,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TEST_KEY, cli, cli_output, test_key, warm_data_dir};
+use common::{cli_output, test_key, warm_data_dir};
 use hubspot_emulator::{
     Emulator, EmulatorConfig, FaultKind, FaultPlan, ScriptedFault, TokenConfig,
 };
@@ -27,18 +27,7 @@ fn connected(dir: &Path) -> Emulator {
         ..EmulatorConfig::default()
     })
     .unwrap();
-    cli(dir, &["tenant", "create", "acme"]);
-    cli(
-        dir,
-        &[
-            "settings",
-            "acme",
-            "--hubspot-url",
-            &hubspot.base_url(),
-            "--token",
-            TOKEN,
-        ],
-    );
+    common::connected_tenant(dir, &hubspot, TOKEN);
     hubspot
 }
 
@@ -62,13 +51,7 @@ fn a_run_killed_mid_job_leaves_a_lock_the_next_run_here_takes_over_at_once() {
     hubspot.set_faults(FaultPlan::scripted(vec![
         ScriptedFault::new(FaultKind::LatencyMs(30_000)).path("/search"),
     ]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xentral-host"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["run", "acme", "sync-contacts"])
-        .env_remove("XENTRAL_HOST_DATA")
-        .env_remove("XENTRAL_HOST_KEY_FILE")
-        .env("XENTRAL_HOST_KEY", TEST_KEY)
+    let mut child = common::cli_command(dir.path(), &["run", "acme", "sync-contacts"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

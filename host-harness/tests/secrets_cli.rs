@@ -27,18 +27,7 @@ fn emulator() -> Emulator {
 
 /// A tenant connected to `hubspot` with the token.
 fn connected(dir: &Path, hubspot: &Emulator) {
-    cli(dir, &["tenant", "create", "acme"]);
-    cli(
-        dir,
-        &[
-            "settings",
-            "acme",
-            "--hubspot-url",
-            &hubspot.base_url(),
-            "--token",
-            TOKEN,
-        ],
-    );
+    common::connected_tenant(dir, hubspot, TOKEN);
 }
 
 /// Every way the token could show in a byte string: as is, hex (with and without spaces, as

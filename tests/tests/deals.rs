@@ -73,6 +73,20 @@ fn xentral_stage(w: &World, pipeline: &str, stage: &str) -> i64 {
     ))
 }
 
+/// A stage a xentral user adds to `view`.
+fn user_stage(w: &World, view: i64, name: &str) -> i64 {
+    xentral_erp::ui::create_stage(
+        w.db().as_mut(),
+        &xentral_erp::ui::NewStage {
+            kurzbezeichnung: name.into(),
+            name: name.into(),
+            view,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 /// A xentral user adds a resubmission (and the save hook fires).
 fn resubmission(
     w: &World,
@@ -431,16 +445,7 @@ both_backends! {
         w.run(Job::ProcessQueue);
         let id = linked_deal(&w, wv).unwrap();
         let view = xentral_erp::ui::create_view(w.db().as_mut(), "Internal", "INT", true).unwrap();
-        let other = xentral_erp::ui::create_stage(
-            w.db().as_mut(),
-            &xentral_erp::ui::NewStage {
-                kurzbezeichnung: "Todo".into(),
-                name: "Todo".into(),
-                view,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let other = user_stage(&w, view, "Todo");
         edit_resubmission(
             &w,
             wv,
@@ -476,16 +481,7 @@ both_backends! {
             "user-defined creates no stages"
         );
         let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
-        let mine = xentral_erp::ui::create_stage(
-            w.db().as_mut(),
-            &xentral_erp::ui::NewStage {
-                kurzbezeichnung: "Angebot".into(),
-                name: "Angebot".into(),
-                view,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let mine = user_stage(&w, view, "Angebot");
         let listed = w.host.list_stages(TENANT).unwrap().result.unwrap();
         assert_eq!(listed.xentral.len(), 1);
         assert!(listed.xentral[0].mapped_to.is_none());
@@ -691,19 +687,7 @@ both_backends! {
         s.stage_mode = StageMode::UserDefined;
         w.connect_with(&s);
         let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
-        let stage = |name: &str| {
-            xentral_erp::ui::create_stage(
-                w.db().as_mut(),
-                &xentral_erp::ui::NewStage {
-                    kurzbezeichnung: name.into(),
-                    name: name.into(),
-                    view,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
-        let (mapped, unmapped) = (stage("Angebot"), stage("Intern"));
+        let (mapped, unmapped) = (user_stage(&w, view, "Angebot"), user_stage(&w, view, "Intern"));
         w.host.map_stage(TENANT, mapped, "default", "contractsent").unwrap().result.unwrap();
         resubmission(&w, "On the unmapped stage", Some("1.00"), unmapped, None, 0);
         let r = w.run(Job::ProcessQueue);
@@ -759,16 +743,7 @@ both_backends! {
         s.stage_mode = StageMode::UserDefined;
         w.connect_with(&s);
         let view = xentral_erp::ui::create_view(w.db().as_mut(), "Vertrieb", "VT", true).unwrap();
-        let mine = xentral_erp::ui::create_stage(
-            w.db().as_mut(),
-            &xentral_erp::ui::NewStage {
-                kurzbezeichnung: "Angebot".into(),
-                name: "Angebot".into(),
-                view,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let mine = user_stage(&w, view, "Angebot");
         let said = w.host.map_stage(TENANT, mine, "default", "contractsent").unwrap().result.unwrap();
         assert!(
             said.contains(&format!("xentral stage {mirror} 'Contract Sent' no longer maps to default:contractsent")),

@@ -15,17 +15,38 @@ pub fn test_key() -> HostKey {
     HostKey::new(KeySource::Env(TEST_KEY.into()))
 }
 
-/// Runs the built binary over `data_dir` with [`TEST_KEY`]; returns its output.
-pub fn cli_output(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xentral-host"))
+/// The built binary over `data_dir` with [`TEST_KEY`], ready to run.
+pub fn cli_command(data_dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xentral-host"));
+    command
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("XENTRAL_HOST_DATA")
         .env_remove("XENTRAL_HOST_KEY_FILE")
-        .env("XENTRAL_HOST_KEY", TEST_KEY)
-        .output()
-        .unwrap()
+        .env("XENTRAL_HOST_KEY", TEST_KEY);
+    command
+}
+
+/// Runs the built binary over `data_dir` with [`TEST_KEY`]; returns its output.
+pub fn cli_output(data_dir: &Path, args: &[&str]) -> Output {
+    cli_command(data_dir, args).output().unwrap()
+}
+
+/// A tenant `acme` created and connected to `hubspot` with `token`, through the command line.
+pub fn connected_tenant(data_dir: &Path, hubspot: &hubspot_emulator::Emulator, token: &str) {
+    cli(data_dir, &["tenant", "create", "acme"]);
+    cli(
+        data_dir,
+        &[
+            "settings",
+            "acme",
+            "--hubspot-url",
+            &hubspot.base_url(),
+            "--token",
+            token,
+        ],
+    );
 }
 
 /// Runs the built binary over `data_dir`; returns stdout, panicking with stderr on failure.
