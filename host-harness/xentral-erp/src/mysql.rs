@@ -23,6 +23,9 @@
 pub mod account;
 pub mod check;
 pub mod reference;
+/// Scratch databases and accounts on a test server: for tests only, behind the `scratch`
+/// feature, so no production build carries code that creates and drops databases.
+#[cfg(feature = "scratch")]
 pub mod scratch;
 mod watchdog;
 
