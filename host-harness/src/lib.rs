@@ -9,7 +9,6 @@
 
 pub mod bindings;
 pub mod clock;
-pub mod demo;
 pub mod host;
 pub mod joblog;
 pub mod limits;
@@ -22,7 +21,6 @@ pub mod scheduler;
 pub mod secrets;
 pub mod sync_health;
 pub mod tenant;
-pub mod verify;
 pub mod xentral_ui;
 
 pub use clock::{HostClock, SharedClock, SystemClock, VirtualClock};

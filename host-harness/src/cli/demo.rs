@@ -2,7 +2,10 @@
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use xentral_host::demo::{self, DemoConfig, DemoReport, Step};
+mod scenario;
+mod verify;
+
+use scenario::{self as demo, DemoConfig, DemoReport, Step};
 
 use super::output::{self, CliError, ExitKind};
 

@@ -12,12 +12,12 @@ use hubspot_emulator::{
 use serde::Serialize;
 use xentral_erp::Value;
 
-use crate::clock::{HostClock, SharedClock, VirtualClock};
-use crate::host::{Connection, HUBSPOT_CREDENTIAL, XentralHost};
-use crate::report::{JobReport, Settings, SideReport, StageMode};
-use crate::scheduler;
-use crate::secrets::HostKey;
-use crate::verify::{self, Comparison};
+use super::verify::{self, Comparison};
+use xentral_host::clock::{HostClock, SharedClock, VirtualClock};
+use xentral_host::host::{Connection, HUBSPOT_CREDENTIAL, XentralHost};
+use xentral_host::report::{JobReport, Settings, SideReport, StageMode};
+use xentral_host::scheduler;
+use xentral_host::secrets::HostKey;
 
 /// The demo tenant's name.
 pub const TENANT: &str = "demo";
@@ -366,7 +366,7 @@ fn seed_xentral(
 
 /// Resubmissions in the views Refresh created (so they are exported as deals).
 fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), DemoError> {
-    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
     let mut db = ui.db().step()?;
     let stages: Vec<i64> = db
         .query(
@@ -437,7 +437,7 @@ fn edit_both_sides(
             BTreeMap::from([("amount".to_owned(), "4242.42".to_owned())]),
         );
     }
-    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
     let mut db = ui.db().step()?;
     let ids: Vec<i64> = db
         .query(
@@ -499,7 +499,7 @@ fn make_conflict(
     hubspot: &Emulator,
     progress: &mut dyn FnMut(Step),
 ) -> Result<(), DemoError> {
-    let ui = crate::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
     let mut db = ui.db().step()?;
     let row = db
         .query("SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links ORDER BY address_id DESC LIMIT 1", &[])
