@@ -232,6 +232,11 @@ fn a_manual_run_is_recorded_and_shown_by_status_like_a_scheduled_one() {
     assert_eq!(r.job, Job::SyncContacts);
     assert_eq!(r.parameter, "hubspot_pull_contacts");
     assert!(r.message.contains("xentral: 1 created"), "{}", r.message);
+    assert!(
+        r.message.contains("0 conflicts"),
+        "the summary counts conflicts: {}",
+        r.message
+    );
     let status = xentral_host::scheduler::starter_status(&w.host, common::TENANT).unwrap();
     let contacts = status
         .iter()
