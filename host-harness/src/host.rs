@@ -357,9 +357,22 @@ impl XentralHost {
             }
             tenant.config.hubspot_url = Some(url);
             tenant.config.extra_ca_pem = extra_ca;
+            tenant.config.settings = Some(settings);
             tenant.save()?;
         }
         Ok(invocation)
+    }
+
+    /// What `settings` starts from for each flag not given: the settings saved last, else the
+    /// old HubSpot module's, else the built-in ones (see [`crate::settings_defaults`]).
+    pub fn settings_defaults(
+        &self,
+        tenant_name: &str,
+    ) -> Result<crate::settings_defaults::Defaults, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        let mut db = tenant.open_admin_db(&self.clock)?;
+        crate::settings_defaults::resolve(db.as_mut(), tenant.config.settings.as_ref())
+            .map_err(|e| HostError::Tenant(TenantError::from(e)))
     }
 
     /// The Refresh button.

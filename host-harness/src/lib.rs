@@ -19,6 +19,7 @@ pub mod runlog;
 pub mod sandbox;
 pub mod scheduler;
 pub mod secrets;
+pub mod settings_defaults;
 pub mod sync_health;
 pub mod tenant;
 pub mod xentral_ui;

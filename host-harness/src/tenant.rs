@@ -129,6 +129,10 @@ pub struct TenantConfig {
     /// The user name of the tenant's MariaDB plugin account (same server and database).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_db_user: Option<String>,
+    /// The settings last saved (the operator's, no secret): what `settings` keeps for each
+    /// flag not given again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::report::Settings>,
 }
 
 fn default_time_zone() -> String {
@@ -217,6 +221,7 @@ impl DataDir {
                 limits: TenantLimits::default(),
                 database_url: None,
                 plugin_db_user: None,
+                settings: None,
             },
         };
         let created = match mysql {

@@ -105,3 +105,85 @@ fn the_compiled_plugin_is_shared_by_data_directories_in_a_private_cache_only() {
     assert_eq!(cwasm_files(&open), 0);
     assert_eq!(cwasm_files(&three.path().join("cache")), 1);
 }
+
+#[test]
+fn settings_start_from_the_old_modules_then_keep_every_flag_not_given() {
+    let dir = warm_data_dir();
+    let token = "pat-eu1-01d-m0du1e-0000-0000-000000000000";
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(token)],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    cli(dir.path(), &["tenant", "create", "acme"]);
+    let clock: xentral_host::SharedClock = std::sync::Arc::new(xentral_host::SystemClock);
+    let host =
+        xentral_host::XentralHost::new(dir.path(), common::test_key(), clock.clone()).unwrap();
+    {
+        let mut db = host.tenant("acme").unwrap().open_admin_db(&clock).unwrap();
+        let group = xentral_erp::ui::create_group(db.as_mut(), "Altkunden", "ALT").unwrap();
+        let old = serde_json::json!({
+            "hs_sync_addresses": "1",
+            "hs_sync_addresses_from": 1_704_067_200,
+            "hs_sync_address_status": ["NEW"],
+            "hs_sync_deals": "0",
+            "hs_contact_grp": group.to_string(),
+        });
+        db.execute(
+            "INSERT INTO konfiguration (name, wert, adresse, firma) VALUES ('hubspot_settings', ?, 0, 0)",
+            &[xentral_erp::Value::Text(old.to_string())],
+        )
+        .unwrap();
+    }
+    let first = cli(
+        dir.path(),
+        &[
+            "settings",
+            "acme",
+            "--hubspot-url",
+            &hubspot.base_url(),
+            "--token",
+            token,
+        ],
+    );
+    assert!(
+        first.contains(
+            "took over the old HubSpot module's settings: contacts on; contacts-since 2024-01-01T00:00:00Z; lead-status NEW; deals off; group Altkunden"
+        ),
+        "{first}"
+    );
+    let saved = || host.tenant("acme").unwrap().config.settings.unwrap();
+    let s = saved();
+    assert_eq!(
+        (s.group.as_str(), s.deals, s.lead_statuses.clone()),
+        ("Altkunden", false, vec!["NEW".to_owned()])
+    );
+    assert_eq!(s.contacts_since.as_deref(), Some("2024-01-01T00:00:00Z"));
+
+    // One flag changes one setting; the old module is not consulted again.
+    let second = cli(dir.path(), &["settings", "acme", "--deals", "on"]);
+    assert!(!second.contains("old HubSpot module"), "{second}");
+    let s = saved();
+    assert_eq!(
+        (s.group.as_str(), s.deals, s.lead_statuses.clone()),
+        ("Altkunden", true, vec!["NEW".to_owned()])
+    );
+    // An empty value clears a filter.
+    cli(
+        dir.path(),
+        &[
+            "settings",
+            "acme",
+            "--lead-status",
+            "",
+            "--contacts-since",
+            "",
+        ],
+    );
+    let s = saved();
+    assert!(
+        s.lead_statuses.is_empty() && s.contacts_since.is_none(),
+        "{s:?}"
+    );
+    assert_eq!(s.group, "Altkunden");
+}

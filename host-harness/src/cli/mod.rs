@@ -219,24 +219,25 @@ struct SettingsArgs {
     /// portal such as `xentral-host hubspot-emulator --tls`.
     #[arg(long, value_name = "PATH")]
     ca_file: Option<PathBuf>,
-    /// Synchronise contacts.
-    #[arg(long, value_enum, default_value = "on")]
-    contacts: OnOff,
-    /// Only contacts created at or after this instant (RFC 3339).
+    /// Synchronise contacts. Every setting not given keeps its saved value (first time: the
+    /// old HubSpot module's, else on).
+    #[arg(long, value_enum)]
+    contacts: Option<OnOff>,
+    /// Only contacts created at or after this instant (RFC 3339); "" for every contact.
     #[arg(long)]
     contacts_since: Option<String>,
-    /// Only contacts with this lead status (repeat for several).
+    /// Only contacts with this lead status (repeat for several); "" for every status.
     #[arg(long = "lead-status")]
     lead_status: Vec<String>,
-    /// The xentral group for contacts.
-    #[arg(long, default_value = "Hubspot")]
-    group: String,
-    /// Synchronise deals.
-    #[arg(long, value_enum, default_value = "on")]
-    deals: OnOff,
-    /// How deal stages map to resubmission stages.
-    #[arg(long, value_enum, default_value = "automatic")]
-    stage_mode: StageModeArg,
+    /// The xentral group for contacts (default: Hubspot).
+    #[arg(long)]
+    group: Option<String>,
+    /// Synchronise deals (default: on).
+    #[arg(long, value_enum)]
+    deals: Option<OnOff>,
+    /// How deal stages map to resubmission stages (default: automatic).
+    #[arg(long, value_enum)]
+    stage_mode: Option<StageModeArg>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -394,18 +395,45 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     })
                 })
                 .transpose()?;
+            let defaults = host.settings_defaults(&args.tenant)?;
+            let given = |field: &str| match field {
+                "contacts" => args.contacts.is_some(),
+                "contacts-since" => args.contacts_since.is_some(),
+                "lead-status" => !args.lead_status.is_empty(),
+                "deals" => args.deals.is_some(),
+                "group" => args.group.is_some(),
+                _ => false,
+            };
+            let from_old_module: Vec<String> = defaults
+                .from_old_module
+                .iter()
+                .filter(|t| !given(t.split(' ').next().unwrap_or_default()))
+                .cloned()
+                .collect();
+            let d = defaults.settings;
             let settings = Settings {
                 hubspot_url: String::new(),
                 credential: HUBSPOT_CREDENTIAL.into(),
-                contacts: matches!(args.contacts, OnOff::On),
-                contacts_since: args.contacts_since,
-                lead_statuses: args.lead_status,
-                group: args.group,
-                deals: matches!(args.deals, OnOff::On),
-                stage_mode: match args.stage_mode {
+                contacts: args.contacts.map_or(d.contacts, |c| matches!(c, OnOff::On)),
+                contacts_since: match args.contacts_since {
+                    Some(since) if since.trim().is_empty() => None,
+                    Some(since) => Some(since),
+                    None => d.contacts_since,
+                },
+                lead_statuses: if args.lead_status.is_empty() {
+                    d.lead_statuses
+                } else {
+                    args.lead_status
+                        .into_iter()
+                        .filter(|s| !s.trim().is_empty())
+                        .collect()
+                },
+                group: args.group.unwrap_or(d.group),
+                deals: args.deals.map_or(d.deals, |c| matches!(c, OnOff::On)),
+                stage_mode: args.stage_mode.map_or(d.stage_mode, |m| match m {
                     StageModeArg::Automatic => StageMode::Automatic,
                     StageModeArg::UserDefined => StageMode::UserDefined,
-                },
+                }),
             };
             let inv = host.configure(
                 &args.tenant,
@@ -416,7 +444,16 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                 },
                 &settings,
             )?;
-            let report = finish(inv)?;
+            let mut report = finish(inv)?;
+            if !from_old_module.is_empty() {
+                report.changes.insert(
+                    0,
+                    format!(
+                        "took over the old HubSpot module's settings: {}",
+                        from_old_module.join("; ")
+                    ),
+                );
+            }
             output::print(args.json, &report, || {
                 let mut s = report.message.clone();
                 for c in &report.changes {
