@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -249,7 +249,7 @@ impl PluginComponent {
         let mut linker: Linker<HostState> = Linker::new(runtime.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
-        HubspotSync::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        crate::bindings::v0_1_0::add_to_linker(&mut linker)
             .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
         let pre = linker
             .instantiate_pre(&component)
@@ -386,16 +386,15 @@ impl PluginComponent {
         };
         let mut db = ctx.db;
         db.set_deadline(Some(deadline));
-        let state = HostState {
+        let state = HostState::new(
             wasi,
-            table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(&limits),
+            MemoryLimiter::new(&limits),
             db,
             outbound,
-            clock: Arc::clone(&ctx.clock),
-            log: log.clone(),
-            time_zone: ctx.time_zone,
-        };
+            Arc::clone(&ctx.clock),
+            log.clone(),
+            ctx.time_zone,
+        );
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| &mut s.limiter);
         let fuel = limits.fuel;
@@ -422,11 +421,11 @@ impl PluginComponent {
         let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
 
         let state = store.data_mut();
-        if state.db.in_transaction() {
-            let _ = state.db.rollback();
+        if state.db.db.in_transaction() {
+            let _ = state.db.db.rollback();
             state.log_rollback();
         }
-        let clock = Arc::clone(&state.clock);
+        let clock = Arc::clone(&state.clock.clock);
         let memory_hit = state.limiter.exceeded;
         let memory_peak_bytes = state.limiter.peak;
         for (source, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
@@ -472,8 +471,8 @@ impl PluginComponent {
 
 impl HostState {
     fn log_rollback(&self) {
-        self.log.push(LogEntry {
-            at_ms: self.clock.now_ms(),
+        self.log.log.push(LogEntry {
+            at_ms: self.clock.clock.now_ms(),
             level: LogLevel::Warn,
             source: "host".into(),
             message: "rolled back the transaction the job left open".into(),
