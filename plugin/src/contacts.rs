@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 
 use crate::api::PluginError;
 use crate::hubspot::Record;
-use crate::incremental::{Feed, Flow, PrepareError, Sink};
+use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
@@ -471,58 +471,31 @@ fn apply_merge(
             ));
         }
     }
-    let mut snapshot = out.snapshot_after_pull(h, stored);
-    if !out.conflicts.is_empty() {
-        s.conflict(ctx.winner, OBJECT, hubspot_id, address.id, &out.conflicts)?;
-    }
-    if columns.is_empty() && !newly_linked {
-        s.report.xentral.unchanged += 1;
-    } else {
-        s.report.xentral.updated += 1;
-    }
-    if s.dry_run {
-        return Ok(());
-    }
-    xentral::update_address(s.db, address.id, &columns)?;
-    if !columns.is_empty() {
-        let written: Vec<String> = out.to_xentral.keys().cloned().collect();
-        as_stored(s, ctx, address.id, &written, &mut snapshot)?;
-    }
-    let now = s.clock.now_ms();
-    state::save_link(
-        s.db,
-        LinkTable::Contacts,
-        &Link {
-            hubspot_id: hubspot_id.to_owned(),
-            xentral_id: address.id,
-            snapshot,
+    let snapshot = out.snapshot_after_pull(h, stored);
+    let id = address.id;
+    incremental::finish_update(
+        s,
+        ctx.winner,
+        PulledUpdate {
+            links: LinkTable::Contacts,
+            object: OBJECT,
+            hubspot_id,
+            xentral_id: id,
+            outcome: &out,
+            newly_linked,
+            has_columns: !columns.is_empty(),
         },
-        now,
-    )?;
-    Ok(())
+        snapshot,
+        |s| Ok(xentral::update_address(s.db, id, &columns)?),
+        |s| stored_fields(s, ctx, id),
+    )
 }
 
-/// Replaces the snapshot's xentral values of `fields` by what the database actually stored.
-/// xentral's MariaDB tables are utf8mb3: an emoji written there reads back as `?`. Taking the
-/// stored value as "last synced" keeps the mangled copy from ever being pushed back.
-fn as_stored(
-    s: &mut Session<'_>,
-    ctx: &Ctx,
-    id: i64,
-    fields: &[String],
-    snapshot: &mut Snapshot,
-) -> Result<(), PluginError> {
-    let Some(row) = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?.pop() else {
-        return Ok(());
-    };
-    let stored = from_xentral(&row, &ctx.ff, &ctx.countries);
-    for f in fields {
-        match stored.get(f) {
-            Some(v) => snapshot.x.insert(f.clone(), v.clone()),
-            None => snapshot.x.remove(f),
-        };
-    }
-    Ok(())
+/// The canonical fields of address `id` as the database holds them.
+fn stored_fields(s: &mut Session<'_>, ctx: &Ctx, id: i64) -> Result<Option<Fields>, PluginError> {
+    Ok(xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
+        .pop()
+        .map(|row| from_xentral(&row, &ctx.ff, &ctx.countries)))
 }
 
 /// Creates a lead address in the group for a contact new to xentral.
@@ -562,7 +535,9 @@ fn create_address(
         h: values,
     };
     let written: Vec<String> = snapshot.x.keys().cloned().collect();
-    as_stored(s, ctx, id, &written, &mut snapshot)?;
+    if let Some(kept) = stored_fields(s, ctx, id)? {
+        snapshot.take_stored(&written, &kept);
+    }
     let now = s.clock.now_ms();
     state::save_link(
         s.db,

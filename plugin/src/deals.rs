@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::api::PluginError;
 use crate::hubspot::{ApiError, Client, Record};
-use crate::incremental::{Feed, Flow, PrepareError, Sink};
+use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::platform::{Db, Value};
@@ -432,55 +432,30 @@ fn apply_merge(
             snapshot.x.insert(CONTACT.into(), c.clone());
         }
     }
-    if !out.conflicts.is_empty() {
-        s.conflict(ctx.winner, OBJECT, deal_id, row.id, &out.conflicts)?;
-    }
-    if columns.is_empty() && !newly_linked {
-        s.report.xentral.unchanged += 1;
-    } else {
-        s.report.xentral.updated += 1;
-    }
-    if s.dry_run {
-        return Ok(());
-    }
-    xentral::update_resubmission(s.db, row.id, &columns)?;
-    if !columns.is_empty() {
-        let written: Vec<String> = out.to_xentral.keys().cloned().collect();
-        as_stored(s, ctx, row.id, &written, &mut snapshot)?;
-    }
-    let now = s.clock.now_ms();
-    state::save_link(
-        s.db,
-        LinkTable::Deals,
-        &Link {
-            hubspot_id: deal_id.to_owned(),
-            xentral_id: row.id,
-            snapshot,
+    let id = row.id;
+    incremental::finish_update(
+        s,
+        ctx.winner,
+        PulledUpdate {
+            links: LinkTable::Deals,
+            object: OBJECT,
+            hubspot_id: deal_id,
+            xentral_id: id,
+            outcome: &out,
+            newly_linked,
+            has_columns: !columns.is_empty(),
         },
-        now,
-    )?;
-    Ok(())
+        snapshot,
+        |s| Ok(xentral::update_resubmission(s.db, id, &columns)?),
+        |s| stored_fields(s, ctx, id),
+    )
 }
 
-/// Replaces the snapshot's xentral values by what the database stored (see contacts: a
-/// utf8mb3 column turns an emoji into `?`, and that must not be pushed back).
-fn as_stored(
-    s: &mut Session<'_>,
-    ctx: &Ctx,
-    id: i64,
-    fields: &[String],
-    snapshot: &mut Snapshot,
-) -> Result<(), PluginError> {
-    if let Some(row) = xentral::resubmissions_by_id(s.db, &[id])?.pop() {
-        let stored = from_xentral(&row, ctx);
-        for f in fields {
-            match stored.get(f) {
-                Some(v) => snapshot.x.insert(f.clone(), v.clone()),
-                None => snapshot.x.remove(f),
-            };
-        }
-    }
-    Ok(())
+/// The canonical fields of resubmission `id` as the database holds them.
+fn stored_fields(s: &mut Session<'_>, ctx: &Ctx, id: i64) -> Result<Option<Fields>, PluginError> {
+    Ok(xentral::resubmissions_by_id(s.db, &[id])?
+        .pop()
+        .map(|row| from_xentral(&row, ctx)))
 }
 
 /// Creates a resubmission for a deal new to xentral, in the mapped stage (and its view).
@@ -521,7 +496,9 @@ fn create_resubmission(
     let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
     let id = xentral::insert_resubmission(s.db, &columns, &date, &time_now)?;
     let written: Vec<String> = DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-    as_stored(s, ctx, id, &written, &mut snapshot)?;
+    if let Some(kept) = stored_fields(s, ctx, id)? {
+        snapshot.take_stored(&written, &kept);
+    }
     let now = s.clock.now_ms();
     state::save_link(
         s.db,

@@ -14,8 +14,9 @@ use serde_json::{Value as Json, json};
 use crate::api::PluginError;
 use crate::hubspot::{ApiError, Record};
 use crate::mapping;
+use crate::merge::{Fields, Outcome, Snapshot, Winner};
 use crate::session::Session;
-use crate::state::{self, Cursor};
+use crate::state::{self, Cursor, Link, LinkTable};
 
 /// Records per search page (HubSpot's maximum).
 const PAGE: usize = 200;
@@ -97,6 +98,73 @@ pub trait Sink {
     /// Called after a transaction of applied records was rolled back, so a sink that keeps
     /// what it wrote in memory forgets it.
     fn rolled_back(&mut self) {}
+}
+
+/// One pulled record merged into an existing xentral record, as every object kind ends it.
+pub struct PulledUpdate<'a> {
+    /// Where its link is kept.
+    pub links: LinkTable,
+    /// `contact`, `deal` (conflict records).
+    pub object: &'static str,
+    /// The HubSpot record.
+    pub hubspot_id: &'a str,
+    /// The xentral record.
+    pub xentral_id: i64,
+    /// What the merge decided.
+    pub outcome: &'a Outcome,
+    /// The link is new (a first match), so the record counts as updated.
+    pub newly_linked: bool,
+    /// Whether any xentral column is to be written.
+    pub has_columns: bool,
+}
+
+/// Ends one pulled update, the same for every object kind: its conflicts are recorded and
+/// the outcome counted; then, not in a dry run, `write` writes the columns, the values the
+/// database kept are taken into the snapshot (`stored` re-reads the record) and the link is
+/// saved with it.
+pub fn finish_update(
+    s: &mut Session<'_>,
+    winner: Winner,
+    u: PulledUpdate<'_>,
+    mut snapshot: Snapshot,
+    write: impl FnOnce(&mut Session<'_>) -> Result<(), PluginError>,
+    stored: impl FnOnce(&mut Session<'_>) -> Result<Option<Fields>, PluginError>,
+) -> Result<(), PluginError> {
+    if !u.outcome.conflicts.is_empty() {
+        s.conflict(
+            winner,
+            u.object,
+            u.hubspot_id,
+            u.xentral_id,
+            &u.outcome.conflicts,
+        )?;
+    }
+    if u.has_columns || u.newly_linked {
+        s.report.xentral.updated += 1;
+    } else {
+        s.report.xentral.unchanged += 1;
+    }
+    if s.dry_run {
+        return Ok(());
+    }
+    write(s)?;
+    if u.has_columns
+        && let Some(kept) = stored(s)?
+    {
+        snapshot.take_stored(u.outcome.to_xentral.keys(), &kept);
+    }
+    let now = s.clock.now_ms();
+    state::save_link(
+        s.db,
+        u.links,
+        &Link {
+            hubspot_id: u.hubspot_id.to_owned(),
+            xentral_id: u.xentral_id,
+            snapshot,
+        },
+        now,
+    )?;
+    Ok(())
 }
 
 /// The job-level error for a HubSpot failure that retries did not cure.

@@ -79,6 +79,25 @@ impl Outcome {
     }
 }
 
+impl Snapshot {
+    /// Takes xentral's values of `fields` from what the database stored (`stored`), not from
+    /// what was written: xentral's MariaDB tables are utf8mb3, and an emoji written there
+    /// reads back as `?`; taking the stored value as "last synced" keeps the mangled copy
+    /// from ever being pushed back.
+    pub fn take_stored<'f>(
+        &mut self,
+        fields: impl IntoIterator<Item = &'f String>,
+        stored: &Fields,
+    ) {
+        for f in fields {
+            match stored.get(f) {
+                Some(v) => self.x.insert(f.clone(), v.clone()),
+                None => self.x.remove(f),
+            };
+        }
+    }
+}
+
 fn get<'a>(m: &'a Fields, f: &str) -> &'a str {
     m.get(f).map_or("", String::as_str)
 }
