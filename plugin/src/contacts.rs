@@ -15,7 +15,7 @@ use crate::mapping::{
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
 use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::session::Session;
-use crate::state::{self, Link, LinkTable};
+use crate::state::{self, LinkTable};
 use crate::xentral;
 
 /// The cursor's name in `hubspot_sync_cursors`.
@@ -521,35 +521,27 @@ fn create_address(
         "name".into(),
         mapping::display_name(get("firstname"), get("lastname"), get("email"), hubspot_id),
     ));
-    s.report.xentral.created += 1;
-    if s.dry_run {
-        return Ok(());
-    }
-    let id = xentral::insert_lead_address(s.db, &columns)?;
-    xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
-    if let Some(email) = h.get("email") {
-        sink.emails(s)?.insert(email, id);
-    }
-    let mut snapshot = Snapshot {
+    let written: Vec<String> = stored.keys().cloned().collect();
+    let snapshot = Snapshot {
         x: stored,
         h: values,
     };
-    let written: Vec<String> = snapshot.x.keys().cloned().collect();
-    if let Some(kept) = stored_fields(s, ctx, id)? {
-        snapshot.take_stored(&written, &kept);
-    }
-    let now = s.clock.now_ms();
-    state::save_link(
-        s.db,
+    incremental::finish_create(
+        s,
         LinkTable::Contacts,
-        &Link {
-            hubspot_id: hubspot_id.to_owned(),
-            xentral_id: id,
-            snapshot,
+        hubspot_id,
+        snapshot,
+        &written,
+        |s| {
+            let id = xentral::insert_lead_address(s.db, &columns)?;
+            xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
+            if let Some(email) = h.get("email") {
+                sink.emails(s)?.insert(email, id);
+            }
+            Ok(id)
         },
-        now,
-    )?;
-    Ok(())
+        |s, id| stored_fields(s, ctx, id),
+    )
 }
 
 /// Pushes addresses to HubSpot: the whole group (reconciliation) or the given ids (queue).

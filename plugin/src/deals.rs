@@ -489,28 +489,21 @@ fn create_resubmission(
             snapshot.x.insert(CONTACT.into(), c);
         }
     }
-    s.report.xentral.created += 1;
-    if s.dry_run {
-        return Ok(());
-    }
-    let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
-    let id = xentral::insert_resubmission(s.db, &columns, &date, &time_now)?;
     let written: Vec<String> = DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-    if let Some(kept) = stored_fields(s, ctx, id)? {
-        snapshot.take_stored(&written, &kept);
-    }
-    let now = s.clock.now_ms();
-    state::save_link(
-        s.db,
+    incremental::finish_create(
+        s,
         LinkTable::Deals,
-        &Link {
-            hubspot_id: deal_id.to_owned(),
-            xentral_id: id,
-            snapshot,
+        deal_id,
+        snapshot,
+        &written,
+        |s| {
+            let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
+            Ok(xentral::insert_resubmission(
+                s.db, &columns, &date, &time_now,
+            )?)
         },
-        now,
-    )?;
-    Ok(())
+        |s, id| stored_fields(s, ctx, id),
+    )
 }
 
 /// Pushes resubmissions to HubSpot: every one in a mapped stage (reconciliation) or the given

@@ -167,6 +167,41 @@ pub fn finish_update(
     Ok(())
 }
 
+/// Ends one pulled record new to xentral, the same for every object kind: counted as
+/// created; then, not in a dry run, `insert` creates the xentral record (returning its id),
+/// the values the database kept of `written` are taken into the snapshot (`stored` re-reads
+/// the record) and the link is saved.
+pub fn finish_create(
+    s: &mut Session<'_>,
+    links: LinkTable,
+    hubspot_id: &str,
+    mut snapshot: Snapshot,
+    written: &[String],
+    insert: impl FnOnce(&mut Session<'_>) -> Result<i64, PluginError>,
+    stored: impl FnOnce(&mut Session<'_>, i64) -> Result<Option<Fields>, PluginError>,
+) -> Result<(), PluginError> {
+    s.report.xentral.created += 1;
+    if s.dry_run {
+        return Ok(());
+    }
+    let id = insert(s)?;
+    if let Some(kept) = stored(s, id)? {
+        snapshot.take_stored(written, &kept);
+    }
+    let now = s.clock.now_ms();
+    state::save_link(
+        s.db,
+        links,
+        &Link {
+            hubspot_id: hubspot_id.to_owned(),
+            xentral_id: id,
+            snapshot,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
 /// The job-level error for a HubSpot failure that retries did not cure.
 pub fn api_error(e: ApiError) -> PluginError {
     match e {
