@@ -239,14 +239,23 @@ impl XentralHost {
                 origin: Some(origin),
             }) => {
                 let governed = Origin::parse(origin)?;
-                let budget = PortalBudget::open(
-                    tenant.open_admin_db(&self.clock)?,
-                    origin,
-                    value,
-                    Arc::clone(&self.clock),
-                )
-                .map_err(TenantError::from)?;
-                Some((governed, Arc::new(budget)))
+                let opened = tenant.open_admin_db(&self.clock).and_then(|db| {
+                    Ok(PortalBudget::open(
+                        db,
+                        origin,
+                        value,
+                        Arc::clone(&self.clock),
+                    )?)
+                });
+                match opened {
+                    Ok(budget) => Some((governed, Arc::new(budget))),
+                    // A host account without CREATE on the tenant database: the job still
+                    // runs, paced by the plugin alone, and the operator is told why.
+                    Err(e) => {
+                        tracing::warn!(tenant = %tenant.config.name, error = %e, "the portal's shared rate budget is unavailable; jobs of this tenant pace themselves only");
+                        None
+                    }
+                }
             }
             _ => None,
         };
