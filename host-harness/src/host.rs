@@ -464,20 +464,21 @@ impl XentralHost {
             force,
         )
         .map_err(db_error)?;
-        let Some(lease) = claim.lease else {
+        let outcome = claim.outcome();
+        let Some(lease) = claim.into_lease() else {
             return Err(HostError::Locked {
                 starter: starter.bezeichnung.clone(),
                 holder: starter.holder().map(|h| h.to_string()),
             });
         };
-        let takeover = match claim.outcome {
+        let takeover = match outcome {
             ClaimOutcome::TakenOverFromDead { .. } | ClaimOutcome::Forced => Some(format!(
                 "took over the lock of '{}' from {} ({})",
                 starter.bezeichnung,
                 starter
                     .holder()
                     .map_or_else(|| "a run that left no holder".to_owned(), |h| h.to_string()),
-                if claim.outcome == ClaimOutcome::Forced {
+                if outcome == ClaimOutcome::Forced {
                     "forced"
                 } else {
                     "that process is gone"
@@ -493,7 +494,7 @@ impl XentralHost {
             starter_id: starter.id,
             parameter: starter.parameter.clone(),
             job,
-            claim: claim.outcome,
+            claim: outcome,
             outcome: crate::scheduler::RunOutcome::NotRun,
             started_ms: now,
             duration_ms: 0,

@@ -244,11 +244,10 @@ fn run_tenant(
             continue;
         }
         let started_ms = clock.now_ms();
-        let starters::Claim {
-            outcome: claim,
-            lease,
-        } = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
+        let attempt = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
             .map_err(db_error(name))?;
+        let claim = attempt.outcome();
+        let lease = attempt.into_lease();
         let mut run = StarterRun {
             tenant: name.to_owned(),
             starter_id: starter.id,

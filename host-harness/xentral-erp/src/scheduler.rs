@@ -188,13 +188,45 @@ impl std::fmt::Display for Holder {
     }
 }
 
-/// What an attempt to start a run found, and the lease when it took the lock.
+/// What an attempt to start a run found, and the lease when it took the lock. Only this
+/// module builds one, so a lease is held exactly when [`ClaimOutcome::should_run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
+    outcome: ClaimOutcome,
+    lease: Option<Lease>,
+}
+
+impl Claim {
+    fn taken(outcome: ClaimOutcome, lease: Lease) -> Claim {
+        debug_assert!(outcome.should_run());
+        Claim {
+            outcome,
+            lease: Some(lease),
+        }
+    }
+
+    fn refused(outcome: ClaimOutcome) -> Claim {
+        debug_assert!(!outcome.should_run());
+        Claim {
+            outcome,
+            lease: None,
+        }
+    }
+
     /// What the attempt found.
-    pub outcome: ClaimOutcome,
-    /// Present exactly when [`ClaimOutcome::should_run`]: the caller holds the lock.
-    pub lease: Option<Lease>,
+    pub fn outcome(&self) -> ClaimOutcome {
+        self.outcome
+    }
+
+    /// The lock's lease, held exactly when the attempt must run the job.
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+
+    /// The lease, to give back with [`finish`] once the job ran.
+    pub fn into_lease(self) -> Option<Lease> {
+        self.lease
+    }
 }
 
 /// Who attempts a run: the scheduler (due, active, counting locked attempts) or an operator
@@ -389,10 +421,7 @@ fn claim(
 ) -> Result<Claim, DbError> {
     let stamp = format_datetime(now);
     let mut s = starter.clone();
-    let refused = |outcome| Claim {
-        outcome,
-        lease: None,
-    };
+    let refused = Claim::refused;
     for _ in 0..CLAIM_RETRIES {
         if attempt == Attempt::Scheduled {
             if !s.is_scheduled() {
@@ -446,7 +475,10 @@ fn claim(
                     None => ClaimOutcome::Forced,
                 },
             };
-            return Ok(Claim { outcome, lease });
+            return Ok(match lease {
+                Some(lease) => Claim::taken(outcome, lease),
+                None => Claim::refused(outcome),
+            });
         }
         match get(db, s.id)? {
             Some(fresh) => s = fresh,

@@ -420,7 +420,7 @@ fn two_schedulers_claim_a_due_starter_once() {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        let leases: Vec<_> = outcomes.iter().filter_map(|c| c.lease.as_ref()).collect();
+        let leases: Vec<_> = outcomes.iter().filter_map(|c| c.lease()).collect();
         assert_eq!(leases.len(), 1, "round {round}: {outcomes:?}");
         assert_eq!(
             starters::finish(&mut f.admin(), leases[0], at, Ok("OK")).unwrap(),

@@ -33,14 +33,14 @@ fn attempt(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> Claim {
 }
 
 fn claim(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> ClaimOutcome {
-    attempt(db, id, clock).outcome
+    attempt(db, id, clock).outcome()
 }
 
 /// Claims a due starter and returns the lease.
 fn lease(db: &mut SqliteDatabase, id: i64, clock: &Clock) -> Lease {
     let c = attempt(db, id, clock);
-    assert!(c.outcome.should_run(), "{c:?}");
-    c.lease.expect("a claim that runs holds a lease")
+    assert!(c.outcome().should_run(), "{c:?}");
+    c.into_lease().expect("a claim that runs holds a lease")
 }
 
 #[test]
@@ -180,11 +180,8 @@ fn a_stale_snapshot_is_rechecked_against_the_database() {
     assert_eq!(claim(&mut db, id, &clock), ClaimOutcome::Claimed);
     let again = scheduler::try_claim(&mut db, &snapshot, clock.now()).unwrap();
     assert_eq!(
-        again,
-        Claim {
-            outcome: ClaimOutcome::NotDue,
-            lease: None
-        }
+        (again.outcome(), again.lease()),
+        (ClaimOutcome::NotDue, None)
     );
 }
 
@@ -224,7 +221,7 @@ fn two_schedulers_racing_for_a_due_starter_claim_it_once() {
             })
             .collect();
         let outcomes: Vec<Claim> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let leases: Vec<&Lease> = outcomes.iter().filter_map(|c| c.lease.as_ref()).collect();
+        let leases: Vec<&Lease> = outcomes.iter().filter_map(|c| c.lease()).collect();
         assert_eq!(leases.len(), 1, "round {round}: {outcomes:?}");
         let mut db = SqliteDatabase::open(&path, clock.now_fn()).unwrap();
         scheduler::finish(&mut db, leases[0], clock.now(), Ok("OK")).unwrap();
@@ -273,11 +270,8 @@ fn a_manual_claim_respects_a_held_lock_without_counting_the_attempt() {
         let s = starter(&mut db, id);
         let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
         assert_eq!(
-            manual,
-            Claim {
-                outcome: ClaimOutcome::Locked { counter: 0 },
-                lease: None
-            }
+            (manual.outcome(), manual.lease()),
+            (ClaimOutcome::Locked { counter: 0 }, None)
         );
     }
     let s = starter(&mut db, id);
@@ -294,7 +288,7 @@ fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
     }
     let s = starter(&mut db, id);
     let refused = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
-    assert_eq!(refused.outcome, ClaimOutcome::Locked { counter: 2 });
+    assert_eq!(refused.outcome(), ClaimOutcome::Locked { counter: 2 });
     clock.advance_minutes(10);
     assert_eq!(
         claim(&mut db, id, &clock),
@@ -304,12 +298,12 @@ fn a_manual_claim_takes_over_a_stale_lock_by_the_same_rule() {
     let s = starter(&mut db, id);
     let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
     assert_eq!(
-        manual.outcome,
+        manual.outcome(),
         ClaimOutcome::TakenOverStale {
             previous_counter: 3
         }
     );
-    assert!(manual.lease.is_some());
+    assert!(manual.lease().is_some());
 }
 
 #[test]
@@ -317,14 +311,14 @@ fn a_manual_claim_runs_a_starter_that_is_not_due_or_switched_off_and_stamps_it()
     let (clock, mut db, id) = setup(10, false);
     let s = starter(&mut db, id);
     let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
-    assert_eq!(manual.outcome, ClaimOutcome::Claimed);
+    assert_eq!(manual.outcome(), ClaimOutcome::Claimed);
     let s = starter(&mut db, id);
     assert_eq!((s.mutex, s.letzteausfuerhung), (true, Some(clock.now())));
     assert!(s.status.starts_with("running since"), "{}", s.status);
     clock.advance_minutes(2);
     scheduler::finish(
         &mut db,
-        &manual.lease.unwrap(),
+        &manual.into_lease().unwrap(),
         clock.now(),
         Err("HubSpot: 401"),
     )
@@ -379,10 +373,10 @@ fn a_lock_whose_process_died_on_this_machine_is_free_at_once_for_the_scheduler()
     held_by(&mut db, id, pid);
     clock.advance_minutes(10);
     let c = attempt(&mut db, id, &clock);
-    assert_eq!(c.outcome, ClaimOutcome::TakenOverFromDead { pid });
+    assert_eq!(c.outcome(), ClaimOutcome::TakenOverFromDead { pid });
     let s = starter(&mut db, id);
     assert_eq!(s.holder().map(|h| h.pid), Some(std::process::id()));
-    assert!(c.lease.is_some());
+    assert!(c.lease().is_some());
 }
 
 #[test]
@@ -393,7 +387,7 @@ fn a_lock_whose_process_died_on_this_machine_is_free_at_once_for_a_manual_run() 
     held_by(&mut db, id, pid);
     let s = starter(&mut db, id);
     let manual = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
-    assert_eq!(manual.outcome, ClaimOutcome::TakenOverFromDead { pid });
+    assert_eq!(manual.outcome(), ClaimOutcome::TakenOverFromDead { pid });
 }
 
 #[test]
@@ -411,10 +405,10 @@ fn a_lock_held_on_another_machine_is_respected_unless_a_manual_run_is_forced() {
         "another machine's process cannot be told dead"
     );
     let refused = scheduler::claim_manual(&mut db, &s, clock.now(), false).unwrap();
-    assert_eq!(refused.outcome, ClaimOutcome::Locked { counter: 0 });
+    assert_eq!(refused.outcome(), ClaimOutcome::Locked { counter: 0 });
     let forced = scheduler::claim_manual(&mut db, &s, clock.now(), true).unwrap();
-    assert_eq!(forced.outcome, ClaimOutcome::Forced);
-    assert!(forced.lease.is_some());
+    assert_eq!(forced.outcome(), ClaimOutcome::Forced);
+    assert!(forced.lease().is_some());
 }
 
 #[test]
