@@ -239,23 +239,15 @@ impl XentralHost {
                 origin: Some(origin),
             }) => {
                 let governed = Origin::parse(origin)?;
-                let opened = tenant.open_admin_db(&self.clock).and_then(|db| {
-                    Ok(PortalBudget::open(
-                        db,
-                        origin,
-                        value,
-                        Arc::clone(&self.clock),
-                    )?)
+                let (tenant, clock) = (tenant.clone(), Arc::clone(&self.clock));
+                let open: crate::portal_budget::Opener = Box::new(move || {
+                    tenant.open_admin_db(&clock).map_err(|e| match e {
+                        TenantError::Database(db) => db,
+                        other => xentral_erp::DbError::Io(other.to_string()),
+                    })
                 });
-                match opened {
-                    Ok(budget) => Some((governed, Arc::new(budget))),
-                    // A host account without CREATE on the tenant database: the job still
-                    // runs, paced by the plugin alone, and the operator is told why.
-                    Err(e) => {
-                        tracing::warn!(tenant = %tenant.config.name, error = %e, "the portal's shared rate budget is unavailable; jobs of this tenant pace themselves only");
-                        None
-                    }
-                }
+                let budget = PortalBudget::new(open, origin, value, Arc::clone(&self.clock));
+                Some((governed, Arc::new(budget)))
             }
             _ => None,
         };
@@ -489,19 +481,8 @@ impl XentralHost {
         if let Some(note) = &takeover {
             tracing::warn!(tenant = tenant_name, "{note}");
         }
-        let mut run = crate::scheduler::StarterRun {
-            tenant: tenant_name.to_owned(),
-            starter_id: starter.id,
-            parameter: starter.parameter.clone(),
-            job,
-            claim: outcome,
-            outcome: crate::scheduler::RunOutcome::NotRun,
-            started_ms: now,
-            duration_ms: 0,
-            api_calls: None,
-            report: None,
-            manual: true,
-        };
+        let mut run =
+            crate::scheduler::StarterRun::begun(tenant_name, &starter, job, outcome, now, true);
         let mut result = self.run_job(tenant_name, job, budget);
         run.ended(self.clock.now_ms(), &result);
         crate::scheduler::record(&crate::runlog::RunLog::for_tenant(&tenant), &run);

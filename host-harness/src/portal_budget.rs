@@ -59,9 +59,20 @@ pub enum BudgetError {
     Database(#[from] DbError),
 }
 
+/// Opens the admin connection of the tenant database the budget lives in.
+pub type Opener = Box<dyn FnOnce() -> Result<Box<dyn Database>, DbError> + Send>;
+
+/// The budget's connection: opened on the first request it governs (a job that sends none,
+/// such as the save hook, never opens it), or unavailable.
+enum Connection {
+    Unopened(Opener),
+    Open(Box<dyn Database>),
+    Unavailable,
+}
+
 /// The budget of one portal, as one job sees it.
 pub struct PortalBudget {
-    db: Mutex<Box<dyn Database>>,
+    db: Mutex<Connection>,
     portal: String,
     clock: SharedClock,
     /// Requests per window and the window (ms), adopted from HubSpot's headers.
@@ -69,17 +80,22 @@ pub struct PortalBudget {
 }
 
 impl PortalBudget {
-    /// The budget of the portal reached at `origin` with `token`, kept in `db` (an admin
-    /// connection of the tenant database). The key is the origin and a fingerprint of the
-    /// token (never the token).
-    pub fn open(
-        mut db: Box<dyn Database>,
-        origin: &str,
-        token: &str,
-        clock: SharedClock,
-    ) -> Result<PortalBudget, DbError> {
+    /// The budget of the portal reached at `origin` with `token`, kept in the database `open`
+    /// connects to (an admin connection of the tenant database), opened when first needed.
+    /// The key is the origin and a fingerprint of the token (never the token).
+    pub fn new(open: Opener, origin: &str, token: &str, clock: SharedClock) -> PortalBudget {
         let fingerprint = hex::encode(&Sha256::digest(token.as_bytes())[..8]);
-        let portal = format!("{origin} {fingerprint}");
+        PortalBudget {
+            db: Mutex::new(Connection::Unopened(open)),
+            portal: format!("{origin} {fingerprint}"),
+            clock,
+            general: Mutex::new((100, 10_000)),
+        }
+    }
+
+    /// Connects and makes sure the budget's tables and this portal's lock rows exist.
+    fn connect(open: Opener, portal: &str) -> Result<Box<dyn Database>, DbError> {
+        let mut db = open()?;
         for sql in [
             "CREATE TABLE IF NOT EXISTS xentral_host_rate_locks (portal VARCHAR(190) NOT NULL, bucket VARCHAR(16) NOT NULL, claims BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (portal, bucket))",
             "CREATE TABLE IF NOT EXISTS xentral_host_rate_slots (portal VARCHAR(190) NOT NULL, bucket VARCHAR(16) NOT NULL, at_ms BIGINT NOT NULL)",
@@ -91,26 +107,21 @@ impl PortalBudget {
             let exists = !db
                 .query(
                     "SELECT 1 FROM xentral_host_rate_locks WHERE portal = ? AND bucket = ?",
-                    &[Value::from(portal.as_str()), Value::from(bucket.name())],
+                    &[Value::from(portal), Value::from(bucket.name())],
                 )?
                 .is_empty();
             if !exists {
                 // Another process may insert it at the same moment: its row serves as well.
                 match db.execute(
                     "INSERT INTO xentral_host_rate_locks (portal, bucket) VALUES (?, ?)",
-                    &[Value::from(portal.as_str()), Value::from(bucket.name())],
+                    &[Value::from(portal), Value::from(bucket.name())],
                 ) {
                     Ok(_) | Err(DbError::Constraint(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
         }
-        Ok(PortalBudget {
-            db: Mutex::new(db),
-            portal,
-            clock,
-            general: Mutex::new((100, 10_000)),
-        })
+        Ok(db)
     }
 
     /// Adopts the portal's limits from a reply's headers (`x-hubspot-ratelimit-max`,
@@ -154,7 +165,9 @@ impl PortalBudget {
         }
     }
 
-    /// One claim in one transaction: `None` when a slot was taken, else how long to wait.
+    /// One claim in one transaction: `None` when a slot was taken (or the budget is
+    /// unavailable: a host account that may not create its tables leaves the job paced by
+    /// the plugin alone, with a warning), else how long to wait.
     fn try_claim(
         &self,
         bucket: Bucket,
@@ -162,7 +175,23 @@ impl PortalBudget {
         window: i64,
         now: i64,
     ) -> Result<Option<u64>, DbError> {
-        let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        let mut connection = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        if let Connection::Unopened(_) = &*connection {
+            let Connection::Unopened(open) =
+                std::mem::replace(&mut *connection, Connection::Unavailable)
+            else {
+                unreachable!("checked above")
+            };
+            match Self::connect(open, &self.portal) {
+                Ok(db) => *connection = Connection::Open(db),
+                Err(e) => {
+                    tracing::warn!(portal = %self.portal, error = %e, "the portal's shared rate budget is unavailable; this job paces itself only")
+                }
+            }
+        }
+        let Connection::Open(db) = &mut *connection else {
+            return Ok(None);
+        };
         let key = [
             Value::from(self.portal.as_str()),
             Value::from(bucket.name()),

@@ -89,6 +89,30 @@ pub struct StarterRun {
 }
 
 impl StarterRun {
+    /// An attempt on `starter` begun at `started_ms`, not run yet.
+    pub(crate) fn begun(
+        tenant: &str,
+        starter: &Starter,
+        job: Job,
+        claim: ClaimOutcome,
+        started_ms: i64,
+        manual: bool,
+    ) -> StarterRun {
+        StarterRun {
+            tenant: tenant.to_owned(),
+            starter_id: starter.id,
+            parameter: starter.parameter.clone(),
+            job,
+            claim,
+            outcome: RunOutcome::NotRun,
+            started_ms,
+            duration_ms: 0,
+            api_calls: None,
+            report: None,
+            manual,
+        }
+    }
+
     /// Whether the job ran in this attempt.
     pub fn ran(&self) -> bool {
         self.claim.should_run()
@@ -248,19 +272,7 @@ fn run_tenant(
             .map_err(db_error(name))?;
         let claim = attempt.outcome();
         let lease = attempt.into_lease();
-        let mut run = StarterRun {
-            tenant: name.to_owned(),
-            starter_id: starter.id,
-            parameter: starter.parameter.clone(),
-            job,
-            claim,
-            outcome: RunOutcome::NotRun,
-            started_ms,
-            duration_ms: 0,
-            api_calls: None,
-            report: None,
-            manual: false,
-        };
+        let mut run = StarterRun::begun(name, &starter, job, claim, started_ms, false);
         if let ClaimOutcome::TakenOverFromDead { pid } = claim {
             tracing::warn!(tenant = %name, starter = starter.id, pid, "took over the lock of a run whose process is gone");
         }

@@ -27,8 +27,9 @@ pub struct Defaults {
     pub settings: Settings,
     /// Where they came from.
     pub source: Source,
-    /// The fields the old module supplied, as `name value`, for `settings` to say so.
-    pub from_old_module: Vec<String>,
+    /// The settings the old module supplied: the command-line flag each stands for
+    /// (`group`, `lead-status`, …) and its value, for `settings` to say so.
+    pub from_old_module: Vec<(&'static str, String)>,
 }
 
 /// The built-in settings (the old module's defaults too: contacts and deals on, group
@@ -74,21 +75,21 @@ pub fn resolve(db: &mut dyn Database, saved: Option<&Settings>) -> Result<Defaul
     let mut taken = Vec::new();
     if let Some(on) = old.get("hs_sync_addresses").and_then(flag) {
         settings.contacts = on;
-        taken.push(format!("contacts {}", if on { "on" } else { "off" }));
+        taken.push(("contacts", on_off(on)));
     }
     if let Some(since) = old.get("hs_sync_addresses_from").and_then(instant) {
-        taken.push(format!("contacts-since {since}"));
+        taken.push(("contacts-since", since.clone()));
         settings.contacts_since = Some(since);
     }
     if let Some(statuses) = old.get("hs_sync_address_status").map(statuses)
         && !statuses.is_empty()
     {
-        taken.push(format!("lead-status {}", statuses.join(", ")));
+        taken.push(("lead-status", statuses.join(", ")));
         settings.lead_statuses = statuses;
     }
     if let Some(on) = old.get("hs_sync_deals").and_then(flag) {
         settings.deals = on;
-        taken.push(format!("deals {}", if on { "on" } else { "off" }));
+        taken.push(("deals", on_off(on)));
     }
     if let Some(group) = old.get("hs_contact_grp").and_then(scalar_text) {
         let name = match group.parse::<i64>() {
@@ -102,7 +103,7 @@ pub fn resolve(db: &mut dyn Database, saved: Option<&Settings>) -> Result<Defaul
             Err(_) => Some(group),
         };
         if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
-            taken.push(format!("group {name}"));
+            taken.push(("group", name.clone()));
             settings.group = name;
         }
     }
@@ -111,6 +112,10 @@ pub fn resolve(db: &mut dyn Database, saved: Option<&Settings>) -> Result<Defaul
         source: Source::OldModule,
         from_old_module: taken,
     })
+}
+
+fn on_off(on: bool) -> String {
+    if on { "on" } else { "off" }.to_owned()
 }
 
 fn scalar_text(v: &Json) -> Option<String> {

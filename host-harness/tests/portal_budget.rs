@@ -15,7 +15,7 @@ const ORIGIN: &str = "https://api.hubapi.com";
 const TOKEN: &str = "pat-eu1-budget-0000";
 
 /// Opens connections to one database.
-type Connect = Box<dyn Fn() -> Box<dyn Database>>;
+type Connect = Box<dyn Fn() -> Box<dyn Database> + Send + Sync>;
 
 fn on_sqlite() -> (tempfile::TempDir, Connect) {
     let dir = tempfile::tempdir().unwrap();
@@ -37,7 +37,32 @@ fn on_mariadb() -> Option<(ScratchDatabase, Connect)> {
 
 fn budget(connect: &Connect, clock: &Arc<VirtualClock>, token: &str) -> PortalBudget {
     let shared: SharedClock = clock.clone();
-    PortalBudget::open(connect(), ORIGIN, token, shared).unwrap()
+    let db = connect();
+    PortalBudget::new(Box::new(move || Ok(db)), ORIGIN, token, shared)
+}
+
+#[test]
+fn a_budget_whose_database_cannot_be_opened_admits_requests_unpaced() {
+    let clock = Arc::new(VirtualClock::new(0));
+    let shared: SharedClock = clock.clone();
+    let budget = PortalBudget::new(
+        Box::new(|| {
+            Err(xentral_erp::DbError::Denied(
+                "CREATE on xentral_host_rate_locks".into(),
+            ))
+        }),
+        ORIGIN,
+        TOKEN,
+        shared,
+    );
+    for _ in 0..3 * SEARCH_PER_SECOND {
+        budget.acquire(Bucket::Search, None).unwrap();
+    }
+    assert_eq!(
+        clock.now_ms(),
+        0,
+        "the plugin's own pacing is all that is left"
+    );
 }
 
 fn two_jobs_share_one_search_budget(connect: &Connect) {

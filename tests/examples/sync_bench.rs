@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec, TokenConfig};
 use xentral_erp::Database;
-use xentral_host::report::{Budget, Job, JobReport, Settings, StageMode};
-use xentral_host::{Connection, HUBSPOT_CREDENTIAL, HostClock, HostKey, VirtualClock, XentralHost};
+use xentral_host::report::{Budget, Job, JobReport, Settings};
+use xentral_host::{Connection, HostClock, HostKey, VirtualClock, XentralHost};
 use xentral_hubspot_plugin::platform as p;
 
 const TOKEN: &str = "pat-bench";
@@ -65,13 +65,7 @@ fn world_over(contacts: usize, deals: usize, tls: bool) -> World {
     host.create_tenant("bench").expect("tenant");
     let settings = Settings {
         hubspot_url: hubspot.base_url(),
-        credential: HUBSPOT_CREDENTIAL.into(),
-        contacts: true,
-        contacts_since: None,
-        lead_statuses: Vec::new(),
-        group: "Hubspot".into(),
-        deals: true,
-        stage_mode: StageMode::Automatic,
+        ..xentral_host::settings_defaults::built_in()
     };
     let connection = Connection {
         hubspot_url: Some(&settings.hubspot_url),

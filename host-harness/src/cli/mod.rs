@@ -407,8 +407,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             let from_old_module: Vec<String> = defaults
                 .from_old_module
                 .iter()
-                .filter(|t| !given(t.split(' ').next().unwrap_or_default()))
-                .cloned()
+                .filter(|(flag, _)| !given(flag))
+                .map(|(flag, value)| format!("{flag} {value}"))
                 .collect();
             let d = defaults.settings;
             let settings = Settings {

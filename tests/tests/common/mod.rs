@@ -11,11 +11,9 @@ use chrono::NaiveDate;
 use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig};
 use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, report_skip, test_server_url};
 use xentral_erp::{Database, Value};
-use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings, StageMode};
+use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings};
 use xentral_host::tenant::MysqlSetup;
-use xentral_host::{
-    Connection, HUBSPOT_CREDENTIAL, HostKey, Invocation, VirtualClock, XentralHost,
-};
+use xentral_host::{Connection, HostKey, Invocation, VirtualClock, XentralHost};
 
 /// The access token of the emulated portal.
 pub const TOKEN: &str = "pat-eu1-4f1c2a9e-7d3b-4c55-9a0e-e2e0c0ffee42";
@@ -172,13 +170,7 @@ impl World {
     pub fn settings(&self) -> Settings {
         Settings {
             hubspot_url: self.hubspot.base_url(),
-            credential: HUBSPOT_CREDENTIAL.into(),
-            contacts: true,
-            contacts_since: None,
-            lead_statuses: Vec::new(),
-            group: "Hubspot".into(),
-            deals: true,
-            stage_mode: StageMode::Automatic,
+            ..xentral_host::settings_defaults::built_in()
         }
     }
 

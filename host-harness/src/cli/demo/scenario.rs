@@ -14,8 +14,8 @@ use xentral_erp::Value;
 
 use super::verify::{self, Comparison};
 use xentral_host::clock::{HostClock, SharedClock, VirtualClock};
-use xentral_host::host::{Connection, HUBSPOT_CREDENTIAL, XentralHost};
-use xentral_host::report::{JobReport, Settings, SideReport, StageMode};
+use xentral_host::host::{Connection, XentralHost};
+use xentral_host::report::{JobReport, Settings, SideReport};
 use xentral_host::scheduler;
 use xentral_host::secrets::HostKey;
 
@@ -216,13 +216,7 @@ pub fn run(
     progress(Step::Phase("connecting", 1));
     let settings = Settings {
         hubspot_url: hubspot.base_url(),
-        credential: HUBSPOT_CREDENTIAL.into(),
-        contacts: true,
-        contacts_since: None,
-        lead_statuses: Vec::new(),
-        group: "Hubspot".into(),
-        deals: true,
-        stage_mode: StageMode::Automatic,
+        ..xentral_host::settings_defaults::built_in()
     };
     let configured = host
         .configure(
