@@ -105,6 +105,10 @@ pub struct Settings {
     pub deals: bool,
     /// Stage mode.
     pub stage_mode: StageMode,
+    /// The HubSpot API version (`2026-03`, `legacy`); empty for the plugin's default, as in
+    /// settings saved before there was a choice.
+    #[serde(default)]
+    pub api_version: String,
 }
 
 /// Limits of one run.

@@ -20,8 +20,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use xentral_erp::Database;
 
-use crate::bindings::v0_1_0::{self as v1, HostState, HubspotSync, HubspotSyncPre};
-use crate::bindings::{CONTRACT_VERSION, PLUGIN_EXPORT};
+use crate::bindings::{CONTRACT_VERSION, HostState, plugin_export, v0_1_0 as v1, v0_2_0 as v2};
 use crate::clock::{SharedClock, WasiWallClock};
 use crate::joblog::{JobLog, LogEntry, LogLevel};
 use crate::limits::TenantLimits;
@@ -213,7 +212,7 @@ impl Drop for Runtime {
 /// A guest component ready to instantiate: compiled once, linked once.
 pub struct PluginComponent {
     runtime: Arc<Runtime>,
-    pre: HubspotSyncPre<HostState>,
+    pre: Pre,
     content_hash: String,
     from_cache: bool,
 }
@@ -230,7 +229,7 @@ impl PluginComponent {
         wasm: &[u8],
         cache_dir: Option<&Path>,
     ) -> Result<Self, SandboxError> {
-        check_contract_version(wasm)?;
+        let version = check_contract_version(wasm)?;
         let content_hash = hex::encode(Sha256::digest(wasm));
         let (component, from_cache) = match cache_dir {
             Some(dir) => load_cached(runtime, wasm, &content_hash, dir)?,
@@ -245,16 +244,24 @@ impl PluginComponent {
             from_cache,
             "plugin component compiled"
         );
-        check_contract(runtime.engine(), &component)?;
+        check_contract(runtime.engine(), &component, version)?;
         let mut linker: Linker<HostState> = Linker::new(runtime.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
-        crate::bindings::v0_1_0::add_to_linker(&mut linker)
-            .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(HubspotSyncPre::new)
-            .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+        let linked = if version == "0.1.0" {
+            v1::add_to_linker(&mut linker)
+        } else {
+            v2::add_to_linker(&mut linker)
+        };
+        linked.map_err(|e| SandboxError::Component(format!("{e:#}")))?;
+        let pre = linker.instantiate_pre(&component).and_then(|pre| {
+            Ok(if version == "0.1.0" {
+                Pre::V0_1_0(v1::HubspotSyncPre::new(pre)?)
+            } else {
+                Pre::V0_2_0(v2::HubspotSyncPre::new(pre)?)
+            })
+        });
+        let pre = pre.map_err(|e| SandboxError::Component(format!("{e:#}")))?;
         Ok(PluginComponent {
             runtime: Arc::clone(runtime),
             pre,
@@ -274,22 +281,53 @@ impl PluginComponent {
         self.from_cache
     }
 
+    /// The contract version the component was built against.
+    pub fn contract_version(&self) -> &'static str {
+        match self.pre {
+            Pre::V0_1_0(_) => "0.1.0",
+            Pre::V0_2_0(_) => "0.2.0",
+        }
+    }
+
     /// `configure(settings)`.
     pub fn configure(&self, ctx: JobContext, s: &Settings) -> Invocation<ConfigureReport> {
-        let settings = v1::settings_to_wit(s);
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
-                .call_configure(store, &settings)
-                .map(|r| r.map(v1::configure_report_from_wit))
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_configure(store, &v1::settings_to_wit(s))
+                .map(|r| {
+                    r.map(v1::configure_report_from_wit)
+                        .map_err(v1::error_from_wit)
+                }),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_configure(store, &v2::settings_to_wit(s))
+                .map(|r| {
+                    r.map(v2::configure_report_from_wit)
+                        .map_err(v2::error_from_wit)
+                }),
         })
     }
 
     /// `refresh-metadata()`.
     pub fn refresh_metadata(&self, ctx: JobContext) -> Invocation<MetadataReport> {
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
-                .call_refresh_metadata(store)
-                .map(|r| r.map(v1::metadata_report_from_wit))
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => {
+                b.xentral_hubspot_plugin()
+                    .call_refresh_metadata(store)
+                    .map(|r| {
+                        r.map(v1::metadata_report_from_wit)
+                            .map_err(v1::error_from_wit)
+                    })
+            }
+            Instance::V0_2_0(b) => {
+                b.xentral_hubspot_plugin()
+                    .call_refresh_metadata(store)
+                    .map(|r| {
+                        r.map(v2::metadata_report_from_wit)
+                            .map_err(v2::error_from_wit)
+                    })
+            }
         })
     }
 
@@ -299,27 +337,43 @@ impl PluginComponent {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => b
+                .xentral_hubspot_plugin()
                 .call_run(store, v1::job_to_wit(job), v1::budget_to_wit(budget))
-                .map(|r| r.map(v1::job_report_from_wit))
+                .map(|r| r.map(v1::job_report_from_wit).map_err(v1::error_from_wit)),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_run(store, v2::job_to_wit(job), v2::budget_to_wit(budget))
+                .map(|r| r.map(v2::job_report_from_wit).map_err(v2::error_from_wit)),
         })
     }
 
     /// `record-changed(entity, id)`.
     pub fn record_changed(&self, ctx: JobContext, entity: Entity, id: i64) -> Invocation<()> {
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => b
+                .xentral_hubspot_plugin()
                 .call_record_changed(store, v1::entity_to_wit(entity), id)
+                .map(|r| r.map_err(v1::error_from_wit)),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_record_changed(store, v2::entity_to_wit(entity), id)
+                .map(|r| r.map_err(v2::error_from_wit)),
         })
     }
 
     /// `list-stages()`.
     pub fn list_stages(&self, ctx: JobContext) -> Invocation<StageOverview> {
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
-                .call_list_stages(store)
-                .map(|r| r.map(v1::stage_overview_from_wit))
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => b.xentral_hubspot_plugin().call_list_stages(store).map(|r| {
+                r.map(v1::stage_overview_from_wit)
+                    .map_err(v1::error_from_wit)
+            }),
+            Instance::V0_2_0(b) => b.xentral_hubspot_plugin().call_list_stages(store).map(|r| {
+                r.map(v2::stage_overview_from_wit)
+                    .map_err(v2::error_from_wit)
+            }),
         })
     }
 
@@ -331,9 +385,15 @@ impl PluginComponent {
         pipeline_id: &str,
         stage_id: &str,
     ) -> Invocation<String> {
-        self.invoke(ctx, |b, store| {
-            b.xentral_hubspot_plugin()
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(b) => b
+                .xentral_hubspot_plugin()
                 .call_map_stage(store, xentral_stage, pipeline_id, stage_id)
+                .map(|r| r.map_err(v1::error_from_wit)),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_map_stage(store, xentral_stage, pipeline_id, stage_id)
+                .map(|r| r.map_err(v2::error_from_wit)),
         })
     }
 
@@ -342,10 +402,9 @@ impl PluginComponent {
         &self,
         ctx: JobContext,
         call: impl FnOnce(
-            &HubspotSync,
+            &Instance,
             &mut Store<HostState>,
-        )
-            -> wasmtime::Result<Result<T, v1::xentral::hubspot::types::PluginError>>,
+        ) -> wasmtime::Result<Result<T, crate::report::PluginError>>,
     ) -> Invocation<T> {
         let started = Instant::now();
         let deadline = started + ctx.limits.wall_time();
@@ -446,7 +505,7 @@ impl PluginComponent {
         }
         let result = match result {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(JobError::Plugin(v1::error_from_wit(e))),
+            Ok(Err(e)) => Err(JobError::Plugin(e)),
             Err((e, _)) => Err(classify_trap(&e, &limits, memory_hit, &log, &secrets)),
         };
         if let Err(e) = &result {
@@ -466,6 +525,27 @@ impl PluginComponent {
             instantiate,
             memory_peak_bytes,
         }
+    }
+}
+
+/// A linked component of one contract version.
+enum Pre {
+    V0_1_0(v1::HubspotSyncPre<HostState>),
+    V0_2_0(v2::HubspotSyncPre<HostState>),
+}
+
+/// One instance of a component, of its contract version.
+enum Instance {
+    V0_1_0(v1::HubspotSync),
+    V0_2_0(v2::HubspotSync),
+}
+
+impl Pre {
+    fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Instance> {
+        Ok(match self {
+            Pre::V0_1_0(pre) => Instance::V0_1_0(pre.instantiate(&mut *store)?),
+            Pre::V0_2_0(pre) => Instance::V0_2_0(pre.instantiate(&mut *store)?),
+        })
     }
 }
 
@@ -652,11 +732,17 @@ fn load_cached(
 
 /// Refuses, before compiling it, a component whose contract version (its custom section)
 /// this host does not implement.
-fn check_contract_version(wasm: &[u8]) -> Result<(), SandboxError> {
+fn check_contract_version(wasm: &[u8]) -> Result<&'static str, SandboxError> {
     let found = crate::bindings::contract_version(wasm).map_err(SandboxError::Component)?;
-    match found {
-        Some(v) if crate::bindings::SUPPORTED_CONTRACTS.contains(&v.as_str()) => Ok(()),
-        other => Err(SandboxError::UnknownContract {
+    let supported = found.as_deref().and_then(|v| {
+        crate::bindings::SUPPORTED_CONTRACTS
+            .iter()
+            .copied()
+            .find(|s| *s == v)
+    });
+    match (supported, found) {
+        (Some(v), _) => Ok(v),
+        (None, other) => Err(SandboxError::UnknownContract {
             found: other.map_or_else(
                 || "no version".to_owned(),
                 |v| format!("xentral:hubspot@{v}"),
@@ -671,10 +757,15 @@ fn check_contract_version(wasm: &[u8]) -> Result<(), SandboxError> {
 }
 
 /// Refuses a component that does not export this host's contract version.
-fn check_contract(engine: &Engine, component: &Component) -> Result<(), SandboxError> {
+fn check_contract(
+    engine: &Engine,
+    component: &Component,
+    version: &str,
+) -> Result<(), SandboxError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
-    if exports.iter().any(|n| n == PLUGIN_EXPORT) {
+    let expected = plugin_export(version);
+    if exports.contains(&expected) {
         return Ok(());
     }
     Err(SandboxError::Incompatible {

@@ -44,6 +44,7 @@ pub fn built_in() -> Settings {
         group: "Hubspot".into(),
         deals: true,
         stage_mode: StageMode::Automatic,
+        api_version: String::new(),
     }
 }
 

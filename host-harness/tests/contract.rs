@@ -18,26 +18,36 @@ const FROZEN_0_1_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.1.0
 const FROZEN_0_1_0_SHA256: &str =
     "579daf9446e8d0fad8ba567ceaa23c4a228d56d99706511162be8df4a93c7f72";
 
+/// The released 0.2.0 WIT, byte for byte.
+const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
+const FROZEN_0_2_0_SHA256: &str =
+    "7fe4cba86e3d5a8a18e229b2c66dd6cd3ea8079c59f8f9fd608ae38c16885b49";
+
 #[test]
-fn the_released_contract_0_1_0_is_frozen() {
-    assert_eq!(
-        hex::encode(Sha256::digest(FROZEN_0_1_0)),
-        FROZEN_0_1_0_SHA256,
-        "wit/deps/xentral-hubspot@0.1.0 was edited; add a new version instead"
-    );
+fn the_released_contracts_are_frozen() {
+    for (version, wit, sha) in [
+        ("0.1.0", FROZEN_0_1_0, FROZEN_0_1_0_SHA256),
+        ("0.2.0", FROZEN_0_2_0, FROZEN_0_2_0_SHA256),
+    ] {
+        assert_eq!(
+            hex::encode(Sha256::digest(wit)),
+            sha,
+            "wit/deps/xentral-hubspot@{version} was edited; add a new version instead"
+        );
+    }
 }
 
 #[test]
-fn the_plugin_and_the_test_guest_carry_contract_0_1_0() {
+fn the_plugin_carries_0_2_0_and_the_test_guest_0_1_0_and_the_host_loads_both() {
     assert_eq!(
         contract_version(PLUGIN_WASM).unwrap().as_deref(),
-        Some("0.1.0")
+        Some("0.2.0")
     );
     assert_eq!(
         contract_version(TEST_GUEST_WASM).unwrap().as_deref(),
         Some("0.1.0")
     );
-    assert_eq!(SUPPORTED_CONTRACTS, ["0.1.0"]);
+    assert_eq!(SUPPORTED_CONTRACTS, ["0.1.0", "0.2.0"]);
 }
 
 /// The test guest with its contract section's name or version bytes replaced.
@@ -101,7 +111,7 @@ fn a_component_of_an_unknown_contract_version_is_refused_naming_both() {
     let message = err.to_string();
     assert!(
         message.contains("built against contract xentral:hubspot@9.9.0")
-            && message.contains("this host supports xentral:hubspot@0.1.0"),
+            && message.contains("this host supports xentral:hubspot@0.1.0, xentral:hubspot@0.2.0"),
         "{message}"
     );
 }
@@ -116,5 +126,18 @@ fn a_component_that_names_no_contract_version_is_refused() {
         err.to_string()
             .contains("built against contract no version"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_component_whose_exports_are_not_of_the_version_it_names_is_refused() {
+    let mut old = CONTRACT_SECTION.as_bytes().to_vec();
+    old.extend_from_slice(b"0.1.0");
+    let mut claimed = CONTRACT_SECTION.as_bytes().to_vec();
+    claimed.extend_from_slice(b"0.2.0");
+    let err = load(&guest_with(&old, &claimed)).err().expect("refused");
+    assert!(
+        err.to_string().contains("xentral:hubspot/plugin@0.1.0"),
+        "names what it exports: {err}"
     );
 }

@@ -133,7 +133,7 @@ fn nothing_printed_at_trace_holds_the_token() {
     // Trace output really was on: the host's own request lines are there.
     let text = String::from_utf8_lossy(&printed);
     assert!(text.contains("TRACE"), "{text}");
-    assert!(text.contains("/crm/v3/"), "{text}");
+    assert!(text.contains("/crm/objects/2026-03/"), "{text}");
     assert!(leaks(&printed).is_empty(), "{:?}\n{text}", leaks(&printed));
 }
 

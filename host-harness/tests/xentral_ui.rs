@@ -11,8 +11,8 @@ mod common;
 
 use common::cli;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::path::Path;
+use std::sync::Arc;
 
 use xentral_erp::ui::{self, NewAddress, NewResubmission, NewStage};
 use xentral_erp::{Database, Value};
@@ -24,26 +24,6 @@ use xentral_host::{
 
 /// 2026-01-01T00:00:00Z, 01:00 in Berlin.
 const START_MS: i64 = 1_767_225_600_000;
-
-/// The compiled-component cache, filled once per test binary and copied into every data
-/// directory, so each test does not compile the plugin again.
-fn warm_cache() -> &'static Path {
-    static CACHE: OnceLock<PathBuf> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xentral-ui-tests-cache");
-        XentralHost::new(
-            &root,
-            common::test_key(),
-            Arc::new(VirtualClock::new(START_MS)),
-        )
-        .unwrap();
-        root.join("cache")
-    })
-}
-
-fn data_dir_with_cache() -> tempfile::TempDir {
-    common::data_dir_with_cache(warm_cache())
-}
 
 /// Makes every save hook leave one row in the plugin's queue (see the module docs).
 fn count_hooks(db: &mut dyn Database) {
@@ -64,7 +44,7 @@ impl Harness {
     /// The real plugin over a fresh data directory with tenant `t`, its plugin tables created,
     /// hooks counted, and a group `Hubspot`.
     fn new() -> Self {
-        let dir = data_dir_with_cache();
+        let dir = common::warm_data_dir();
         let host = XentralHost::new(
             dir.path(),
             common::test_key(),
@@ -382,7 +362,7 @@ fn cli_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
 
 /// A data directory with tenant `acme` made by the CLI; returns it and acme's admin database.
 fn cli_tenant() -> (tempfile::TempDir, Box<dyn Database>) {
-    let dir = data_dir_with_cache();
+    let dir = common::warm_data_dir();
     let created = cli(dir.path(), &["tenant", "create", "acme"]);
     assert!(created.starts_with("created tenant 'acme'"), "{created}");
     let clock: SharedClock = Arc::new(SystemClock);

@@ -37,6 +37,8 @@ pub struct Settings {
     pub deals: bool,
     /// Stage mapping mode.
     pub stage_mode: StageMode,
+    /// The HubSpot API version (`2026-03`, `legacy`; empty for the default).
+    pub api_version: String,
 }
 
 /// What `configure` did.

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value as Json, json};
 
 use crate::api::PluginError;
-use crate::hubspot::{ApiError, Client, Record};
+use crate::hubspot::{ApiError, Client, Record, wire};
 use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
 use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
@@ -50,13 +50,13 @@ pub fn ensure_unique_property(
     db: &mut dyn Db,
     client: &mut Client<'_>,
 ) -> Result<Option<String>, PluginError> {
-    let path = format!("/crm/v3/properties/deals/{UNIQUE_PROPERTY}");
-    let existing = client.get(&path, "/crm/v3/properties/deals/{name}");
+    let version = client.version();
+    let existing: Result<wire::Property, _> = client.get(
+        &version.property("deals", UNIQUE_PROPERTY),
+        &version.property("deals", "{name}"),
+    );
     let usable = match existing {
-        Ok(p) => p
-            .get("hasUniqueValue")
-            .and_then(Json::as_bool)
-            .unwrap_or(false),
+        Ok(p) => p.has_unique_value,
         Err(ApiError::Client { status: 404, .. }) => {
             let body = json!({
                 "name": UNIQUE_PROPERTY,
@@ -67,12 +67,8 @@ pub fn ensure_unique_property(
                 "fieldType": "text",
                 "hasUniqueValue": true,
             });
-            match client.call(
-                crate::platform::Method::Post,
-                "/crm/v3/properties/deals",
-                "/crm/v3/properties/deals",
-                Some(&body),
-            ) {
+            let path = version.properties("deals");
+            match client.post::<Json>(&path, &path, &body) {
                 Ok(_) | Err(ApiError::Client { status: 409, .. }) => true,
                 Err(ApiError::MissingScopes(_)) => false,
                 Err(e) => {
@@ -303,37 +299,12 @@ impl Sink for DealSink<'_> {
                 continue;
             }
             let inputs: Vec<Json> = chunk.iter().map(|r| json!({ "id": r.id })).collect();
-            let path = "/crm/v4/associations/deals/contacts/batch/read";
-            let json = s.client.call(
-                crate::platform::Method::Post,
-                path,
-                path,
-                Some(&json!({ "inputs": inputs })),
-            )?;
-            for r in json
-                .get("results")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let from = r.pointer("/from/id").map(|v| match v {
-                    Json::String(s) => s.clone(),
-                    other => other.to_string(),
-                });
-                let to: Vec<String> = r
-                    .get("to")
-                    .and_then(Json::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| match t.get("toObjectId") {
-                        Some(Json::String(s)) => Some(s.clone()),
-                        Some(Json::Number(n)) => Some(n.to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(from) = from {
-                    self.associations.insert(from, to);
-                }
+            let path = s.client.version().associations("deals", "contacts", "read");
+            let reply: wire::BatchReply<wire::Associations> =
+                s.client.post(&path, &path, &json!({ "inputs": inputs }))?;
+            for r in reply.results.into_iter().flatten() {
+                let to = r.to.into_iter().map(|t| t.to_object_id.0).collect();
+                self.associations.insert(r.from.id.0, to);
             }
         }
         Ok(())
@@ -702,13 +673,14 @@ fn associate(
             .iter()
             .map(|(deal, contact, _)| json!({ "from": { "id": deal }, "to": { "id": contact } }))
             .collect();
-        let path = "/crm/v4/associations/deals/contacts/batch/associate/default";
-        match s.client.call(
-            crate::platform::Method::Post,
-            path,
-            path,
-            Some(&json!({ "inputs": inputs })),
-        ) {
+        let path = s
+            .client
+            .version()
+            .associations("deals", "contacts", "associate/default");
+        match s
+            .client
+            .post::<Json>(&path, &path, &json!({ "inputs": inputs }))
+        {
             Ok(_) => {}
             Err(e) if e.stops_job() => {
                 s.stop_early(&e);

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use crate::api::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
 };
-use crate::hubspot::{ApiError, Client};
+use crate::hubspot::{ApiError, Client, wire};
 use crate::platform::{Level, Platform};
 use crate::session::Session;
 use crate::{contacts, deals, freefields, queue, settings, stages, state, takeover, xentral};
@@ -34,25 +34,26 @@ fn property_options(
     client: &mut Client<'_>,
     property: &str,
 ) -> Result<Vec<(String, String)>, PluginError> {
-    let path = format!("/crm/v3/properties/contacts/{property}");
-    let json = client
-        .get(&path, "/crm/v3/properties/contacts/{name}")
+    let version = client.version();
+    let definition: wire::Property = client
+        .get(
+            &version.property("contacts", property),
+            &version.property("contacts", "{name}"),
+        )
         .map_err(|e| crate::incremental::api_error_reading(property, e))?;
-    let options = json
-        .get("options")
-        .and_then(Json::as_array)
+    let options = definition
+        .options
         .ok_or_else(|| PluginError::Hubspot(format!("{property} has no options list")))?;
     Ok(options
-        .iter()
-        .filter(|o| !o.get("hidden").and_then(Json::as_bool).unwrap_or(false))
-        .filter_map(|o| {
-            let value = o.get("value").and_then(Json::as_str)?.to_owned();
-            let label = o
-                .get("label")
-                .and_then(Json::as_str)
-                .unwrap_or(&value)
-                .to_owned();
-            (!value.is_empty()).then_some((value, label))
+        .into_iter()
+        .filter(|o| !o.hidden && !o.value.is_empty())
+        .map(|o| {
+            let label = if o.label.is_empty() {
+                o.value.clone()
+            } else {
+                o.label
+            };
+            (o.value, label)
         })
         .collect())
 }
@@ -111,7 +112,7 @@ fn carry_over_group(
 /// Applies settings: checks the credential, migrates the plugin's tables, stores the settings,
 /// and creates what xentral needs. Idempotent; a rejected token changes nothing.
 pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, PluginError> {
-    settings::validate(&s)?;
+    let version = settings::validate(&s)?;
     if !p.secrets.exists(&s.credential) {
         return Err(PluginError::NotConfigured(format!(
             "the host holds no credential named '{}'; pass --token to `xentral-host settings`",
@@ -124,13 +125,12 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
         p.log,
         &s.hubspot_url,
         &s.credential,
+        version,
         Budget::default(),
     );
+    let contacts = client.version().objects("contacts");
     client
-        .get(
-            "/crm/v3/objects/contacts?limit=1",
-            "/crm/v3/objects/contacts",
-        )
+        .get::<Json>(&format!("{contacts}?limit=1"), &contacts)
         .map_err(credential_error)?;
     let lead_statuses = property_options(&mut client, "hs_lead_status")?;
     if let Some(unknown) = s
@@ -159,9 +159,16 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
         ));
     }
     let previous = settings::load(p.db).ok();
-    let next = settings::StoredSettings::from(&s);
+    let next = settings::StoredSettings::new(&s, version);
     if settings::store(p.db, &next)? {
         changes.push("stored the settings".into());
+    }
+    match previous.as_ref().map(|p| p.hs_api_version) {
+        Some(before) if before == version => {}
+        Some(before) => changes.push(format!(
+            "calls HubSpot's API version {version} (was {before})"
+        )),
+        None => changes.push(format!("calls HubSpot's API version {version}")),
     }
     if let Some(previous) = &previous {
         changes.extend(contacts::plan_backfill(
@@ -201,6 +208,7 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
         p.log,
         &s.hubspot_url,
         &s.credential,
+        version,
         Budget::default(),
     );
     let (metadata, setup) = store_options(&mut *p.db, &mut client)?;
@@ -243,6 +251,7 @@ pub fn refresh_metadata(p: &mut Platform<'_>) -> Result<MetadataReport, PluginEr
         p.log,
         &stored.hubspot_url,
         &stored.hubspot_credential,
+        stored.hs_api_version,
         Budget::default(),
     );
     let (mut report, _) = store_options(&mut *p.db, &mut client)?;

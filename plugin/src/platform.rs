@@ -87,6 +87,8 @@ pub enum HttpError {
     TooLarge(u64),
     /// The request is malformed.
     Invalid(String),
+    /// The server's certificate failed verification; nothing was sent.
+    Tls(String),
 }
 
 impl HttpError {
@@ -107,6 +109,7 @@ impl fmt::Display for HttpError {
             HttpError::Transport(msg) => write!(f, "connection failed: {msg}"),
             HttpError::TooLarge(cap) => write!(f, "the response exceeded {cap} bytes"),
             HttpError::Invalid(msg) => write!(f, "invalid request: {msg}"),
+            HttpError::Tls(msg) => write!(f, "the server's certificate was refused: {msg}"),
         }
     }
 }
@@ -220,6 +223,8 @@ pub enum DbError {
     Busy(String),
     /// Anything else.
     Io(String),
+    /// A host limit on statements was reached.
+    Limit(String),
 }
 
 impl fmt::Display for DbError {
@@ -230,6 +235,7 @@ impl fmt::Display for DbError {
             DbError::Invalid(m) => write!(f, "invalid statement: {m}"),
             DbError::Busy(m) => write!(f, "database busy: {m}"),
             DbError::Io(m) => write!(f, "database error: {m}"),
+            DbError::Limit(m) => write!(f, "database limit reached: {m}"),
         }
     }
 }

@@ -311,7 +311,12 @@ impl Target {
             let message = if outcome.errors.is_empty() {
                 "HubSpot did not return this record".to_owned()
             } else {
-                outcome.errors.join("; ")
+                outcome
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.category, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             };
             self.fail(s, &missing, &message, outcomes)?;
         }

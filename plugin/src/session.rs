@@ -48,6 +48,7 @@ impl<'a> Session<'a> {
             p.log,
             &settings.hubspot_url,
             &settings.hubspot_credential,
+            settings.hs_api_version,
             budget,
         );
         Session {

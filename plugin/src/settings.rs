@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{PluginError, Settings, StageMode};
+use crate::hubspot::ApiVersion;
 use crate::platform::{Db, DbError, Value};
 
 /// The `konfiguration` row holding the settings.
@@ -33,13 +34,18 @@ pub struct StoredSettings {
     pub hubspot_url: String,
     /// Name of the host-held credential (never the token itself).
     pub hubspot_credential: String,
+    /// Which HubSpot API paths the client calls (absent in settings stored before there was
+    /// a choice: the default).
+    #[serde(default)]
+    pub hs_api_version: ApiVersion,
     /// Who wins a field changed on both sides: `xentral` (default) or `hubspot`.
     #[serde(default)]
     pub hs_conflict_winner: Option<String>,
 }
 
-impl From<&Settings> for StoredSettings {
-    fn from(s: &Settings) -> Self {
+impl StoredSettings {
+    /// The stored form of settings [`validate`] accepted (with the API version it read).
+    pub fn new(s: &Settings, api_version: ApiVersion) -> Self {
         StoredSettings {
             hs_sync_addresses: s.contacts,
             hs_sync_addresses_from: s.contacts_since.clone().unwrap_or_default(),
@@ -49,12 +55,11 @@ impl From<&Settings> for StoredSettings {
             hs_stage_mode: s.stage_mode,
             hubspot_url: s.hubspot_url.clone(),
             hubspot_credential: s.credential.clone(),
+            hs_api_version: api_version,
             hs_conflict_winner: None,
         }
     }
-}
 
-impl StoredSettings {
     /// Who wins a conflict.
     pub fn winner(&self) -> crate::merge::Winner {
         match self.hs_conflict_winner.as_deref() {
@@ -120,8 +125,8 @@ pub fn store(db: &mut dyn Db, settings: &StoredSettings) -> Result<bool, PluginE
     Ok(write_konfiguration(db, SETTINGS_KEY, &json)?)
 }
 
-/// Checks settings before anything is written.
-pub fn validate(s: &Settings) -> Result<(), PluginError> {
+/// Checks settings before anything is written; returns the API version they name.
+pub fn validate(s: &Settings) -> Result<ApiVersion, PluginError> {
     if !(s.hubspot_url.starts_with("https://") || s.hubspot_url.starts_with("http://")) {
         return Err(PluginError::InvalidSettings(format!(
             "the HubSpot URL '{}' must start with https:// (or http:// for a local emulator)",
@@ -140,7 +145,7 @@ pub fn validate(s: &Settings) -> Result<(), PluginError> {
             ))
         })?;
     }
-    Ok(())
+    ApiVersion::parse(&s.api_version).map_err(PluginError::InvalidSettings)
 }
 
 /// A warning when the contacts start time lies after `now_ms`: every contact created before

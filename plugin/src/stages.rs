@@ -7,10 +7,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
-
 use crate::api::{self, PluginError, StageMode};
-use crate::hubspot::Client;
+use crate::hubspot::{Client, wire};
 use crate::mapping::truncate;
 use crate::platform::{Db, DbError, Value};
 use crate::xentral;
@@ -38,65 +36,25 @@ pub struct HubspotStage {
     pub archived: bool,
 }
 
-fn text(v: &Json, key: &str) -> String {
-    match v.get(key) {
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn flag(v: &Json, key: &str) -> bool {
-    match v.get(key) {
-        Some(Json::Bool(b)) => *b,
-        Some(Json::String(s)) => s == "true",
-        _ => false,
-    }
-}
-
-fn number(v: &Json, key: &str) -> Option<f64> {
-    match v.get(key) {
-        Some(Json::Number(n)) => n.as_f64(),
-        Some(Json::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// Reads every deal pipeline with its stages.
 pub fn read_pipelines(client: &mut Client<'_>) -> Result<Vec<HubspotStage>, PluginError> {
-    let json = client
-        .get("/crm/v3/pipelines/deals", "/crm/v3/pipelines/deals")
+    let path = client.version().pipelines("deals");
+    let reply: wire::Collection<wire::Pipeline> = client
+        .get(&path, &path)
         .map_err(|e| crate::incremental::api_error_reading("deal pipelines", e))?;
-    let pipelines = json
-        .get("results")
-        .and_then(Json::as_array)
-        .ok_or_else(|| PluginError::Hubspot("the pipeline reply has no results".into()))?;
     let mut out = Vec::new();
-    for p in pipelines {
-        let pipeline_id = text(p, "id");
-        if pipeline_id.is_empty() {
-            return Err(PluginError::Hubspot("a pipeline without id".into()));
-        }
-        for st in p
-            .get("stages")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let stage_id = text(st, "id");
-            if stage_id.is_empty() {
-                continue;
-            }
+    for p in reply.results {
+        for st in p.stages {
             out.push(HubspotStage {
-                pipeline_id: pipeline_id.clone(),
-                pipeline_label: text(p, "label"),
-                pipeline_archived: flag(p, "archived"),
-                pipeline_order: number(p, "displayOrder").unwrap_or(0.0) as i64,
-                label: text(st, "label"),
-                order: number(st, "displayOrder").unwrap_or(0.0) as i64,
-                probability: st.get("metadata").and_then(|m| number(m, "probability")),
-                archived: flag(st, "archived"),
-                stage_id,
+                pipeline_id: p.id.0.clone(),
+                pipeline_label: p.label.clone(),
+                pipeline_archived: p.archived,
+                pipeline_order: p.display_order.0.unwrap_or(0.0) as i64,
+                label: st.label,
+                order: st.display_order.0.unwrap_or(0.0) as i64,
+                probability: st.metadata.probability.0,
+                archived: st.archived,
+                stage_id: st.id.0,
             });
         }
     }

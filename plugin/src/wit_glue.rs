@@ -12,11 +12,11 @@ use crate::platform::{self, Platform};
 /// version it does not implement, naming both.
 #[unsafe(link_section = "xentral-hubspot-contract")]
 #[used]
-static CONTRACT_VERSION: [u8; 5] = *b"0.1.0";
+static CONTRACT_VERSION: [u8; 5] = *b"0.2.0";
 
 wit_bindgen::generate!({
     world: "hubspot-sync",
-    path: "../wit/deps/xentral-hubspot@0.1.0",
+    path: "../wit/deps/xentral-hubspot@0.2.0",
 });
 
 use exports::xentral::hubspot::plugin::Guest;
@@ -60,6 +60,7 @@ impl platform::Http for WitHost {
                 http::HttpError::Transport(m) => platform::HttpError::Transport(m),
                 http::HttpError::TooLarge(n) => platform::HttpError::TooLarge(n),
                 http::HttpError::Invalid(m) => platform::HttpError::Invalid(m),
+                http::HttpError::Tls(m) => platform::HttpError::Tls(m),
             }),
         }
     }
@@ -92,6 +93,7 @@ fn from_wit_db_error(e: db::DbError) -> platform::DbError {
         db::DbError::Invalid(m) => platform::DbError::Invalid(m),
         db::DbError::Busy(m) => platform::DbError::Busy(m),
         db::DbError::Io(m) => platform::DbError::Io(m),
+        db::DbError::Limit(m) => platform::DbError::Limit(m),
     }
 }
 
@@ -254,6 +256,7 @@ impl Guest for Component {
                 wt::StageMode::Automatic => api::StageMode::Automatic,
                 wt::StageMode::UserDefined => api::StageMode::UserDefined,
             },
+            api_version: s.api_version,
         };
         with_platform(|p| crate::exports::configure(p, settings))
             .map(|r| wt::ConfigureReport {

@@ -225,7 +225,7 @@ both_backends! {
         w.connect();
         w.hubspot.set_faults(hubspot_emulator::FaultPlan::scripted(vec![
             hubspot_emulator::ScriptedFault::new(hubspot_emulator::FaultKind::Status(401))
-                .path("/crm/v3/properties"),
+                .path("/contacts/hs_lead_status"),
         ]));
         let err = w.host.refresh(TENANT).unwrap().result.unwrap_err();
         assert!(

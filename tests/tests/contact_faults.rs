@@ -111,7 +111,7 @@ both_backends! {
         assert_consistent(&w, 250, 250);
         let stats = w.hubspot.stats();
         assert_eq!(
-            stats.count("POST", "/crm/v3/objects/contacts/batch/upsert"),
+            stats.count("POST", "/crm/objects/2026-03/contacts/batch/upsert"),
             4,
             "three batches plus one retry of the dropped one"
         );
@@ -280,7 +280,7 @@ both_backends! {
         w.hubspot.reset_stats();
         let early = w.host.run_job(common::TENANT, Job::ProcessQueue, Budget::default()).unwrap();
         assert!(early.result.unwrap().pending);
-        assert_eq!(w.hubspot.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert"), 0);
+        assert_eq!(w.hubspot.stats().count("POST", "/crm/objects/2026-03/contacts/batch/upsert"), 0);
         w.clock.advance_ms(2 * 60_000);
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.created, 1, "{r:#?}");

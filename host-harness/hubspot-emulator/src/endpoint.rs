@@ -44,16 +44,15 @@ pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoin
     let search = template.ends_with("/search");
     let reads = method == "GET" || search || template.ends_with("/batch/read");
     let access = if reads { "read" } else { "write" };
-    let scopes = if template.starts_with("/crm/v3/owners") {
+    let family = family(&template);
+    let scopes = if family == Some("owners") {
         vec!["crm.objects.owners.read".to_string()]
-    } else if template.starts_with("/crm/v3/properties") && method == "POST" {
+    } else if family == Some("properties") && method == "POST" {
         objects
             .iter()
             .map(|o| format!("crm.schemas.{}.write", o.name()))
             .collect()
-    } else if template.starts_with("/crm/v3/properties")
-        || template.starts_with("/crm/v3/pipelines")
-    {
+    } else if matches!(family, Some("properties" | "pipelines")) {
         objects
             .iter()
             .map(|o| format!("crm.objects.{}.read", o.name()))
@@ -71,6 +70,19 @@ pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoin
     }
 }
 
+/// The API family of a path (`objects`, `properties`, `pipelines`, `owners`, `associations`),
+/// whether it is a legacy path (`/crm/v3/properties/…`) or a dated one
+/// (`/crm/properties/2026-03/…`).
+fn family(template: &str) -> Option<&str> {
+    let mut parts = template.split('/').skip(2);
+    let first = parts.next()?;
+    if first.len() > 1 && first.starts_with('v') && first[1..].bytes().all(|b| b.is_ascii_digit()) {
+        parts.next()
+    } else {
+        Some(first)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +96,23 @@ mod tests {
         );
         assert_eq!(e.template, "/crm/v3/objects/contacts/{id}");
         assert_eq!(e.scopes, ["crm.objects.contacts.write"]);
+    }
+
+    #[test]
+    fn dated_paths_need_the_same_scopes_as_legacy_ones() {
+        let e = classify(
+            "POST",
+            Some("/crm/properties/2026-03/{object}"),
+            "/crm/properties/2026-03/deals",
+        );
+        assert_eq!(e.template, "/crm/properties/2026-03/deals");
+        assert_eq!(e.scopes, ["crm.schemas.deals.write"]);
+        let e = classify(
+            "GET",
+            Some("/crm/pipelines/2026-03/{object}"),
+            "/crm/pipelines/2026-03/0-3",
+        );
+        assert_eq!(e.scopes, ["crm.objects.deals.read"]);
     }
 
     #[test]

@@ -22,64 +22,117 @@ use crate::error::ApiError;
 use crate::faults::FaultKind;
 use crate::routes::{associations, batch, objects, owners, pipelines, properties, search};
 
-/// All routes: the CRM API behind the gate, the admin API without it.
+/// The path prefixes of one family of HubSpot's API paths: the legacy v3/v4 paths, or a date
+/// version (`/crm/objects/2026-03/…`). Both families are served by the same handlers.
+struct Family {
+    objects: String,
+    properties: String,
+    pipelines: String,
+    /// Single-record associations (`…/{from}/{id}/associations/…`).
+    record_associations: String,
+    /// Batch associations (`…/{from}/{to}/batch/…`).
+    associations: String,
+}
+
+impl Family {
+    fn legacy() -> Family {
+        Family {
+            objects: "/crm/v3/objects".into(),
+            properties: "/crm/v3/properties".into(),
+            pipelines: "/crm/v3/pipelines".into(),
+            record_associations: "/crm/v4/objects".into(),
+            associations: "/crm/v4/associations".into(),
+        }
+    }
+
+    fn dated(version: &str) -> Family {
+        Family {
+            objects: format!("/crm/objects/{version}"),
+            properties: format!("/crm/properties/{version}"),
+            pipelines: format!("/crm/pipelines/{version}"),
+            record_associations: format!("/crm/objects/{version}"),
+            associations: format!("/crm/associations/{version}"),
+        }
+    }
+
+    fn routes(&self) -> Router<Arc<App>> {
+        let Family {
+            objects: o,
+            properties: p,
+            pipelines: pl,
+            record_associations: ra,
+            associations: a,
+        } = self;
+        Router::new()
+            .route(
+                &format!("{o}/{{object}}"),
+                get(objects::list).post(objects::create),
+            )
+            .route(&format!("{o}/{{object}}/search"), post(search::search))
+            .route(&format!("{o}/{{object}}/batch/read"), post(batch::read))
+            .route(&format!("{o}/{{object}}/batch/create"), post(batch::create))
+            .route(&format!("{o}/{{object}}/batch/update"), post(batch::update))
+            .route(&format!("{o}/{{object}}/batch/upsert"), post(batch::upsert))
+            .route(
+                &format!("{o}/{{object}}/batch/archive"),
+                post(batch::archive),
+            )
+            .route(
+                &format!("{o}/{{object}}/{{id}}"),
+                get(objects::get)
+                    .patch(objects::update)
+                    .delete(objects::archive),
+            )
+            .route(&format!("{pl}/{{object}}"), get(pipelines::list))
+            .route(
+                &format!("{pl}/{{object}}/{{pipeline_id}}"),
+                get(pipelines::get),
+            )
+            .route(
+                &format!("{p}/{{object}}"),
+                get(properties::list).post(properties::create),
+            )
+            .route(&format!("{p}/{{object}}/{{name}}"), get(properties::get))
+            .route(
+                &format!("{ra}/{{from}}/{{from_id}}/associations/default/{{to}}/{{to_id}}"),
+                put(associations::associate_default),
+            )
+            .route(
+                &format!("{ra}/{{from}}/{{from_id}}/associations/{{to}}"),
+                get(associations::list),
+            )
+            .route(
+                &format!("{ra}/{{from}}/{{from_id}}/associations/{{to}}/{{to_id}}"),
+                delete(associations::remove),
+            )
+            .route(
+                &format!("{a}/{{from}}/{{to}}/batch/create"),
+                post(associations::batch_create),
+            )
+            .route(
+                &format!("{a}/{{from}}/{{to}}/batch/associate/default"),
+                post(associations::batch_default),
+            )
+            .route(
+                &format!("{a}/{{from}}/{{to}}/batch/read"),
+                post(associations::batch_read),
+            )
+    }
+}
+
+/// The date versions served besides the legacy paths.
+pub(crate) const DATE_VERSIONS: &[&str] = &["2026-03"];
+
+/// All routes: the CRM API (both families) behind the gate, the admin API without it.
 pub(crate) fn router(app: Arc<App>) -> Router {
-    let crm = Router::new()
-        .route(
-            "/crm/v3/objects/{object}",
-            get(objects::list).post(objects::create),
-        )
-        .route("/crm/v3/objects/{object}/search", post(search::search))
-        .route("/crm/v3/objects/{object}/batch/read", post(batch::read))
-        .route("/crm/v3/objects/{object}/batch/create", post(batch::create))
-        .route("/crm/v3/objects/{object}/batch/update", post(batch::update))
-        .route("/crm/v3/objects/{object}/batch/upsert", post(batch::upsert))
-        .route(
-            "/crm/v3/objects/{object}/batch/archive",
-            post(batch::archive),
-        )
-        .route(
-            "/crm/v3/objects/{object}/{id}",
-            get(objects::get)
-                .patch(objects::update)
-                .delete(objects::archive),
-        )
-        .route("/crm/v3/pipelines/{object}", get(pipelines::list))
-        .route(
-            "/crm/v3/pipelines/{object}/{pipeline_id}",
-            get(pipelines::get),
-        )
-        .route(
-            "/crm/v3/properties/{object}",
-            get(properties::list).post(properties::create),
-        )
-        .route("/crm/v3/properties/{object}/{name}", get(properties::get))
+    let mut crm = Family::legacy()
+        .routes()
         .route("/crm/v3/owners", get(owners::list))
-        .route("/crm/v3/owners/{owner_id}", get(owners::get))
-        .route(
-            "/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}",
-            put(associations::associate_default),
-        )
-        .route(
-            "/crm/v4/objects/{from}/{from_id}/associations/{to}",
-            get(associations::list),
-        )
-        .route(
-            "/crm/v4/objects/{from}/{from_id}/associations/{to}/{to_id}",
-            delete(associations::remove),
-        )
-        .route(
-            "/crm/v4/associations/{from}/{to}/batch/create",
-            post(associations::batch_create),
-        )
-        .route(
-            "/crm/v4/associations/{from}/{to}/batch/associate/default",
-            post(associations::batch_default),
-        )
-        .route(
-            "/crm/v4/associations/{from}/{to}/batch/read",
-            post(associations::batch_read),
-        )
+        .route("/crm/v3/owners/{owner_id}", get(owners::get));
+    for version in DATE_VERSIONS {
+        crm = crm.merge(Family::dated(version).routes());
+    }
+    let crm = crm
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), gate));
     crm.merge(admin::router()).with_state(app)

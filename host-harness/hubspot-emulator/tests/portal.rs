@@ -438,3 +438,45 @@ fn create_with_inline_associations_links_the_new_record() {
         [reply.body["id"].as_str().unwrap()]
     );
 }
+
+#[test]
+fn the_2026_03_family_serves_the_same_portal_with_string_association_ids() {
+    let h = Harness::new();
+    let contact = h.contact(json!({"email": "a@example.com"}));
+    let deal = h.deal("D");
+    let linked = h.post(
+        "/crm/associations/2026-03/deals/contacts/batch/associate/default",
+        json!({"inputs": [{"from": {"id": deal}, "to": {"id": contact}}]}),
+    );
+    assert_eq!(linked.status, 200, "{}", linked.raw);
+    let dated = h.post(
+        "/crm/associations/2026-03/deals/contacts/batch/read",
+        json!({"inputs": [{"id": deal}]}),
+    );
+    assert_eq!(dated.status, 200, "{}", dated.raw);
+    assert_eq!(
+        dated.body["results"][0]["to"][0]["toObjectId"],
+        json!(contact)
+    );
+    let legacy = h.post(
+        "/crm/v4/associations/deals/contacts/batch/read",
+        json!({"inputs": [{"id": deal}]}),
+    );
+    assert_eq!(
+        legacy.body["results"][0]["to"][0]["toObjectId"],
+        json!(contact.parse::<u64>().unwrap())
+    );
+    let found = h.post(
+        "/crm/objects/2026-03/contacts/search",
+        json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "a@example.com"}]}]}),
+    );
+    assert_eq!(found.status, 200, "{}", found.raw);
+    assert_eq!(found.body["results"][0]["id"], json!(contact));
+    assert_eq!(h.get("/crm/pipelines/2026-03/deals").status, 200);
+    assert_eq!(
+        h.get("/crm/properties/2026-03/contacts/hs_lead_status")
+            .body["type"],
+        "enumeration"
+    );
+    assert_eq!(h.get("/crm/objects/2026-04/contacts").status, 404);
+}

@@ -1,13 +1,19 @@
 //! Host bindings, one module per WIT contract version (Zed's `since_vX` pattern). A new
 //! contract version gets a new module; old plugins keep loading through theirs.
 
+#[macro_use]
+mod macros;
+pub(crate) mod host_state;
 pub mod v0_1_0;
+pub mod v0_2_0;
+
+pub(crate) use host_state::HostState;
 
 /// The newest contract version this host implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Every contract version this host loads, one binding module each.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// The custom section in which a plugin names the contract version it was built against.
 pub const CONTRACT_SECTION: &str = "xentral-hubspot-contract";
@@ -26,5 +32,7 @@ pub fn contract_version(wasm: &[u8]) -> Result<Option<String>, String> {
     Ok(None)
 }
 
-/// The exported interface every compatible plugin must provide.
-pub const PLUGIN_EXPORT: &str = "xentral:hubspot/plugin@0.1.0";
+/// The exported interface a plugin of contract `version` provides.
+pub fn plugin_export(version: &str) -> String {
+    format!("xentral:hubspot/plugin@{version}")
+}

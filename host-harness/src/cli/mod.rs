@@ -238,6 +238,10 @@ struct SettingsArgs {
     /// How deal stages map to resubmission stages (default: automatic).
     #[arg(long, value_enum)]
     stage_mode: Option<StageModeArg>,
+    /// Which HubSpot API paths to call: `2026-03` (the default) or `legacy` (the v3/v4 paths
+    /// HubSpot stops supporting in 2027). Kept when not given.
+    #[arg(long, value_name = "VERSION")]
+    api_version: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -434,6 +438,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     StageModeArg::Automatic => StageMode::Automatic,
                     StageModeArg::UserDefined => StageMode::UserDefined,
                 }),
+                api_version: args.api_version.unwrap_or(d.api_version),
             };
             let inv = host.configure(
                 &args.tenant,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{MatchedPath, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -101,11 +101,21 @@ pub(crate) async fn associate_default(
     Ok(complete(StatusCode::OK, results, Vec::new(), app.now()))
 }
 
-fn targets_json(to_ids: &[u64], from: ObjectType) -> Vec<Value> {
+/// How a family of paths spells `toObjectId`: v4 sends a number, date versions a string.
+fn legacy_ids(route: &MatchedPath) -> bool {
+    route.as_str().starts_with("/crm/v4/")
+}
+
+fn targets_json(to_ids: &[u64], from: ObjectType, legacy: bool) -> Vec<Value> {
     to_ids
         .iter()
         .map(|id| {
-            json!({"toObjectId": id, "associationTypes": [
+            let to_object_id = if legacy {
+                json!(id)
+            } else {
+                json!(id.to_string())
+            };
+            json!({"toObjectId": to_object_id, "associationTypes": [
                 {"category": "HUBSPOT_DEFINED", "typeId": from.association_type_id(), "label": null}]})
         })
         .collect()
@@ -113,6 +123,7 @@ fn targets_json(to_ids: &[u64], from: ObjectType) -> Vec<Value> {
 
 pub(crate) async fn list(
     State(app): State<Arc<App>>,
+    route: MatchedPath,
     Path((from, from_id, to)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -127,7 +138,7 @@ pub(crate) async fn list(
     let id = live(&store, from, &from_id).ok_or_else(|| ApiError::not_found(&from_id))?;
     let all = &store.objects(from).records[&id].assoc;
     let page: Vec<u64> = all.iter().skip(after).take(limit).copied().collect();
-    let mut body = json!({"results": targets_json(&page, from)});
+    let mut body = json!({"results": targets_json(&page, from, legacy_ids(&route))});
     if after + limit < all.len() {
         body["paging"] = json!({"next": {"after": (after + limit).to_string()}});
     }
@@ -224,6 +235,7 @@ fn write_pairs(
 
 pub(crate) async fn batch_read(
     State(app): State<Arc<App>>,
+    route: MatchedPath,
     Path((from, to)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -236,7 +248,7 @@ pub(crate) async fn batch_read(
         let raw = input.text();
         match live(&store, from, &raw).map(|id| &store.objects(from).records[&id].assoc) {
             Some(assoc) if !assoc.is_empty() => {
-                results.push(json!({"from": {"id": raw}, "to": targets_json(assoc, from)}));
+                results.push(json!({"from": {"id": raw}, "to": targets_json(assoc, from, legacy_ids(&route))}));
             }
             _ => errors.push(json!({
                 "status": "error", "category": "OBJECT_NOT_FOUND",

@@ -6,10 +6,16 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
 use crate::api::Budget;
 use crate::platform::{Clock, Http, HttpError, Level, Log, Method, Request, Response};
+
+mod version;
+pub mod wire;
+
+pub use version::ApiVersion;
 
 /// A failed HubSpot call, classified by what the caller should do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,25 +144,14 @@ impl Record {
             .and_then(Option::as_deref)
             .unwrap_or("")
     }
+}
 
-    fn parse(v: &Json) -> Result<Record, ApiError> {
-        let id = match v.get("id") {
-            Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            Some(Json::Number(n)) => n.to_string(),
-            _ => return Err(ApiError::Malformed(format!("record without id: {v}"))),
-        };
-        let mut properties = BTreeMap::new();
-        if let Some(props) = v.get("properties").and_then(Json::as_object) {
-            for (k, val) in props {
-                let text = match val {
-                    Json::Null => None,
-                    Json::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                };
-                properties.insert(k.clone(), text);
-            }
+impl From<wire::RecordReply> for Record {
+    fn from(r: wire::RecordReply) -> Self {
+        Record {
+            id: r.id.0,
+            properties: r.properties,
         }
-        Ok(Record { id, properties })
     }
 }
 
@@ -176,8 +171,8 @@ pub struct SearchPage {
 pub struct BatchOutcome {
     /// Records HubSpot returned (with `new` for upserts).
     pub results: Vec<(Record, Option<bool>)>,
-    /// Error messages HubSpot returned for inputs it did not apply.
-    pub errors: Vec<String>,
+    /// HubSpot's errors for inputs it did not apply.
+    pub errors: Vec<wire::BatchError>,
 }
 
 /// Calls HubSpot for one job.
@@ -187,6 +182,7 @@ pub struct Client<'a> {
     log: &'a dyn Log,
     base_url: String,
     credential: String,
+    version: ApiVersion,
     limits: RateLimits,
     budget: Budget,
     calls: BTreeMap<String, u32>,
@@ -199,13 +195,14 @@ pub struct Client<'a> {
 }
 
 impl<'a> Client<'a> {
-    /// A client for `base_url` authenticating with the named host secret.
+    /// A client for `base_url` speaking `version`, authenticating with the named host secret.
     pub fn new(
         http: &'a mut dyn Http,
         clock: &'a dyn Clock,
         log: &'a dyn Log,
         base_url: &str,
         credential: &str,
+        version: ApiVersion,
         budget: Budget,
     ) -> Self {
         let seed = clock.now_ms() as u64 ^ 0x9e37_79b9_7f4a_7c15;
@@ -215,6 +212,7 @@ impl<'a> Client<'a> {
             log,
             base_url: base_url.trim_end_matches('/').to_owned(),
             credential: credential.to_owned(),
+            version,
             limits: RateLimits::default(),
             budget,
             calls: BTreeMap::new(),
@@ -224,6 +222,11 @@ impl<'a> Client<'a> {
             rng: seed | 1,
             hubspot_time: None,
         }
+    }
+
+    /// The API version every path is built for.
+    pub fn version(&self) -> ApiVersion {
+        self.version
     }
 
     /// Calls made so far, by endpoint.
@@ -251,32 +254,29 @@ impl<'a> Client<'a> {
         Ok(())
     }
 
-    /// GET a path.
-    pub fn get(&mut self, path: &str, endpoint: &str) -> Result<Json, ApiError> {
-        self.call(Method::Get, path, endpoint, None)
+    /// GETs a path and decodes the reply.
+    pub fn get<T: DeserializeOwned>(&mut self, path: &str, endpoint: &str) -> Result<T, ApiError> {
+        decode(self.call(Method::Get, path, endpoint, None)?)
+    }
+
+    /// POSTs `body` to a path and decodes the reply.
+    pub fn post<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        endpoint: &str,
+        body: &Json,
+    ) -> Result<T, ApiError> {
+        decode(self.call(Method::Post, path, endpoint, Some(body))?)
     }
 
     /// Searches `object` (`contacts`, `deals`) with a search body.
     pub fn search(&mut self, object: &str, body: &Json) -> Result<SearchPage, ApiError> {
-        let path = format!("/crm/v3/objects/{object}/search");
-        let json = self.call(Method::Post, &path, &path, Some(body))?;
-        let results = json
-            .get("results")
-            .and_then(Json::as_array)
-            .ok_or_else(|| ApiError::Malformed("search reply without results".into()))?
-            .iter()
-            .map(Record::parse)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_after = json.pointer("/paging/next/after").and_then(|a| match a {
-            Json::String(s) => Some(s.clone()),
-            Json::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-        let total = json.get("total").and_then(Json::as_u64).unwrap_or(0);
+        let path = self.version.search(object);
+        let reply: wire::SearchReply = self.post(&path, &path, body)?;
         Ok(SearchPage {
-            total,
-            results,
-            next_after,
+            total: reply.total,
+            results: reply.results.into_iter().map(Record::from).collect(),
+            next_after: reply.paging.and_then(|p| p.next).map(|n| n.after.0),
         })
     }
 
@@ -289,29 +289,29 @@ impl<'a> Client<'a> {
         inputs: Vec<Json>,
         extra: Option<(&str, Json)>,
     ) -> Result<BatchOutcome, ApiError> {
-        let path = format!("/crm/v3/objects/{object}/batch/{operation}");
+        let path = self.version.batch(object, operation);
         let mut body = json!({ "inputs": inputs });
         if let Some((k, v)) = extra {
             body[k] = v;
         }
         let json = self.call(Method::Post, &path, &path, Some(&body))?;
-        let mut out = BatchOutcome::default();
-        if let Some(results) = json.get("results").and_then(Json::as_array) {
-            for r in results {
-                out.results
-                    .push((Record::parse(r)?, r.get("new").and_then(Json::as_bool)));
-            }
-        } else if !json.is_null() {
+        if json.is_null() {
+            return Ok(BatchOutcome::default());
+        }
+        let reply: wire::BatchReply<wire::RecordReply> = decode(json)?;
+        let Some(results) = reply.results else {
             return Err(ApiError::Malformed("batch reply without results".into()));
-        }
-        if let Some(errors) = json.get("errors").and_then(Json::as_array) {
-            for e in errors {
-                let message = e.get("message").and_then(Json::as_str).unwrap_or("error");
-                let category = e.get("category").and_then(Json::as_str).unwrap_or("");
-                out.errors.push(format!("{category}: {message}"));
-            }
-        }
-        Ok(out)
+        };
+        Ok(BatchOutcome {
+            results: results
+                .into_iter()
+                .map(|r| {
+                    let new = r.new;
+                    (Record::from(r), new)
+                })
+                .collect(),
+            errors: reply.errors,
+        })
     }
 
     /// Sends one request (paced, retried, counted) and parses the JSON reply. `endpoint` is
@@ -504,29 +504,46 @@ fn classify(response: Response) -> Result<Json, ApiError> {
         return serde_json::from_slice(&response.body)
             .map_err(|e| ApiError::Malformed(format!("status {status}: {e}")));
     }
-    let body: Json = serde_json::from_slice(&response.body).unwrap_or(Json::Null);
-    let text = |key: &str| {
-        body.get(key)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
+    let body: wire::ErrorReply = serde_json::from_slice(&response.body).unwrap_or_default();
     match status {
         401 => Err(ApiError::Unauthorized(format!(
             "401 {}",
-            non_empty(text("category"), "INVALID_AUTHENTICATION")
+            non_empty(body.category, "INVALID_AUTHENTICATION")
         ))),
-        403 => Err(ApiError::MissingScopes(non_empty(text("message"), "403"))),
+        403 => Err(ApiError::MissingScopes(non_empty(body.message, "403"))),
         429 => Err(ApiError::RateLimited {
-            policy: non_empty(text("policyName"), "TEN_SECONDLY_ROLLING"),
+            policy: non_empty(body.policy_name, "TEN_SECONDLY_ROLLING"),
         }),
         500..=599 => Err(ApiError::Server(status)),
         _ => Err(ApiError::Client {
             status,
-            category: text("category"),
-            message: text("message"),
+            category: body.category,
+            message: with_details(body.message, &body.errors),
         }),
     }
+}
+
+/// HubSpot's message with the details it names (which property, which rule) that the
+/// message does not already say.
+fn with_details(message: String, details: &[wire::ErrorDetail]) -> String {
+    let extra: Vec<String> = details
+        .iter()
+        .filter(|d| !d.message.is_empty() && !message.contains(&d.message))
+        .map(|d| match d.code.as_str() {
+            "" => d.message.clone(),
+            code => format!("{} ({code})", d.message),
+        })
+        .collect();
+    match (message.is_empty(), extra.is_empty()) {
+        (_, true) => message,
+        (true, false) => extra.join("; "),
+        (false, false) => format!("{message}: {}", extra.join("; ")),
+    }
+}
+
+/// Decodes a successful reply into the type the caller expects.
+fn decode<T: DeserializeOwned>(json: Json) -> Result<T, ApiError> {
+    serde_json::from_value(json).map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
 fn non_empty(s: String, default: &str) -> String {
@@ -596,9 +613,10 @@ mod tests {
             &NullLog,
             "http://h",
             "hubspot",
+            ApiVersion::default(),
             Budget::default(),
         );
-        let json = c.get("/x", "/x").unwrap();
+        let json: Json = c.get::<Json>("/x", "/x").unwrap();
         assert_eq!(json["ok"], true);
         assert_eq!(c.total_calls(), 3);
         assert!(
@@ -620,6 +638,7 @@ mod tests {
             &NullLog,
             "http://h",
             "hubspot",
+            ApiVersion::default(),
             Budget::default(),
         );
         let page = c.search("contacts", &json!({})).unwrap();
@@ -641,6 +660,7 @@ mod tests {
             &NullLog,
             "http://h",
             "hubspot",
+            ApiVersion::default(),
             Budget::default(),
         );
         let e = c.search("contacts", &json!({})).unwrap_err();
@@ -660,7 +680,15 @@ mod tests {
             deadline_ms: Some(5_000),
             ..Budget::default()
         };
-        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", budget);
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            ApiVersion::default(),
+            budget,
+        );
         let e = c.search("contacts", &json!({})).unwrap_err();
         assert!(matches!(e, ApiError::Budget(_)), "{e:?}");
         assert!(c.total_calls() < 8, "{}", c.total_calls());
@@ -676,10 +704,11 @@ mod tests {
             &NullLog,
             "http://h",
             "hubspot",
+            ApiVersion::default(),
             Budget::default(),
         );
         for _ in 0..250 {
-            c.get("/x", "/x").unwrap();
+            c.get::<Json>("/x", "/x").unwrap();
         }
         // 250 calls at 100 per 10 s need at least two full windows.
         assert!(clock.now() >= 20_000, "{}", clock.now());
@@ -696,6 +725,7 @@ mod tests {
             &NullLog,
             "http://h",
             "hubspot",
+            ApiVersion::default(),
             Budget::default(),
         );
         for _ in 0..11 {
@@ -716,10 +746,21 @@ mod tests {
             max_requests: Some(2),
             ..Budget::default()
         };
-        let mut c = Client::new(&mut http, &clock, &NullLog, "http://h", "hubspot", budget);
-        c.get("/x", "/x").unwrap();
-        c.get("/x", "/x").unwrap();
-        assert!(matches!(c.get("/x", "/x"), Err(ApiError::Budget(_))));
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            ApiVersion::default(),
+            budget,
+        );
+        c.get::<Json>("/x", "/x").unwrap();
+        c.get::<Json>("/x", "/x").unwrap();
+        assert!(matches!(
+            c.get::<Json>("/x", "/x"),
+            Err(ApiError::Budget(_))
+        ));
         assert_eq!(c.total_calls(), 2);
     }
 }

@@ -1,0 +1,346 @@
+//! The code every contract version's module shares, as macros expanded in each (the
+//! generated types differ per version, their shapes do not).
+
+/// Implements one contract version's host interfaces over the contexts of [`HostState`] and
+/// defines its `add_to_linker`. Invoked inside a version module, where the generated
+/// `http`, `db`, `log`, `clock`, `secrets` and `types` modules are in scope; `tls` and `limit`
+/// say how that version reports a refused certificate and a host statement limit (0.1.0 has no
+/// variants of its own for them).
+macro_rules! host_interfaces {
+    (tls: $tls:expr, limit: $limit:expr $(,)?) => {
+        use wasmtime::component::{HasSelf, Linker};
+        use $crate::bindings::host_state::{
+            ClockCtx, DbCtx, HostState, HttpCtx, LogCtx, SecretsCtx,
+        };
+        use $crate::joblog::{LogEntry, LogLevel};
+        use $crate::outbound::{OutboundError, OutboundRequest};
+
+        impl http::Host for HttpCtx {
+            fn send(&mut self, req: http::Request) -> Result<http::Response, http::HttpError> {
+                let method = match req.method {
+                    http::Method::Get => "GET",
+                    http::Method::Post => "POST",
+                    http::Method::Put => "PUT",
+                    http::Method::Patch => "PATCH",
+                    http::Method::Delete => "DELETE",
+                };
+                let url = req.url.clone();
+                let result = self.outbound.send(OutboundRequest {
+                    method,
+                    url: req.url,
+                    headers: req.headers,
+                    body: req.body,
+                    credential: req.credential,
+                    timeout_ms: req.timeout_ms,
+                });
+                let url = self.outbound.secrets().redact(&url);
+                match &result {
+                    Ok(r) => {
+                        self.log_host(LogLevel::Trace, format!("{method} {url} → {}", r.status))
+                    }
+                    Err(e) => self.log_host(LogLevel::Warn, format!("{method} {url} failed: {e}")),
+                }
+                result
+                    .map(|r| http::Response {
+                        status: r.status,
+                        headers: r.headers,
+                        body: r.body,
+                    })
+                    .map_err(|e| match e {
+                        OutboundError::Denied { origin, .. } => http::HttpError::Denied(origin),
+                        OutboundError::UnknownCredential(n) => {
+                            http::HttpError::UnknownCredential(n)
+                        }
+                        OutboundError::Timeout => http::HttpError::Timeout,
+                        OutboundError::Transport(m) => http::HttpError::Transport(m),
+                        OutboundError::Tls(m) => ($tls)(m),
+                        OutboundError::TooLarge(n) => http::HttpError::TooLarge(n),
+                        OutboundError::Invalid(m) => http::HttpError::Invalid(m),
+                    })
+            }
+        }
+
+        fn to_erp(v: db::Value) -> xentral_erp::Value {
+            match v {
+                db::Value::Null => xentral_erp::Value::Null,
+                db::Value::Integer(i) => xentral_erp::Value::Integer(i),
+                db::Value::Real(r) => xentral_erp::Value::Real(r),
+                db::Value::Text(t) => xentral_erp::Value::Text(t),
+                db::Value::Blob(b) => xentral_erp::Value::Blob(b),
+            }
+        }
+
+        fn from_erp(v: xentral_erp::Value) -> db::Value {
+            match v {
+                xentral_erp::Value::Null => db::Value::Null,
+                xentral_erp::Value::Integer(i) => db::Value::Integer(i),
+                xentral_erp::Value::Real(r) => db::Value::Real(r),
+                xentral_erp::Value::Text(t) => db::Value::Text(t),
+                xentral_erp::Value::Blob(b) => db::Value::Blob(b),
+            }
+        }
+
+        fn db_error(e: xentral_erp::DbError) -> db::DbError {
+            match e {
+                xentral_erp::DbError::Denied(t) => db::DbError::Denied(t),
+                xentral_erp::DbError::Constraint(m) => db::DbError::Constraint(m),
+                xentral_erp::DbError::Invalid(m) => db::DbError::Invalid(m),
+                xentral_erp::DbError::Busy(m) => db::DbError::Busy(m),
+                xentral_erp::DbError::Io(m) => db::DbError::Io(m),
+                e @ xentral_erp::DbError::Limit(_) => ($limit)(e.to_string()),
+            }
+        }
+
+        impl db::Host for DbCtx {
+            fn query(
+                &mut self,
+                sql: String,
+                params: Vec<db::Value>,
+            ) -> Result<db::Rows, db::DbError> {
+                let params: Vec<_> = params.into_iter().map(to_erp).collect();
+                let rows = self.db.query(&sql, &params).map_err(db_error)?;
+                Ok(db::Rows {
+                    columns: rows.columns,
+                    rows: rows
+                        .rows
+                        .into_iter()
+                        .map(|r| r.into_iter().map(from_erp).collect())
+                        .collect(),
+                })
+            }
+
+            fn execute(
+                &mut self,
+                sql: String,
+                params: Vec<db::Value>,
+            ) -> Result<db::ExecResult, db::DbError> {
+                let params: Vec<_> = params.into_iter().map(to_erp).collect();
+                let r = self.db.execute(&sql, &params).map_err(db_error)?;
+                Ok(db::ExecResult {
+                    rows_affected: r.rows_affected,
+                    last_insert_id: r.last_insert_id,
+                })
+            }
+
+            fn begin(&mut self) -> Result<(), db::DbError> {
+                self.db.begin().map_err(db_error)
+            }
+
+            fn commit(&mut self) -> Result<(), db::DbError> {
+                self.db.commit().map_err(db_error)
+            }
+
+            fn rollback(&mut self) -> Result<(), db::DbError> {
+                self.db.rollback().map_err(db_error)
+            }
+
+            fn dialect(&mut self) -> db::SqlDialect {
+                match self.db.dialect() {
+                    xentral_erp::Dialect::Sqlite => db::SqlDialect::Sqlite,
+                    xentral_erp::Dialect::Mysql => db::SqlDialect::Mysql,
+                }
+            }
+        }
+
+        impl log::Host for LogCtx {
+            fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
+                let secrets = &self.secrets;
+                let entry = LogEntry {
+                    at_ms: self.clock.now_ms(),
+                    level: match level {
+                        log::Level::Trace => LogLevel::Trace,
+                        log::Level::Debug => LogLevel::Debug,
+                        log::Level::Info => LogLevel::Info,
+                        log::Level::Warn => LogLevel::Warn,
+                        log::Level::Error => LogLevel::Error,
+                    },
+                    source: "plugin".into(),
+                    message: secrets.redact(&message),
+                    fields: fields
+                        .into_iter()
+                        .map(|(k, v)| (k, secrets.redact(&v)))
+                        .collect(),
+                };
+                self.log.push(entry);
+            }
+        }
+
+        impl clock::Host for ClockCtx {
+            fn now_ms(&mut self) -> i64 {
+                self.clock.now_ms()
+            }
+
+            fn sleep_ms(&mut self, ms: u64) {
+                // A single wait longer than ten minutes is a plugin bug; cap it so a job cannot park
+                // a scheduler slot for hours.
+                self.clock.sleep_ms(ms.min(600_000));
+            }
+
+            fn time_zone(&mut self) -> String {
+                self.time_zone.clone()
+            }
+        }
+
+        impl secrets::Host for SecretsCtx {
+            fn exists(&mut self, name: String) -> bool {
+                self.secrets.exists(&name)
+            }
+        }
+
+        impl types::Host for HostState {}
+
+        /// Links this version's host interfaces, each to its own context.
+        pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+            http::add_to_linker::<HostState, HasSelf<HttpCtx>>(linker, |s| &mut s.http)?;
+            db::add_to_linker::<HostState, HasSelf<DbCtx>>(linker, |s| &mut s.db)?;
+            log::add_to_linker::<HostState, HasSelf<LogCtx>>(linker, |s| &mut s.log)?;
+            clock::add_to_linker::<HostState, HasSelf<ClockCtx>>(linker, |s| &mut s.clock)?;
+            secrets::add_to_linker::<HostState, HasSelf<SecretsCtx>>(linker, |s| &mut s.secrets)?;
+            types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+            Ok(())
+        }
+    };
+}
+
+/// Converts between the host's [`crate::report`] types and one version's export types, which
+/// are the same in every version so far. Invoked inside a version module with `types` in
+/// scope.
+macro_rules! export_conversions {
+    () => {
+        /// Converts a host job into the WIT enum.
+        pub fn job_to_wit(j: $crate::report::Job) -> types::Job {
+            match j {
+                $crate::report::Job::ProcessQueue => types::Job::ProcessQueue,
+                $crate::report::Job::SyncContacts => types::Job::SyncContacts,
+                $crate::report::Job::SyncDeals => types::Job::SyncDeals,
+            }
+        }
+
+        /// Converts a host budget into the WIT record.
+        pub fn budget_to_wit(b: $crate::report::Budget) -> types::Budget {
+            types::Budget {
+                deadline_ms: b.deadline_ms,
+                max_requests: b.max_requests,
+                dry_run: b.dry_run,
+            }
+        }
+
+        /// Converts a host entity into the WIT enum.
+        pub fn entity_to_wit(e: $crate::report::Entity) -> types::Entity {
+            match e {
+                $crate::report::Entity::Address => types::Entity::Address,
+                $crate::report::Entity::Resubmission => types::Entity::Resubmission,
+            }
+        }
+
+        /// Converts the plugin's error.
+        pub fn error_from_wit(e: types::PluginError) -> $crate::report::PluginError {
+            match e {
+                types::PluginError::NotConfigured(m) => {
+                    $crate::report::PluginError::NotConfigured(m)
+                }
+                types::PluginError::InvalidSettings(m) => {
+                    $crate::report::PluginError::InvalidSettings(m)
+                }
+                types::PluginError::Unauthorized(m) => $crate::report::PluginError::Unauthorized(m),
+                types::PluginError::Hubspot(m) => $crate::report::PluginError::Hubspot(m),
+                types::PluginError::Database(m) => $crate::report::PluginError::Database(m),
+                types::PluginError::RateLimited(m) => $crate::report::PluginError::RateLimited(m),
+            }
+        }
+
+        fn side_from_wit(s: types::SideReport) -> $crate::report::SideReport {
+            $crate::report::SideReport {
+                created: s.created,
+                updated: s.updated,
+                unchanged: s.unchanged,
+                conflicts: s.conflicts,
+                failed: s.failed,
+                excluded: s
+                    .excluded
+                    .into_iter()
+                    .map(|c| (c.reason, c.count))
+                    .collect(),
+            }
+        }
+
+        /// Converts the job report.
+        pub fn job_report_from_wit(r: types::JobReport) -> $crate::report::JobReport {
+            $crate::report::JobReport {
+                job: match r.job {
+                    types::Job::ProcessQueue => $crate::report::Job::ProcessQueue,
+                    types::Job::SyncContacts => $crate::report::Job::SyncContacts,
+                    types::Job::SyncDeals => $crate::report::Job::SyncDeals,
+                },
+                xentral: side_from_wit(r.xentral),
+                hubspot: side_from_wit(r.hubspot),
+                api_calls: r
+                    .api_calls
+                    .into_iter()
+                    .map(|c| (c.reason, c.count))
+                    .collect(),
+                pending: r.pending,
+                messages: r.messages,
+            }
+        }
+
+        /// Converts the configure report.
+        pub fn configure_report_from_wit(
+            r: types::ConfigureReport,
+        ) -> $crate::report::ConfigureReport {
+            $crate::report::ConfigureReport {
+                message: r.message,
+                changes: r.changes,
+                warnings: r.warnings,
+            }
+        }
+
+        /// Converts the metadata report.
+        pub fn metadata_report_from_wit(
+            r: types::MetadataReport,
+        ) -> $crate::report::MetadataReport {
+            $crate::report::MetadataReport {
+                lead_statuses: r.lead_statuses,
+                lifecycle_stages: r.lifecycle_stages,
+                pipelines: r.pipelines,
+                stages: r.stages,
+                changes: r.changes,
+            }
+        }
+
+        /// Converts the stage overview.
+        pub fn stage_overview_from_wit(o: types::StageOverview) -> $crate::report::StageOverview {
+            $crate::report::StageOverview {
+                mode: match o.mode {
+                    types::StageMode::Automatic => $crate::report::StageMode::Automatic,
+                    types::StageMode::UserDefined => $crate::report::StageMode::UserDefined,
+                },
+                xentral: o
+                    .xentral
+                    .into_iter()
+                    .map(|s| $crate::report::XentralStage {
+                        id: s.id,
+                        view_id: s.view_id,
+                        view_name: s.view_name,
+                        name: s.name,
+                        hidden: s.hidden,
+                        mapped_to: s.mapped_to.map(|(p, st)| format!("{p}:{st}")),
+                        automatic: s.automatic,
+                    })
+                    .collect(),
+                hubspot: o
+                    .hubspot
+                    .into_iter()
+                    .map(|s| $crate::report::HubspotStage {
+                        pipeline_id: s.pipeline_id,
+                        pipeline_label: s.pipeline_label,
+                        stage_id: s.stage_id,
+                        label: s.label,
+                        archived: s.archived,
+                        mapped_to: s.mapped_to,
+                    })
+                    .collect(),
+            }
+        }
+    };
+}
