@@ -30,6 +30,9 @@ pub struct Failing {
     pub next_retry_ms: i64,
     /// The most attempts among them.
     pub attempts: i64,
+    /// HubSpot refused them as they are (a validation rule): they are not retried on a
+    /// schedule, only once they change in xentral or in HubSpot.
+    pub needs_change: bool,
 }
 
 /// One field changed on both sides, as recorded by the sync.
@@ -145,13 +148,23 @@ fn object(
             .and_then(Value::as_i64)
             .unwrap_or(0);
     }
-    let rows = db.query(
-        "SELECT direction, error, record_key, next_retry_ms, attempts FROM hubspot_sync_failures WHERE object = ? ORDER BY direction, error, record_key",
-        &[Value::from(failure_object)],
-    )?;
+    // Refusals are recorded from the plugin's schema version 3 on; a tenant no job has run
+    // on since has none.
+    let rows = db
+        .query(
+            "SELECT direction, error, record_key, next_retry_ms, attempts, CASE WHEN refused_properties IS NULL THEN 0 ELSE 1 END FROM hubspot_sync_failures WHERE object = ? ORDER BY direction, error, record_key",
+            &[Value::from(failure_object)],
+        )
+        .or_else(|_| {
+            db.query(
+                "SELECT direction, error, record_key, next_retry_ms, attempts, 0 FROM hubspot_sync_failures WHERE object = ? ORDER BY direction, error, record_key",
+                &[Value::from(failure_object)],
+            )
+        })?;
     let mut groups: BTreeMap<(String, String), Failing> = BTreeMap::new();
     for r in &rows.rows {
         let text = |i: usize| r.get(i).and_then(Value::to_text).unwrap_or_default();
+        let needs_change = r.get(5).and_then(Value::as_i64) == Some(1);
         let entry = groups.entry((text(0), text(1))).or_insert_with(|| Failing {
             direction: text(0),
             error: text(1),
@@ -159,6 +172,7 @@ fn object(
             records: Vec::new(),
             next_retry_ms: i64::MAX,
             attempts: 0,
+            needs_change,
         });
         entry.count += 1;
         if entry.records.len() < 20 {

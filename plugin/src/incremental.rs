@@ -164,6 +164,10 @@ pub fn finish_update(
         },
         now,
     )?;
+    // HubSpot's record changed: one HubSpot refused is worth sending again.
+    if state::clear_refusal(s.db, u.object, u.xentral_id)? {
+        crate::queue::enqueue(s.db, u.links.entity(), u.xentral_id, now)?;
+    }
     Ok(())
 }
 

@@ -33,6 +33,9 @@ pub enum PushOutcome {
     /// HubSpot changed the record too since the last sync: the next pull merges both sides
     /// (and counts the conflict) instead of this push overwriting HubSpot blindly.
     Deferred,
+    /// HubSpot refused the record as it is (its reason): sent again only once it changes in
+    /// xentral or in HubSpot.
+    NeedsChange(String),
 }
 
 /// One pending write.
@@ -97,8 +100,21 @@ impl Target {
         check: &FreshnessCheck<'_>,
         outcomes: &mut BTreeMap<i64, PushOutcome>,
     ) -> Result<Vec<Written<'p>>, PluginError> {
-        let (updates, upserts): (Vec<&Pending>, Vec<&Pending>) =
-            pending.iter().partition(|p| p.hubspot_id.is_some());
+        let refused = state::refusals(s.db, self.failure_object)?;
+        let (updates, upserts): (Vec<&Pending>, Vec<&Pending>) = pending
+            .iter()
+            .filter(|p| match refused.get(&p.xentral_id) {
+                Some((properties, reason)) if *properties == sent_as(p) => {
+                    s.report.hubspot.exclude(&format!(
+                        "{} refused by HubSpot, waiting for a change",
+                        self.failure_object
+                    ));
+                    outcomes.insert(p.xentral_id, PushOutcome::NeedsChange(reason.clone()));
+                    false
+                }
+                _ => true,
+            })
+            .partition(|p| p.hubspot_id.is_some());
         let mut written = Vec::new();
         let mut stopped = false;
         for (list, upsert) in [(updates, false), (upserts, true)] {
@@ -251,6 +267,10 @@ impl Target {
             Err(e @ (ApiError::Unauthorized(_) | ApiError::MissingScopes(_))) => {
                 return Err(api_error(e));
             }
+            Err(e) if e.refuses_record() && chunk.len() == 1 => {
+                self.refuse(s, chunk[0], &e.to_string(), outcomes)?;
+                return Ok(false);
+            }
             Err(e) => {
                 let ids: Vec<i64> = chunk.iter().map(|p| p.xentral_id).collect();
                 self.fail(s, &ids, &e.to_string(), outcomes)?;
@@ -270,7 +290,7 @@ impl Target {
             })
             .collect();
         let now = s.clock.now_ms();
-        let mut missing = Vec::new();
+        let mut missing: Vec<&Pending> = Vec::new();
         let mut confirmed = Vec::new();
         for p in chunk {
             let key = match &p.hubspot_id {
@@ -279,7 +299,7 @@ impl Target {
             };
             match by_key.remove(&key) {
                 Some((record, new)) => confirmed.push((*p, record, upsert && new.unwrap_or(true))),
-                None => missing.push(p.xentral_id),
+                None => missing.push(p),
             }
         }
         s.transaction(|s| {
@@ -307,7 +327,17 @@ impl Target {
                 created,
             });
         }
-        if !missing.is_empty() {
+        let refused = !outcome.errors.is_empty()
+            && outcome
+                .errors
+                .iter()
+                .all(|e| e.category == "VALIDATION_ERROR");
+        if refused && missing.len() == 1 {
+            let e = &outcome.errors[0];
+            let reason = format!("HubSpot refused the record ({}): {}", e.category, e.message);
+            self.refuse(s, missing[0], &reason, outcomes)?;
+        } else if !missing.is_empty() {
+            let missing: Vec<i64> = missing.iter().map(|p| p.xentral_id).collect();
             let message = if outcome.errors.is_empty() {
                 "HubSpot did not return this record".to_owned()
             } else {
@@ -321,6 +351,45 @@ impl Target {
             self.fail(s, &missing, &message, outcomes)?;
         }
         Ok(false)
+    }
+
+    /// Stores a refusal: the record is not retried until what would be sent differs (a
+    /// change in xentral) or its HubSpot record changed (the pull clears it).
+    fn refuse(
+        &self,
+        s: &mut Session<'_>,
+        p: &Pending,
+        reason: &str,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+    ) -> Result<(), PluginError> {
+        let now = s.clock.now_ms();
+        s.warn(
+            "HubSpot refused a record; it is sent again once it changes",
+            &[
+                ("object", self.failure_object),
+                ("id", &p.xentral_id.to_string()),
+                ("error", reason),
+            ],
+        );
+        let object = self.failure_object;
+        s.transaction(|s| {
+            state::record_refusal(
+                s.db,
+                object,
+                &p.xentral_id.to_string(),
+                reason,
+                &sent_as(p),
+                now,
+            )?;
+            Ok(())
+        })?;
+        s.report.hubspot.failed += 1;
+        s.report.messages.push(format!(
+            "{object} {} needs a change in xentral or HubSpot: {reason}",
+            p.xentral_id
+        ));
+        outcomes.insert(p.xentral_id, PushOutcome::NeedsChange(reason.to_owned()));
+        Ok(())
     }
 
     /// Stores a failure (with back-off) for each record.
@@ -353,6 +422,11 @@ impl Target {
         s.report.pending = true;
         Ok(())
     }
+}
+
+/// What a pending write sends, as compared with what HubSpot refused.
+fn sent_as(p: &Pending) -> String {
+    json!({ "id": p.hubspot_id, "properties": p.properties }).to_string()
 }
 
 fn count(s: &mut Session<'_>, created: bool) {

@@ -60,7 +60,12 @@ fn settle(
     s.transaction(|s| {
         for (entry, record) in entries {
             match outcomes.get(record) {
-                Some(PushOutcome::Done | PushOutcome::Excluded(_) | PushOutcome::Deferred) => {
+                Some(
+                    PushOutcome::Done
+                    | PushOutcome::Excluded(_)
+                    | PushOutcome::Deferred
+                    | PushOutcome::NeedsChange(_),
+                ) => {
                     s.db.execute(
                         "UPDATE hubspot_sync_queue SET completed = 1, last_error = NULL WHERE id = ?",
                         &[Value::Integer(*entry)],

@@ -132,6 +132,15 @@ const MIGRATIONS: &[Migration] = &[
         )",
         ],
     },
+    Migration {
+        version: 3,
+        statements: &[
+            // A record HubSpot refused for a reason retrying cannot cure (a validation rule):
+            // the properties it was refused with. It is not retried on the back-off schedule,
+            // only once what would be sent differs or HubSpot's record changed.
+            "ALTER TABLE hubspot_sync_failures ADD COLUMN refused_properties TEXT NULL",
+        ],
+    },
 ];
 
 /// The spec of a pending backfill, if one is (`name`: the object's cursor name).
@@ -311,6 +320,14 @@ pub enum LinkTable {
 }
 
 impl LinkTable {
+    /// The kind of xentral record the table links.
+    pub fn entity(self) -> crate::api::Entity {
+        match self {
+            LinkTable::Contacts => crate::api::Entity::Address,
+            LinkTable::Deals => crate::api::Entity::Resubmission,
+        }
+    }
+
     fn names(self) -> (&'static str, &'static str, &'static str) {
         match self {
             LinkTable::Contacts => ("hubspot_sync_contact_links", "hs_contact_id", "address_id"),
@@ -589,7 +606,7 @@ pub fn record_failure(
         )?;
     } else {
         db.execute(
-            "UPDATE hubspot_sync_failures SET error = ?, attempts = ?, next_retry_ms = ? WHERE object = ? AND direction = ? AND record_key = ?",
+            "UPDATE hubspot_sync_failures SET error = ?, attempts = ?, next_retry_ms = ?, refused_properties = NULL WHERE object = ? AND direction = ? AND record_key = ?",
             &[
                 Value::from(error),
                 Value::Integer(attempts),
@@ -601,6 +618,50 @@ pub fn record_failure(
         )?;
     }
     Ok(next)
+}
+
+/// Records a record HubSpot refused as it is (`properties`, as they would be sent): not
+/// retried on the back-off schedule, only once [`refused_as`] no longer matches.
+pub fn record_refusal(
+    db: &mut dyn Db,
+    object: &str,
+    key: &str,
+    error: &str,
+    properties: &str,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    record_failure(db, object, "push", key, error, now_ms)?;
+    db.execute(
+        "UPDATE hubspot_sync_failures SET refused_properties = ?, next_retry_ms = 0 WHERE object = ? AND direction = 'push' AND record_key = ?",
+        &[Value::from(properties), Value::from(object), Value::from(key)],
+    )?;
+    Ok(())
+}
+
+/// Refused records of one kind: xentral id → (the properties refused, HubSpot's reason).
+pub fn refusals(db: &mut dyn Db, object: &str) -> Result<HashMap<i64, (String, String)>, DbError> {
+    let rows = db.query(
+        "SELECT record_key, refused_properties, error FROM hubspot_sync_failures WHERE object = ? AND direction = 'push' AND refused_properties IS NOT NULL",
+        &[Value::from(object)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let id = r.first()?.as_text()?.parse().ok()?;
+            Some((id, (r.get(1)?.as_text()?, r.get(2)?.as_text()?)))
+        })
+        .collect())
+}
+
+/// Forgets the refusal of a record whose HubSpot side changed; returns whether there was one
+/// (the record is then worth sending again).
+pub fn clear_refusal(db: &mut dyn Db, object: &str, xentral_id: i64) -> Result<bool, DbError> {
+    let r = db.execute(
+        "DELETE FROM hubspot_sync_failures WHERE object = ? AND direction = 'push' AND record_key = ? AND refused_properties IS NOT NULL",
+        &[Value::from(object), Value::from(xentral_id.to_string())],
+    )?;
+    Ok(r.rows_affected > 0)
 }
 
 /// Forgets a failure once the record went through.

@@ -243,6 +243,21 @@ impl Emulator {
             .collect()
     }
 
+    /// Makes a portal validation rule require `property` on every write of `object`: a write
+    /// that would leave it empty is refused with `400 VALIDATION_ERROR` (`REQUIRED`). False if
+    /// the property does not exist.
+    pub fn require_property(&self, object: ObjectType, property: &str) -> bool {
+        let mut store = self.app.store();
+        let objects = store.objects_mut(object);
+        let Some(slot) = objects.schema.slot(property) else {
+            return false;
+        };
+        if !objects.required.contains(&slot) {
+            objects.required.push(slot);
+        }
+        true
+    }
+
     /// Associates a record with one of the other type (both directions); false if either is missing.
     pub fn associate(&self, from: ObjectType, from_id: &str, to_id: &str) -> bool {
         match (from_id.parse(), to_id.parse()) {

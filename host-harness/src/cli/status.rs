@@ -122,7 +122,15 @@ fn health_text(h: &SyncHealth) -> String {
                 c.winner
             ));
         }
-        for f in &o.failing {
+        for f in o.failing.iter().filter(|f| f.needs_change) {
+            out.push_str(&format!(
+                "            needs a change {:>3} (HubSpot refused them as they are; sent again once they change in xentral or HubSpot): {} — ids {}\n",
+                f.count,
+                f.error,
+                f.records.join(", ")
+            ));
+        }
+        for f in o.failing.iter().filter(|f| !f.needs_change) {
             out.push_str(&format!(
                 "            failing  {:>5} ({}, {} attempts, next retry {}): {} — ids {}\n",
                 f.count,

@@ -59,6 +59,18 @@ impl ApiError {
         }
     }
 
+    /// Whether HubSpot refused the record itself for a reason sending it again unchanged
+    /// cannot cure (a validation rule, a required property, an invalid value): it waits for a
+    /// change of the record instead of a back-off.
+    pub fn refuses_record(&self) -> bool {
+        match self {
+            ApiError::Client {
+                status, category, ..
+            } => category == "VALIDATION_ERROR" || matches!(status, 400 | 422),
+            _ => false,
+        }
+    }
+
     /// Whether the job must stop now and continue in a later run (budget, daily limit).
     pub fn stops_job(&self) -> bool {
         matches!(self, ApiError::Budget(_))

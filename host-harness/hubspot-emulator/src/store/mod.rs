@@ -100,6 +100,9 @@ pub(crate) struct ObjectStore {
     pub next_id: u64,
     /// Live (unarchived) records by unique value, per unique property slot (e-mail keys lower-cased).
     pub unique: HashMap<u16, HashMap<String, u64>>,
+    /// Properties a portal's validation rule requires on every API write (enforced from the
+    /// 2026-09 API version on; the emulator enforces them on every version once told to).
+    pub required: Vec<u16>,
 }
 
 impl ObjectStore {
@@ -119,6 +122,7 @@ impl ObjectStore {
             records: BTreeMap::new(),
             next_id,
             unique,
+            required: Vec::new(),
         }
     }
 

@@ -218,6 +218,20 @@ impl Store {
         if object == ObjectType::Deals {
             self.check_deal(store, &changes, current, &mut errors);
         }
+        for slot in &store.required {
+            let after = match changes.iter().find(|(s, _)| s == slot) {
+                Some((_, v)) => v.as_deref(),
+                None => current.and_then(|r| r.stored(*slot)),
+            };
+            if after.is_none_or(|v| v.trim().is_empty()) {
+                let name = &store.schema.def(*slot).name;
+                errors.push(FieldError::new(
+                    "REQUIRED",
+                    name,
+                    format!("\"{name}\" is required by a validation rule of this portal"),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(WriteError::properties(errors));
         }
