@@ -243,15 +243,18 @@ both_backends! {
         assert_eq!(r.hubspot.created, 150, "{r:#?}");
         assert_eq!(r.hubspot.failed, 1);
         assert_eq!(w.contacts().len(), 150);
+        // HubSpot refused the value itself: no back-off retry of the same value, the record
+        // waits for a change (and is never marked done).
         assert_eq!(
             w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"),
-            1,
-            "the failed change stays queued"
+            0,
+            "not left for the back-off schedule"
         );
         assert_eq!(
-            w.count(&format!("SELECT attempts FROM hubspot_sync_failures WHERE record_key = '{bad}'")),
+            w.count(&format!("SELECT attempts FROM hubspot_sync_failures WHERE record_key = '{bad}' AND refused_properties IS NOT NULL")),
             1
         );
+        assert_eq!(w.linked_contact(bad), None);
         // Once the user fixes the value, the retry goes through.
         w.edit_address(bad, &[("freifeld1", "OPEN")]);
         w.clock.advance_ms(5 * 60_000);

@@ -612,6 +612,30 @@ mod tests {
     }
 
     #[test]
+    fn a_validation_error_names_the_property_and_rule_and_refuses_the_record() {
+        let e = classify(response(
+            400,
+            r#"{"status":"error","message":"Property values were not valid","category":"VALIDATION_ERROR",
+                "errors":[{"message":"\"phone\" is required by a validation rule of this portal","code":"REQUIRED"}]}"#,
+        ))
+        .unwrap_err();
+        assert!(e.refuses_record() && !e.is_transient(), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("VALIDATION_ERROR")
+                && text.contains("\"phone\" is required")
+                && text.contains("(REQUIRED)"),
+            "{text}"
+        );
+        let conflict = classify(response(
+            409,
+            r#"{"category":"CONFLICT","message":"exists"}"#,
+        ))
+        .unwrap_err();
+        assert!(!conflict.refuses_record());
+    }
+
+    #[test]
     fn server_errors_are_retried_with_back_off_then_succeed() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::new(vec![
