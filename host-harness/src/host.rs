@@ -13,8 +13,10 @@ use crate::portal_budget::PortalBudget;
 use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
 };
+use crate::runlog::RunLog;
 use crate::sandbox::{Invocation, JobContext, PluginComponent, Runtime, SandboxError};
 use crate::secrets::{HostKey, JobSecrets, KeyError, Secret};
+use crate::sync_health::SyncHealth;
 use crate::tenant::{DataDir, MysqlSetup, Tenant, TenantError};
 
 /// The name under which the host keeps a tenant's HubSpot access token.
@@ -205,7 +207,12 @@ impl XentralHost {
         name: &str,
         mysql: Option<MysqlSetup<'_>>,
     ) -> Result<Tenant, HostError> {
-        Ok(self.data.create_tenant_on(name, mysql, &self.clock)?)
+        Ok(self.data.create_tenant_on(
+            name,
+            mysql,
+            &self.component.manifest().tables,
+            &self.clock,
+        )?)
     }
 
     /// Connects an existing tenant to its MariaDB database again (new host account password,
@@ -216,7 +223,7 @@ impl XentralHost {
         mysql: MysqlSetup<'_>,
     ) -> Result<Tenant, HostError> {
         let mut tenant = self.tenant(name)?;
-        tenant.connect_mysql(&mysql, &self.clock)?;
+        tenant.connect_mysql(&mysql, &self.component.manifest().tables, &self.clock)?;
         tenant.save()?;
         Ok(tenant)
     }
@@ -253,7 +260,7 @@ impl XentralHost {
         };
         Ok(JobContext {
             portal_budget,
-            db: tenant.open_guest_db(&self.clock)?,
+            db: tenant.open_guest_db(&self.clock, &self.component.manifest().tables)?,
             limits: tenant.config.limits.clone(),
             allowed_origins: origins,
             extra_ca_pem,
@@ -262,6 +269,25 @@ impl XentralHost {
             clock: Arc::clone(&self.clock),
             time_zone: tenant.config.time_zone.clone(),
         })
+    }
+
+    /// The grant the plugin holds on a database under `limits`: their policy (or the
+    /// host's) intersected with what the plugin's manifest asks for.
+    pub fn plugin_grant(&self, limits: &crate::limits::TenantLimits) -> xentral_erp::TableGrant {
+        limits.grant(&self.component.manifest().tables)
+    }
+
+    /// What the plugin's state says of each object kind and of the queue, with the
+    /// exclusions of each kind's last scheduled run from the run log.
+    pub fn sync_health(&self, tenant_name: &str) -> Result<Invocation<SyncHealth>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        let runs = RunLog::for_tenant(&tenant)
+            .latest_by_starter()
+            .unwrap_or_default();
+        let ctx = self.job_context(&tenant)?;
+        let mut inv = self.component.sync_health(ctx);
+        inv.result = inv.result.map(|h| h.with_exclusions(&runs));
+        Ok(inv)
     }
 
     /// The job context of a tenant as stored.
@@ -442,9 +468,11 @@ impl XentralHost {
         let tenant = self.tenant(tenant_name)?;
         let mut db = tenant.open_admin_db(&self.clock)?;
         let db_error = |e: xentral_erp::DbError| HostError::Tenant(TenantError::from(e));
+        let Some(parameter) = self.component.manifest().starter_of(job) else {
+            return self.run_job(tenant_name, job, budget);
+        };
         let starter =
-            xentral_erp::scheduler::find_by_parameter(db.as_mut(), job.starter_parameter())
-                .map_err(db_error)?;
+            xentral_erp::scheduler::find_by_parameter(db.as_mut(), parameter).map_err(db_error)?;
         let Some(starter) = starter else {
             return self.run_job(tenant_name, job, budget);
         };

@@ -30,8 +30,9 @@ pub struct TenantLimits {
     pub max_response_bytes: u64,
     /// Cap on one HTTP request's total time.
     pub request_timeout_ms: u64,
-    /// Tables the guest may touch and with which verbs; `None` means the plugin's default
-    /// grant.
+    /// The most the guest may touch, table by table with verbs (the operator's policy);
+    /// `None` means the host's [`TableGrant::hubspot_policy`]. The guest gets what its
+    /// manifest asks for within it.
     pub table_grant: Option<TableGrant>,
     /// Cap on one SQL statement's running time.
     pub statement_time_ms: u64,
@@ -88,11 +89,13 @@ impl TenantLimits {
         Duration::from_millis(self.wall_time_ms)
     }
 
-    /// The table grant in force.
-    pub fn grant(&self) -> TableGrant {
-        self.table_grant
-            .clone()
-            .unwrap_or_else(TableGrant::plugin_default)
+    /// The grant in force for a plugin that asks for `requested` (its manifest's tables):
+    /// the policy intersected with the request.
+    pub fn grant(&self, requested: &TableGrant) -> TableGrant {
+        match &self.table_grant {
+            Some(policy) => policy.admit(requested),
+            None => TableGrant::hubspot_policy().admit(requested),
+        }
     }
 
     /// What one guest statement may cost.

@@ -29,25 +29,6 @@ impl Job {
             Job::SyncDeals => "sync-deals",
         }
     }
-
-    /// The `prozessstarter.parameter` of the starter that runs this job.
-    pub fn starter_parameter(self) -> &'static str {
-        match self {
-            Job::ProcessQueue => "hubspot_process",
-            Job::SyncContacts => "hubspot_pull_contacts",
-            Job::SyncDeals => "hubspot_pull_deals",
-        }
-    }
-
-    /// The job a process starter's `parameter` names.
-    pub fn from_starter_parameter(p: &str) -> Option<Job> {
-        match p {
-            "hubspot_process" => Some(Job::ProcessQueue),
-            "hubspot_pull_contacts" => Some(Job::SyncContacts),
-            "hubspot_pull_deals" => Some(Job::SyncDeals),
-            _ => None,
-        }
-    }
 }
 
 impl std::str::FromStr for Job {
@@ -267,4 +248,47 @@ pub struct StageOverview {
     pub xentral: Vec<XentralStage>,
     /// HubSpot's stages.
     pub hubspot: Vec<HubspotStage>,
+}
+
+/// One of the plugin's jobs as its manifest names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSpec {
+    /// The job.
+    pub job: Job,
+    /// `prozessstarter.parameter` of the starter that runs it.
+    pub starter_parameter: String,
+    /// The starter's name.
+    pub name: String,
+    /// Its default period in minutes.
+    pub period_minutes: u32,
+}
+
+/// What a plugin says it is: its jobs and the tables it needs. The host schedules by it and
+/// grants no more than it asks for (see [`xentral_erp::TableGrant::admit`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// The contract version the plugin is built against.
+    pub contract_version: String,
+    /// Its jobs.
+    pub jobs: Vec<JobSpec>,
+    /// The tables it asks for: xentral tables with verbs, and its own tables.
+    pub tables: xentral_erp::TableGrant,
+}
+
+impl Manifest {
+    /// The job a process starter's `parameter` names, if the plugin has one.
+    pub fn job_of_starter(&self, parameter: &str) -> Option<Job> {
+        self.jobs
+            .iter()
+            .find(|j| j.starter_parameter == parameter)
+            .map(|j| j.job)
+    }
+
+    /// The `parameter` of the starter that runs `job`.
+    pub fn starter_of(&self, job: Job) -> Option<&str> {
+        self.jobs
+            .iter()
+            .find(|j| j.job == job)
+            .map(|j| j.starter_parameter.as_str())
+    }
 }

@@ -26,10 +26,11 @@ use crate::joblog::{JobLog, LogEntry, LogLevel};
 use crate::limits::TenantLimits;
 use crate::outbound::{Origin, Outbound, OutboundPolicy};
 use crate::report::{
-    Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
-    StageOverview,
+    Budget, ConfigureReport, Entity, Job, JobReport, Manifest, MetadataReport, PluginError,
+    Settings, StageOverview,
 };
 use crate::secrets::JobSecrets;
+use crate::sync_health::SyncHealth;
 
 /// How often the epoch advances: a running guest looks at the clock this often, so a job's
 /// wall-time limit is enforced to this granularity.
@@ -121,6 +122,20 @@ pub struct Invocation<T> {
     pub instantiate: Duration,
     /// The largest linear memory the guest grew to, in bytes.
     pub memory_peak_bytes: usize,
+}
+
+impl<T> Invocation<T> {
+    /// A call the host refused to make: nothing ran, nothing was logged.
+    fn not_run(error: JobError) -> Self {
+        Invocation {
+            result: Err(error),
+            log: Vec::new(),
+            fuel_used: 0,
+            elapsed: Duration::ZERO,
+            instantiate: Duration::ZERO,
+            memory_peak_bytes: 0,
+        }
+    }
 }
 
 /// What a job runs with: the tenant's database, limits, network and secrets.
@@ -215,6 +230,7 @@ pub struct PluginComponent {
     pre: Pre,
     content_hash: String,
     from_cache: bool,
+    manifest: Manifest,
 }
 
 impl PluginComponent {
@@ -262,12 +278,64 @@ impl PluginComponent {
             })
         });
         let pre = pre.map_err(|e| SandboxError::Component(format!("{e:#}")))?;
-        Ok(PluginComponent {
+        let mut component = PluginComponent {
             runtime: Arc::clone(runtime),
             pre,
             content_hash,
             from_cache,
-        })
+            manifest: v1::manifest(),
+        };
+        if version != "0.1.0" {
+            component.manifest = component.read_manifest()?;
+        }
+        Ok(component)
+    }
+
+    /// Asks a 0.2.0 component for its manifest, giving it no capability: a private empty
+    /// database it may not touch, no origin, no secret.
+    fn read_manifest(&self) -> Result<Manifest, SandboxError> {
+        let clock: SharedClock = Arc::new(crate::clock::SystemClock);
+        let db = xentral_erp::SqliteDatabase::open_in_memory(crate::clock::now_fn(&clock))
+            .map_err(|e| SandboxError::Component(format!("a database for the manifest: {e}")))?
+            .with_grant(xentral_erp::TableGrant::new());
+        let ctx = JobContext {
+            db: Box::new(db),
+            limits: TenantLimits::default(),
+            allowed_origins: Vec::new(),
+            extra_ca_pem: None,
+            max_requests: Some(0),
+            secrets: JobSecrets::new(Default::default()),
+            clock,
+            time_zone: "UTC".into(),
+            portal_budget: None,
+        };
+        let asked = self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(_) => Ok(Ok(Ok(v1::manifest()))),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_manifest(store)
+                .map(|m| Ok(v2::manifest_from_wit(m))),
+        });
+        let unusable =
+            |e: String| SandboxError::Component(format!("the component's manifest: {e}"));
+        let manifest = asked
+            .result
+            .map_err(|e| unusable(e.to_string()))?
+            .map_err(unusable)?;
+        if manifest.contract_version != self.contract_version() {
+            return Err(SandboxError::Component(format!(
+                "the component's manifest names contract {} but the component is built against {}",
+                manifest.contract_version,
+                self.contract_version()
+            )));
+        }
+        Ok(manifest)
+    }
+
+    /// What the component is: its jobs and the tables it asks for (for a 0.1.0 component,
+    /// what that release ran and used).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 
     /// SHA-256 of the component's bytes.
@@ -397,6 +465,23 @@ impl PluginComponent {
         })
     }
 
+    /// `sync-health()`: what the plugin's state says of each object kind and of the queue.
+    /// A 0.1.0 component has no such export: the host says so and reads nothing.
+    pub fn sync_health(&self, ctx: JobContext) -> Invocation<SyncHealth> {
+        if matches!(self.pre, Pre::V0_1_0(_)) {
+            return Invocation::not_run(JobError::Host(
+                "a plugin of contract 0.1.0 reports no sync health; 0.2.0 or later does".into(),
+            ));
+        }
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(_) => unreachable!("checked above"),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_sync_health(store)
+                .map(|r| r.map(v2::health_from_wit).map_err(v2::error_from_wit)),
+        })
+    }
+
     /// Runs one export in a fresh store under the context's limits.
     fn invoke<T>(
         &self,
@@ -433,14 +518,7 @@ impl PluginComponent {
         let outbound = match outbound {
             Ok(o) => o,
             Err(e) => {
-                return Invocation {
-                    result: Err(JobError::Host(format!("the tenant's CA file: {e}"))),
-                    log: log.entries(),
-                    fuel_used: 0,
-                    elapsed: started.elapsed(),
-                    instantiate: Duration::ZERO,
-                    memory_peak_bytes: 0,
-                };
+                return Invocation::not_run(JobError::Host(format!("the tenant's CA file: {e}")));
             }
         };
         let mut db = ctx.db;

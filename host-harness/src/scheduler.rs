@@ -2,8 +2,8 @@
 //! cron (`starter2.php`) does, each as a sandboxed plugin job.
 //!
 //! The starter state machine (due, claim, lock, stale lock, finish) is `xentral_erp::scheduler`;
-//! this module decides which starters are ours (by `parameter`, see
-//! [`Job::from_starter_parameter`]), runs them with a [`Budget`] derived from the tenant's
+//! this module decides which starters are ours (by `parameter`, as the plugin's manifest
+//! names them: [`Manifest::job_of_starter`](crate::report::Manifest::job_of_starter)), runs them with a [`Budget`] derived from the tenant's
 //! limits, records each finished run in the [`RunLog`], and spreads tenants over a bounded pool of
 //! threads. A claim is one conditional UPDATE in the tenant's database, so several scheduler
 //! processes on one data directory never run the same starter at once. A failure of one tenant
@@ -261,7 +261,11 @@ fn run_tenant(
     let log = RunLog::for_tenant(&tenant);
     let now = instant_from_millis(clock.now_ms());
     for starter in starters::list(&mut *db).map_err(db_error(name))? {
-        let Some(job) = Job::from_starter_parameter(&starter.parameter) else {
+        let Some(job) = host
+            .component()
+            .manifest()
+            .job_of_starter(&starter.parameter)
+        else {
             continue;
         };
         if !starter.is_due(now) {
@@ -463,7 +467,7 @@ pub fn starter_status(
         .into_iter()
         .map(|s| StarterStatus {
             id: s.id,
-            job: Job::from_starter_parameter(&s.parameter),
+            job: host.component().manifest().job_of_starter(&s.parameter),
             aktiv: s.aktiv,
             period_minutes: s.period_minutes(),
             last_attempt: s.letzteausfuerhung,

@@ -19,7 +19,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
 use xentral_erp::mysql::account::{self, AccountError};
-use xentral_erp::{Database, MysqlDatabase, MysqlUrl, SqliteDatabase};
+use xentral_erp::{Database, MysqlDatabase, MysqlUrl, SqliteDatabase, TableGrant};
 
 use crate::clock::{SharedClock, now_fn};
 use crate::limits::TenantLimits;
@@ -186,7 +186,7 @@ impl DataDir {
 
     /// Creates a tenant with the xentral schema in its own SQLite file.
     pub fn create_tenant(&self, name: &str, clock: &SharedClock) -> Result<Tenant, TenantError> {
-        self.create_tenant_on(name, None, clock)
+        self.create_tenant_on(name, None, &TableGrant::new(), clock)
     }
 
     /// Creates a tenant whose xentral database is on MariaDB (`Some`) or SQLite (`None`).
@@ -199,6 +199,7 @@ impl DataDir {
         &self,
         name: &str,
         mysql: Option<MysqlSetup<'_>>,
+        requested: &TableGrant,
         clock: &SharedClock,
     ) -> Result<Tenant, TenantError> {
         validate_name(name)?;
@@ -225,7 +226,7 @@ impl DataDir {
             },
         };
         let created = match mysql {
-            Some(setup) => tenant.connect_mysql(&setup, clock),
+            Some(setup) => tenant.connect_mysql(&setup, requested, clock),
             None => tenant.migrate(clock).map(|_| ()),
         }
         .and_then(|()| tenant.save());
@@ -425,6 +426,7 @@ impl Tenant {
     pub fn connect_mysql(
         &mut self,
         setup: &MysqlSetup<'_>,
+        requested: &TableGrant,
         clock: &SharedClock,
     ) -> Result<(), TenantError> {
         let url = MysqlUrl::parse(setup.database)?;
@@ -437,7 +439,7 @@ impl Tenant {
         create_mysql_database(&url, clock)?;
         let mut admin = MysqlDatabase::connect(&url, now_fn(clock))?;
         admin.migrate()?;
-        let grant = self.config.limits.grant();
+        let grant = self.config.limits.grant(requested);
         let plugin = match setup.plugin_account {
             Some(given) => {
                 let plugin = MysqlUrl::parse(given)?;
@@ -526,8 +528,12 @@ impl Tenant {
     /// The database for guests: on MariaDB the plugin account's connection (the server
     /// enforces the grant), on SQLite the authorizer; both with the statement check or
     /// authorizer and the tenant's statement limits.
-    pub fn open_guest_db(&self, clock: &SharedClock) -> Result<Box<dyn Database>, TenantError> {
-        let grant = self.config.limits.grant();
+    pub fn open_guest_db(
+        &self,
+        clock: &SharedClock,
+        requested: &TableGrant,
+    ) -> Result<Box<dyn Database>, TenantError> {
+        let grant = self.config.limits.grant(requested);
         let limits = self.config.limits.statements();
         Ok(match self.plugin_mysql_url()? {
             None => Box::new(

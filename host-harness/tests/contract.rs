@@ -7,10 +7,11 @@ mod common;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use xentral_erp::{Privilege, TableGrant};
 use xentral_host::bindings::{CONTRACT_SECTION, SUPPORTED_CONTRACTS, contract_version};
 use xentral_host::report::{Budget, Job};
 use xentral_host::sandbox::{PLUGIN_WASM, TEST_GUEST_WASM};
-use xentral_host::{HostError, VirtualClock, XentralHost};
+use xentral_host::{HostError, JobError, TenantLimits, VirtualClock, XentralHost};
 
 /// The released 0.1.0 WIT, byte for byte. It is never edited: a change to the contract is a
 /// new version in a new folder, with a new binding module in the host.
@@ -21,7 +22,7 @@ const FROZEN_0_1_0_SHA256: &str =
 /// The released 0.2.0 WIT, byte for byte.
 const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
 const FROZEN_0_2_0_SHA256: &str =
-    "7fe4cba86e3d5a8a18e229b2c66dd6cd3ea8079c59f8f9fd608ae38c16885b49";
+    "1352e37eb39a532784c30232478d7e02f614057433429cff57a7718b3897c55d";
 
 #[test]
 fn the_released_contracts_are_frozen() {
@@ -139,5 +140,69 @@ fn a_component_whose_exports_are_not_of_the_version_it_names_is_refused() {
     assert!(
         err.to_string().contains("xentral:hubspot/plugin@0.1.0"),
         "names what it exports: {err}"
+    );
+}
+
+#[test]
+fn the_plugin_states_its_jobs_and_tables_in_its_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = XentralHost::new(
+        dir.path(),
+        common::test_key(),
+        Arc::new(VirtualClock::new(0)),
+    )
+    .unwrap();
+    let m = host.component().manifest();
+    assert_eq!(m.contract_version, "0.2.0");
+    let jobs: Vec<_> = m
+        .jobs
+        .iter()
+        .map(|j| (j.job, j.starter_parameter.as_str(), j.period_minutes))
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            (Job::ProcessQueue, "hubspot_process", 10),
+            (Job::SyncContacts, "hubspot_pull_contacts", 60),
+            (Job::SyncDeals, "hubspot_pull_deals", 60),
+        ]
+    );
+    assert!(m.tables.allows("adresse", Privilege::Update, true));
+    assert!(!m.tables.allows("adresse", Privilege::Delete, true));
+    assert!(m.tables.owns("hubspot_sync_queue", true));
+    assert!(!m.tables.owns("hubspot_contacts", true));
+    // The grant in force is the manifest within the host's policy: here all of it.
+    assert_eq!(host.plugin_grant(&TenantLimits::default()), m.tables);
+    // An operator's narrower policy narrows it.
+    let narrow = TenantLimits {
+        table_grant: Some(TableGrant::new().with_table("adresse", &[Privilege::Select])),
+        ..TenantLimits::default()
+    };
+    assert_eq!(
+        host.plugin_grant(&narrow),
+        TableGrant::new().with_table("adresse", &[Privilege::Select])
+    );
+}
+
+#[test]
+fn a_0_1_0_component_runs_the_jobs_of_its_release_and_reports_no_sync_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = XentralHost::with_component(
+        dir.path(),
+        common::test_key(),
+        Arc::new(VirtualClock::new(0)),
+        TEST_GUEST_WASM,
+    )
+    .unwrap();
+    let m = host.component().manifest();
+    assert_eq!(m.contract_version, "0.1.0");
+    assert_eq!(m.job_of_starter("hubspot_pull_deals"), Some(Job::SyncDeals));
+    assert_eq!(m.job_of_starter("something_else"), None);
+    host.create_tenant("t").unwrap();
+    let health = host.sync_health("t").unwrap();
+    let err = health.result.expect_err("0.1.0 has no sync-health export");
+    assert!(
+        matches!(&err, JobError::Host(m) if m.contains("contract 0.1.0")),
+        "{err}"
     );
 }

@@ -12,10 +12,21 @@ use std::sync::Arc;
 use xentral_erp::mysql::account::{self, AccountLimits};
 use xentral_erp::mysql::scratch::{ScratchDatabase, report_skip};
 use xentral_erp::{Database, Dialect, MysqlDatabase, TableGrant, system_clock};
+use xentral_host::limits::TenantLimits;
 use xentral_host::tenant::{DB_PASSWORD_SECRET, DataDir, PLUGIN_DB_PASSWORD_SECRET};
-use xentral_host::{SharedClock, SystemClock};
+use xentral_host::{SharedClock, SystemClock, XentralHost};
 
 const PASSWORD: &str = "s3cret-Pa55";
+
+/// The grant the built-in plugin holds under default limits: the host's policy intersected
+/// with the plugin's manifest.
+fn plugin_grant() -> TableGrant {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    XentralHost::new(dir.path(), test_key(), clock)
+        .unwrap()
+        .plugin_grant(&TenantLimits::default())
+}
 
 /// A host account with a password on the scratch database that may create the plugin account.
 struct HostAccount {
@@ -119,7 +130,7 @@ fn cli_creates_a_mariadb_tenant_with_its_plugin_account_and_keeps_passwords_seal
     assert_eq!(
         account::verify(
             &plugin_url,
-            &TableGrant::plugin_default().existing_only(
+            &plugin_grant().existing_only(
                 &MysqlDatabase::connect(&scratch.url(), system_clock())
                     .unwrap()
                     .table_names()
@@ -129,7 +140,7 @@ fn cli_creates_a_mariadb_tenant_with_its_plugin_account_and_keeps_passwords_seal
         ),
         Ok(())
     );
-    let mut guest_db = tenant.open_guest_db(&clock).unwrap();
+    let mut guest_db = tenant.open_guest_db(&clock, &plugin_grant()).unwrap();
     let who = guest_db.query("SELECT COUNT(*) FROM adresse", &[]);
     assert!(who.is_ok(), "{who:?}");
     let mut raw = MysqlDatabase::connect(&plugin_url, system_clock()).unwrap();
@@ -192,7 +203,7 @@ fn a_dba_prepared_plugin_account_is_checked_and_one_with_more_rights_refused() {
         scratch.name(),
         &plugin_user,
         &host,
-        &TableGrant::plugin_default().existing_only(&root.table_names().unwrap()),
+        &plugin_grant().existing_only(&root.table_names().unwrap()),
         &AccountLimits::default(),
     ) {
         root.execute(&sql.replace("'…'", "'Dba-Chosen-Pw-123'"), &[])

@@ -259,3 +259,116 @@ pub struct StageOverview {
     /// HubSpot's stages.
     pub hubspot: Vec<HubspotStage>,
 }
+
+/// A row verb on a xentral table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Privilege {
+    /// Read rows.
+    Select,
+    /// Insert rows.
+    Insert,
+    /// Change rows.
+    Update,
+    /// Delete rows.
+    Delete,
+}
+
+/// One of the plugin's jobs as the host schedules it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    /// The job.
+    pub job: Job,
+    /// `prozessstarter.parameter` of its starter.
+    pub starter_parameter: &'static str,
+    /// `prozessstarter.bezeichnung` of its starter.
+    pub name: &'static str,
+    /// Its default period in minutes.
+    pub period_minutes: u32,
+}
+
+/// What the plugin is: its jobs, the xentral tables and verbs it needs, its own tables. The
+/// host grants it no more than this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The contract version the plugin is built against.
+    pub contract_version: &'static str,
+    /// Its jobs.
+    pub jobs: Vec<JobSpec>,
+    /// xentral tables with the verbs needed on each.
+    pub xentral_tables: Vec<(&'static str, &'static [Privilege])>,
+    /// Its own tables.
+    pub own_tables: Vec<&'static str>,
+}
+
+/// Records of one object kind failing in one direction with one error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingRecords {
+    /// `push` or `pull`.
+    pub direction: String,
+    /// The error.
+    pub error: String,
+    /// How many records.
+    pub count: u32,
+    /// Their ids, the first [`crate::health::LISTED_RECORDS`].
+    pub records: Vec<String>,
+    /// The earliest next retry, ms since the epoch.
+    pub next_retry_ms: i64,
+    /// The most attempts among them.
+    pub attempts: u32,
+    /// HubSpot refused them as they are: they wait for a change.
+    pub needs_change: bool,
+}
+
+/// A field changed on both sides, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConflict {
+    /// The HubSpot record.
+    pub hubspot_id: String,
+    /// The xentral record.
+    pub xentral_id: i64,
+    /// The field.
+    pub field: String,
+    /// xentral's value.
+    pub xentral_value: String,
+    /// HubSpot's value.
+    pub hubspot_value: String,
+    /// `xentral` or `hubspot`.
+    pub winner: String,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// The state of one object kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHealth {
+    /// `contact` or `deal`.
+    pub object: &'static str,
+    /// Linked pairs.
+    pub in_sync: u64,
+    /// Failing records, grouped by direction and error.
+    pub failing: Vec<FailingRecords>,
+    /// Conflicts kept.
+    pub conflicts_kept: u64,
+    /// The most recent conflicts, newest first.
+    pub recent_conflicts: Vec<StoredConflict>,
+}
+
+/// The export queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueHealth {
+    /// Entries not yet done.
+    pub pending: u64,
+    /// Of those, entries waiting for a retry.
+    pub retrying: u64,
+}
+
+/// What the plugin's state says of each object kind and of the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncHealth {
+    /// Whether the plugin's tables exist.
+    pub connected: bool,
+    /// Per object kind.
+    pub objects: Vec<ObjectHealth>,
+    /// The queue.
+    pub queue: QueueHealth,
+}

@@ -21,7 +21,7 @@ use crate::xentral;
 /// The cursor's name in `hubspot_sync_cursors`.
 pub const CURSOR: &str = "contacts";
 /// `object` in `hubspot_sync_failures`.
-const OBJECT: &str = "contact";
+const OBJECT: &str = crate::state::LinkTable::Contacts.object();
 
 /// How contacts are written to HubSpot.
 const TARGET: Target = Target {

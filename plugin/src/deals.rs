@@ -32,9 +32,9 @@ const UNIQUE_KEY: &str = "hubspot_deal_unique_property";
 /// The cursor's name.
 const CURSOR: &str = "deals";
 /// `object` in `hubspot_sync_failures`.
-const OBJECT: &str = "deal";
+const OBJECT: &str = crate::state::LinkTable::Deals.object();
 /// Snapshot pseudo-field: the associated contact's HubSpot id.
-const CONTACT: &str = "contact";
+const CONTACT: &str = crate::state::LinkTable::Contacts.object();
 
 const TARGET: Target = Target {
     object: "deals",

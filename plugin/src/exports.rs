@@ -321,3 +321,8 @@ pub fn map_stage(
     settings::load(p.db)?;
     stages::map_by_user(p.db, wv_stage, pipeline_id, stage_id)
 }
+
+/// What the plugin's state says of each object kind and of the queue; reads only.
+pub fn sync_health(p: &mut Platform<'_>) -> Result<crate::api::SyncHealth, PluginError> {
+    Ok(crate::health::read(p.db)?)
+}

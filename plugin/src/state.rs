@@ -10,6 +10,28 @@ use std::collections::{HashMap, HashSet};
 use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
 
+/// The namespace of the plugin's own tables, apart from xentral's and the old module's.
+pub const OWN_TABLE_PREFIX: &str = "hubspot_sync_";
+
+/// Every table the migrations create: the plugin's state store.
+pub const OWN_TABLES: &[&str] = &[
+    "hubspot_sync_contact_links",
+    "hubspot_sync_deal_links",
+    "hubspot_sync_options",
+    "hubspot_sync_stage_map",
+    "hubspot_sync_pipeline_map",
+    "hubspot_sync_queue",
+    "hubspot_sync_cursors",
+    "hubspot_sync_failures",
+    "hubspot_sync_conflicts",
+    "hubspot_sync_backfills",
+    "hubspot_sync_schema_version",
+];
+
+/// The table of applied migration versions, created before the first migration runs.
+const CREATE_SCHEMA_VERSION: &str =
+    "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)";
+
 /// One migration: its version and statements (`{id}` is replaced by the dialect's id column).
 struct Migration {
     version: i64,
@@ -271,10 +293,7 @@ pub fn migrate(db: &mut dyn Db) -> Result<Vec<i64>, DbError> {
         .filter(|m| m.version > installed)
         .collect();
     if !pending.is_empty() {
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS hubspot_sync_schema_version (version BIGINT NOT NULL)",
-            &[],
-        )?;
+        db.execute(CREATE_SCHEMA_VERSION, &[])?;
     }
     for m in pending {
         db.begin()?;
@@ -326,6 +345,19 @@ impl LinkTable {
             LinkTable::Contacts => crate::api::Entity::Address,
             LinkTable::Deals => crate::api::Entity::Resubmission,
         }
+    }
+
+    /// The object kind's name in the failure and conflict tables and in sync health.
+    pub const fn object(self) -> &'static str {
+        match self {
+            LinkTable::Contacts => "contact",
+            LinkTable::Deals => "deal",
+        }
+    }
+
+    /// The table's name.
+    pub fn table(self) -> &'static str {
+        self.names().0
     }
 
     fn names(self) -> (&'static str, &'static str, &'static str) {
@@ -697,4 +729,32 @@ pub fn failures(
         .iter()
         .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_i64()?)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table each `CREATE TABLE` of the migrations names.
+    fn created_tables() -> Vec<String> {
+        let mut tables: Vec<String> = MIGRATIONS
+            .iter()
+            .flat_map(|m| m.statements.iter())
+            .chain(std::iter::once(&CREATE_SCHEMA_VERSION))
+            .filter_map(|s| s.trim().strip_prefix("CREATE TABLE IF NOT EXISTS "))
+            .filter_map(|rest| rest.split([' ', '(']).next())
+            .map(str::to_owned)
+            .collect();
+        tables.sort();
+        tables.dedup();
+        tables
+    }
+
+    #[test]
+    fn own_tables_are_exactly_the_tables_the_migrations_create_all_in_the_namespace() {
+        let mut own: Vec<String> = OWN_TABLES.iter().map(|t| (*t).to_owned()).collect();
+        own.sort();
+        assert_eq!(own, created_tables());
+        assert!(OWN_TABLES.iter().all(|t| t.starts_with(OWN_TABLE_PREFIX)));
+    }
 }

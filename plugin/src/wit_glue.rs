@@ -12,7 +12,16 @@ use crate::platform::{self, Platform};
 /// version it does not implement, naming both.
 #[unsafe(link_section = "xentral-hubspot-contract")]
 #[used]
-static CONTRACT_VERSION: [u8; 5] = *b"0.2.0";
+static CONTRACT_VERSION: [u8; crate::manifest::CONTRACT_VERSION.len()] = {
+    let version = crate::manifest::CONTRACT_VERSION.as_bytes();
+    let mut bytes = [0; crate::manifest::CONTRACT_VERSION.len()];
+    let mut i = 0;
+    while i < bytes.len() {
+        bytes[i] = version[i];
+        i += 1;
+    }
+    bytes
+};
 
 wit_bindgen::generate!({
     world: "hubspot-sync",
@@ -242,7 +251,89 @@ fn to_wit_job(j: api::Job) -> wt::Job {
     }
 }
 
+fn to_wit_privilege(p: api::Privilege) -> wt::Privilege {
+    match p {
+        api::Privilege::Select => wt::Privilege::Select,
+        api::Privilege::Insert => wt::Privilege::Insert,
+        api::Privilege::Update => wt::Privilege::Update,
+        api::Privilege::Delete => wt::Privilege::Delete,
+    }
+}
+
+fn to_wit_object_health(o: api::ObjectHealth) -> wt::ObjectHealth {
+    wt::ObjectHealth {
+        object: o.object.into(),
+        in_sync: o.in_sync,
+        failing: o
+            .failing
+            .into_iter()
+            .map(|f| wt::FailingRecords {
+                direction: f.direction,
+                error: f.error,
+                count: f.count,
+                records: f.records,
+                next_retry_ms: f.next_retry_ms,
+                attempts: f.attempts,
+                needs_change: f.needs_change,
+            })
+            .collect(),
+        conflicts_kept: o.conflicts_kept,
+        recent_conflicts: o
+            .recent_conflicts
+            .into_iter()
+            .map(|c| wt::Conflict {
+                hubspot_id: c.hubspot_id,
+                xentral_id: c.xentral_id,
+                field: c.field,
+                xentral_value: c.xentral_value,
+                hubspot_value: c.hubspot_value,
+                winner: c.winner,
+                at_ms: c.at_ms,
+            })
+            .collect(),
+    }
+}
+
 impl Guest for Component {
+    fn manifest() -> wt::PluginManifest {
+        let m = crate::manifest::manifest();
+        wt::PluginManifest {
+            contract_version: m.contract_version.into(),
+            jobs: m
+                .jobs
+                .into_iter()
+                .map(|j| wt::JobSpec {
+                    job: to_wit_job(j.job),
+                    starter_parameter: j.starter_parameter.into(),
+                    name: j.name.into(),
+                    period_minutes: j.period_minutes,
+                })
+                .collect(),
+            xentral_tables: m
+                .xentral_tables
+                .into_iter()
+                .map(|(table, verbs)| wt::TableUse {
+                    table: table.into(),
+                    verbs: verbs.iter().copied().map(to_wit_privilege).collect(),
+                })
+                .collect(),
+            own_tables: m.own_tables.into_iter().map(String::from).collect(),
+        }
+    }
+
+    fn sync_health() -> Result<wt::HealthReport, wt::PluginError> {
+        with_platform(crate::exports::sync_health)
+            .map(|h| wt::HealthReport {
+                connected: h.connected,
+                objects: h.objects.into_iter().map(to_wit_object_health).collect(),
+                queue: wt::QueueHealth {
+                    pending: h.queue.pending,
+                    retrying: h.queue.retrying,
+                },
+            })
+            .map_err(to_wit_error)
+    }
+
     fn configure(s: wt::Settings) -> Result<wt::ConfigureReport, wt::PluginError> {
         let settings = api::Settings {
             hubspot_url: s.hubspot_url,

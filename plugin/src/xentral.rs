@@ -2,35 +2,29 @@
 
 use std::collections::HashMap;
 
+use crate::api::{Job, JobSpec};
 use crate::mapping::{AddressRow, FreeFields, address_columns, canonical_email};
 use crate::platform::{Db, DbError, Value};
 
-/// A process starter the module creates on connect.
-#[derive(Debug, Clone, Copy)]
-pub struct StarterSpec {
-    /// `bezeichnung`.
-    pub name: &'static str,
-    /// `parameter`: how the host finds the job.
-    pub parameter: &'static str,
-    /// `periode` in minutes.
-    pub period_minutes: u32,
-}
-
-/// The three process starters of the module.
-pub const STARTERS: [StarterSpec; 3] = [
-    StarterSpec {
+/// The three process starters of the module, one per job: the host schedules by them
+/// (through the manifest) and `configure` creates them.
+pub const STARTERS: [JobSpec; 3] = [
+    JobSpec {
+        job: Job::ProcessQueue,
         name: "Hubspot Process Queues",
-        parameter: "hubspot_process",
+        starter_parameter: "hubspot_process",
         period_minutes: 10,
     },
-    StarterSpec {
+    JobSpec {
+        job: Job::SyncContacts,
         name: "Hubspot Synchronize Contacts",
-        parameter: "hubspot_pull_contacts",
+        starter_parameter: "hubspot_pull_contacts",
         period_minutes: 60,
     },
-    StarterSpec {
+    JobSpec {
+        job: Job::SyncDeals,
         name: "Hubspot Synchronize Deals",
-        parameter: "hubspot_pull_deals",
+        starter_parameter: "hubspot_pull_deals",
         period_minutes: 60,
     },
 ];
@@ -70,11 +64,11 @@ pub fn ensure_group(db: &mut dyn Db, name: &str) -> Result<(i64, bool), DbError>
 }
 
 /// Creates the starter if no row has its `parameter`; returns whether it was created.
-pub fn ensure_starter(db: &mut dyn Db, s: &StarterSpec) -> Result<bool, DbError> {
+pub fn ensure_starter(db: &mut dyn Db, s: &JobSpec) -> Result<bool, DbError> {
     if first_id(
         db,
         "SELECT id FROM prozessstarter WHERE parameter = ? LIMIT 1",
-        &[Value::from(s.parameter)],
+        &[Value::from(s.starter_parameter)],
     )?
     .is_some()
     {
@@ -85,7 +79,7 @@ pub fn ensure_starter(db: &mut dyn Db, s: &StarterSpec) -> Result<bool, DbError>
         &[
             Value::from(s.name),
             Value::from(s.period_minutes.to_string()),
-            Value::from(s.parameter),
+            Value::from(s.starter_parameter),
             Value::Integer(i64::from(s.period_minutes)),
         ],
     )?;

@@ -331,11 +331,6 @@ both_backends! {
     }
 }
 
-/// The sync health as `status` shows it.
-fn health(w: &World) -> xentral_host::sync_health::SyncHealth {
-    xentral_host::sync_health::read(w.db().as_mut(), &Default::default()).unwrap()
-}
-
 both_backends! {
     fn a_conflict_is_stored_with_both_values_and_the_winner_and_shown_in_sync_health(backend) {
         let w = World::on(backend);
@@ -343,14 +338,14 @@ both_backends! {
         let id = w.hubspot_contact(&[("email", "both@x.de"), ("city", "Berlin")]);
         w.run(Job::SyncContacts);
         let a = w.linked_address(&id).unwrap();
-        assert_eq!(health(&w).contacts.conflicts_kept, 0);
+        assert_eq!(w.health().contacts().conflicts_kept, 0);
         w.hubspot_edit(&id, &[("city", "Köln")]);
         w.edit_address(a, &[("ort", "Hamburg")]);
         let r = w.run(Job::SyncContacts);
         assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
-        let h = health(&w);
-        assert_eq!(h.contacts.conflicts_kept, 1);
-        let c = &h.contacts.recent_conflicts[0];
+        let h = w.health();
+        assert_eq!(h.contacts().conflicts_kept, 1);
+        let c = &h.contacts().recent_conflicts[0];
         assert_eq!(
             (c.hubspot_id.as_str(), c.xentral_id, c.field.as_str()),
             (id.as_str(), a, "city")
@@ -359,7 +354,7 @@ both_backends! {
         assert_eq!(c.winner, "xentral");
         // The losing value is kept in the record only; the next run records nothing new.
         w.run(Job::SyncContacts);
-        assert_eq!(health(&w).contacts.conflicts_kept, 1);
+        assert_eq!(w.health().contacts().conflicts_kept, 1);
     }
 }
 
@@ -374,7 +369,7 @@ both_backends! {
         assert_eq!(r.xentral.created, 0, "{r:#?}");
         assert_eq!(w.linked_address(&id), Some(a));
         assert_eq!(r.hubspot.conflicts, 1, "{r:#?}");
-        let c = health(&w).contacts.recent_conflicts;
+        let c = w.health().contacts().recent_conflicts.clone();
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].field.as_str(), c[0].hubspot_value.as_str()), ("city", "Köln"));
     }
@@ -399,12 +394,12 @@ fn conflicts_are_bounded_the_oldest_pruned() {
     w.hubspot_edit(&id, &[("city", "Köln")]);
     w.edit_address(a, &[("ort", "Hamburg")]);
     w.run(Job::SyncContacts);
-    let h = health(&w);
+    let h = w.health();
     assert_eq!(
-        h.contacts.conflicts_kept,
-        xentral_hubspot_plugin::state::MAX_CONFLICTS
+        h.contacts().conflicts_kept,
+        xentral_hubspot_plugin::state::MAX_CONFLICTS as u64
     );
-    assert_eq!(h.contacts.recent_conflicts[0].hubspot_value, "Köln");
+    assert_eq!(h.contacts().recent_conflicts[0].hubspot_value, "Köln");
     assert_eq!(
         w.count("SELECT COUNT(*) FROM hubspot_sync_conflicts WHERE xentral_value = 'x0'"),
         0,

@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::{World, both_backends};
 use hubspot_emulator::{ObjectType, SeedSpec};
-use xentral_erp::{DbError, Dialect, READ_ONLY, Value};
+use xentral_erp::{Database, DbError, Dialect, READ_ONLY, Value};
 use xentral_host::report::{Budget, Job};
 
 /// Every row of every table of the tenant database, table by table.
@@ -97,12 +95,42 @@ both_backends! {
 }
 
 both_backends! {
+    /// The host's policy allows contact persons (`ansprechpartner`), but this plugin's
+    /// manifest does not ask for them: its connection is refused them, on MariaDB by the
+    /// server itself, while what it asked for works.
+    fn the_plugin_gets_what_its_manifest_asks_for_within_the_policy_and_no_more(backend) {
+        let w = World::on(backend);
+        w.connect();
+        let manifest = w.host.component().manifest();
+        assert!(!manifest.tables.names("ansprechpartner", true));
+        assert!(xentral_erp::TableGrant::hubspot_policy().names("ansprechpartner", true));
+        let tenant = w.host.tenant(common::TENANT).unwrap();
+        let mut db = tenant.open_guest_db(w.host.clock(), &manifest.tables).unwrap();
+        assert!(db.query("SELECT COUNT(*) FROM adresse", &[]).is_ok());
+        assert_eq!(
+            db.query("SELECT COUNT(*) FROM ansprechpartner", &[]),
+            Err(DbError::Denied("ansprechpartner".into()))
+        );
+        if let Some(url) = tenant.plugin_mysql_url().unwrap() {
+            let mut raw =
+                xentral_erp::MysqlDatabase::connect(&url, xentral_erp::system_clock()).unwrap();
+            assert!(raw.query("SELECT COUNT(*) FROM adresse", &[]).is_ok());
+            let refused = raw.query("SELECT COUNT(*) FROM ansprechpartner", &[]);
+            assert!(
+                matches!(&refused, Err(DbError::Denied(_) | DbError::Invalid(_))),
+                "the server refuses it: {refused:?}"
+            );
+        }
+    }
+
     /// The database itself refuses a write on a dry run's connection, whatever is sent.
     fn a_dry_runs_connection_is_read_only_in_the_database_itself(backend) {
         let w = World::on(backend);
         w.connect();
         let tenant = w.host.tenant(common::TENANT).unwrap();
-        let mut db = tenant.open_guest_db(w.host.clock()).unwrap();
+        let mut db = tenant
+            .open_guest_db(w.host.clock(), &w.host.component().manifest().tables)
+            .unwrap();
         assert!(db.execute("UPDATE hubspot_sync_cursors SET modified_ms = 1", &[]).is_ok());
         db.set_read_only().unwrap();
         let write = db.execute("UPDATE hubspot_sync_cursors SET modified_ms = 2", &[]);
@@ -125,12 +153,11 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
     w.edit_address(bad, &[("freifeld1", "NOT_AN_OPTION")]);
     w.add_address("No", "Mail", "");
     w.run(Job::SyncContacts);
-    let mut db = w.db();
-    let health = xentral_host::sync_health::read(db.as_mut(), &BTreeMap::new()).unwrap();
+    let health = w.health();
     assert!(health.connected);
-    assert_eq!(health.contacts.in_sync, 1);
-    assert_eq!(health.contacts.failing.len(), 1, "{health:#?}");
-    let f = &health.contacts.failing[0];
+    assert_eq!(health.contacts().in_sync, 1);
+    assert_eq!(health.contacts().failing.len(), 1, "{health:#?}");
+    let f = &health.contacts().failing[0];
     assert_eq!((f.direction.as_str(), f.count), ("push", 1));
     assert_eq!(f.records, vec![bad.to_string()]);
     assert!(

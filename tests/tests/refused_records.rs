@@ -5,18 +5,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::{World, both_backends};
 use hubspot_emulator::ObjectType;
 use xentral_erp::Value;
 use xentral_host::report::{Entity, Job};
 
 const HOUR_MS: i64 = 3_600_000;
-
-fn health(w: &World) -> xentral_host::sync_health::SyncHealth {
-    xentral_host::sync_health::read(w.db().as_mut(), &BTreeMap::new()).unwrap()
-}
 
 fn upserts(w: &World, object: &str) -> u64 {
     w.hubspot.stats().count(
@@ -45,7 +39,7 @@ both_backends! {
         );
         assert_eq!(w.linked_contact(id), None, "never marked done");
         assert_eq!(open_queue(&w), 0, "not left for the back-off schedule");
-        let failing = &health(&w).contacts.failing;
+        let failing = w.health().contacts().failing.clone();
         assert_eq!(failing.len(), 1, "{failing:#?}");
         assert!(failing[0].needs_change && failing[0].error.contains("phone"), "{failing:#?}");
         assert_eq!(failing[0].records, [id.to_string()]);
@@ -64,7 +58,7 @@ both_backends! {
         assert_eq!(r.hubspot.created, 1, "{r:#?}");
         let contact = w.linked_contact(id).expect("linked");
         assert_eq!(w.hubspot_prop(&contact, "phone"), "+49 30 1234");
-        assert!(health(&w).contacts.failing.is_empty());
+        assert!(w.health().contacts().failing.is_empty());
     }
 }
 
@@ -81,7 +75,7 @@ both_backends! {
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.failed, 1, "{r:#?}");
         assert_eq!(w.hubspot_prop(&contact, "phone"), "");
-        assert!(health(&w).contacts.failing[0].needs_change);
+        assert!(w.health().contacts().failing[0].needs_change);
 
         // HubSpot's record changes (the rule is met there): the pull sends the refused
         // change again.
@@ -90,7 +84,7 @@ both_backends! {
         assert_eq!(r.hubspot.updated, 1, "{r:#?}");
         assert_eq!(w.hubspot_prop(&contact, "phone"), "+49 89 42");
         w.run(Job::ProcessQueue);
-        assert!(health(&w).contacts.failing.is_empty());
+        assert!(w.health().contacts().failing.is_empty());
     }
 }
 
@@ -132,7 +126,7 @@ both_backends! {
             "{:#?}",
             r.messages
         );
-        let failing = &health(&w).deals.failing;
+        let failing = w.health().deals().failing.clone();
         assert!(failing.len() == 1 && failing[0].needs_change, "{failing:#?}");
 
         w.clock.advance_ms(5 * HOUR_MS);
@@ -150,6 +144,6 @@ both_backends! {
         w.record_changed(Entity::Resubmission, wv);
         let r = w.run(Job::ProcessQueue);
         assert_eq!(r.hubspot.created, 1, "{r:#?}");
-        assert!(health(&w).deals.failing.is_empty());
+        assert!(w.health().deals().failing.is_empty());
     }
 }

@@ -264,14 +264,19 @@ macro_rules! export_conversions {
             }
         }
 
+        /// Converts the WIT job.
+        pub fn job_from_wit(j: types::Job) -> $crate::report::Job {
+            match j {
+                types::Job::ProcessQueue => $crate::report::Job::ProcessQueue,
+                types::Job::SyncContacts => $crate::report::Job::SyncContacts,
+                types::Job::SyncDeals => $crate::report::Job::SyncDeals,
+            }
+        }
+
         /// Converts the job report.
         pub fn job_report_from_wit(r: types::JobReport) -> $crate::report::JobReport {
             $crate::report::JobReport {
-                job: match r.job {
-                    types::Job::ProcessQueue => $crate::report::Job::ProcessQueue,
-                    types::Job::SyncContacts => $crate::report::Job::SyncContacts,
-                    types::Job::SyncDeals => $crate::report::Job::SyncDeals,
-                },
+                job: job_from_wit(r.job),
                 xentral: side_from_wit(r.xentral),
                 hubspot: side_from_wit(r.hubspot),
                 api_calls: r

@@ -6,10 +6,9 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
-use xentral_host::HostError;
-use xentral_host::runlog::{RunLog, RunResult};
+use xentral_host::runlog::RunResult;
 use xentral_host::scheduler::{self, SchedulerError, StarterStatus};
-use xentral_host::sync_health::{self, SyncHealth};
+use xentral_host::sync_health::SyncHealth;
 
 use super::output::{self, CliError, ExitKind};
 
@@ -68,15 +67,10 @@ impl From<SchedulerError> for CliError {
 /// Runs `xentral-host status`.
 pub fn run(env: &super::Env, args: StatusArgs) -> Result<(), CliError> {
     let host = env.host()?;
-    let tenant = host.tenant(&args.tenant)?;
-    let runs = RunLog::for_tenant(&tenant)
-        .latest_by_starter()
-        .unwrap_or_default();
-    let mut db = tenant
-        .open_admin_db(host.clock())
-        .map_err(|e| CliError::from(HostError::from(e)))?;
-    let sync = sync_health::read(db.as_mut(), &runs)
-        .map_err(|e| CliError::new(ExitKind::JobFailed, format!("reading the sync state: {e}")))?;
+    let sync = super::finish(host.sync_health(&args.tenant)?).map_err(|e| CliError {
+        message: format!("reading the sync state: {}", e.message),
+        ..e
+    })?;
     let report = StatusReport {
         now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
         starters: scheduler::starter_status(&host, &args.tenant)?,
@@ -92,8 +86,9 @@ fn health_text(h: &SyncHealth) -> String {
         return "  not connected: run `xentral-host settings TENANT --token …` first".into();
     }
     let mut out = String::new();
-    for (name, o) in [("contacts", &h.contacts), ("deals", &h.deals)] {
-        let failing: usize = o.failing.iter().map(|f| f.count).sum();
+    for o in &h.objects {
+        let name = format!("{}s", o.object);
+        let failing: u32 = o.failing.iter().map(|f| f.count).sum();
         let excluded: u32 = o.excluded.values().sum();
         out.push_str(&format!(
             "  {name:<9} in sync {:>7}   excluded {excluded:>5}   failing {failing:>4}\n",

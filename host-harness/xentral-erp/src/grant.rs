@@ -6,6 +6,9 @@
 //! privileges of the tenant's plugin account ([`TableGrant::mysql_grants`], enforced by the
 //! server) with the statement check as a second line; on SQLite the authorizer enforces it. The
 //! plugin can neither change xentral's schema nor hang a trigger or a view on any table.
+//!
+//! The grant in force is the host's policy ([`TableGrant::hubspot_policy`], or an operator's
+//! own) intersected with what the plugin's manifest asks for ([`TableGrant::admit`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -70,6 +73,10 @@ pub struct TableGrant {
     /// The plugin's own tables: all row verbs and DDL.
     #[serde(default)]
     own: BTreeSet<String>,
+    /// In a policy: the namespace in which a plugin may ask for own tables besides those
+    /// listed. A grant in force has none ([`TableGrant::admit`] lists what it admits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    own_prefix: Option<String>,
 }
 
 /// A grant as read from a file, before its names are checked.
@@ -79,6 +86,8 @@ struct UncheckedGrant {
     tables: BTreeMap<String, BTreeSet<Privilege>>,
     #[serde(default)]
     own: BTreeSet<String>,
+    #[serde(default)]
+    own_prefix: Option<String>,
 }
 
 /// A grant names something that is not a plain table name.
@@ -94,12 +103,14 @@ impl TryFrom<UncheckedGrant> for TableGrant {
             .tables
             .keys()
             .chain(raw.own.iter())
+            .chain(raw.own_prefix.iter())
             .find(|t| !is_plain_name(t));
         match bad {
             Some(t) => Err(GrantError(t.clone())),
             None => Ok(TableGrant {
                 tables: raw.tables,
                 own: raw.own,
+                own_prefix: raw.own_prefix,
             }),
         }
     }
@@ -112,12 +123,15 @@ pub fn is_plain_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The xentral tables the HubSpot plugin uses, with the verbs it needs on each.
-const PLUGIN_TABLES: &[(&str, &[Privilege])] = {
+/// The host's policy for a HubSpot plugin: the xentral tables a CRM sync may touch, with the
+/// most verbs it may have on each. No plugin gets more; each gets what its manifest asks for
+/// within this ([`TableGrant::admit`]).
+const HUBSPOT_POLICY_TABLES: &[(&str, &[Privilege])] = {
     use Privilege::{Insert as I, Select as S, Update as U};
     &[
         ("adresse", &[S, I, U]),
         ("adresse_rolle", &[S, I]),
+        ("ansprechpartner", &[S, I, U]),
         ("gruppen", &[S, I]),
         ("wiedervorlage", &[S, I, U]),
         ("wiedervorlage_stages", &[S, I, U]),
@@ -126,27 +140,15 @@ const PLUGIN_TABLES: &[(&str, &[Privilege])] = {
         ("prozessstarter", &[S, I]),
         ("firmendaten_werte", &[S, I, U]),
         ("laender", &[S]),
-        // The old HubSpot module's id maps, read once to take its links over (where a
-        // xentral still has them; see [`TableGrant::existing_only`]).
+        // The old HubSpot module's id maps: read-only, to take its links over.
         ("hubspot_contacts", &[S]),
         ("hubspot_deals", &[S]),
     ]
 };
 
-/// The plugin's own tables (its state store).
-const PLUGIN_OWN_TABLES: &[&str] = &[
-    "hubspot_sync_contact_links",
-    "hubspot_sync_deal_links",
-    "hubspot_sync_options",
-    "hubspot_sync_stage_map",
-    "hubspot_sync_pipeline_map",
-    "hubspot_sync_queue",
-    "hubspot_sync_cursors",
-    "hubspot_sync_failures",
-    "hubspot_sync_conflicts",
-    "hubspot_sync_backfills",
-    "hubspot_sync_schema_version",
-];
+/// The namespace of a HubSpot plugin's own tables under the host's policy: apart from
+/// xentral's tables and the old module's (`hubspot_contacts`, …).
+pub const HUBSPOT_OWN_PREFIX: &str = "hubspot_sync_";
 
 impl TableGrant {
     /// A grant that allows nothing.
@@ -154,15 +156,77 @@ impl TableGrant {
         Self::default()
     }
 
-    /// The xentral tables the HubSpot plugin needs, with only the verbs it uses, plus its own
-    /// tables.
-    pub fn plugin_default() -> Self {
-        let grant = PLUGIN_TABLES
+    /// The host's policy for a HubSpot plugin ([`HUBSPOT_POLICY_TABLES`], own tables in
+    /// [`HUBSPOT_OWN_PREFIX`]).
+    pub fn hubspot_policy() -> Self {
+        let policy = HUBSPOT_POLICY_TABLES
             .iter()
             .fold(Self::new(), |g, (t, verbs)| g.with_table(t, verbs));
-        PLUGIN_OWN_TABLES
+        TableGrant {
+            own_prefix: Some(HUBSPOT_OWN_PREFIX.to_owned()),
+            ..policy
+        }
+    }
+
+    /// For tests of the backends: all the HubSpot policy allows, with the plugin's usual own
+    /// tables, as the real plugin's manifest would be admitted.
+    #[cfg(any(test, feature = "scratch"))]
+    pub fn hubspot_plugin_for_tests() -> Self {
+        let policy = Self::hubspot_policy();
+        let own = [
+            "contact_links",
+            "deal_links",
+            "options",
+            "stage_map",
+            "pipeline_map",
+            "queue",
+            "cursors",
+            "failures",
+            "conflicts",
+            "backfills",
+            "schema_version",
+        ];
+        let request = own.iter().fold(
+            TableGrant {
+                tables: policy.tables.clone(),
+                ..Self::new()
+            },
+            |g, t| g.with_own_table(&format!("{HUBSPOT_OWN_PREFIX}{t}")),
+        );
+        policy.admit(&request)
+    }
+
+    /// What this policy grants a plugin that asks for `request`: each xentral table both
+    /// name, with the verbs both name; each own table the policy lists or that is in its
+    /// namespace, unless it is a xentral table of the policy. Asking never widens the policy.
+    pub fn admit(&self, request: &TableGrant) -> TableGrant {
+        let tables = request
+            .tables
             .iter()
-            .fold(grant, |g, t| g.with_own_table(t))
+            .filter_map(|(t, asked)| {
+                let allowed = self.tables.get(t)?;
+                let verbs: BTreeSet<Privilege> = asked.intersection(allowed).copied().collect();
+                (!verbs.is_empty()).then(|| (t.clone(), verbs))
+            })
+            .collect();
+        let own = request
+            .own
+            .iter()
+            .filter(|t| !self.tables.contains_key(*t))
+            .filter(|t| {
+                self.own.contains(*t)
+                    || self
+                        .own_prefix
+                        .as_deref()
+                        .is_some_and(|prefix| t.starts_with(prefix) && t.len() > prefix.len())
+            })
+            .cloned()
+            .collect();
+        TableGrant {
+            tables,
+            own,
+            own_prefix: None,
+        }
     }
 
     /// This grant without the xentral tables missing from `existing` (its own tables stay):
@@ -177,6 +241,7 @@ impl TableGrant {
                 .map(|(t, v)| (t.clone(), v.clone()))
                 .collect(),
             own: self.own.clone(),
+            own_prefix: self.own_prefix.clone(),
         }
     }
 
@@ -477,18 +542,63 @@ mod tests {
         assert!(!g.allows("ADRESSE", Privilege::Select, true));
     }
 
+    /// What a plugin might ask for: some of the policy, and more.
+    fn request() -> TableGrant {
+        TableGrant::new()
+            .with_table("adresse", &[Privilege::Select, Privilege::Delete])
+            .with_table("laender", &[Privilege::Select])
+            .with_table("user", &[Privilege::Select])
+            .with_table("artikel", &[Privilege::Update])
+            .with_own_table("hubspot_sync_queue")
+            .with_own_table("hubspot_sync_")
+            .with_own_table("hubspot_contacts")
+            .with_own_table("adresse")
+            .with_own_table("other_plugin_state")
+    }
+
     #[test]
-    fn plugin_default_covers_the_plugin_tables_and_nothing_else() {
-        let g = TableGrant::plugin_default();
-        for (t, verbs) in PLUGIN_TABLES {
-            for v in *verbs {
-                assert!(g.allows(t, *v, true), "{t} {v}");
-            }
+    fn the_policy_admits_what_is_asked_for_within_it() {
+        let g = TableGrant::hubspot_policy().admit(&request());
+        assert!(g.allows("adresse", Privilege::Select, true));
+        assert!(g.allows("laender", Privilege::Select, true));
+        assert!(g.owns("hubspot_sync_queue", true));
+        assert_eq!(g.own_prefix, None, "a grant in force names its own tables");
+    }
+
+    #[test]
+    fn asking_never_widens_the_policy() {
+        let g = TableGrant::hubspot_policy().admit(&request());
+        // A verb the policy does not allow on a table it does.
+        assert!(!g.allows("adresse", Privilege::Delete, true));
+        // Tables outside the policy.
+        assert!(!g.names("user", true));
+        assert!(!g.names("artikel", true));
+        // Own tables outside the namespace, the bare prefix, and xentral or old-module tables
+        // asked for as own (which would give DDL on them).
+        for t in [
+            "other_plugin_state",
+            "hubspot_sync_",
+            "hubspot_contacts",
+            "adresse",
+        ] {
             assert!(!g.owns(t, true), "{t}");
         }
-        assert!(g.owns("hubspot_sync_queue", true));
-        assert!(!g.allows("user", Privilege::Select, true));
-        assert!(!g.allows("laender", Privilege::Insert, true));
+        // What was not asked for is not granted.
+        assert!(!g.names("wiedervorlage", true));
+    }
+
+    #[test]
+    fn an_operators_narrower_grant_is_the_policy_and_admits_only_within_it() {
+        let policy = TableGrant::new()
+            .with_table("adresse", &[Privilege::Select])
+            .with_own_table("hubspot_sync_queue");
+        let g = policy.admit(&request());
+        assert_eq!(
+            g,
+            TableGrant::new()
+                .with_table("adresse", &[Privilege::Select])
+                .with_own_table("hubspot_sync_queue")
+        );
     }
 
     #[test]
@@ -513,11 +623,13 @@ mod tests {
         assert!(serde_json::from_str::<TableGrant>(bad).is_err());
         let bad_own = r#"{"own": ["a.b"]}"#;
         assert!(serde_json::from_str::<TableGrant>(bad_own).is_err());
+        let bad_prefix = r#"{"own_prefix": "x%"}"#;
+        assert!(serde_json::from_str::<TableGrant>(bad_prefix).is_err());
     }
 
     #[test]
     fn round_trips_through_json() {
-        let g = TableGrant::plugin_default();
+        let g = TableGrant::hubspot_policy();
         let json = serde_json::to_string(&g).unwrap();
         assert_eq!(serde_json::from_str::<TableGrant>(&json).unwrap(), g);
     }

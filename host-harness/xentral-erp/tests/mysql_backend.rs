@@ -44,7 +44,8 @@ impl Fixture {
     }
 
     fn guest(&self) -> MysqlDatabase {
-        self.admin().with_grant(TableGrant::plugin_default())
+        self.admin()
+            .with_grant(TableGrant::hubspot_plugin_for_tests())
     }
 }
 

@@ -51,7 +51,7 @@ impl Tenants {
         let plugin = account::provision(
             &a.url(),
             &account::account_user(a.name(), "test01"),
-            &TableGrant::plugin_default(),
+            &TableGrant::hubspot_plugin_for_tests(),
             PASSWORD,
             &AccountLimits::default(),
         )
@@ -63,7 +63,7 @@ impl Tenants {
     /// which A does not have.
     fn grant(&self) -> TableGrant {
         let mut admin = MysqlDatabase::connect(&self.a.url(), system_clock()).unwrap();
-        TableGrant::plugin_default().existing_only(&admin.table_names().unwrap())
+        TableGrant::hubspot_plugin_for_tests().existing_only(&admin.table_names().unwrap())
     }
 
     /// A raw connection as the plugin account: no statement check, only the server's rules.
@@ -168,7 +168,7 @@ fn provisioning_again_resets_the_password_and_the_grants() {
     let again = account::provision(
         &t.a.url(),
         &account::account_user(t.a.name(), "test01"),
-        &TableGrant::plugin_default(),
+        &TableGrant::hubspot_plugin_for_tests(),
         "AnotherPassword0123456789",
         &AccountLimits::default(),
     )
@@ -308,7 +308,7 @@ fn an_account_that_cannot_create_users_gets_the_statements_for_a_dba() {
     match account::provision(
         &weak,
         &account::account_user(t.a.name(), "test02"),
-        &TableGrant::plugin_default(),
+        &TableGrant::hubspot_plugin_for_tests(),
         PASSWORD,
         &AccountLimits::default(),
     ) {
@@ -329,7 +329,10 @@ fn an_account_that_cannot_create_users_gets_the_statements_for_a_dba() {
 #[test]
 fn every_attack_is_refused_by_the_check_before_the_server_sees_it() {
     let Some(t) = Tenants::new() else { return };
-    let mut check = StatementCheck::new(TableGrant::plugin_default(), Some(t.a.name().into()));
+    let mut check = StatementCheck::new(
+        TableGrant::hubspot_plugin_for_tests(),
+        Some(t.a.name().into()),
+    );
     for sql in t.attacks() {
         // Denied by a rule, or not parseable (never sent either); the exact verdict of each
         // is asserted by the check's own tests.
@@ -363,7 +366,10 @@ fn system_variables_are_readable_by_the_server_so_the_check_refuses_them() {
     let Some(t) = Tenants::new() else { return };
     let mut db = t.plugin_raw();
     assert!(db.query("SELECT @@datadir", &[]).is_ok());
-    let mut check = StatementCheck::new(TableGrant::plugin_default(), Some(t.a.name().into()));
+    let mut check = StatementCheck::new(
+        TableGrant::hubspot_plugin_for_tests(),
+        Some(t.a.name().into()),
+    );
     assert!(matches!(
         check.check("SELECT @@datadir"),
         Err(DbError::Denied(_))

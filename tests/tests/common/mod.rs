@@ -217,6 +217,15 @@ impl World {
             .expect("host ran the job")
     }
 
+    /// The sync health as `status` shows it (the plugin's `sync-health` export).
+    pub fn health(&self) -> xentral_host::sync_health::SyncHealth {
+        self.host
+            .sync_health(TENANT)
+            .expect("the host reads the sync health")
+            .result
+            .expect("the plugin reports its sync health")
+    }
+
     /// The tenant database with full rights.
     pub fn db(&self) -> Box<dyn Database> {
         self.host

@@ -42,3 +42,71 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
         },
     }
 }
+
+/// What a 0.1.0 plugin is: that contract has no manifest, so the host states what the 0.1.0
+/// plugin, as released, ran and used. Frozen with the contract.
+pub fn manifest() -> report::Manifest {
+    use xentral_erp::Privilege::{Insert as I, Select as S, Update as U};
+    let job = |job, starter_parameter: &str, name: &str, period_minutes| report::JobSpec {
+        job,
+        starter_parameter: starter_parameter.into(),
+        name: name.into(),
+        period_minutes,
+    };
+    let xentral: [(&str, &[xentral_erp::Privilege]); 12] = [
+        ("adresse", &[S, I, U]),
+        ("adresse_rolle", &[S, I]),
+        ("gruppen", &[S, I]),
+        ("wiedervorlage", &[S, I, U]),
+        ("wiedervorlage_stages", &[S, I, U]),
+        ("wiedervorlage_view", &[S, I, U]),
+        ("konfiguration", &[S, I, U]),
+        ("prozessstarter", &[S, I]),
+        ("firmendaten_werte", &[S, I, U]),
+        ("laender", &[S]),
+        ("hubspot_contacts", &[S]),
+        ("hubspot_deals", &[S]),
+    ];
+    let own = [
+        "hubspot_sync_contact_links",
+        "hubspot_sync_deal_links",
+        "hubspot_sync_options",
+        "hubspot_sync_stage_map",
+        "hubspot_sync_pipeline_map",
+        "hubspot_sync_queue",
+        "hubspot_sync_cursors",
+        "hubspot_sync_failures",
+        "hubspot_sync_conflicts",
+        "hubspot_sync_backfills",
+        "hubspot_sync_schema_version",
+    ];
+    let tables = xentral
+        .iter()
+        .fold(xentral_erp::TableGrant::new(), |g, (t, verbs)| {
+            g.with_table(t, verbs)
+        });
+    report::Manifest {
+        contract_version: "0.1.0".into(),
+        jobs: vec![
+            job(
+                report::Job::ProcessQueue,
+                "hubspot_process",
+                "Hubspot Process Queues",
+                10,
+            ),
+            job(
+                report::Job::SyncContacts,
+                "hubspot_pull_contacts",
+                "Hubspot Synchronize Contacts",
+                60,
+            ),
+            job(
+                report::Job::SyncDeals,
+                "hubspot_pull_deals",
+                "Hubspot Synchronize Deals",
+                60,
+            ),
+        ],
+        tables: own.iter().fold(tables, |g, t| g.with_own_table(t)),
+    }
+}

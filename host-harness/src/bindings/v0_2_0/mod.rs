@@ -3,6 +3,8 @@
 //! `add_to_linker`, and the conversions of its export types into the host's
 //! [`crate::report`] types.
 
+use std::collections::BTreeMap;
+
 use crate::report;
 
 /// The generated bindings; their items are documented in the WIT.
@@ -40,5 +42,95 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
             report::StageMode::UserDefined => types::StageMode::UserDefined,
         },
         api_version: s.api_version.clone(),
+    }
+}
+
+fn privilege_from_wit(p: types::Privilege) -> xentral_erp::Privilege {
+    match p {
+        types::Privilege::Select => xentral_erp::Privilege::Select,
+        types::Privilege::Insert => xentral_erp::Privilege::Insert,
+        types::Privilege::Update => xentral_erp::Privilege::Update,
+        types::Privilege::Delete => xentral_erp::Privilege::Delete,
+    }
+}
+
+/// Converts the plugin's manifest. A table name that is not a plain identifier is an error
+/// (the host quotes names into `GRANT` statements).
+pub fn manifest_from_wit(m: types::PluginManifest) -> Result<report::Manifest, String> {
+    let plain = |t: &str| {
+        xentral_erp::grant::is_plain_name(t)
+            .then_some(())
+            .ok_or_else(|| format!("the plugin's manifest names `{t}`, not a table name"))
+    };
+    let mut tables = xentral_erp::TableGrant::new();
+    for t in &m.xentral_tables {
+        plain(&t.table)?;
+        let verbs: Vec<_> = t.verbs.iter().copied().map(privilege_from_wit).collect();
+        tables = tables.with_table(&t.table, &verbs);
+    }
+    for t in &m.own_tables {
+        plain(t)?;
+        tables = tables.with_own_table(t);
+    }
+    Ok(report::Manifest {
+        contract_version: m.contract_version,
+        jobs: m
+            .jobs
+            .into_iter()
+            .map(|j| report::JobSpec {
+                job: job_from_wit(j.job),
+                starter_parameter: j.starter_parameter,
+                name: j.name,
+                period_minutes: j.period_minutes,
+            })
+            .collect(),
+        tables,
+    })
+}
+
+/// Converts the plugin's health report.
+pub fn health_from_wit(h: types::HealthReport) -> crate::sync_health::SyncHealth {
+    crate::sync_health::SyncHealth {
+        connected: h.connected,
+        objects: h
+            .objects
+            .into_iter()
+            .map(|o| crate::sync_health::ObjectHealth {
+                object: o.object,
+                in_sync: o.in_sync,
+                failing: o
+                    .failing
+                    .into_iter()
+                    .map(|f| crate::sync_health::Failing {
+                        direction: f.direction,
+                        error: f.error,
+                        count: f.count,
+                        records: f.records,
+                        next_retry_ms: f.next_retry_ms,
+                        attempts: f.attempts,
+                        needs_change: f.needs_change,
+                    })
+                    .collect(),
+                conflicts_kept: o.conflicts_kept,
+                recent_conflicts: o
+                    .recent_conflicts
+                    .into_iter()
+                    .map(|c| crate::sync_health::ConflictEntry {
+                        hubspot_id: c.hubspot_id,
+                        xentral_id: c.xentral_id,
+                        field: c.field,
+                        xentral_value: c.xentral_value,
+                        hubspot_value: c.hubspot_value,
+                        winner: c.winner,
+                        at_ms: c.at_ms,
+                    })
+                    .collect(),
+                excluded: BTreeMap::new(),
+            })
+            .collect(),
+        queue: crate::sync_health::QueueHealth {
+            pending: h.queue.pending,
+            retrying: h.queue.retrying,
+        },
     }
 }

@@ -1016,7 +1016,7 @@ mod tests {
     use super::*;
 
     fn check(sql: &str) -> Result<(), DbError> {
-        StatementCheck::new(TableGrant::plugin_default(), Some("xt".into())).check(sql)
+        StatementCheck::new(TableGrant::hubspot_plugin_for_tests(), Some("xt".into())).check(sql)
     }
 
     fn denied(what: &str) -> Result<(), DbError> {
@@ -1157,7 +1157,7 @@ mod tests {
 
     #[test]
     fn verdicts_are_cached_per_text() {
-        let mut c = StatementCheck::new(TableGrant::plugin_default(), Some("xt".into()));
+        let mut c = StatementCheck::new(TableGrant::hubspot_plugin_for_tests(), Some("xt".into()));
         assert_eq!(c.check("SELECT * FROM user"), denied("user"));
         assert_eq!(c.check("SELECT * FROM user"), denied("user"));
         assert_eq!(c.check("SELECT id FROM adresse"), Ok(()));
@@ -1353,7 +1353,10 @@ mod tests {
 
     #[test]
     fn database_qualifier_compares_exactly() {
-        let mut c = StatementCheck::new(TableGrant::plugin_default(), Some("sec_t1".into()));
+        let mut c = StatementCheck::new(
+            TableGrant::hubspot_plugin_for_tests(),
+            Some("sec_t1".into()),
+        );
         assert_eq!(c.check("SELECT * FROM sec_t1.adresse"), Ok(()));
         assert_eq!(
             c.check("SELECT * FROM sec_T1.adresse"),
@@ -1377,7 +1380,7 @@ mod tests {
 
     #[test]
     fn without_a_database_qualified_names_are_denied() {
-        let mut c = StatementCheck::new(TableGrant::plugin_default(), None);
+        let mut c = StatementCheck::new(TableGrant::hubspot_plugin_for_tests(), None);
         assert_eq!(c.check("SELECT * FROM xt.adresse"), denied("xt.adresse"));
     }
 
@@ -2039,7 +2042,7 @@ mod tests {
             .iter()
             .find(|s| s.starts_with("SELECT a.id, CASE WHEN EXISTS"))
             .unwrap();
-        let mut c = StatementCheck::new(TableGrant::plugin_default(), Some("xt".into()));
+        let mut c = StatementCheck::new(TableGrant::hubspot_plugin_for_tests(), Some("xt".into()));
         let rounds = 2000;
         let start = std::time::Instant::now();
         for _ in 0..rounds {

@@ -56,5 +56,5 @@ pub fn plugin_db(clock: &Clock) -> SqliteDatabase {
              INSERT INTO user (username, passwort) VALUES ('admin', 'secret');",
         )
         .unwrap();
-    db.with_grant(TableGrant::plugin_default())
+    db.with_grant(TableGrant::hubspot_plugin_for_tests())
 }
