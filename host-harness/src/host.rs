@@ -312,6 +312,14 @@ impl XentralHost {
         connection: &Connection<'_>,
         settings: &Settings,
     ) -> Result<Invocation<ConfigureReport>, HostError> {
+        let default_rule = crate::report::SyncRule::default();
+        if self.component.contract_version() == "0.1.0"
+            && (settings.contact_rule != default_rule || settings.deal_rule != default_rule)
+        {
+            return Err(HostError::Invalid(
+                "sync directions and conflict winners need a plugin of contract 0.2.0 or later; this one is 0.1.0 and syncs both ways with xentral winning".into(),
+            ));
+        }
         let mut tenant = self.tenant(tenant_name)?;
         let url = connection
             .hubspot_url

@@ -90,6 +90,50 @@ pub struct Settings {
     /// settings saved before there was a choice.
     #[serde(default)]
     pub api_version: String,
+    /// How contacts sync (HubSpot Data Sync's direction, conflict winner, field directions).
+    #[serde(default)]
+    pub contact_rule: SyncRule,
+    /// How deals sync.
+    #[serde(default)]
+    pub deal_rule: SyncRule,
+}
+
+/// Which way values of a kind or a field flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncDirection {
+    /// Both ways.
+    #[default]
+    TwoWay,
+    /// HubSpot → xentral only.
+    ToXentral,
+    /// xentral → HubSpot only.
+    ToHubspot,
+}
+
+/// A side of the sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// xentral.
+    #[default]
+    Xentral,
+    /// HubSpot.
+    Hubspot,
+}
+
+/// How one object kind syncs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRule {
+    /// The kind's direction.
+    #[serde(default)]
+    pub direction: SyncDirection,
+    /// Whose value stands when a field changed on both sides.
+    #[serde(default)]
+    pub conflict_winner: Side,
+    /// Fields with a direction of their own.
+    #[serde(default)]
+    pub fields: BTreeMap<String, SyncDirection>,
 }
 
 /// Limits of one run.

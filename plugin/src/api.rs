@@ -39,6 +39,10 @@ pub struct Settings {
     pub stage_mode: StageMode,
     /// The HubSpot API version (`2026-03`, `legacy`; empty for the default).
     pub api_version: String,
+    /// How contacts sync (Data Sync's direction, conflict winner, field directions).
+    pub contact_rule: crate::rules::SyncRule,
+    /// How deals sync.
+    pub deal_rule: crate::rules::SyncRule,
 }
 
 /// What `configure` did.

@@ -12,8 +12,9 @@ use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
 };
-use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
+use crate::merge::{self, Fields, Outcome, Snapshot};
 use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::rules::SyncRule;
 use crate::session::Session;
 use crate::state::{self, LinkTable};
 use crate::xentral;
@@ -48,8 +49,8 @@ pub struct Ctx {
     pub statuses: HashSet<String>,
     /// Today in the tenant's time zone.
     pub today: String,
-    /// Who wins a conflict.
-    pub winner: Winner,
+    /// Which way contacts and their fields flow, and who wins a conflict.
+    pub rule: SyncRule,
     /// The same filter as a whole (for backfills).
     pub filter: ContactFilter,
 }
@@ -74,7 +75,7 @@ impl Ctx {
             since_ms,
             statuses: s.settings.hs_sync_address_status.iter().cloned().collect(),
             today: xentral::local_date(s.clock.now_ms(), crate::platform::time_zone(s.clock)?),
-            winner: s.settings.winner(),
+            rule: s.settings.hs_contact_rule.clone(),
             filter,
         })
     }
@@ -100,6 +101,15 @@ impl ContactFilter {
             statuses: (!settings.hs_sync_address_status.is_empty())
                 .then(|| settings.hs_sync_address_status.iter().cloned().collect()),
             since_ms: since_ms(&settings.hs_sync_addresses_from),
+        }
+    }
+
+    /// A filter that includes no contact: what a sync that creates no address in xentral
+    /// brought in.
+    pub fn nothing() -> ContactFilter {
+        ContactFilter {
+            statuses: Some(BTreeSet::new()),
+            since_ms: None,
         }
     }
 
@@ -180,22 +190,31 @@ fn pending_backfill(db: &mut dyn crate::platform::Db) -> Result<Option<BackfillS
 }
 
 /// On a settings change from `previous` to `next`: when the contact filter now includes
-/// contacts the cursor passed over under the old one, plans the backfill of exactly those
-/// (restarting a pending one over the union) and says so.
+/// contacts the cursor passed over under the old one (or contacts now sync to xentral that
+/// did not create addresses before), plans the backfill of exactly those (restarting a
+/// pending one over the union) and says so.
 pub fn plan_backfill(
     db: &mut dyn crate::platform::Db,
     previous: &crate::settings::StoredSettings,
     next: &crate::settings::StoredSettings,
     now_ms: i64,
 ) -> Result<Option<String>, PluginError> {
-    if !next.hs_sync_addresses || !state::cursor_exists(db, CURSOR)? {
+    if !next.hs_sync_addresses
+        || !next.hs_contact_rule.creates_in_xentral()
+        || !state::cursor_exists(db, CURSOR)?
+    {
         return Ok(None);
     }
     let read_up_to = state::cursor(db, CURSOR)?.modified_ms;
     let pending = pending_backfill(db)?;
+    let brought_in = if previous.hs_contact_rule.creates_in_xentral() {
+        ContactFilter::of(previous)
+    } else {
+        ContactFilter::nothing()
+    };
     let old = match &pending {
-        Some(p) => p.old.and(&ContactFilter::of(previous)),
-        None => ContactFilter::of(previous),
+        Some(p) => p.old.and(&brought_in),
+        None => brought_in,
     };
     if ContactFilter::of(next).newly_included(&old).is_empty() || read_up_to <= 0 {
         return Ok(None);
@@ -374,7 +393,7 @@ fn pull_one(
                     &x,
                     &h,
                     Some(&link.snapshot),
-                    ctx.winner,
+                    &ctx.rule,
                     KEEP_IN_XENTRAL,
                 );
                 return apply_merge(s, ctx, &address, &h, out, &r.id, false);
@@ -412,6 +431,12 @@ fn pull_one(
                 s.report.xentral.exclude(reason);
                 return Ok(());
             }
+            if !ctx.rule.creates_in_xentral() {
+                s.report.xentral.exclude(
+                    "contacts sync to HubSpot only: new contacts are not created in xentral",
+                );
+                return Ok(());
+            }
             return create_address(s, ctx, sink, &h, &r.id);
         }
     };
@@ -419,7 +444,7 @@ fn pull_one(
         .pop()
         .ok_or_else(|| PluginError::Database(format!("address {id} vanished")))?;
     let x = from_xentral(&address, &ctx.ff, &ctx.countries);
-    let out = merge::merge(&ctx.fields, &x, &h, None, ctx.winner, KEEP_IN_XENTRAL);
+    let out = merge::merge(&ctx.fields, &x, &h, None, &ctx.rule, KEEP_IN_XENTRAL);
     if !s.dry_run {
         if let Some(old) = &replaces {
             s.info(
@@ -475,7 +500,7 @@ fn apply_merge(
     let id = address.id;
     incremental::finish_update(
         s,
-        ctx.winner,
+        ctx.rule.winner,
         PulledUpdate {
             links: LinkTable::Contacts,
             object: OBJECT,
@@ -511,6 +536,7 @@ fn create_address(
         .filter(|(f, _)| ctx.fields.contains(&f.as_str()))
         .map(|(f, v)| (f.clone(), v.clone()))
         .collect();
+    let values = ctx.rule.creation_values(&values, true, &["email"]);
     let (mut columns, stored) = to_xentral_columns(&values, &ctx.ff);
     s.note_cut(
         &format!("contact {hubspot_id} (new address)"),
@@ -616,7 +642,7 @@ pub fn push(
                     &x,
                     &link.snapshot.h,
                     Some(&link.snapshot),
-                    ctx.winner,
+                    &ctx.rule,
                     KEEP_IN_XENTRAL,
                 );
                 if out.to_hubspot.is_empty() {
@@ -641,6 +667,14 @@ pub fn push(
                     exclude(s, &mut outcomes, "no e-mail address");
                     continue;
                 }
+                if !ctx.rule.creates_in_hubspot() {
+                    exclude(
+                        s,
+                        &mut outcomes,
+                        "contacts sync to xentral only: new addresses are not created in HubSpot",
+                    );
+                    continue;
+                }
                 if linked_emails
                     .get(&email)
                     .is_some_and(|owner| *owner != a.id)
@@ -654,6 +688,7 @@ pub fn push(
                     .filter(|(f, _)| ctx.fields.contains(&f.as_str()))
                     .map(|(f, v)| (f.clone(), v.clone()))
                     .collect();
+                let values = ctx.rule.creation_values(&values, false, &["email"]);
                 upserts.push(Pending {
                     xentral_id: a.id,
                     hubspot_id: None,

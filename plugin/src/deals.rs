@@ -14,9 +14,10 @@ use crate::api::PluginError;
 use crate::hubspot::{ApiError, Client, Record, wire};
 use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
-use crate::merge::{self, Fields, Outcome, Snapshot, Winner};
+use crate::merge::{self, Fields, Outcome, Snapshot};
 use crate::platform::{Db, Value};
 use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::rules::SyncRule;
 use crate::session::Session;
 use crate::settings::{read_konfiguration, write_konfiguration};
 use crate::stages::StageMap;
@@ -101,7 +102,7 @@ pub struct Ctx {
     unique: bool,
     contact_of_address: HashMap<i64, String>,
     address_of_contact: HashMap<String, i64>,
-    winner: Winner,
+    rule: SyncRule,
 }
 
 impl Ctx {
@@ -120,7 +121,7 @@ impl Ctx {
                 .into_values()
                 .map(|l| (l.xentral_id, l.hubspot_id))
                 .collect(),
-            winner: s.settings.winner(),
+            rule: s.settings.hs_deal_rule.clone(),
         })
     }
 
@@ -340,7 +341,7 @@ impl Sink for DealSink<'_> {
                 return Ok(());
             };
             let x = from_xentral(&row, ctx);
-            let out = merge::merge(DEAL_FIELDS, &x, &h, Some(&link.snapshot), ctx.winner, &[]);
+            let out = merge::merge(DEAL_FIELDS, &x, &h, Some(&link.snapshot), &ctx.rule, &[]);
             return apply_merge(
                 s,
                 ctx,
@@ -365,9 +366,16 @@ impl Sink for DealSink<'_> {
         {
             // A deal we created whose reply was lost: adopt it instead of importing a copy.
             let x = from_xentral(&row, ctx);
-            let out = merge::merge(DEAL_FIELDS, &x, &h, None, ctx.winner, &[]);
+            let out = merge::merge(DEAL_FIELDS, &x, &h, None, &ctx.rule, &[]);
             return apply_merge(s, ctx, &row, &h, time.as_deref(), out, &r.id, contact, true);
         }
+        if !ctx.rule.creates_in_xentral() {
+            s.report
+                .xentral
+                .exclude("deals sync to HubSpot only: new deals are not created in xentral");
+            return Ok(());
+        }
+        let h = ctx.rule.creation_values(&h, true, &["stage"]);
         create_resubmission(s, ctx, &h, time.as_deref(), &r.id, contact)
     }
 }
@@ -406,7 +414,7 @@ fn apply_merge(
     let id = row.id;
     incremental::finish_update(
         s,
-        ctx.winner,
+        ctx.rule.winner,
         PulledUpdate {
             links: LinkTable::Deals,
             object: OBJECT,
@@ -548,7 +556,7 @@ pub fn push(
                     &x,
                     &link.snapshot.h,
                     Some(&link.snapshot),
-                    ctx.winner,
+                    &ctx.rule,
                     &[],
                 );
                 if out.to_hubspot.is_empty() {
@@ -576,8 +584,15 @@ pub fn push(
                 exclude(s, "deal export needs the crm.schemas.deals.write scope");
                 continue;
             }
+            None if !ctx.rule.creates_in_hubspot() => {
+                exclude(
+                    s,
+                    "deals sync to xentral only: new resubmissions are not created in HubSpot",
+                );
+                continue;
+            }
             None => {
-                let mut values = x.clone();
+                let mut values = ctx.rule.creation_values(&x, false, &["name", "stage"]);
                 values
                     .entry("name".into())
                     .or_insert_with(|| format!("Wiedervorlage {}", row.id));

@@ -170,6 +170,28 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
         )),
         None => changes.push(format!("calls HubSpot's API version {version}")),
     }
+    for (kinds, before, after) in [
+        (
+            "contacts",
+            previous.as_ref().map(|p| &p.hs_contact_rule),
+            &next.hs_contact_rule,
+        ),
+        (
+            "deals",
+            previous.as_ref().map(|p| &p.hs_deal_rule),
+            &next.hs_deal_rule,
+        ),
+    ] {
+        match before {
+            Some(before) if before == after => {}
+            Some(before) => changes.push(format!(
+                "{} (was: {})",
+                after.describe(kinds),
+                before.describe(kinds)
+            )),
+            None => changes.push(after.describe(kinds)),
+        }
+    }
     if let Some(previous) = &previous {
         changes.extend(contacts::plan_backfill(
             p.db,

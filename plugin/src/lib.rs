@@ -21,6 +21,7 @@ pub mod merge;
 pub mod platform;
 pub mod push;
 pub mod queue;
+pub mod rules;
 pub mod session;
 pub mod settings;
 pub mod stages;

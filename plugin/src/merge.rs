@@ -7,16 +7,30 @@
 
 use std::collections::BTreeMap;
 
+use crate::rules::SyncRule;
+
 /// Canonical field values of one record (missing = blank).
 pub type Fields = BTreeMap<String, String>;
 
 /// Which side wins a conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Winner {
     /// xentral's value wins (the default).
+    #[default]
     Xentral,
     /// HubSpot's value wins.
     Hubspot,
+}
+
+impl Winner {
+    /// `xentral` or `hubspot`, as settings and conflict records name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Winner::Xentral => "xentral",
+            Winner::Hubspot => "hubspot",
+        }
+    }
 }
 
 /// The last synced values of both sides.
@@ -108,6 +122,10 @@ fn is_blank(v: &str) -> bool {
 
 /// Merges the current values of both sides against the snapshot.
 ///
+/// `rule` says per field which way values flow: a one-way field takes its source's change
+/// and never writes the source (a change on the other side stays there, and is no conflict:
+/// the user chose the source); two-way fields go to the rule's winner when both changed.
+///
 /// `keep_xentral` lists fields xentral never takes from HubSpot once it has a value.
 /// With no snapshot, or an empty one (a first link, or one taken over from the old module),
 /// both sides count as changed: differing non-blank values go to the winner and are a
@@ -117,7 +135,7 @@ pub fn merge(
     x: &Fields,
     h: &Fields,
     snapshot: Option<&Snapshot>,
-    winner: Winner,
+    rule: &SyncRule,
     keep_xentral: &[&str],
 ) -> Outcome {
     let mut out = Outcome::default();
@@ -127,8 +145,10 @@ pub fn merge(
     for &f in fields {
         let (xv, hv) = (get(x, f), get(h, f));
         let (sx, sh) = (get(&snap.x, f), get(&snap.h, f));
-        let x_changed = first_link || xv != sx;
-        let h_changed = first_link || hv != sh;
+        let direction = rule.field(f);
+        // A side whose values do not flow counts as unchanged: its edits stay on its side.
+        let x_changed = direction.writes_hubspot() && (first_link || xv != sx);
+        let h_changed = direction.writes_xentral() && (first_link || hv != sh);
         let keep = keep_xentral.contains(&f) && !is_blank(xv);
         // The value each side ends up with.
         let (mut new_x, mut new_h) = (xv.to_owned(), hv.to_owned());
@@ -147,7 +167,7 @@ pub fn merge(
                         });
                     }
                     // The winner's value, unless it is blank (a blank never overwrites).
-                    Some(match winner {
+                    Some(match rule.winner {
                         Winner::Xentral => !is_blank(xv),
                         Winner::Hubspot => is_blank(hv),
                     })
@@ -182,6 +202,84 @@ mod tests {
 
     const F: &[&str] = &["email", "firstname", "city"];
 
+    fn two_way(winner: Winner) -> SyncRule {
+        SyncRule {
+            winner,
+            ..SyncRule::default()
+        }
+    }
+
+    fn city_only(direction: crate::rules::Direction) -> SyncRule {
+        SyncRule {
+            fields: [("city".to_owned(), direction)].into(),
+            ..SyncRule::default()
+        }
+    }
+
+    #[test]
+    fn a_field_synced_to_xentral_only_takes_hubspots_change_and_keeps_xentrals_edit_in_xentral() {
+        let rule = city_only(crate::rules::Direction::ToXentral);
+        let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
+        let edited_in_xentral = merge(
+            F,
+            &m(&[("city", "Bonn")]),
+            &m(&[("city", "Berlin")]),
+            Some(&s),
+            &rule,
+            &[],
+        );
+        assert!(edited_in_xentral.to_hubspot.is_empty() && edited_in_xentral.to_xentral.is_empty());
+        let both = merge(
+            F,
+            &m(&[("city", "Bonn")]),
+            &m(&[("city", "Köln")]),
+            Some(&s),
+            &rule,
+            &[],
+        );
+        assert_eq!(both.to_xentral, m(&[("city", "Köln")]));
+        assert!(both.to_hubspot.is_empty());
+        assert!(
+            both.conflicts.is_empty(),
+            "a one-way field has no conflict: the source stands"
+        );
+    }
+
+    #[test]
+    fn a_field_synced_to_hubspot_only_never_takes_hubspots_value_even_on_a_first_link() {
+        let rule = city_only(crate::rules::Direction::ToHubspot);
+        let first = merge(
+            F,
+            &m(&[("city", "Bonn")]),
+            &m(&[("city", "Köln")]),
+            None,
+            &rule,
+            &[],
+        );
+        assert_eq!(first.to_hubspot, m(&[("city", "Bonn")]));
+        assert!(first.to_xentral.is_empty() && first.conflicts.is_empty());
+        let s = snap(&[("city", "Bonn")], &[("city", "Bonn")]);
+        let edited_in_hubspot = merge(
+            F,
+            &m(&[("city", "Bonn")]),
+            &m(&[("city", "Köln")]),
+            Some(&s),
+            &rule,
+            &[],
+        );
+        assert!(edited_in_hubspot.to_xentral.is_empty() && edited_in_hubspot.to_hubspot.is_empty());
+        // The next xentral edit still goes out, over HubSpot's own value.
+        let again = merge(
+            F,
+            &m(&[("city", "Ulm")]),
+            &m(&[("city", "Köln")]),
+            Some(&edited_in_hubspot.snapshot),
+            &rule,
+            &[],
+        );
+        assert_eq!(again.to_hubspot, m(&[("city", "Ulm")]));
+    }
+
     fn m(pairs: &[(&str, &str)]) -> Fields {
         pairs
             .iter()
@@ -202,7 +300,7 @@ mod tests {
             &m(&[("city", "Berlin")]),
             &m(&[("city", "Köln")]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
@@ -217,7 +315,7 @@ mod tests {
             &m(&[("city", "Berlin"), ("firstname", "Ada")]),
             &m(&[("city", "Köln"), ("email", "ada@example.com")]),
             Some(&Snapshot::default()),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert_eq!(o.to_hubspot, m(&[("city", "Berlin"), ("firstname", "Ada")]));
@@ -241,7 +339,7 @@ mod tests {
             &m(&[("city", "Hamburg")]),
             &m(&[("city", "Berlin")]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
@@ -256,7 +354,7 @@ mod tests {
             &m(&[("city", "Hamburg")]),
             &m(&[("city", "Köln")]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert_eq!(o.to_hubspot, m(&[("city", "Hamburg")]));
@@ -279,7 +377,7 @@ mod tests {
             &m(&[("city", "Hamburg")]),
             &m(&[("city", "Köln")]),
             Some(&s),
-            Winner::Hubspot,
+            &two_way(Winner::Hubspot),
             &[],
         );
         assert_eq!(o.to_xentral, m(&[("city", "Köln")]));
@@ -294,7 +392,7 @@ mod tests {
             &m(&[("city", "Berlin")]),
             &m(&[]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert!(o.to_xentral.is_empty());
@@ -309,7 +407,7 @@ mod tests {
             &m(&[]),
             &m(&[("city", "Berlin")]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &[],
         );
         assert!(o.to_hubspot.is_empty());
@@ -323,7 +421,7 @@ mod tests {
             &m(&[("email", "a@x.de")]),
             &m(&[("email", "b@x.de")]),
             Some(&s),
-            Winner::Hubspot,
+            &two_way(Winner::Hubspot),
             &["email"],
         );
         assert!(o.to_xentral.is_empty());
@@ -337,7 +435,7 @@ mod tests {
             &m(&[("email", "a@x.de"), ("city", "Berlin")]),
             &m(&[("email", "a@x.de"), ("firstname", "Ann"), ("city", "Köln")]),
             None,
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &["email"],
         );
         assert_eq!(o.to_xentral, m(&[("firstname", "Ann")]));
@@ -359,7 +457,7 @@ mod tests {
             &m(&[("email", "a@x.de")]),
             &m(&[("email", "b@x.de")]),
             Some(&s),
-            Winner::Xentral,
+            &two_way(Winner::Xentral),
             &["email"],
         );
         assert_eq!(
@@ -392,12 +490,12 @@ mod tests {
             x in fields(), h in fields(), sx in fields(), sh in fields(), first in any::<bool>()
         ) {
             let s = Snapshot { x: sx, h: sh };
-            let o = merge(F, &x, &h, if first { None } else { Some(&s) }, Winner::Xentral, &["email"]);
+            let o = merge(F, &x, &h, if first { None } else { Some(&s) }, &two_way(Winner::Xentral), &["email"]);
             let mut x2 = x.clone();
             x2.extend(o.to_xentral.clone());
             let mut h2 = h.clone();
             h2.extend(o.to_hubspot.clone());
-            let again = merge(F, &x2, &h2, Some(&o.snapshot), Winner::Xentral, &["email"]);
+            let again = merge(F, &x2, &h2, Some(&o.snapshot), &two_way(Winner::Xentral), &["email"]);
             prop_assert!(again.to_xentral.is_empty());
             prop_assert!(again.to_hubspot.is_empty());
             prop_assert!(again.conflicts.is_empty());
@@ -409,7 +507,7 @@ mod tests {
             x in fields(), h in fields(), sx in fields(), sh in fields()
         ) {
             let s = Snapshot { x: sx, h: sh };
-            let o = merge(F, &x, &h, Some(&s), Winner::Xentral, &[]);
+            let o = merge(F, &x, &h, Some(&s), &two_way(Winner::Xentral), &[]);
             for (f, v) in o.to_xentral.iter() {
                 prop_assert!(!v.is_empty() || x.get(f).is_none_or(|c| c.is_empty()));
             }

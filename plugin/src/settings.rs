@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{PluginError, Settings, StageMode};
 use crate::hubspot::ApiVersion;
 use crate::platform::{Db, DbError, Value};
+use crate::rules::SyncRule;
 
 /// The `konfiguration` row holding the settings.
 pub const SETTINGS_KEY: &str = "hubspot_sync_settings";
@@ -38,9 +39,13 @@ pub struct StoredSettings {
     /// a choice: the default).
     #[serde(default)]
     pub hs_api_version: ApiVersion,
-    /// Who wins a field changed on both sides: `xentral` (default) or `hubspot`.
+    /// How contacts sync (absent in settings stored before there was a choice: two-way,
+    /// xentral wins).
     #[serde(default)]
-    pub hs_conflict_winner: Option<String>,
+    pub hs_contact_rule: SyncRule,
+    /// How deals sync.
+    #[serde(default)]
+    pub hs_deal_rule: SyncRule,
 }
 
 impl StoredSettings {
@@ -56,15 +61,8 @@ impl StoredSettings {
             hubspot_url: s.hubspot_url.clone(),
             hubspot_credential: s.credential.clone(),
             hs_api_version: api_version,
-            hs_conflict_winner: None,
-        }
-    }
-
-    /// Who wins a conflict.
-    pub fn winner(&self) -> crate::merge::Winner {
-        match self.hs_conflict_winner.as_deref() {
-            Some("hubspot") => crate::merge::Winner::Hubspot,
-            _ => crate::merge::Winner::Xentral,
+            hs_contact_rule: s.contact_rule.clone(),
+            hs_deal_rule: s.deal_rule.clone(),
         }
     }
 }
@@ -145,6 +143,10 @@ pub fn validate(s: &Settings) -> Result<ApiVersion, PluginError> {
             ))
         })?;
     }
+    s.contact_rule
+        .validate("contact", crate::mapping::CONTACT_FIELDS)
+        .and_then(|()| s.deal_rule.validate("deal", crate::deals::DEAL_FIELDS))
+        .map_err(PluginError::InvalidSettings)?;
     ApiVersion::parse(&s.api_version).map_err(PluginError::InvalidSettings)
 }
 

@@ -251,6 +251,29 @@ fn to_wit_job(j: api::Job) -> wt::Job {
     }
 }
 
+fn from_wit_direction(d: wt::SyncDirection) -> crate::rules::Direction {
+    match d {
+        wt::SyncDirection::TwoWay => crate::rules::Direction::TwoWay,
+        wt::SyncDirection::ToXentral => crate::rules::Direction::ToXentral,
+        wt::SyncDirection::ToHubspot => crate::rules::Direction::ToHubspot,
+    }
+}
+
+fn from_wit_rule(r: wt::SyncRule) -> crate::rules::SyncRule {
+    crate::rules::SyncRule {
+        direction: from_wit_direction(r.direction),
+        winner: match r.conflict_winner {
+            wt::Side::Xentral => crate::merge::Winner::Xentral,
+            wt::Side::Hubspot => crate::merge::Winner::Hubspot,
+        },
+        fields: r
+            .fields
+            .into_iter()
+            .map(|f| (f.field, from_wit_direction(f.direction)))
+            .collect(),
+    }
+}
+
 fn to_wit_privilege(p: api::Privilege) -> wt::Privilege {
     match p {
         api::Privilege::Select => wt::Privilege::Select,
@@ -348,6 +371,8 @@ impl Guest for Component {
                 wt::StageMode::UserDefined => api::StageMode::UserDefined,
             },
             api_version: s.api_version,
+            contact_rule: from_wit_rule(s.contact_rule),
+            deal_rule: from_wit_rule(s.deal_rule),
         };
         with_platform(|p| crate::exports::configure(p, settings))
             .map(|r| wt::ConfigureReport {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use xentral_host::report::{Budget, Job, Settings, StageMode};
+use xentral_host::report::{Budget, Job, Settings, Side, StageMode, SyncDirection, SyncRule};
 use xentral_host::secrets::KEY_FILE_ENV;
 use xentral_host::tenant::{DataDir, MysqlSetup};
 use xentral_host::{
@@ -203,6 +203,73 @@ enum StageModeArg {
     UserDefined,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DirectionArg {
+    TwoWay,
+    ToXentral,
+    ToHubspot,
+}
+
+impl From<DirectionArg> for SyncDirection {
+    fn from(d: DirectionArg) -> Self {
+        match d {
+            DirectionArg::TwoWay => SyncDirection::TwoWay,
+            DirectionArg::ToXentral => SyncDirection::ToXentral,
+            DirectionArg::ToHubspot => SyncDirection::ToHubspot,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SideArg {
+    Xentral,
+    Hubspot,
+}
+
+impl From<SideArg> for Side {
+    fn from(s: SideArg) -> Self {
+        match s {
+            SideArg::Xentral => Side::Xentral,
+            SideArg::Hubspot => Side::Hubspot,
+        }
+    }
+}
+
+/// `FIELD=DIRECTION`, as `--contact-field city=to-xentral` gives it.
+fn field_direction(raw: &str) -> Result<(String, DirectionArg), String> {
+    let (field, direction) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("'{raw}' is not FIELD=DIRECTION (e.g. city=to-xentral)"))?;
+    let direction = DirectionArg::from_str(direction.trim(), true).map_err(|_| {
+        format!("'{direction}' is not a direction: two-way, to-xentral or to-hubspot")
+    })?;
+    Ok((field.trim().to_owned(), direction))
+}
+
+/// The saved rule with what the flags change: the direction, the winner, and each field
+/// given (`FIELD=two-way` takes a field's own direction away).
+fn rule_with(
+    mut rule: SyncRule,
+    direction: Option<DirectionArg>,
+    winner: Option<SideArg>,
+    fields: Vec<(String, DirectionArg)>,
+) -> SyncRule {
+    if let Some(d) = direction {
+        rule.direction = d.into();
+    }
+    if let Some(w) = winner {
+        rule.conflict_winner = w.into();
+    }
+    for (field, d) in fields {
+        if d == DirectionArg::TwoWay {
+            rule.fields.remove(&field);
+        } else {
+            rule.fields.insert(field, d.into());
+        }
+    }
+    rule
+}
+
 #[derive(Debug, Args)]
 struct SettingsArgs {
     /// The tenant.
@@ -242,6 +309,26 @@ struct SettingsArgs {
     /// HubSpot stops supporting in 2027). Kept when not given.
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
+    /// Which way contacts sync (HubSpot Data Sync): both ways (the default), only HubSpot →
+    /// xentral, or only xentral → HubSpot.
+    #[arg(long, value_enum)]
+    contacts_direction: Option<DirectionArg>,
+    /// Whose value stands when a contact field changed on both sides (default: xentral).
+    #[arg(long, value_enum)]
+    contacts_conflict_winner: Option<SideArg>,
+    /// One contact field's own direction, FIELD=DIRECTION (repeat for several;
+    /// FIELD=two-way takes it away), e.g. `--contact-field phone=to-hubspot`.
+    #[arg(long = "contact-field", value_name = "FIELD=DIRECTION", value_parser = field_direction)]
+    contact_field: Vec<(String, DirectionArg)>,
+    /// Which way deals sync (default: both ways).
+    #[arg(long, value_enum)]
+    deals_direction: Option<DirectionArg>,
+    /// Whose value stands when a deal field changed on both sides (default: xentral).
+    #[arg(long, value_enum)]
+    deals_conflict_winner: Option<SideArg>,
+    /// One deal field's own direction (name, amount, closedate, stage), FIELD=DIRECTION.
+    #[arg(long = "deal-field", value_name = "FIELD=DIRECTION", value_parser = field_direction)]
+    deal_field: Vec<(String, DirectionArg)>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -439,6 +526,18 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     StageModeArg::UserDefined => StageMode::UserDefined,
                 }),
                 api_version: args.api_version.unwrap_or(d.api_version),
+                contact_rule: rule_with(
+                    d.contact_rule,
+                    args.contacts_direction,
+                    args.contacts_conflict_winner,
+                    args.contact_field,
+                ),
+                deal_rule: rule_with(
+                    d.deal_rule,
+                    args.deals_direction,
+                    args.deals_conflict_winner,
+                    args.deal_field,
+                ),
             };
             let inv = host.configure(
                 &args.tenant,

@@ -42,6 +42,34 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
             report::StageMode::UserDefined => types::StageMode::UserDefined,
         },
         api_version: s.api_version.clone(),
+        contact_rule: rule_to_wit(&s.contact_rule),
+        deal_rule: rule_to_wit(&s.deal_rule),
+    }
+}
+
+fn direction_to_wit(d: report::SyncDirection) -> types::SyncDirection {
+    match d {
+        report::SyncDirection::TwoWay => types::SyncDirection::TwoWay,
+        report::SyncDirection::ToXentral => types::SyncDirection::ToXentral,
+        report::SyncDirection::ToHubspot => types::SyncDirection::ToHubspot,
+    }
+}
+
+fn rule_to_wit(r: &report::SyncRule) -> types::SyncRule {
+    types::SyncRule {
+        direction: direction_to_wit(r.direction),
+        conflict_winner: match r.conflict_winner {
+            report::Side::Xentral => types::Side::Xentral,
+            report::Side::Hubspot => types::Side::Hubspot,
+        },
+        fields: r
+            .fields
+            .iter()
+            .map(|(field, d)| types::FieldDirection {
+                field: field.clone(),
+                direction: direction_to_wit(*d),
+            })
+            .collect(),
     }
 }
 
