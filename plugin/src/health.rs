@@ -51,10 +51,13 @@ fn failing(db: &mut dyn Db, object: &str) -> Result<Vec<FailingRecords>, DbError
         ),
         &[Value::from(object)],
     )?;
-    let mut groups: BTreeMap<(String, String), FailingRecords> = BTreeMap::new();
+    // Records waiting for a change and records waiting for a retry are told apart even when
+    // HubSpot gave them the same reason.
+    let mut groups: BTreeMap<(String, String, bool), FailingRecords> = BTreeMap::new();
     for r in &rows.rows {
+        let needs_change = int(r, 5) == 1;
         let entry = groups
-            .entry((text(r, 0), text(r, 1)))
+            .entry((text(r, 0), text(r, 1), needs_change))
             .or_insert_with(|| FailingRecords {
                 direction: text(r, 0),
                 error: text(r, 1),
@@ -62,7 +65,7 @@ fn failing(db: &mut dyn Db, object: &str) -> Result<Vec<FailingRecords>, DbError
                 records: Vec::new(),
                 next_retry_ms: i64::MAX,
                 attempts: 0,
-                needs_change: false,
+                needs_change,
             });
         entry.count += 1;
         if entry.records.len() < LISTED_RECORDS {
@@ -70,7 +73,6 @@ fn failing(db: &mut dyn Db, object: &str) -> Result<Vec<FailingRecords>, DbError
         }
         entry.next_retry_ms = entry.next_retry_ms.min(int(r, 3));
         entry.attempts = entry.attempts.max(u32::try_from(int(r, 4)).unwrap_or(0));
-        entry.needs_change |= int(r, 5) == 1;
     }
     Ok(groups.into_values().collect())
 }
@@ -137,4 +139,125 @@ pub fn read(db: &mut dyn Db) -> Result<SyncHealth, DbError> {
             )?,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryDb;
+
+    fn migrated() -> MemoryDb {
+        let mut db = MemoryDb::new(0);
+        state::migrate(&mut db).unwrap();
+        db
+    }
+
+    #[test]
+    fn before_the_plugins_tables_exist_it_is_not_connected_and_reads_nothing() {
+        let mut db = MemoryDb::new(0);
+        assert_eq!(read(&mut db).unwrap(), SyncHealth::default());
+        assert!(
+            !db.tables()
+                .iter()
+                .any(|t| t.starts_with(state::OWN_TABLE_PREFIX)),
+            "reading creates nothing"
+        );
+    }
+
+    #[test]
+    fn failures_are_grouped_by_direction_and_error_and_refusals_apart() {
+        let mut db = migrated();
+        for (key, now) in [("7", 1_000), ("3", 5_000)] {
+            state::record_failure(&mut db, "contact", "push", key, "HTTP 500", now).unwrap();
+        }
+        state::record_failure(&mut db, "contact", "push", "3", "HTTP 500", 9_000).unwrap();
+        state::record_failure(&mut db, "contact", "pull", "901", "HTTP 500", 1_000).unwrap();
+        state::record_refusal(&mut db, "contact", "8", "HTTP 500", "{}", 1_000).unwrap();
+        state::record_failure(&mut db, "deal", "push", "1", "other", 1_000).unwrap();
+        let h = read(&mut db).unwrap();
+        assert!(h.connected);
+        let contacts = &h.objects[0];
+        assert_eq!(contacts.object, "contact");
+        let groups: Vec<_> = contacts
+            .failing
+            .iter()
+            .map(|f| {
+                (
+                    f.direction.as_str(),
+                    f.count,
+                    f.records.clone(),
+                    f.attempts,
+                    f.needs_change,
+                )
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("pull", 1, vec!["901".to_owned()], 1, false),
+                ("push", 2, vec!["3".to_owned(), "7".to_owned()], 2, false),
+                ("push", 1, vec!["8".to_owned()], 1, true),
+            ]
+        );
+        // The earliest next retry of the group: record 7 failed once at 1 s (+1 min).
+        assert_eq!(contacts.failing[1].next_retry_ms, 1_000 + 60_000);
+        assert_eq!(h.objects[1].failing.len(), 1);
+    }
+
+    #[test]
+    fn the_queue_counts_what_is_not_done_and_what_waits_for_a_retry() {
+        let mut db = migrated();
+        for id in [1, 2, 3] {
+            crate::queue::enqueue(&mut db, crate::api::Entity::Address, id, 0).unwrap();
+        }
+        crate::queue::enqueue(&mut db, crate::api::Entity::Address, 1, 0).unwrap();
+        db.execute(
+            "UPDATE hubspot_sync_queue SET attempts = 1 WHERE record_id = 2",
+            &[],
+        )
+        .unwrap();
+        db.execute(
+            "UPDATE hubspot_sync_queue SET completed = 1 WHERE record_id = 3",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            read(&mut db).unwrap().queue,
+            QueueHealth {
+                pending: 2,
+                retrying: 1
+            }
+        );
+    }
+
+    #[test]
+    fn recent_conflicts_are_the_newest_few_and_the_count_is_all_kept() {
+        let mut db = migrated();
+        for i in 0..(RECENT_CONFLICTS + 5) {
+            let conflict = crate::merge::Conflict {
+                field: "city".into(),
+                xentral: format!("x{i}"),
+                hubspot: format!("h{i}"),
+            };
+            state::record_conflict(
+                &mut db,
+                &state::ConflictRecord {
+                    object: "contact",
+                    hubspot_id: "901",
+                    xentral_id: 4,
+                    conflict: &conflict,
+                    winner: "xentral",
+                },
+                i as i64,
+            )
+            .unwrap();
+        }
+        let contacts = &read(&mut db).unwrap().objects[0];
+        assert_eq!(contacts.conflicts_kept, (RECENT_CONFLICTS + 5) as u64);
+        assert_eq!(contacts.recent_conflicts.len(), RECENT_CONFLICTS);
+        assert_eq!(
+            contacts.recent_conflicts[0].xentral_value,
+            format!("x{}", RECENT_CONFLICTS + 4)
+        );
+    }
 }

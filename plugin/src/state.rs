@@ -751,6 +751,30 @@ mod tests {
     }
 
     #[test]
+    fn migrating_creates_exactly_the_own_tables_and_again_changes_nothing() {
+        let mut db = crate::testing::MemoryDb::new(0);
+        let before = db.tables();
+        assert_eq!(
+            migrate(&mut db).unwrap(),
+            MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>()
+        );
+        let mut created: Vec<String> = db
+            .tables()
+            .into_iter()
+            .filter(|t| !before.contains(t) && t != "sqlite_sequence")
+            .collect();
+        created.sort();
+        let mut own: Vec<String> = OWN_TABLES.iter().map(|t| (*t).to_owned()).collect();
+        own.sort();
+        assert_eq!(created, own);
+        assert_eq!(migrate(&mut db).unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            installed_version(&mut db).unwrap(),
+            MIGRATIONS.last().unwrap().version
+        );
+    }
+
+    #[test]
     fn own_tables_are_exactly_the_tables_the_migrations_create_all_in_the_namespace() {
         let mut own: Vec<String> = OWN_TABLES.iter().map(|t| (*t).to_owned()).collect();
         own.sort();
