@@ -40,9 +40,9 @@ pub struct Settings {
     /// The HubSpot API version (`2026-03`, `legacy`; empty for the default).
     pub api_version: String,
     /// How contacts sync (Data Sync's direction, conflict winner, field directions).
-    pub contact_rule: crate::rules::SyncRule,
+    pub contact_rule: crate::engine::rules::SyncRule,
     /// How deals sync.
-    pub deal_rule: crate::rules::SyncRule,
+    pub deal_rule: crate::engine::rules::SyncRule,
 }
 
 /// What `configure` did.
@@ -313,7 +313,7 @@ pub struct FailingRecords {
     pub error: String,
     /// How many records.
     pub count: u32,
-    /// Their ids, the first [`crate::health::LISTED_RECORDS`].
+    /// Their ids, the first [`crate::store::health::LISTED_RECORDS`].
     pub records: Vec<String>,
     /// The earliest next retry, ms since the epoch.
     pub next_retry_ms: i64,

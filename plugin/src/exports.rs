@@ -5,10 +5,13 @@ use serde_json::Value as Json;
 use crate::api::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
 };
+use crate::engine::queue;
+use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Client, wire};
+use crate::kinds::{contacts, deals, freefields, stages};
 use crate::platform::{Level, Platform};
-use crate::session::Session;
-use crate::{contacts, deals, freefields, queue, settings, stages, state, takeover, xentral};
+use crate::store::{state, takeover};
+use crate::{settings, xentral};
 
 /// The message xentral users know from the old module.
 pub const CONFIGURED_MESSAGE: &str = "Api key for Hubspot has been updated.";
@@ -40,7 +43,7 @@ fn property_options(
             &version.property("contacts", property),
             &version.property("contacts", "{name}"),
         )
-        .map_err(|e| crate::incremental::api_error_reading(property, e))?;
+        .map_err(|e| crate::engine::incremental::api_error_reading(property, e))?;
     let options = definition
         .options
         .ok_or_else(|| PluginError::Hubspot(format!("{property} has no options list")))?;
@@ -346,5 +349,5 @@ pub fn map_stage(
 
 /// What the plugin's state says of each object kind and of the queue; reads only.
 pub fn sync_health(p: &mut Platform<'_>) -> Result<crate::api::SyncHealth, PluginError> {
-    Ok(crate::health::read(p.db)?)
+    Ok(crate::store::health::read(p.db)?)
 }

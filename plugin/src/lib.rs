@@ -4,29 +4,25 @@
 //! time, logging and secrets through [`platform`] traits. The crate compiles natively (so the
 //! sync core unit-tests with fakes) and to a wasm32-wasip2 component, where the private
 //! `wit_glue` module adapts the WIT contract. It deliberately holds no I/O of its own.
+//!
+//! The tree: [`engine`] is the sync written once (incremental pull, three-way merge, batch
+//! push, queue, rules, the job session); [`kinds`] are the object kinds it syncs (contacts ⇄
+//! addresses, deals ⇄ resubmissions, with their stages and free fields); [`store`] is the
+//! plugin's own state (its `hubspot_sync_*` tables, the takeover of the old module's links,
+//! sync health); [`hubspot`] and [`xentral`] speak to either side.
 
 #![deny(missing_docs)]
 
 pub mod api;
-pub mod contacts;
-pub mod deals;
+pub mod engine;
 pub mod exports;
-pub mod freefields;
-pub mod health;
 pub mod hubspot;
-pub mod incremental;
+pub mod kinds;
 pub mod manifest;
 pub mod mapping;
-pub mod merge;
 pub mod platform;
-pub mod push;
-pub mod queue;
-pub mod rules;
-pub mod session;
 pub mod settings;
-pub mod stages;
-pub mod state;
-pub mod takeover;
+pub mod store;
 pub mod xentral;
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! by the database itself.
 
 use crate::api::{Manifest, Privilege};
-use crate::{state, xentral};
+use crate::store::state;
+use crate::xentral;
 
 /// The contract version this plugin is built against (also in its custom section).
 pub const CONTRACT_VERSION: &str = "0.2.0";

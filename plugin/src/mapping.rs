@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value as Json};
 
+use crate::engine::merge::Fields;
 use crate::hubspot::Record;
-use crate::merge::Fields;
 use crate::platform::{Db, DbError, Value};
 
 /// The canonical contact fields, in the order they are merged.

@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{PluginError, Settings, StageMode};
+use crate::engine::rules::SyncRule;
 use crate::hubspot::ApiVersion;
 use crate::platform::{Db, DbError, Value};
-use crate::rules::SyncRule;
 
 /// The `konfiguration` row holding the settings.
 pub const SETTINGS_KEY: &str = "hubspot_sync_settings";
@@ -145,7 +145,10 @@ pub fn validate(s: &Settings) -> Result<ApiVersion, PluginError> {
     }
     s.contact_rule
         .validate("contact", crate::mapping::CONTACT_FIELDS)
-        .and_then(|()| s.deal_rule.validate("deal", crate::deals::DEAL_FIELDS))
+        .and_then(|()| {
+            s.deal_rule
+                .validate("deal", crate::kinds::deals::DEAL_FIELDS)
+        })
         .map_err(PluginError::InvalidSettings)?;
     ApiVersion::parse(&s.api_version).map_err(PluginError::InvalidSettings)
 }

@@ -251,20 +251,20 @@ fn to_wit_job(j: api::Job) -> wt::Job {
     }
 }
 
-fn from_wit_direction(d: wt::SyncDirection) -> crate::rules::Direction {
+fn from_wit_direction(d: wt::SyncDirection) -> crate::engine::rules::Direction {
     match d {
-        wt::SyncDirection::TwoWay => crate::rules::Direction::TwoWay,
-        wt::SyncDirection::ToXentral => crate::rules::Direction::ToXentral,
-        wt::SyncDirection::ToHubspot => crate::rules::Direction::ToHubspot,
+        wt::SyncDirection::TwoWay => crate::engine::rules::Direction::TwoWay,
+        wt::SyncDirection::ToXentral => crate::engine::rules::Direction::ToXentral,
+        wt::SyncDirection::ToHubspot => crate::engine::rules::Direction::ToHubspot,
     }
 }
 
-fn from_wit_rule(r: wt::SyncRule) -> crate::rules::SyncRule {
-    crate::rules::SyncRule {
+fn from_wit_rule(r: wt::SyncRule) -> crate::engine::rules::SyncRule {
+    crate::engine::rules::SyncRule {
         direction: from_wit_direction(r.direction),
         winner: match r.conflict_winner {
-            wt::Side::Xentral => crate::merge::Winner::Xentral,
-            wt::Side::Hubspot => crate::merge::Winner::Hubspot,
+            wt::Side::Xentral => crate::engine::merge::Winner::Xentral,
+            wt::Side::Hubspot => crate::engine::merge::Winner::Hubspot,
         },
         fields: r
             .fields

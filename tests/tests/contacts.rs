@@ -384,7 +384,7 @@ fn conflicts_are_bounded_the_oldest_pruned() {
     let a = w.linked_address(&id).unwrap();
     // Seed the table up to its bound, then let one real conflict arrive.
     let mut db = w.db();
-    for i in 0..xentral_hubspot_plugin::state::MAX_CONFLICTS {
+    for i in 0..xentral_hubspot_plugin::store::state::MAX_CONFLICTS {
         db.execute(
             "INSERT INTO hubspot_sync_conflicts (object, hubspot_id, xentral_id, field, xentral_value, hubspot_value, winner, at_ms) VALUES ('contact', 'old', 0, 'city', ?, 'h', 'xentral', 0)",
             &[xentral_erp::Value::Text(format!("x{i}"))],
@@ -397,7 +397,7 @@ fn conflicts_are_bounded_the_oldest_pruned() {
     let h = w.health();
     assert_eq!(
         h.contacts().conflicts_kept,
-        xentral_hubspot_plugin::state::MAX_CONFLICTS as u64
+        xentral_hubspot_plugin::store::state::MAX_CONFLICTS as u64
     );
     assert_eq!(h.contacts().recent_conflicts[0].hubspot_value, "Köln");
     assert_eq!(

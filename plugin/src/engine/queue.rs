@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::api::{Entity, PluginError};
+use crate::engine::push::PushOutcome;
+use crate::engine::session::Session;
+use crate::kinds::{contacts, deals};
 use crate::platform::{Db, DbError, Value};
-use crate::push::PushOutcome;
-use crate::session::Session;
-use crate::{contacts, deals};
 
 /// Entries taken per run.
 const MAX_ENTRIES: i64 = 5_000;

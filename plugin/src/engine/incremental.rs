@@ -12,11 +12,11 @@ use std::collections::HashSet;
 use serde_json::{Value as Json, json};
 
 use crate::api::PluginError;
+use crate::engine::merge::{Fields, Outcome, Snapshot, Winner};
+use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Record};
 use crate::mapping;
-use crate::merge::{Fields, Outcome, Snapshot, Winner};
-use crate::session::Session;
-use crate::state::{self, Cursor, Link, LinkTable};
+use crate::store::state::{self, Cursor, Link, LinkTable};
 
 /// Records per search page (HubSpot's maximum).
 const PAGE: usize = 200;
@@ -166,7 +166,7 @@ pub fn finish_update(
     )?;
     // HubSpot's record changed: one HubSpot refused is worth sending again.
     if state::clear_refusal(s.db, u.object, u.xentral_id)? {
-        crate::queue::enqueue(s.db, u.links.entity(), u.xentral_id, now)?;
+        crate::engine::queue::enqueue(s.db, u.links.entity(), u.xentral_id, now)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::merge::Snapshot;
+use crate::engine::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
 
 /// The namespace of the plugin's own tables, apart from xentral's and the old module's.
@@ -219,7 +219,7 @@ pub struct ConflictRecord<'a> {
     /// The xentral record.
     pub xentral_id: i64,
     /// The field and both values.
-    pub conflict: &'a crate::merge::Conflict,
+    pub conflict: &'a crate::engine::merge::Conflict,
     /// `xentral` or `hubspot`.
     pub winner: &'a str,
 }

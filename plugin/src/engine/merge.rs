@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::rules::SyncRule;
+use crate::engine::rules::SyncRule;
 
 /// Canonical field values of one record (missing = blank).
 pub type Fields = BTreeMap<String, String>;
@@ -209,7 +209,7 @@ mod tests {
         }
     }
 
-    fn city_only(direction: crate::rules::Direction) -> SyncRule {
+    fn city_only(direction: crate::engine::rules::Direction) -> SyncRule {
         SyncRule {
             fields: [("city".to_owned(), direction)].into(),
             ..SyncRule::default()
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_field_synced_to_xentral_only_takes_hubspots_change_and_keeps_xentrals_edit_in_xentral() {
-        let rule = city_only(crate::rules::Direction::ToXentral);
+        let rule = city_only(crate::engine::rules::Direction::ToXentral);
         let s = snap(&[("city", "Berlin")], &[("city", "Berlin")]);
         let edited_in_xentral = merge(
             F,
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_field_synced_to_hubspot_only_never_takes_hubspots_value_even_on_a_first_link() {
-        let rule = city_only(crate::rules::Direction::ToHubspot);
+        let rule = city_only(crate::engine::rules::Direction::ToHubspot);
         let first = merge(
             F,
             &m(&[("city", "Bonn")]),

@@ -5,14 +5,14 @@
 //! address, contact, resubmission or deal. The old tables are only read, never changed.
 //!
 //! A taken-over link has an empty snapshot: the first sync merges it as a first link (see
-//! [`crate::merge::merge`]), the configured winner deciding where values differ.
+//! [`crate::engine::merge::merge`]), the configured winner deciding where values differ.
 
 use std::collections::HashSet;
 
+use crate::engine::merge::Snapshot;
 use crate::mapping;
-use crate::merge::Snapshot;
 use crate::platform::{Db, DbError, Value};
-use crate::state::{self, Cursor, Link, LinkTable};
+use crate::store::state::{self, Cursor, Link, LinkTable};
 
 /// The marker (a row of `hubspot_sync_cursors`) that the takeover ran.
 const DONE: &str = "takeover:old-module";

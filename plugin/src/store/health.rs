@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{FailingRecords, ObjectHealth, QueueHealth, StoredConflict, SyncHealth};
 use crate::platform::{Db, DbError, Value};
-use crate::state::{self, LinkTable};
+use crate::store::state::{self, LinkTable};
 
 /// How many ids one group of failing records lists.
 pub const LISTED_RECORDS: usize = 20;
@@ -208,9 +208,9 @@ mod tests {
     fn the_queue_counts_what_is_not_done_and_what_waits_for_a_retry() {
         let mut db = migrated();
         for id in [1, 2, 3] {
-            crate::queue::enqueue(&mut db, crate::api::Entity::Address, id, 0).unwrap();
+            crate::engine::queue::enqueue(&mut db, crate::api::Entity::Address, id, 0).unwrap();
         }
-        crate::queue::enqueue(&mut db, crate::api::Entity::Address, 1, 0).unwrap();
+        crate::engine::queue::enqueue(&mut db, crate::api::Entity::Address, 1, 0).unwrap();
         db.execute(
             "UPDATE hubspot_sync_queue SET attempts = 1 WHERE record_id = 2",
             &[],
@@ -234,7 +234,7 @@ mod tests {
     fn recent_conflicts_are_the_newest_few_and_the_count_is_all_kept() {
         let mut db = migrated();
         for i in 0..(RECENT_CONFLICTS + 5) {
-            let conflict = crate::merge::Conflict {
+            let conflict = crate::engine::merge::Conflict {
                 field: "city".into(),
                 xentral: format!("x{i}"),
                 hubspot: format!("h{i}"),

@@ -11,17 +11,17 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value as Json, json};
 
 use crate::api::PluginError;
+use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
+use crate::engine::merge::{self, Fields, Outcome, Snapshot};
+use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::engine::rules::SyncRule;
+use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Client, Record, wire};
-use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
+use crate::kinds::stages::StageMap;
 use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
-use crate::merge::{self, Fields, Outcome, Snapshot};
 use crate::platform::{Db, Value};
-use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
-use crate::rules::SyncRule;
-use crate::session::Session;
 use crate::settings::{read_konfiguration, write_konfiguration};
-use crate::stages::StageMap;
-use crate::state::{self, Link, LinkTable};
+use crate::store::state::{self, Link, LinkTable};
 use crate::xentral::{self, ResubmissionRow};
 
 /// The merged deal fields.
@@ -33,9 +33,9 @@ const UNIQUE_KEY: &str = "hubspot_deal_unique_property";
 /// The cursor's name.
 const CURSOR: &str = "deals";
 /// `object` in `hubspot_sync_failures`.
-const OBJECT: &str = crate::state::LinkTable::Deals.object();
+const OBJECT: &str = crate::store::state::LinkTable::Deals.object();
 /// Snapshot pseudo-field: the associated contact's HubSpot id.
-const CONTACT: &str = crate::state::LinkTable::Contacts.object();
+const CONTACT: &str = crate::store::state::LinkTable::Contacts.object();
 
 const TARGET: Target = Target {
     object: "deals",
@@ -525,7 +525,7 @@ pub fn push(
         if !ctx.stages.to_hubspot.contains_key(&row.stage) {
             // Moved out of the HubSpot views or onto an unmapped stage: it stops syncing;
             // nothing is deleted.
-            let reason = crate::stages::unmapped_reason(s.db, row.stage)?;
+            let reason = crate::kinds::stages::unmapped_reason(s.db, row.stage)?;
             exclude(s, reason);
             continue;
         }
@@ -665,7 +665,7 @@ fn associate(
     ctx: &Ctx,
     rows: &HashMap<i64, ResubmissionRow>,
     links: &HashMap<i64, Link>,
-    written: &[crate::push::Written<'_>],
+    written: &[crate::engine::push::Written<'_>],
 ) -> Result<(), PluginError> {
     let mut pairs = Vec::new();
     for w in written {

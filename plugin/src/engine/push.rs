@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value as Json, json};
 
 use crate::api::PluginError;
+use crate::engine::incremental::api_error;
+use crate::engine::merge::{Fields, Snapshot};
+use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Record};
-use crate::incremental::api_error;
-use crate::merge::{Fields, Snapshot};
-use crate::session::Session;
-use crate::state::{self, Link, LinkTable};
+use crate::store::state::{self, Link, LinkTable};
 
 /// Records per batch write (HubSpot's maximum).
 pub const BATCH: usize = 100;

@@ -78,15 +78,15 @@ impl<'a> Session<'a> {
     /// stores each conflict with both values and the winner (not in a dry run).
     pub fn conflict(
         &mut self,
-        winner: crate::merge::Winner,
+        winner: crate::engine::merge::Winner,
         object: &str,
         hubspot_id: &str,
         xentral_id: i64,
-        conflicts: &[crate::merge::Conflict],
+        conflicts: &[crate::engine::merge::Conflict],
     ) -> Result<(), PluginError> {
         let (side, winner_name) = match winner {
-            crate::merge::Winner::Xentral => (&mut self.report.hubspot, "xentral"),
-            crate::merge::Winner::Hubspot => (&mut self.report.xentral, "hubspot"),
+            crate::engine::merge::Winner::Xentral => (&mut self.report.hubspot, "xentral"),
+            crate::engine::merge::Winner::Hubspot => (&mut self.report.xentral, "hubspot"),
         };
         side.conflicts += 1;
         let fields = conflicts
@@ -110,9 +110,9 @@ impl<'a> Session<'a> {
         }
         let now = self.clock.now_ms();
         for conflict in conflicts {
-            crate::state::record_conflict(
+            crate::store::state::record_conflict(
                 self.db,
-                &crate::state::ConflictRecord {
+                &crate::store::state::ConflictRecord {
                     object,
                     hubspot_id,
                     xentral_id,

@@ -6,23 +6,23 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::{Value as Json, json};
 
 use crate::api::PluginError;
+use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
+use crate::engine::merge::{self, Fields, Outcome, Snapshot};
+use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::engine::rules::SyncRule;
+use crate::engine::session::Session;
 use crate::hubspot::Record;
-use crate::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
 };
-use crate::merge::{self, Fields, Outcome, Snapshot};
-use crate::push::{FreshnessCheck, Pending, PushOutcome, Target};
-use crate::rules::SyncRule;
-use crate::session::Session;
-use crate::state::{self, LinkTable};
+use crate::store::state::{self, LinkTable};
 use crate::xentral;
 
 /// The cursor's name in `hubspot_sync_cursors`.
 pub const CURSOR: &str = "contacts";
 /// `object` in `hubspot_sync_failures`.
-const OBJECT: &str = crate::state::LinkTable::Contacts.object();
+const OBJECT: &str = crate::store::state::LinkTable::Contacts.object();
 
 /// How contacts are written to HubSpot.
 const TARGET: Target = Target {
@@ -64,7 +64,7 @@ impl Ctx {
                 "the contact group '{group}' does not exist; save the HubSpot settings again to create it"
             ))
         })?;
-        let ff = crate::freefields::configured(s.db)?;
+        let ff = crate::kinds::freefields::configured(s.db)?;
         let filter = ContactFilter::of(&s.settings);
         let since_ms = filter.since_ms;
         Ok(Ctx {

@@ -41,7 +41,7 @@ pub fn read_pipelines(client: &mut Client<'_>) -> Result<Vec<HubspotStage>, Plug
     let path = client.version().pipelines("deals");
     let reply: wire::Collection<wire::Pipeline> = client
         .get(&path, &path)
-        .map_err(|e| crate::incremental::api_error_reading("deal pipelines", e))?;
+        .map_err(|e| crate::engine::incremental::api_error_reading("deal pipelines", e))?;
     let mut out = Vec::new();
     for p in reply.results {
         for st in p.stages {
