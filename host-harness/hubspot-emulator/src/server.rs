@@ -128,6 +128,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     let mut crm = Family::legacy()
         .routes()
         .route("/crm/v3/owners", get(owners::list))
+        // HubSpot's own clients list owners with a trailing slash, which HubSpot answers.
+        .route("/crm/v3/owners/", get(owners::list))
         .route("/crm/v3/owners/{owner_id}", get(owners::get));
     for version in DATE_VERSIONS {
         crm = crm.merge(Family::dated(version).routes());
