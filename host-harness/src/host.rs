@@ -286,7 +286,8 @@ impl XentralHost {
             .unwrap_or_default();
         let ctx = self.job_context(&tenant)?;
         let mut inv = self.component.sync_health(ctx);
-        inv.result = inv.result.map(|h| h.with_exclusions(&runs));
+        let manifest = self.component.manifest();
+        inv.result = inv.result.map(|h| h.with_exclusions(manifest, &runs));
         Ok(inv)
     }
 

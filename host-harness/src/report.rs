@@ -305,6 +305,8 @@ pub struct JobSpec {
     pub name: String,
     /// Its default period in minutes.
     pub period_minutes: u32,
+    /// The object kinds whose records it pulls (its exclusions are theirs).
+    pub objects: Vec<String>,
 }
 
 /// What a plugin says it is: its jobs and the tables it needs. The host schedules by it and
@@ -325,6 +327,14 @@ impl Manifest {
         self.jobs
             .iter()
             .find(|j| j.starter_parameter == parameter)
+            .map(|j| j.job)
+    }
+
+    /// The job that pulls `object`'s records, if one does.
+    pub fn job_of_object(&self, object: &str) -> Option<Job> {
+        self.jobs
+            .iter()
+            .find(|j| j.objects.iter().any(|o| o == object))
             .map(|j| j.job)
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::report::Job;
+use crate::report::Manifest;
 use crate::runlog::RunRecord;
 
 /// One group of failing records.
@@ -119,14 +119,13 @@ impl SyncHealth {
         self.object("deal")
     }
 
-    /// Adds the exclusions of each kind's last scheduled run (`runs`: the newest run-log
-    /// record per starter) to what the plugin reported.
-    pub fn with_exclusions(mut self, runs: &BTreeMap<i64, RunRecord>) -> Self {
+    /// Adds the exclusions of the last run of the job that pulls each kind (as the
+    /// plugin's manifest names it; `runs`: the newest run-log record per starter) to what the
+    /// plugin reported.
+    pub fn with_exclusions(mut self, manifest: &Manifest, runs: &BTreeMap<i64, RunRecord>) -> Self {
         for o in &mut self.objects {
-            let job = match o.object.as_str() {
-                "contact" => Job::SyncContacts,
-                "deal" => Job::SyncDeals,
-                _ => continue,
+            let Some(job) = manifest.job_of_object(&o.object) else {
+                continue;
             };
             if let Some(last) = runs
                 .values()

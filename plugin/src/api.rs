@@ -288,6 +288,8 @@ pub struct JobSpec {
     pub name: &'static str,
     /// Its default period in minutes.
     pub period_minutes: u32,
+    /// The object kinds whose records it pulls (their exclusions are its exclusions).
+    pub objects: &'static [&'static str],
 }
 
 /// What the plugin is: its jobs, the xentral tables and verbs it needs, its own tables. The

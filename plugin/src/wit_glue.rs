@@ -330,6 +330,7 @@ impl Guest for Component {
                     starter_parameter: j.starter_parameter.into(),
                     name: j.name.into(),
                     period_minutes: j.period_minutes,
+                    objects: j.objects.iter().map(|o| (*o).to_owned()).collect(),
                 })
                 .collect(),
             xentral_tables: m

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use crate::api::{Job, JobSpec};
 use crate::mapping::{AddressRow, FreeFields, address_columns, canonical_email};
 use crate::platform::{Db, DbError, Value};
+use crate::store::state::LinkTable;
 
 /// The three process starters of the module, one per job: the host schedules by them
 /// (through the manifest) and `configure` creates them.
@@ -14,18 +15,21 @@ pub const STARTERS: [JobSpec; 3] = [
         name: "Hubspot Process Queues",
         starter_parameter: "hubspot_process",
         period_minutes: 10,
+        objects: &[],
     },
     JobSpec {
         job: Job::SyncContacts,
         name: "Hubspot Synchronize Contacts",
         starter_parameter: "hubspot_pull_contacts",
         period_minutes: 60,
+        objects: &[LinkTable::Contacts.object()],
     },
     JobSpec {
         job: Job::SyncDeals,
         name: "Hubspot Synchronize Deals",
         starter_parameter: "hubspot_pull_deals",
         period_minutes: 60,
+        objects: &[LinkTable::Deals.object()],
     },
 ];
 

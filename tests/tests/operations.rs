@@ -152,10 +152,18 @@ fn sync_health_shows_in_sync_excluded_and_failing_records_with_ids() {
     let bad = w.add_address("Bad", "Status", "bad@x.de");
     w.edit_address(bad, &[("freifeld1", "NOT_AN_OPTION")]);
     w.add_address("No", "Mail", "");
-    w.run(Job::SyncContacts);
+    // Run as `run` on the command line does, so the run log has it.
+    w.clock.advance_ms(60_000);
+    let run = run_by_hand(&w, Job::SyncContacts).unwrap();
+    assert!(run.result.is_ok(), "{:?}", run.result);
     let health = w.health();
     assert!(health.connected);
     assert_eq!(health.contacts().in_sync, 1);
+    assert_eq!(
+        health.contacts().excluded.get("HubSpot: no e-mail address"),
+        Some(&1),
+        "the last sync-contacts run's exclusions, from the run log: {health:#?}"
+    );
     assert_eq!(health.contacts().failing.len(), 1, "{health:#?}");
     let f = &health.contacts().failing[0];
     assert_eq!((f.direction.as_str(), f.count), ("push", 1));

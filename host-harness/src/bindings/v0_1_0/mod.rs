@@ -47,11 +47,14 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
 /// plugin, as released, ran and used. Frozen with the contract.
 pub fn manifest() -> report::Manifest {
     use xentral_erp::Privilege::{Insert as I, Select as S, Update as U};
-    let job = |job, starter_parameter: &str, name: &str, period_minutes| report::JobSpec {
-        job,
-        starter_parameter: starter_parameter.into(),
-        name: name.into(),
-        period_minutes,
+    let job = |job, starter_parameter: &str, name: &str, period_minutes, objects: &[&str]| {
+        report::JobSpec {
+            job,
+            starter_parameter: starter_parameter.into(),
+            name: name.into(),
+            period_minutes,
+            objects: objects.iter().map(|o| (*o).to_owned()).collect(),
+        }
     };
     let xentral: [(&str, &[xentral_erp::Privilege]); 12] = [
         ("adresse", &[S, I, U]),
@@ -93,18 +96,21 @@ pub fn manifest() -> report::Manifest {
                 "hubspot_process",
                 "Hubspot Process Queues",
                 10,
+                &[],
             ),
             job(
                 report::Job::SyncContacts,
                 "hubspot_pull_contacts",
                 "Hubspot Synchronize Contacts",
                 60,
+                &["contact"],
             ),
             job(
                 report::Job::SyncDeals,
                 "hubspot_pull_deals",
                 "Hubspot Synchronize Deals",
                 60,
+                &["deal"],
             ),
         ],
         tables: own.iter().fold(tables, |g, t| g.with_own_table(t)),

@@ -110,6 +110,7 @@ pub fn manifest_from_wit(m: types::PluginManifest) -> Result<report::Manifest, S
                 starter_parameter: j.starter_parameter,
                 name: j.name,
                 period_minutes: j.period_minutes,
+                objects: j.objects,
             })
             .collect(),
         tables,
