@@ -5,8 +5,8 @@ use serde_json::Value as Json;
 use crate::api::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
 };
-use crate::engine::queue;
 use crate::engine::session::Session;
+use crate::engine::{kind, queue};
 use crate::hubspot::{ApiError, Client, wire};
 use crate::kinds::{contacts, deals, freefields, stages};
 use crate::platform::{Level, Platform};
@@ -302,8 +302,8 @@ pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, 
     let mut session = Session::new(p, stored, job, budget);
     match job {
         Job::ProcessQueue => queue::process(&mut session)?,
-        Job::SyncContacts => contacts::sync(&mut session)?,
-        Job::SyncDeals => deals::sync(&mut session)?,
+        Job::SyncContacts => kind::sync::<contacts::Contacts>(&mut session)?,
+        Job::SyncDeals => kind::sync::<deals::Deals>(&mut session)?,
     }
     let report = session.finish();
     p.log.log(

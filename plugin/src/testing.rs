@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use crate::platform::{
     Clock, Db, DbError, Dialect, ExecResult, Http, HttpError, Level, Log, Request, Response, Rows,
-    Value,
+    Secrets, Value,
 };
 
 /// A virtual clock: sleeping advances it.
@@ -72,6 +72,15 @@ impl Http for FakeHttp {
             .pop_front()
             .or_else(|| self.always.clone())
             .ok_or_else(|| HttpError::Transport("no reply scripted".into()))
+    }
+}
+
+/// A host that holds every secret a job names (their values never reach the plugin).
+pub struct AllSecrets;
+
+impl Secrets for AllSecrets {
+    fn exists(&self, _name: &str) -> bool {
+        true
     }
 }
 

@@ -3,6 +3,7 @@
 //! the export queue, Data Sync's rules, and the job session that counts and reports.
 
 pub mod incremental;
+pub mod kind;
 pub mod merge;
 pub mod push;
 pub mod queue;

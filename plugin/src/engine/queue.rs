@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use crate::api::{Entity, PluginError};
+use crate::engine::kind::{self, ObjectKind};
 use crate::engine::push::PushOutcome;
 use crate::engine::session::Session;
-use crate::kinds::{contacts, deals};
+use crate::kinds::contacts::Contacts;
+use crate::kinds::deals::Deals;
 use crate::platform::{Db, DbError, Value};
 
 /// Entries taken per run.
@@ -88,44 +90,24 @@ fn settle(
     })
 }
 
+/// Pushes the due queue entries of one kind and settles them (not in a dry run).
+fn process_kind<K: ObjectKind>(s: &mut Session<'_>) -> Result<(), PluginError> {
+    let entries = due(s.db, K::ENTITY, s.clock.now_ms())?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = entries.iter().map(|(_, r)| *r).collect();
+    let outcomes = kind::push_queued::<K>(s, &ids)?;
+    if !s.dry_run {
+        settle(s, &entries, &outcomes)?;
+    }
+    Ok(())
+}
+
 /// The process-queue job.
 pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
-    let now = s.clock.now_ms();
-    for entity in [Entity::Address, Entity::Resubmission] {
-        let entries = due(s.db, entity, now)?;
-        if entries.is_empty() {
-            continue;
-        }
-        let ids: Vec<i64> = entries.iter().map(|(_, r)| *r).collect();
-        let switched_on = match entity {
-            Entity::Address => s.settings.hs_sync_addresses,
-            Entity::Resubmission => s.settings.hs_sync_deals,
-        };
-        let outcomes = if !switched_on {
-            ids.iter()
-                .map(|r| {
-                    (
-                        *r,
-                        PushOutcome::Excluded("switched off in the settings".into()),
-                    )
-                })
-                .collect()
-        } else {
-            match entity {
-                Entity::Address => {
-                    let ctx = contacts::Ctx::load(s)?;
-                    contacts::push(s, &ctx, Some(&ids))?
-                }
-                Entity::Resubmission => {
-                    let ctx = deals::Ctx::load(s)?;
-                    deals::push(s, &ctx, Some(&ids))?
-                }
-            }
-        };
-        if !s.dry_run {
-            settle(s, &entries, &outcomes)?;
-        }
-    }
+    process_kind::<Contacts>(s)?;
+    process_kind::<Deals>(s)?;
     let open: i64 =
         s.db.query(
             "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",

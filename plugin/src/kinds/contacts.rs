@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::api::PluginError;
+use crate::api::{Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
+use crate::engine::kind::ObjectKind;
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
@@ -16,6 +17,7 @@ use crate::mapping::{
     self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
     to_hubspot_properties, to_xentral_columns,
 };
+use crate::settings::StoredSettings;
 use crate::store::state::{self, LinkTable};
 use crate::xentral;
 
@@ -233,40 +235,61 @@ pub fn plan_backfill(
     )))
 }
 
-/// The sync-contacts job: retry due failures, pull changes, then reconcile and push.
-pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
-    if !s.settings.hs_sync_addresses {
-        s.report.messages.push("contacts are switched off".into());
-        return Ok(());
+/// Contacts ⇄ addresses, as the engine syncs them.
+pub struct Contacts;
+
+impl ObjectKind for Contacts {
+    const ENTITY: Entity = Entity::Address;
+    const SWITCHED_OFF: &'static str = "contacts are switched off";
+    type Ctx = Ctx;
+
+    fn switched_on(settings: &StoredSettings) -> bool {
+        settings.hs_sync_addresses
     }
-    let ctx = Ctx::load(s)?;
-    let feed = feed();
-    let mut sink = ContactSink {
-        ctx: &ctx,
-        emails: None,
-        holders_alive: HashMap::new(),
-    };
-    if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop {
-        return Ok(());
+
+    fn load(s: &mut Session<'_>) -> Result<Ctx, PluginError> {
+        Ctx::load(s)
     }
-    if let Some(spec) = pending_backfill(s.db)? {
-        let groups = ctx.filter.newly_included(&spec.old);
-        let done =
-            groups.is_empty() || feed.backfill(s, &mut sink, BACKFILL, &groups, spec.upper_ms)?;
-        if !done {
-            return Ok(());
+
+    /// Retries, changes behind the cursor, then the backfill a widened filter planned.
+    fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
+        let feed = feed();
+        let mut sink = ContactSink {
+            ctx,
+            emails: None,
+            holders_alive: HashMap::new(),
+        };
+        if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
+        {
+            return Ok(Flow::Stop);
         }
-        if !s.dry_run {
-            state::finish_backfill(s.db, BACKFILL, BACKFILL)?;
+        if let Some(spec) = pending_backfill(s.db)? {
+            let groups = ctx.filter.newly_included(&spec.old);
+            let done = groups.is_empty()
+                || feed.backfill(s, &mut sink, BACKFILL, &groups, spec.upper_ms)?;
+            if !done {
+                return Ok(Flow::Stop);
+            }
+            if !s.dry_run {
+                state::finish_backfill(s.db, BACKFILL, BACKFILL)?;
+            }
+            if !groups.is_empty() {
+                s.report.messages.push(
+                    "read in the contacts the widened filter newly includes (backfill complete)"
+                        .into(),
+                );
+            }
         }
-        if !groups.is_empty() {
-            s.report.messages.push(
-                "read in the contacts the widened filter newly includes (backfill complete)".into(),
-            );
-        }
+        Ok(Flow::Continue)
     }
-    push(s, &ctx, None)?;
-    Ok(())
+
+    fn push(
+        s: &mut Session<'_>,
+        ctx: &Ctx,
+        only: Option<&[i64]>,
+    ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
+        push(s, ctx, only)
+    }
 }
 
 /// Contacts as an incremental feed.

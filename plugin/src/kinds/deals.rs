@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::PluginError;
+use crate::api::{Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
+use crate::engine::kind::ObjectKind;
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
@@ -20,7 +21,7 @@ use crate::hubspot::{ApiError, Client, Record, wire};
 use crate::kinds::stages::StageMap;
 use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
 use crate::platform::{Db, Value};
-use crate::settings::{read_konfiguration, write_konfiguration};
+use crate::settings::{StoredSettings, read_konfiguration, write_konfiguration};
 use crate::store::state::{self, Link, LinkTable};
 use crate::xentral::{self, ResubmissionRow};
 
@@ -261,28 +262,49 @@ fn feed() -> Feed {
     }
 }
 
-/// The sync-deals job: retry due failures, pull changes, then reconcile and push.
-pub fn sync(s: &mut Session<'_>) -> Result<(), PluginError> {
-    if !s.settings.hs_sync_deals {
-        s.report.messages.push("deals are switched off".into());
-        return Ok(());
+/// Deals ⇄ resubmissions, as the engine syncs them.
+pub struct Deals;
+
+impl ObjectKind for Deals {
+    const ENTITY: Entity = Entity::Resubmission;
+    const SWITCHED_OFF: &'static str = "deals are switched off";
+    type Ctx = Ctx;
+
+    fn switched_on(settings: &StoredSettings) -> bool {
+        settings.hs_sync_deals
     }
-    let ctx = Ctx::load(s)?;
-    if ctx.stages.to_xentral.is_empty() {
-        s.report.messages.push(
-            "no deal stage is mapped to a xentral stage yet: press Refresh (automatic mode) or map stages with `xentral-host stages`".into(),
-        );
+
+    /// Also says when no stage is mapped yet (nothing can arrive until one is).
+    fn load(s: &mut Session<'_>) -> Result<Ctx, PluginError> {
+        let ctx = Ctx::load(s)?;
+        if ctx.stages.to_xentral.is_empty() {
+            s.report.messages.push(
+                "no deal stage is mapped to a xentral stage yet: press Refresh (automatic mode) or map stages with `xentral-host stages`".into(),
+            );
+        }
+        Ok(ctx)
     }
-    let feed = feed();
-    let mut sink = DealSink {
-        ctx: &ctx,
-        associations: HashMap::new(),
-    };
-    if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop {
-        return Ok(());
+
+    fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
+        let feed = feed();
+        let mut sink = DealSink {
+            ctx,
+            associations: HashMap::new(),
+        };
+        if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
+        {
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
     }
-    push(s, &ctx, None)?;
-    Ok(())
+
+    fn push(
+        s: &mut Session<'_>,
+        ctx: &Ctx,
+        only: Option<&[i64]>,
+    ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
+        push(s, ctx, only)
+    }
 }
 
 /// Applies pulled deals to xentral.
