@@ -63,6 +63,19 @@ fn guest_with(find: &[u8], replace: &[u8]) -> Vec<u8> {
     wasm
 }
 
+/// A host running the 0.1.0 test guest over a fresh data directory (kept while the host is).
+fn guest_host() -> (tempfile::TempDir, XentralHost) {
+    let dir = tempfile::tempdir().unwrap();
+    let host = XentralHost::with_component(
+        dir.path(),
+        common::test_key(),
+        Arc::new(VirtualClock::new(0)),
+        TEST_GUEST_WASM,
+    )
+    .unwrap();
+    (dir, host)
+}
+
 fn load(wasm: &[u8]) -> Result<XentralHost, HostError> {
     let dir = tempfile::tempdir().unwrap();
     XentralHost::with_component(
@@ -75,14 +88,7 @@ fn load(wasm: &[u8]) -> Result<XentralHost, HostError> {
 
 #[test]
 fn a_component_built_against_0_1_0_loads_and_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = XentralHost::with_component(
-        dir.path(),
-        common::test_key(),
-        Arc::new(VirtualClock::new(0)),
-        TEST_GUEST_WASM,
-    )
-    .unwrap();
+    let (_dir, host) = guest_host();
     host.create_tenant("t").unwrap();
     let mut db = host
         .tenant("t")
@@ -186,14 +192,7 @@ fn the_plugin_states_its_jobs_and_tables_in_its_manifest() {
 
 #[test]
 fn a_0_1_0_component_runs_the_jobs_of_its_release_and_reports_no_sync_health() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = XentralHost::with_component(
-        dir.path(),
-        common::test_key(),
-        Arc::new(VirtualClock::new(0)),
-        TEST_GUEST_WASM,
-    )
-    .unwrap();
+    let (_dir, host) = guest_host();
     let m = host.component().manifest();
     assert_eq!(m.contract_version, "0.1.0");
     assert_eq!(m.job_of_starter("hubspot_pull_deals"), Some(Job::SyncDeals));
@@ -209,14 +208,7 @@ fn a_0_1_0_component_runs_the_jobs_of_its_release_and_reports_no_sync_health() {
 
 #[test]
 fn a_0_1_0_component_is_never_handed_sync_rules_it_cannot_obey() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = XentralHost::with_component(
-        dir.path(),
-        common::test_key(),
-        Arc::new(VirtualClock::new(0)),
-        TEST_GUEST_WASM,
-    )
-    .unwrap();
+    let (_dir, host) = guest_host();
     host.create_tenant("t").unwrap();
     let settings = xentral_host::report::Settings {
         hubspot_url: "http://127.0.0.1:9".into(),

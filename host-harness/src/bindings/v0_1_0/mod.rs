@@ -43,10 +43,10 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
     }
 }
 
-/// What a 0.1.0 plugin is: that contract has no manifest, so the host states what the 0.1.0
-/// plugin, as released, ran and used. Frozen with the contract.
+/// What a 0.1.0 plugin is: that contract has no manifest, so the host states its jobs and
+/// own tables as that release had them (frozen with the contract), and asks for the whole of
+/// the host's policy on xentral's tables, which is what 0.1.0 plugins were granted.
 pub fn manifest() -> report::Manifest {
-    use xentral_erp::Privilege::{Insert as I, Select as S, Update as U};
     let job = |job, starter_parameter: &str, name: &str, period_minutes, objects: &[&str]| {
         report::JobSpec {
             job,
@@ -56,20 +56,6 @@ pub fn manifest() -> report::Manifest {
             objects: objects.iter().map(|o| (*o).to_owned()).collect(),
         }
     };
-    let xentral: [(&str, &[xentral_erp::Privilege]); 12] = [
-        ("adresse", &[S, I, U]),
-        ("adresse_rolle", &[S, I]),
-        ("gruppen", &[S, I]),
-        ("wiedervorlage", &[S, I, U]),
-        ("wiedervorlage_stages", &[S, I, U]),
-        ("wiedervorlage_view", &[S, I, U]),
-        ("konfiguration", &[S, I, U]),
-        ("prozessstarter", &[S, I]),
-        ("firmendaten_werte", &[S, I, U]),
-        ("laender", &[S]),
-        ("hubspot_contacts", &[S]),
-        ("hubspot_deals", &[S]),
-    ];
     let own = [
         "hubspot_sync_contact_links",
         "hubspot_sync_deal_links",
@@ -83,11 +69,6 @@ pub fn manifest() -> report::Manifest {
         "hubspot_sync_backfills",
         "hubspot_sync_schema_version",
     ];
-    let tables = xentral
-        .iter()
-        .fold(xentral_erp::TableGrant::new(), |g, (t, verbs)| {
-            g.with_table(t, verbs)
-        });
     report::Manifest {
         contract_version: "0.1.0".into(),
         jobs: vec![
@@ -113,6 +94,10 @@ pub fn manifest() -> report::Manifest {
                 &["deal"],
             ),
         ],
-        tables: own.iter().fold(tables, |g, t| g.with_own_table(t)),
+        tables: own
+            .iter()
+            .fold(xentral_erp::TableGrant::hubspot_policy(), |g, t| {
+                g.with_own_table(t)
+            }),
     }
 }
