@@ -240,3 +240,42 @@ fn data_sync_rules_are_set_by_flags_said_by_settings_and_kept_when_not_given() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn status_shows_the_starters_when_the_plugin_cannot_report_its_health() {
+    let dir = warm_data_dir();
+    let token = "pat-eu1-57a7u5-0000-0000-0000-000000000000";
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(token)],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    common::connected_tenant(dir.path(), &hubspot, token);
+    let healthy = cli(dir.path(), &["status", "acme"]);
+    assert!(healthy.contains("contacts  in sync"), "{healthy}");
+    let clock: xentral_host::SharedClock = std::sync::Arc::new(xentral_host::SystemClock);
+    let host =
+        xentral_host::XentralHost::new(dir.path(), common::test_key(), clock.clone()).unwrap();
+    host.tenant("acme")
+        .unwrap()
+        .open_admin_db(&clock)
+        .unwrap()
+        .execute("DROP TABLE hubspot_sync_failures", &[])
+        .unwrap();
+    let out = cli(dir.path(), &["status", "acme"]);
+    assert!(
+        out.contains("Sync health\n  unavailable: ") && out.contains("hubspot_sync_failures"),
+        "{out}"
+    );
+    assert!(
+        out.contains("hubspot_pull_contacts"),
+        "the starters are shown: {out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&cli(dir.path(), &["status", "acme", "--json"])).unwrap();
+    assert!(json["sync"]["error"].as_str().is_some(), "{json}");
+    assert!(
+        json["starters"].as_array().is_some_and(|s| s.len() == 3),
+        "{json}"
+    );
+}

@@ -29,15 +29,34 @@ struct StatusReport {
     now: DateTime<Utc>,
     /// The process starters, with lock state, last run and next due time.
     starters: Vec<StarterStatus>,
-    /// Per object type: in sync, excluded, failing; the export queue.
-    sync: SyncHealth,
+    /// Per object type: in sync, excluded, failing; the export queue. An `Err` says why the
+    /// plugin could not report it (the starters are shown all the same).
+    #[serde(serialize_with = "health_or_error")]
+    sync: Result<SyncHealth, String>,
+}
+
+/// The health as it is, or `{"error": "…"}`.
+fn health_or_error<S: serde::Serializer>(
+    sync: &Result<SyncHealth, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match sync {
+        Ok(h) => h.serialize(serializer),
+        Err(e) => serde_json::json!({ "error": e }).serialize(serializer),
+    }
 }
 
 impl StatusReport {
     /// The sections for people: title and body.
     fn sections(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("Sync health", health_text(&self.sync)),
+            (
+                "Sync health",
+                match &self.sync {
+                    Ok(h) => health_text(h),
+                    Err(e) => format!("  unavailable: {e}"),
+                },
+            ),
             ("Process starters", starters_text(&self.starters, self.now)),
         ]
     }
@@ -67,10 +86,8 @@ impl From<SchedulerError> for CliError {
 /// Runs `xentral-host status`.
 pub fn run(env: &super::Env, args: StatusArgs) -> Result<(), CliError> {
     let host = env.host()?;
-    let sync = super::finish(host.sync_health(&args.tenant)?).map_err(|e| CliError {
-        message: format!("reading the sync state: {}", e.message),
-        ..e
-    })?;
+    // The starters are what an operator needs most when the plugin cannot answer.
+    let sync = super::finish(host.sync_health(&args.tenant)?).map_err(|e| e.message);
     let report = StatusReport {
         now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
         starters: scheduler::starter_status(&host, &args.tenant)?,
