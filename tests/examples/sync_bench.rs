@@ -2,8 +2,8 @@
 //! API calls per 1,000 records, wall time against the rate-limit floor, plugin CPU per record
 //! in wasm, and the same sync core compiled natively for comparison.
 //!
-//! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [DEALS]`
-//! (defaults 10000 10000). Everything runs over HTTPS, as against HubSpot (one connection per
+//! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [DEALS] [LATENCY_MS]`
+//! (defaults 10000 10000 0; LATENCY_MS is each reply's real delay, as HubSpot's 100–300 ms). Everything runs over HTTPS, as against HubSpot (one connection per
 //! job); one extra pull over plain HTTP gives the cost of TLS in requests per second. Time
 //! spent waiting for rate limits runs on a virtual clock, so the "wall time" is the virtual
 //! waiting time plus the real processing time — what a real run against HubSpot would take,
@@ -21,6 +21,9 @@ use xentral_hubspot_plugin::platform as p;
 
 const TOKEN: &str = "pat-bench";
 const START_MS: i64 = 1_768_471_200_000;
+
+/// Each reply's real delay, from the command line.
+static LATENCY_MS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
 /// CPU time of the calling thread (user + system), from /proc.
 fn thread_cpu() -> Duration {
@@ -53,6 +56,10 @@ fn world_over(contacts: usize, deals: usize, tls: bool) -> World {
         clock: Some(Arc::new(move || c.now_ms())),
         daily_limit: 10_000_000,
         tls,
+        latency: hubspot_emulator::Latency {
+            fixed_ms: LATENCY_MS.get().copied().unwrap_or(0),
+            jitter_ms: 0,
+        },
         ..EmulatorConfig::default()
     })
     .expect("emulator");
@@ -403,6 +410,9 @@ fn main() {
         .collect();
     let contacts = args.first().copied().unwrap_or(10_000);
     let deals = args.get(1).copied().unwrap_or(10_000);
+    let latency = args.get(2).copied().unwrap_or(0);
+    LATENCY_MS.set(latency as u64).expect("set once");
+    println!("reply latency {latency} ms");
 
     // Pull: HubSpot → xentral.
     let w = world(contacts, deals);

@@ -291,3 +291,25 @@ both_backends! {
         assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0"), 0);
     }
 }
+
+both_backends! {
+    /// At HubSpot-like latency (100–150 ms a reply) a sync reaches the same state as at none,
+    /// and the run after it writes nothing.
+    fn a_sync_at_hubspot_like_latency_converges_and_then_writes_nothing(backend) {
+        let w = World::on_with(backend, |c| {
+            c.latency = hubspot_emulator::Latency {
+                fixed_ms: 100,
+                jitter_ms: 50,
+            }
+        });
+        w.hubspot.seed(SeedSpec::new(5, 40, 0));
+        w.connect();
+        seed_xentral(&w, 6);
+        converge(&w, 3);
+        assert_consistent(&w, 46, 46);
+        let writes = w.hubspot_writes();
+        let r = w.run(Job::SyncContacts);
+        assert_eq!(r.xentral.created + r.xentral.updated, 0, "{r:#?}");
+        assert_eq!(w.hubspot_writes(), writes, "nothing written to HubSpot");
+    }
+}

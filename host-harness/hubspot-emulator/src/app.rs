@@ -1,10 +1,11 @@
 //! The state of one running portal, shared by the HTTP handlers and the in-process API.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::auth::Auth;
 use crate::clock::{Clock, system_now};
-use crate::config::EmulatorConfig;
+use crate::config::{EmulatorConfig, Latency};
 use crate::faults::{FaultPlan, Faults};
 use crate::rate_limit::RateLimiter;
 use crate::stats::StatsBook;
@@ -19,6 +20,9 @@ pub(crate) struct App {
     limiter: Mutex<RateLimiter>,
     faults: Mutex<Faults>,
     stats: Mutex<StatsBook>,
+    latency: Latency,
+    /// Requests received so far (numbers each one's latency).
+    received: AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning: a panicked handler leaves the data consistent enough for tests.
@@ -40,7 +44,15 @@ impl App {
             )),
             faults: Mutex::new(Faults::new(config.faults.clone())),
             stats: Mutex::new(StatsBook::default()),
+            latency: config.latency,
+            received: AtomicU64::new(0),
         }
+    }
+
+    /// How long the next request's reply takes to arrive.
+    pub(crate) fn next_latency(&self) -> std::time::Duration {
+        self.latency
+            .of_request(self.received.fetch_add(1, Ordering::Relaxed))
     }
 
     pub(crate) fn now(&self) -> i64 {

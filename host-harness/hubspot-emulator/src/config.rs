@@ -32,6 +32,37 @@ pub struct EmulatorConfig {
     pub faults: FaultPlan,
     /// Data to generate at start.
     pub seed: Option<SeedSpec>,
+    /// How long each reply takes to arrive, as HubSpot's take 100–300 ms (default none).
+    pub latency: Latency,
+}
+
+/// The network and processing time of a real portal, added to every reply in real time (a
+/// client's wait for it is real, whatever the emulator's clock says), before the request is
+/// authenticated, counted or rate-limited, and without holding any lock: requests in flight
+/// together wait together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Every reply waits this long.
+    pub fixed_ms: u64,
+    /// Plus up to this much more, varying from request to request (reproducibly: the n-th
+    /// request of an emulator always waits the same).
+    pub jitter_ms: u64,
+}
+
+impl Latency {
+    /// The wait of the `n`-th request.
+    pub fn of_request(self, n: u64) -> std::time::Duration {
+        let jitter = if self.jitter_ms == 0 {
+            0
+        } else {
+            // SplitMix64: a well-spread value per request number.
+            let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % (self.jitter_ms + 1)
+        };
+        std::time::Duration::from_millis(self.fixed_ms + jitter)
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +78,7 @@ impl Default for EmulatorConfig {
             clock: None,
             faults: FaultPlan::default(),
             seed: None,
+            latency: Latency::default(),
         }
     }
 }
@@ -61,9 +93,34 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("search_per_second", &self.search_per_second)
             .field("daily_limit", &self.daily_limit)
             .field("search_lag_ms", &self.search_lag_ms)
+            .field("latency", &self.latency)
             .field("custom_clock", &self.clock.is_some())
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_request_waits_the_fixed_time_plus_a_reproducible_jitter_within_bounds() {
+        let l = Latency {
+            fixed_ms: 100,
+            jitter_ms: 50,
+        };
+        let waits: Vec<u128> = (0..200).map(|n| l.of_request(n).as_millis()).collect();
+        assert!(waits.iter().all(|w| (100..=150).contains(w)), "{waits:?}");
+        assert_eq!(
+            waits,
+            (0..200)
+                .map(|n| l.of_request(n).as_millis())
+                .collect::<Vec<_>>()
+        );
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 20, "the jitter varies: {distinct:?}");
+        assert_eq!(Latency::default().of_request(7), std::time::Duration::ZERO);
     }
 }

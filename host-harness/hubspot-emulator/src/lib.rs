@@ -44,7 +44,7 @@ mod tls;
 
 pub use auth::TokenConfig;
 pub use clock::{ManualClock, NowFn, system_now};
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, Latency};
 pub use emulator::{Emulator, run_standalone};
 pub use error::{FieldError, StartError, WriteError};
 pub use faults::{FaultFilter, FaultKind, FaultPlan, RandomFaults, ScriptedFault};

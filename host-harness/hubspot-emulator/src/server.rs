@@ -150,6 +150,10 @@ async fn not_found() -> ApiError {
 
 /// Counts the call, then authenticates, rate-limits and injects faults around the handler.
 async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let latency = app.next_latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let route = req

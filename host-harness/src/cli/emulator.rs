@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use hubspot_emulator::{EmulatorConfig, SeedSpec, TokenConfig};
+use hubspot_emulator::{EmulatorConfig, Latency, SeedSpec, TokenConfig};
 
 use super::output::{CliError, ExitKind};
 
@@ -32,6 +32,12 @@ pub struct EmulatorArgs {
     /// Where to write that CA (PEM), for `settings --ca-file`.
     #[arg(long, value_name = "PATH", requires = "tls")]
     ca_out: Option<PathBuf>,
+    /// How long each reply takes, in ms, as HubSpot's take 100–300 ms (default none).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Up to this many ms more per reply, varying from request to request.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
 }
 
 /// Runs the emulator until Ctrl-C.
@@ -48,6 +54,10 @@ pub fn run(args: EmulatorArgs) -> Result<(), CliError> {
         rate_limit_per_10s: args.rate_limit,
         seed,
         tls: args.tls,
+        latency: Latency {
+            fixed_ms: args.latency_ms,
+            jitter_ms: args.jitter_ms,
+        },
         ..EmulatorConfig::default()
     };
     hubspot_emulator::run_standalone(config, args.ca_out.as_deref()).map_err(|e| {
