@@ -278,13 +278,21 @@ impl XentralHost {
     }
 
     /// What the plugin's state says of each object kind and of the queue, with the
-    /// exclusions of each kind's last scheduled run from the run log.
+    /// exclusions of each kind's last run from the run log; on a read-only connection and
+    /// without network.
     pub fn sync_health(&self, tenant_name: &str) -> Result<Invocation<SyncHealth>, HostError> {
         let tenant = self.tenant(tenant_name)?;
         let runs = RunLog::for_tenant(&tenant)
             .latest_by_starter()
             .unwrap_or_default();
-        let ctx = self.job_context(&tenant)?;
+        // Reading health changes nothing and calls no one: the database refuses every write
+        // on this connection, and no origin is allowed.
+        let mut ctx = self.job_context(&tenant)?;
+        ctx.db
+            .set_read_only()
+            .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
+        ctx.allowed_origins.clear();
+        ctx.max_requests = Some(0);
         let mut inv = self.component.sync_health(ctx);
         let manifest = self.component.manifest();
         inv.result = inv.result.map(|h| h.with_exclusions(manifest, &runs));
