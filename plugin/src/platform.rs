@@ -118,6 +118,13 @@ impl fmt::Display for HttpError {
 pub trait Http {
     /// Sends a request and waits for the complete response.
     fn send(&mut self, request: Request) -> Result<Response, HttpError>;
+
+    /// Sends several requests at once (the host has some in flight together) and waits for
+    /// every reply; the results are in the order of `requests`. One after the other unless
+    /// the platform does better.
+    fn send_all(&mut self, requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
+        requests.into_iter().map(|r| self.send(r)).collect()
+    }
 }
 
 /// One SQL value.

@@ -40,38 +40,58 @@ export!(Component);
 /// Adapts the WIT imports to the platform traits.
 struct WitHost;
 
+fn to_wit_request(r: platform::Request) -> http::Request {
+    http::Request {
+        method: match r.method {
+            platform::Method::Get => http::Method::Get,
+            platform::Method::Post => http::Method::Post,
+            platform::Method::Put => http::Method::Put,
+            platform::Method::Patch => http::Method::Patch,
+            platform::Method::Delete => http::Method::Delete,
+        },
+        url: r.url,
+        headers: r.headers,
+        body: r.body,
+        credential: r.credential,
+        timeout_ms: r.timeout_ms,
+    }
+}
+
+fn from_wit_reply(
+    reply: Result<http::Response, http::HttpError>,
+) -> Result<platform::Response, platform::HttpError> {
+    match reply {
+        Ok(resp) => Ok(platform::Response {
+            status: resp.status,
+            headers: resp.headers,
+            body: resp.body,
+        }),
+        Err(e) => Err(match e {
+            http::HttpError::Denied(o) => platform::HttpError::Denied(o),
+            http::HttpError::UnknownCredential(n) => platform::HttpError::UnknownCredential(n),
+            http::HttpError::Timeout => platform::HttpError::Timeout,
+            http::HttpError::Transport(m) => platform::HttpError::Transport(m),
+            http::HttpError::TooLarge(n) => platform::HttpError::TooLarge(n),
+            http::HttpError::Invalid(m) => platform::HttpError::Invalid(m),
+            http::HttpError::Tls(m) => platform::HttpError::Tls(m),
+        }),
+    }
+}
+
 impl platform::Http for WitHost {
     fn send(&mut self, r: platform::Request) -> Result<platform::Response, platform::HttpError> {
-        let req = http::Request {
-            method: match r.method {
-                platform::Method::Get => http::Method::Get,
-                platform::Method::Post => http::Method::Post,
-                platform::Method::Put => http::Method::Put,
-                platform::Method::Patch => http::Method::Patch,
-                platform::Method::Delete => http::Method::Delete,
-            },
-            url: r.url,
-            headers: r.headers,
-            body: r.body,
-            credential: r.credential,
-            timeout_ms: r.timeout_ms,
-        };
-        match http::send(&req) {
-            Ok(resp) => Ok(platform::Response {
-                status: resp.status,
-                headers: resp.headers,
-                body: resp.body,
-            }),
-            Err(e) => Err(match e {
-                http::HttpError::Denied(o) => platform::HttpError::Denied(o),
-                http::HttpError::UnknownCredential(n) => platform::HttpError::UnknownCredential(n),
-                http::HttpError::Timeout => platform::HttpError::Timeout,
-                http::HttpError::Transport(m) => platform::HttpError::Transport(m),
-                http::HttpError::TooLarge(n) => platform::HttpError::TooLarge(n),
-                http::HttpError::Invalid(m) => platform::HttpError::Invalid(m),
-                http::HttpError::Tls(m) => platform::HttpError::Tls(m),
-            }),
-        }
+        from_wit_reply(http::send(&to_wit_request(r)))
+    }
+
+    fn send_all(
+        &mut self,
+        requests: Vec<platform::Request>,
+    ) -> Vec<Result<platform::Response, platform::HttpError>> {
+        let requests: Vec<http::Request> = requests.into_iter().map(to_wit_request).collect();
+        http::send_all(&requests)
+            .into_iter()
+            .map(from_wit_reply)
+            .collect()
     }
 }
 

@@ -313,3 +313,35 @@ both_backends! {
         assert_eq!(w.hubspot_writes(), writes, "nothing written to HubSpot");
     }
 }
+
+both_backends! {
+    /// Batches go out several at a time, as many as the tenant's limit allows and never more:
+    /// at 100 ms a reply, 450 new addresses (five batches) have at most that many in flight.
+    fn batches_are_sent_together_up_to_the_tenants_limit(backend) {
+        for (limit, expected) in [(1, 1), (2, 2), (4, 4)] {
+            let w = World::on_with(backend, |c| {
+                c.latency = hubspot_emulator::Latency {
+                    fixed_ms: 100,
+                    jitter_ms: 0,
+                }
+            });
+            w.connect();
+            let mut t = w.host.tenant(common::TENANT).unwrap();
+            t.config.limits.max_requests_in_flight = limit;
+            t.save().unwrap();
+            seed_xentral(&w, 450);
+            w.hubspot.reset_stats();
+            let r = w.run(Job::SyncContacts);
+            assert_eq!(r.hubspot.created, 450, "{r:#?}");
+            assert_eq!(
+                w.hubspot
+                    .stats()
+                    .count("POST", "/crm/objects/2026-03/contacts/batch/upsert"),
+                5,
+                "one call per batch of 100"
+            );
+            assert_eq!(w.hubspot.max_in_flight(), expected, "limit {limit}");
+            assert_consistent(&w, 450, 450);
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! The state of one running portal, shared by the HTTP handlers and the in-process API.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::auth::Auth;
@@ -23,6 +23,19 @@ pub(crate) struct App {
     latency: Latency,
     /// Requests received so far (numbers each one's latency).
     received: AtomicU64,
+    /// Requests being answered now, and the most there were at once since the counters were
+    /// zeroed.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// One request being answered: counted in flight until dropped.
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Locks a mutex, ignoring poisoning: a panicked handler leaves the data consistent enough for tests.
@@ -46,7 +59,21 @@ impl App {
             stats: Mutex::new(StatsBook::default()),
             latency: config.latency,
             received: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Counts a request in flight until the guard is dropped.
+    pub(crate) fn arrived(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
+    /// The most requests answered at the same time since the counters were zeroed.
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// How long the next request's reply takes to arrive.
@@ -81,6 +108,8 @@ impl App {
 
     pub(crate) fn reset_stats(&self) {
         *self.stats() = StatsBook::default();
+        self.max_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
     /// Back to a fresh portal: data, counters, rate-limit windows and faults; the clock is kept.

@@ -152,6 +152,12 @@ impl Emulator {
         self.app.stats().snapshot()
     }
 
+    /// The most requests the portal was answering at the same time since the counters were
+    /// zeroed: how many a client had in flight together.
+    pub fn max_in_flight(&self) -> usize {
+        self.app.max_in_flight()
+    }
+
     /// Zeroes the call counters.
     pub fn reset_stats(&self) {
         self.app.reset_stats();

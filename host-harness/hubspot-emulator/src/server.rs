@@ -150,6 +150,7 @@ async fn not_found() -> ApiError {
 
 /// Counts the call, then authenticates, rate-limits and injects faults around the handler.
 async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let _in_flight = app.arrived();
     let latency = app.next_latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -39,6 +39,7 @@ fn every_reply_waits_and_concurrent_requests_wait_together() {
             assert!(took >= fixed, "{took:?}");
         }
     });
+    assert_eq!(h.emu.max_in_flight(), 4, "four were answered at once");
     // One after the other they would need 800 ms; together they need about 200.
     assert!(
         started.elapsed() < fixed * 3,

@@ -5,40 +5,47 @@
 /// defines its `add_to_linker`. Invoked inside a version module, where the generated
 /// `http`, `db`, `log`, `clock`, `secrets` and `types` modules are in scope; `tls` and `limit`
 /// say how that version reports a refused certificate and a host statement limit (0.1.0 has no
-/// variants of its own for them).
+/// variants of its own for them); `http` holds the http functions only that version has.
 macro_rules! host_interfaces {
-    (tls: $tls:expr, limit: $limit:expr $(,)?) => {
+    (tls: $tls:expr, limit: $limit:expr, http: { $($http:tt)* } $(,)?) => {
         use wasmtime::component::{HasSelf, Linker};
         use $crate::bindings::host_state::{
             ClockCtx, DbCtx, HostState, HttpCtx, LogCtx, SecretsCtx,
         };
         use $crate::joblog::{LogEntry, LogLevel};
-        use $crate::outbound::{OutboundError, OutboundRequest};
+        use $crate::outbound::{OutboundError, OutboundRequest, OutboundResponse};
 
-        impl http::Host for HttpCtx {
-            fn send(&mut self, req: http::Request) -> Result<http::Response, http::HttpError> {
-                let method = match req.method {
+        /// The guest's request as the host's client takes it.
+        fn outbound_request(req: http::Request) -> OutboundRequest {
+            OutboundRequest {
+                method: match req.method {
                     http::Method::Get => "GET",
                     http::Method::Post => "POST",
                     http::Method::Put => "PUT",
                     http::Method::Patch => "PATCH",
                     http::Method::Delete => "DELETE",
-                };
-                let url = req.url.clone();
-                let result = self.outbound.send(OutboundRequest {
-                    method,
-                    url: req.url,
-                    headers: req.headers,
-                    body: req.body,
-                    credential: req.credential,
-                    timeout_ms: req.timeout_ms,
-                });
-                let url = self.outbound.secrets().redact(&url);
+                },
+                url: req.url,
+                headers: req.headers,
+                body: req.body,
+                credential: req.credential,
+                timeout_ms: req.timeout_ms,
+            }
+        }
+
+        /// Logs what became of a request (its URL redacted) and gives the guest its form.
+        fn answer(
+            ctx: &HttpCtx,
+            method: &str,
+            url: &str,
+            result: Result<OutboundResponse, OutboundError>,
+        ) -> Result<http::Response, http::HttpError> {
+                let url = ctx.outbound.secrets().redact(url);
                 match &result {
                     Ok(r) => {
-                        self.log_host(LogLevel::Trace, format!("{method} {url} → {}", r.status))
+                        ctx.log_host(LogLevel::Trace, format!("{method} {url} → {}", r.status))
                     }
-                    Err(e) => self.log_host(LogLevel::Warn, format!("{method} {url} failed: {e}")),
+                    Err(e) => ctx.log_host(LogLevel::Warn, format!("{method} {url} failed: {e}")),
                 }
                 result
                     .map(|r| http::Response {
@@ -57,7 +64,17 @@ macro_rules! host_interfaces {
                         OutboundError::TooLarge(n) => http::HttpError::TooLarge(n),
                         OutboundError::Invalid(m) => http::HttpError::Invalid(m),
                     })
+        }
+
+        impl http::Host for HttpCtx {
+            fn send(&mut self, req: http::Request) -> Result<http::Response, http::HttpError> {
+                let req = outbound_request(req);
+                let (method, url) = (req.method, req.url.clone());
+                let result = self.outbound.send(req);
+                answer(self, method, &url, result)
             }
+
+            $($http)*
         }
 
         fn to_erp(v: db::Value) -> xentral_erp::Value {

@@ -13,11 +13,27 @@ use crate::api::PluginError;
 use crate::engine::incremental::api_error;
 use crate::engine::merge::{Fields, Snapshot};
 use crate::engine::session::Session;
-use crate::hubspot::{ApiError, Record};
+use crate::hubspot::{ApiError, BatchOutcome, Record};
 use crate::store::state::{self, Link, LinkTable};
 
 /// Records per batch write (HubSpot's maximum).
 pub const BATCH: usize = 100;
+
+/// How many batches are sent together: a real portal's latency (100–300 ms a reply) is paid
+/// once per group instead of once per batch. The host caps what is really in flight.
+pub const IN_FLIGHT: usize = 4;
+
+/// Marks records as not attempted (the job stopped before them).
+fn not_attempted<'p>(
+    pending: impl IntoIterator<Item = &'p &'p Pending>,
+    outcomes: &mut BTreeMap<i64, PushOutcome>,
+) {
+    outcomes.extend(
+        pending
+            .into_iter()
+            .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
+    );
+}
 
 /// What became of one xentral record in a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,60 +134,80 @@ impl Target {
         let mut written = Vec::new();
         let mut stopped = false;
         for (list, upsert) in [(updates, false), (upserts, true)] {
-            for chunk in list.chunks(BATCH) {
+            let chunks: Vec<&[&Pending]> = list.chunks(BATCH).collect();
+            for group in chunks.chunks(IN_FLIGHT) {
                 if stopped {
-                    outcomes.extend(
-                        chunk
-                            .iter()
-                            .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
-                    );
+                    not_attempted(group.iter().flat_map(|c| c.iter()), outcomes);
                     continue;
                 }
-                let chunk = if upsert || s.dry_run {
-                    chunk.to_vec()
+                let group: Vec<Vec<&Pending>> = if upsert || s.dry_run {
+                    group.iter().map(|c| c.to_vec()).collect()
                 } else {
-                    match self.unchanged_in_hubspot(s, chunk, check, outcomes)? {
-                        Some(fresh) => fresh,
-                        None => {
-                            stopped = true;
-                            outcomes.extend(
-                                chunk
-                                    .iter()
-                                    .map(|p| (p.xentral_id, PushOutcome::NotAttempted)),
-                            );
-                            continue;
-                        }
-                    }
+                    let (fresh, stop) = self.unchanged_in_hubspot(s, group, check, outcomes)?;
+                    stopped = stop;
+                    fresh
                 };
-                if !chunk.is_empty() {
-                    stopped = self.batch(s, &chunk, upsert, outcomes, &mut written)?;
+                let group: Vec<Vec<&Pending>> =
+                    group.into_iter().filter(|c| !c.is_empty()).collect();
+                if !group.is_empty() {
+                    stopped |= self.batches(s, &group, upsert, outcomes, &mut written)?;
                 }
             }
         }
         Ok(written)
     }
 
-    /// Reads the records about to be updated and keeps those HubSpot has not changed since
-    /// the last sync; the others are deferred to the pull, which merges both sides. `None`
-    /// when the job must stop.
+    /// Reads the records of a group of chunks about to be updated (one read per chunk, sent
+    /// together) and keeps per chunk those HubSpot has not changed since the last sync; the
+    /// others are deferred to the pull, which merges both sides. `true` when the job must
+    /// stop (the chunks from the one that stopped it on are not attempted).
     fn unchanged_in_hubspot<'p>(
         &self,
         s: &mut Session<'_>,
-        chunk: &[&'p Pending],
+        group: &[&[&'p Pending]],
         check: &FreshnessCheck<'_>,
         outcomes: &mut BTreeMap<i64, PushOutcome>,
-    ) -> Result<Option<Vec<&'p Pending>>, PluginError> {
-        let inputs: Vec<Json> = chunk
+    ) -> Result<(Vec<Vec<&'p Pending>>, bool), PluginError> {
+        let inputs: Vec<Vec<Json>> = group
             .iter()
-            .filter_map(|p| p.hubspot_id.as_ref())
-            .map(|id| json!({ "id": id }))
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .filter_map(|p| p.hubspot_id.as_ref())
+                    .map(|id| json!({ "id": id }))
+                    .collect()
+            })
             .collect();
-        let read = s.client.batch(
+        let reads = s.client.batch_all(
             self.object,
             "read",
             inputs,
             Some(("properties", json!(check.properties))),
         );
+        let mut fresh = Vec::new();
+        for (chunk, read) in group.iter().zip(reads) {
+            match self.unchanged_of(s, chunk, read, check, outcomes)? {
+                Some(f) => fresh.push(f),
+                None => {
+                    let at = fresh.len();
+                    not_attempted(group[at..].iter().flat_map(|c| c.iter()), outcomes);
+                    return Ok((fresh, true));
+                }
+            }
+        }
+        Ok((fresh, false))
+    }
+
+    /// Of one chunk, the records HubSpot has not changed since the last sync, by what its
+    /// read answered; `None` when the job must stop.
+    fn unchanged_of<'p>(
+        &self,
+        s: &mut Session<'_>,
+        chunk: &[&'p Pending],
+        read: Result<BatchOutcome, ApiError>,
+        check: &FreshnessCheck<'_>,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+    ) -> Result<Option<Vec<&'p Pending>>, PluginError> {
         let current = match read {
             Ok(o) => o,
             Err(e) if e.stops_job() => {
@@ -221,7 +257,47 @@ impl Target {
         Ok(Some(fresh))
     }
 
-    /// One batch; splits on a whole-batch 400. Returns true when the job must stop.
+    /// The batch inputs of a chunk: updates by id, upserts by the unique property.
+    fn inputs(&self, chunk: &[&Pending]) -> Vec<Json> {
+        chunk
+            .iter()
+            .map(|p| match &p.hubspot_id {
+                Some(id) => json!({ "id": id, "properties": p.properties }),
+                None => json!({ "idProperty": self.id_property, "id": p.upsert_key, "properties": p.properties }),
+            })
+            .collect()
+    }
+
+    /// A group of batches sent together, each settled in order (a batch after one that
+    /// stopped the job was sent all the same: what it wrote is recorded). Returns true when
+    /// the job must stop.
+    fn batches<'p>(
+        &self,
+        s: &mut Session<'_>,
+        group: &[Vec<&'p Pending>],
+        upsert: bool,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+        written: &mut Vec<Written<'p>>,
+    ) -> Result<bool, PluginError> {
+        if s.dry_run {
+            for p in group.iter().flatten() {
+                count(s, upsert);
+                outcomes.insert(p.xentral_id, PushOutcome::Done);
+            }
+            return Ok(false);
+        }
+        let operation = if upsert { "upsert" } else { "update" };
+        let inputs = group.iter().map(|chunk| self.inputs(chunk)).collect();
+        let results = s.client.batch_all(self.object, operation, inputs, None);
+        let mut stopped = false;
+        for (chunk, result) in group.iter().zip(results) {
+            stopped |= self.settle(s, chunk, upsert, result, outcomes, written)?;
+        }
+        Ok(stopped)
+    }
+
+    /// One batch sent on its own (after a whole-batch 400, each half). Returns true when the
+    /// job must stop.
     fn batch<'p>(
         &self,
         s: &mut Session<'_>,
@@ -230,22 +306,26 @@ impl Target {
         outcomes: &mut BTreeMap<i64, PushOutcome>,
         written: &mut Vec<Written<'p>>,
     ) -> Result<bool, PluginError> {
-        if s.dry_run {
-            for p in chunk {
-                count(s, upsert);
-                outcomes.insert(p.xentral_id, PushOutcome::Done);
-            }
-            return Ok(false);
-        }
-        let inputs: Vec<Json> = chunk
-            .iter()
-            .map(|p| match &p.hubspot_id {
-                Some(id) => json!({ "id": id, "properties": p.properties }),
-                None => json!({ "idProperty": self.id_property, "id": p.upsert_key, "properties": p.properties }),
-            })
-            .collect();
         let operation = if upsert { "upsert" } else { "update" };
-        let outcome = match s.client.batch(self.object, operation, inputs, None) {
+        let result = s
+            .client
+            .batch(self.object, operation, self.inputs(chunk), None);
+        self.settle(s, chunk, upsert, result, outcomes, written)
+    }
+
+    /// Records what a batch's reply says: links and outcomes of the records written,
+    /// failures and refusals of the others; splits on a whole-batch 400. Returns true when
+    /// the job must stop.
+    fn settle<'p>(
+        &self,
+        s: &mut Session<'_>,
+        chunk: &[&'p Pending],
+        upsert: bool,
+        result: Result<BatchOutcome, ApiError>,
+        outcomes: &mut BTreeMap<i64, PushOutcome>,
+        written: &mut Vec<Written<'p>>,
+    ) -> Result<bool, PluginError> {
+        let outcome = match result {
             Ok(o) => o,
             Err(e) if e.stops_job() => {
                 s.stop_early(&e);

@@ -306,24 +306,66 @@ impl<'a> Client<'a> {
         if let Some((k, v)) = extra {
             body[k] = v;
         }
-        let json = self.call(Method::Post, &path, &path, Some(&body))?;
-        if json.is_null() {
-            return Ok(BatchOutcome::default());
+        batch_outcome(self.call(Method::Post, &path, &path, Some(&body))?)
+    }
+
+    /// Several batches of one operation on `object` at once, each `inputs` with the same
+    /// `extra`: paced and counted one by one, then sent together (the host has several in
+    /// flight), so a portal's latency is paid once per group. A batch whose reply is a
+    /// transient failure (a 429, a 5xx, a dropped connection) is then retried on its own as
+    /// [`Client::batch`] retries; once the budget is used up, the rest are not sent. The
+    /// results are in the order of `batches`. Only for operations safe to send again
+    /// (`read`, `update`, `upsert` by a unique property).
+    pub fn batch_all(
+        &mut self,
+        object: &str,
+        operation: &str,
+        batches: Vec<Vec<Json>>,
+        extra: Option<(&str, Json)>,
+    ) -> Vec<Result<BatchOutcome, ApiError>> {
+        let path = self.version.batch(object, operation);
+        let bodies: Vec<Json> = batches
+            .into_iter()
+            .map(|inputs| {
+                let mut body = json!({ "inputs": inputs });
+                if let Some((k, v)) = &extra {
+                    body[*k] = v.clone();
+                }
+                body
+            })
+            .collect();
+        let mut results: Vec<Option<Result<Json, ApiError>>> =
+            bodies.iter().map(|_| None).collect();
+        let mut sent = Vec::new();
+        let mut requests = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            if let Err(e) = self.budget_left() {
+                results[i] = Some(Err(e));
+                continue;
+            }
+            self.pace(Bucket::General);
+            requests.push(self.request(Method::Post, &path, &path, Some(body), Bucket::General));
+            sent.push(i);
         }
-        let reply: wire::BatchReply<wire::RecordReply> = decode(json)?;
-        let Some(results) = reply.results else {
-            return Err(ApiError::Malformed("batch reply without results".into()));
-        };
-        Ok(BatchOutcome {
-            results: results
-                .into_iter()
-                .map(|r| {
-                    let new = r.new;
-                    (Record::from(r), new)
-                })
-                .collect(),
-            errors: reply.errors,
-        })
+        let replies = self.http.send_all(requests);
+        for (i, reply) in sent.into_iter().zip(replies) {
+            results[i] = Some(match self.answer(reply) {
+                Err(e) => self.retry(
+                    e,
+                    Method::Post,
+                    &path,
+                    &path,
+                    Some(&bodies[i]),
+                    Bucket::General,
+                ),
+                ok => ok,
+            });
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(ApiError::Budget("not sent".into()))))
+            .map(|r| r.and_then(batch_outcome))
+            .collect()
     }
 
     /// Sends one request (paced, retried, counted) and parses the JSON reply. `endpoint` is
@@ -345,46 +387,78 @@ impl<'a> Client<'a> {
             attempt += 1;
             self.budget_left()?;
             self.pace(bucket);
-            let result = self.send_once(method, path, endpoint, body, bucket);
-            let short_limit =
-                matches!(&result, Err(ApiError::RateLimited { policy }) if policy != "DAILY");
-            let attempts = if short_limit {
-                self.limits.max_rate_limit_waits
-            } else {
-                self.limits.max_attempts
-            };
-            match result {
+            match self.send_once(method, path, endpoint, body, bucket) {
                 Ok(json) => return Ok(json),
-                Err(ApiError::RateLimited { policy }) if short_limit && attempt >= attempts => {
-                    // Never reported as the daily limit: the job stops with its work pending.
-                    return Err(ApiError::Budget(format!(
-                        "HubSpot's {policy} rate limit stayed exceeded for {attempt} attempts (other jobs on this portal?)"
-                    )));
-                }
-                Err(e) if attempt < attempts && e.is_transient() => {
-                    let wait = match &e {
-                        // Jittered, so jobs sharing the portal do not retry in lockstep.
-                        ApiError::RateLimited { policy } if policy == "SECONDLY" => {
-                            1_000 + self.jitter(500)
-                        }
-                        ApiError::RateLimited { .. } => {
-                            self.limits.general_window_ms as u64 + self.jitter(1_000)
-                        }
-                        _ => self.backoff(attempt),
-                    };
-                    self.log.log(
-                        Level::Warn,
-                        "retrying a HubSpot call",
-                        &[
-                            ("endpoint", endpoint),
-                            ("error", &e.to_string()),
-                            ("wait_ms", &wait.to_string()),
-                        ],
-                    );
-                    self.clock.sleep_ms(wait);
-                }
-                Err(e) => return Err(e),
+                Err(e) => self.after_failure(e, attempt, endpoint)?,
             }
+        }
+    }
+
+    /// Sends a request again until it succeeds or its attempts are used up, after a first
+    /// attempt (sent elsewhere, e.g. in a group) failed with `first`.
+    fn retry(
+        &mut self,
+        first: ApiError,
+        method: Method,
+        path: &str,
+        endpoint: &str,
+        body: Option<&Json>,
+        bucket: Bucket,
+    ) -> Result<Json, ApiError> {
+        self.after_failure(first, 1, endpoint)?;
+        let mut attempt = 1;
+        loop {
+            attempt += 1;
+            self.budget_left()?;
+            self.pace(bucket);
+            match self.send_once(method, path, endpoint, body, bucket) {
+                Ok(json) => return Ok(json),
+                Err(e) => self.after_failure(e, attempt, endpoint)?,
+            }
+        }
+    }
+
+    /// After attempt `attempt` failed with `e`: waits before the next attempt when one is
+    /// due (a short rate limit is waited out, a transient failure backed off), or gives the
+    /// error to report.
+    fn after_failure(&mut self, e: ApiError, attempt: u32, endpoint: &str) -> Result<(), ApiError> {
+        let short_limit = matches!(&e, ApiError::RateLimited { policy } if policy != "DAILY");
+        let attempts = if short_limit {
+            self.limits.max_rate_limit_waits
+        } else {
+            self.limits.max_attempts
+        };
+        match e {
+            ApiError::RateLimited { policy } if short_limit && attempt >= attempts => {
+                // Never reported as the daily limit: the job stops with its work pending.
+                Err(ApiError::Budget(format!(
+                    "HubSpot's {policy} rate limit stayed exceeded for {attempt} attempts (other jobs on this portal?)"
+                )))
+            }
+            e if attempt < attempts && e.is_transient() => {
+                let wait = match &e {
+                    // Jittered, so jobs sharing the portal do not retry in lockstep.
+                    ApiError::RateLimited { policy } if policy == "SECONDLY" => {
+                        1_000 + self.jitter(500)
+                    }
+                    ApiError::RateLimited { .. } => {
+                        self.limits.general_window_ms as u64 + self.jitter(1_000)
+                    }
+                    _ => self.backoff(attempt),
+                };
+                self.log.log(
+                    Level::Warn,
+                    "retrying a HubSpot call",
+                    &[
+                        ("endpoint", endpoint),
+                        ("error", &e.to_string()),
+                        ("wait_ms", &wait.to_string()),
+                    ],
+                );
+                self.clock.sleep_ms(wait);
+                Ok(())
+            }
+            e => Err(e),
         }
     }
 
@@ -396,6 +470,21 @@ impl<'a> Client<'a> {
         body: Option<&Json>,
         bucket: Bucket,
     ) -> Result<Json, ApiError> {
+        let request = self.request(method, path, endpoint, body, bucket);
+        let reply = self.http.send(request);
+        self.answer(reply)
+    }
+
+    /// Builds one request and counts it as sent (by endpoint, in the budget and in the rate
+    /// window of `bucket`).
+    fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        endpoint: &str,
+        body: Option<&Json>,
+        bucket: Bucket,
+    ) -> Request {
         let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
         if body.is_some() {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
@@ -418,7 +507,12 @@ impl<'a> Client<'a> {
             Bucket::General => self.general.push_back(now),
             Bucket::Search => self.search.push_back(now),
         }
-        let response = self.http.send(request).map_err(ApiError::Transport)?;
+        request
+    }
+
+    /// Learns the limits and HubSpot's time from a reply and classifies it.
+    fn answer(&mut self, reply: Result<Response, HttpError>) -> Result<Json, ApiError> {
+        let response = reply.map_err(ApiError::Transport)?;
         self.learn_limits(&response);
         self.learn_time(&response);
         classify(response)
@@ -551,6 +645,27 @@ fn with_details(message: String, details: &[wire::ErrorDetail]) -> String {
         (true, false) => extra.join("; "),
         (false, false) => format!("{message}: {}", extra.join("; ")),
     }
+}
+
+/// A batch reply (or an empty body) as its results and per-input errors.
+fn batch_outcome(json: Json) -> Result<BatchOutcome, ApiError> {
+    if json.is_null() {
+        return Ok(BatchOutcome::default());
+    }
+    let reply: wire::BatchReply<wire::RecordReply> = decode(json)?;
+    let Some(results) = reply.results else {
+        return Err(ApiError::Malformed("batch reply without results".into()));
+    };
+    Ok(BatchOutcome {
+        results: results
+            .into_iter()
+            .map(|r| {
+                let new = r.new;
+                (Record::from(r), new)
+            })
+            .collect(),
+        errors: reply.errors,
+    })
 }
 
 /// Decodes a successful reply into the type the caller expects.

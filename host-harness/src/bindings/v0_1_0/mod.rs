@@ -21,6 +21,7 @@ use xentral::hubspot::{clock, db, http, log, secrets, types};
 host_interfaces!(
     tls: http::HttpError::Invalid,
     limit: db::DbError::Io,
+    http: {},
 );
 
 export_conversions!();

@@ -23,6 +23,22 @@ use xentral::hubspot::{clock, db, http, log, secrets, types};
 host_interfaces!(
     tls: http::HttpError::Tls,
     limit: db::DbError::Limit,
+    http: {
+        fn send_all(
+            &mut self,
+            reqs: Vec<http::Request>,
+        ) -> Vec<Result<http::Response, http::HttpError>> {
+            let reqs: Vec<OutboundRequest> = reqs.into_iter().map(outbound_request).collect();
+            let named: Vec<(&'static str, String)> =
+                reqs.iter().map(|r| (r.method, r.url.clone())).collect();
+            let results = self.outbound.send_all(reqs);
+            named
+                .into_iter()
+                .zip(results)
+                .map(|((method, url), result)| answer(self, method, &url, result))
+                .collect()
+        }
+    },
 );
 
 export_conversions!();
