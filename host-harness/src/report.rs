@@ -260,10 +260,26 @@ pub struct XentralStage {
     pub name: String,
     /// Hidden.
     pub hidden: bool,
-    /// The HubSpot `pipeline:stage` it maps to.
-    pub mapped_to: Option<String>,
+    /// The HubSpot stage it maps to.
+    pub mapped_to: Option<DealStage>,
     /// Mapped by Refresh (automatic mode).
     pub automatic: bool,
+}
+
+/// A HubSpot deal stage by its ids, as the contract's (pipeline id, stage id) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DealStage {
+    /// The pipeline.
+    pub pipeline_id: String,
+    /// The stage in it.
+    pub stage_id: String,
+}
+
+impl fmt::Display for DealStage {
+    /// `pipeline:stage`, as `stages map` takes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.pipeline_id, self.stage_id)
+    }
 }
 
 /// One HubSpot stage and its mapping.

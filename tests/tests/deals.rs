@@ -491,6 +491,22 @@ both_backends! {
             .unwrap()
             .result
             .unwrap();
+        // Both sides of the listing agree on the mapping, by ids.
+        let listed = w.host.list_stages(TENANT).unwrap().result.unwrap();
+        assert_eq!(
+            listed.xentral[0].mapped_to,
+            Some(xentral_host::report::DealStage {
+                pipeline_id: "default".into(),
+                stage_id: "contractsent".into(),
+            })
+        );
+        let hubspot_side: Vec<_> = listed
+            .hubspot
+            .iter()
+            .filter(|h| h.mapped_to.is_some())
+            .map(|h| (h.pipeline_id.as_str(), h.stage_id.as_str(), h.mapped_to))
+            .collect();
+        assert_eq!(hubspot_side, [("default", "contractsent", Some(mine))]);
         let mapped = deal(
             &w,
             &[

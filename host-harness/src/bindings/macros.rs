@@ -346,7 +346,12 @@ macro_rules! export_conversions {
                         view_name: s.view_name,
                         name: s.name,
                         hidden: s.hidden,
-                        mapped_to: s.mapped_to.map(|(p, st)| format!("{p}:{st}")),
+                        mapped_to: s.mapped_to.map(|(pipeline_id, stage_id)| {
+                            $crate::report::DealStage {
+                                pipeline_id,
+                                stage_id,
+                            }
+                        }),
                         automatic: s.automatic,
                     })
                     .collect(),

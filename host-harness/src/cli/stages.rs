@@ -48,7 +48,9 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
                         s.id,
                         s.view_name,
                         s.name,
-                        s.mapped_to.as_deref().unwrap_or("(unmapped)"),
+                        s.mapped_to
+                            .as_ref()
+                            .map_or_else(|| "(unmapped)".to_owned(), ToString::to_string),
                         if s.hidden { "  [hidden]" } else { "" }
                     ));
                 }
