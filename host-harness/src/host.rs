@@ -14,7 +14,7 @@ use crate::report::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, Settings, StageOverview,
 };
 use crate::runlog::RunLog;
-use crate::sandbox::{Invocation, JobContext, PluginComponent, Runtime, SandboxError};
+use crate::sandbox::{Invocation, JobContext, JobError, PluginComponent, Runtime, SandboxError};
 use crate::secrets::{HostKey, JobSecrets, KeyError, Secret};
 use crate::sync_health::SyncHealth;
 use crate::tenant::{DataDir, MysqlSetup, Tenant, TenantError};
@@ -297,6 +297,33 @@ impl XentralHost {
         let manifest = self.component.manifest();
         inv.result = inv.result.map(|h| h.with_exclusions(manifest, &runs));
         Ok(inv)
+    }
+
+    /// Every pair of one object kind (`contact`, `deal`) the plugin keeps in sync, as
+    /// (HubSpot id, xentral id) by xentral id, read a page at a time on a read-only
+    /// connection without network. The first page that fails ends it with its error.
+    pub fn links(
+        &self,
+        tenant_name: &str,
+        object: &str,
+    ) -> Result<Result<Vec<(String, i64)>, JobError>, HostError> {
+        const PAGE: u32 = 1_000;
+        let tenant = self.tenant(tenant_name)?;
+        let mut all = Vec::new();
+        loop {
+            let mut ctx = self.job_context(&tenant)?;
+            ctx.db
+                .set_read_only()
+                .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
+            ctx.allowed_origins.clear();
+            ctx.max_requests = Some(0);
+            let after = all.last().map_or(0, |(_, x): &(String, i64)| *x);
+            match self.component.links(ctx, object, after, PAGE).result {
+                Ok(page) if page.is_empty() => return Ok(Ok(all)),
+                Ok(page) => all.extend(page),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
     }
 
     /// The job context of a tenant as stored.

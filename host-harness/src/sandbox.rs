@@ -482,6 +482,37 @@ impl PluginComponent {
         })
     }
 
+    /// `links(object, after, limit)`: a page of the pairs of one object kind the plugin keeps
+    /// in sync, as (HubSpot id, xentral id). A 0.1.0 component has no such export.
+    pub fn links(
+        &self,
+        ctx: JobContext,
+        object: &str,
+        after_xentral_id: i64,
+        limit: u32,
+    ) -> Invocation<Vec<(String, i64)>> {
+        if matches!(self.pre, Pre::V0_1_0(_)) {
+            return Invocation::not_run(JobError::Host(
+                "a plugin of contract 0.1.0 does not list its links; 0.2.0 or later does".into(),
+            ));
+        }
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_1_0(_) => unreachable!("checked above"),
+            Instance::V0_2_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_links(store, object, after_xentral_id, limit)
+                .map(|r| {
+                    r.map(|links| {
+                        links
+                            .into_iter()
+                            .map(|l| (l.hubspot_id, l.xentral_id))
+                            .collect()
+                    })
+                    .map_err(v2::error_from_wit)
+                }),
+        })
+    }
+
     /// Runs one export in a fresh store under the context's limits.
     fn invoke<T>(
         &self,

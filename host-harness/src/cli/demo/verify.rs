@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use hubspot_emulator::{Emulator, ObjectType, Record};
 use serde::Serialize;
 use xentral_erp::{Database, DbError, Value};
+use xentral_host::report::DealStage;
 use xentral_hubspot_plugin::mapping;
 
 /// The outcome of a comparison.
@@ -59,13 +60,24 @@ fn rows(db: &mut dyn Database, sql: &str) -> Result<Vec<BTreeMap<String, Value>>
     Ok((0..r.len()).filter_map(|i| r.row_map(i)).collect())
 }
 
+/// What the plugin says it keeps in sync (its `links` and `list-stages` exports).
+pub struct Linked {
+    /// HubSpot contact id → address id.
+    pub contacts: HashMap<String, i64>,
+    /// HubSpot deal id → resubmission id.
+    pub deals: HashMap<String, i64>,
+    /// xentral stage id → the HubSpot stage it maps to.
+    pub stages: HashMap<i64, DealStage>,
+}
+
 /// Compares the tenant database with the emulated portal: the contact group `group` as
-/// xentral counts its members on `today`, dates in the tenant's `time_zone`. Values are
-/// compared by the plugin's own canonical rules (e-mail, amount, close date), so a
-/// difference found is a real one.
+/// xentral counts its members on `today`, dates in the tenant's `time_zone`, the pairs as
+/// the plugin reports them (`linked`). Values are compared by the plugin's own canonical
+/// rules (e-mail, amount, close date), so a difference found is a real one.
 pub fn compare(
     db: &mut dyn Database,
     hubspot: &Emulator,
+    linked: &Linked,
     group: &str,
     today: chrono::NaiveDate,
     time_zone: chrono_tz::Tz,
@@ -120,18 +132,7 @@ pub fn compare(
         .filter(|r| !r.archived)
         .map(|r| (r.id.clone(), r))
         .collect();
-    let links: HashMap<String, i64> = rows(
-        db,
-        "SELECT hs_contact_id, address_id FROM hubspot_sync_contact_links",
-    )?
-    .into_iter()
-    .map(|r| {
-        (
-            text(r.get("hs_contact_id")),
-            r.get("address_id").and_then(Value::as_i64).unwrap_or(0),
-        )
-    })
-    .collect();
+    let links = &linked.contacts;
     let addresses: HashMap<i64, BTreeMap<String, Value>> =
         rows(db, "SELECT * FROM adresse WHERE geloescht = 0")?
             .into_iter()
@@ -203,7 +204,7 @@ pub fn compare(
             }
         }
     }
-    let linked: std::collections::HashSet<i64> = links.values().copied().collect();
+    let linked_addresses: std::collections::HashSet<i64> = links.values().copied().collect();
     let members = match xentral_erp::ui::find_group_by_name(db, group)? {
         Some(g) => xentral_erp::ui::group_members(db, g, today)?,
         None => Vec::new(),
@@ -213,41 +214,15 @@ pub fn compare(
             continue;
         };
         let email = text(a.get("email"));
-        if !mapping::canonical_email(&email).is_empty() && !linked.contains(&id) {
+        if !mapping::canonical_email(&email).is_empty() && !linked_addresses.contains(&id) {
             c.mismatch(format!(
                 "address {id} ({email}) is in the group but not in HubSpot"
             ));
         }
     }
 
-    let stage_map: HashMap<i64, (String, String)> = rows(
-        db,
-        "SELECT wiedervorlage_stage_id, pipeline_id, stage_id FROM hubspot_sync_stage_map",
-    )?
-    .into_iter()
-    .map(|r| {
-        (
-            r.get("wiedervorlage_stage_id")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            (text(r.get("pipeline_id")), text(r.get("stage_id"))),
-        )
-    })
-    .collect();
-    let deal_links: HashMap<String, i64> = rows(
-        db,
-        "SELECT hs_deal_id, wiedervorlage_id FROM hubspot_sync_deal_links",
-    )?
-    .into_iter()
-    .map(|r| {
-        (
-            text(r.get("hs_deal_id")),
-            r.get("wiedervorlage_id")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-        )
-    })
-    .collect();
+    let stage_map = &linked.stages;
+    let deal_links = &linked.deals;
     let resubmissions: HashMap<i64, BTreeMap<String, Value>> =
         rows(db, "SELECT * FROM wiedervorlage")?
             .into_iter()
@@ -289,7 +264,7 @@ pub fn compare(
             (
                 "stage",
                 format!("{}:{}", prop(&deal, "pipeline"), prop(&deal, "dealstage")),
-                stage.map(|(p, s)| format!("{p}:{s}")).unwrap_or_default(),
+                stage.map(ToString::to_string).unwrap_or_default(),
             ),
             (
                 "closedate",
