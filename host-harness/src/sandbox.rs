@@ -122,6 +122,10 @@ pub struct Invocation<T> {
     pub instantiate: Duration,
     /// The largest linear memory the guest grew to, in bytes.
     pub memory_peak_bytes: usize,
+    /// SQL statements the guest ran.
+    pub db_statements: u64,
+    /// The time those statements took.
+    pub db_time: Duration,
 }
 
 impl<T> Invocation<T> {
@@ -134,6 +138,8 @@ impl<T> Invocation<T> {
             elapsed: Duration::ZERO,
             instantiate: Duration::ZERO,
             memory_peak_bytes: 0,
+            db_statements: 0,
+            db_time: Duration::ZERO,
         }
     }
 }
@@ -597,6 +603,7 @@ impl PluginComponent {
         let clock = Arc::clone(&state.clock.clock);
         let memory_hit = state.limiter.exceeded;
         let memory_peak_bytes = state.limiter.peak;
+        let (db_statements, db_time) = (state.db.statements, state.db.time);
         for (source, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
             let text = String::from_utf8_lossy(&pipe.contents()).into_owned();
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -634,6 +641,8 @@ impl PluginComponent {
             elapsed: started.elapsed(),
             instantiate,
             memory_peak_bytes,
+            db_statements,
+            db_time,
         }
     }
 }

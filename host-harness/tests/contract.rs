@@ -104,6 +104,10 @@ fn a_component_built_against_0_1_0_loads_and_runs() {
         .run_job("t", Job::SyncContacts, Budget::default())
         .unwrap();
     assert!(run.result.is_ok(), "{:?}", run.result);
+    assert!(
+        run.db_statements >= 1,
+        "the host counts the guest's statements (it read its command)"
+    );
 }
 
 #[test]

@@ -98,6 +98,9 @@ struct Measured {
     real: Duration,
     cpu: Duration,
     memory: usize,
+    /// The guest's SQL statements and their time (the host counts them; 0 natively).
+    db_statements: u64,
+    db_time: Duration,
 }
 
 fn run(w: &World, job: Job) -> Measured {
@@ -118,6 +121,8 @@ fn run(w: &World, job: Job) -> Measured {
         real,
         cpu,
         memory: inv.memory_peak_bytes,
+        db_statements: inv.db_statements,
+        db_time: inv.db_time,
     }
 }
 
@@ -135,13 +140,15 @@ fn line(label: &str, records: usize, m: &Measured) {
     let floor = floor_seconds(&m.report.api_calls);
     let wall = m.waited_ms as f64 / 1000.0 + m.real.as_secs_f64();
     println!(
-        "{label:<32} {records:>7} records  {:>6} calls ({:>5.2}/1000)  floor {:>7.1} s  wall {:>7.1} s (ratio {:>4.2})  CPU {:>6.1} µs/record  peak memory {:>5.1} MiB",
+        "{label:<32} {records:>7} records  {:>6} calls ({:>5.2}/1000)  floor {:>7.1} s  wall {:>7.1} s (ratio {:>4.2})  CPU {:>6.1} µs/record  DB {:>4.1} statements {:>6.1} µs/record  peak memory {:>5.1} MiB",
         m.calls,
         m.calls as f64 * 1000.0 / records as f64,
         floor,
         wall,
         if floor > 0.0 { wall / floor } else { 0.0 },
         m.cpu.as_secs_f64() * 1e6 / records as f64,
+        m.db_statements as f64 / records as f64,
+        m.db_time.as_secs_f64() * 1e6 / records as f64,
         m.memory as f64 / (1 << 20) as f64,
     );
 }
@@ -338,6 +345,8 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
         real,
         cpu,
         memory: 0,
+        db_statements: 0,
+        db_time: Duration::ZERO,
     }
 }
 

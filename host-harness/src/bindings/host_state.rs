@@ -50,7 +50,11 @@ impl HostState {
                 log: log.clone(),
                 clock: Arc::clone(&clock),
             },
-            db: DbCtx { db },
+            db: DbCtx {
+                db,
+                statements: 0,
+                time: std::time::Duration::ZERO,
+            },
             log: LogCtx {
                 log,
                 secrets: secrets.clone(),
@@ -81,6 +85,9 @@ pub struct HttpCtx {
 /// What the db interface of one job holds.
 pub struct DbCtx {
     pub(crate) db: Box<dyn Database>,
+    /// Statements the guest ran, and the time they took (what a job costs the database).
+    pub(crate) statements: u64,
+    pub(crate) time: std::time::Duration,
 }
 
 /// What the log interface of one job holds.

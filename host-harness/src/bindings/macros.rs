@@ -115,7 +115,11 @@ macro_rules! host_interfaces {
                 params: Vec<db::Value>,
             ) -> Result<db::Rows, db::DbError> {
                 let params: Vec<_> = params.into_iter().map(to_erp).collect();
-                let rows = self.db.query(&sql, &params).map_err(db_error)?;
+                let started = std::time::Instant::now();
+                let rows = self.db.query(&sql, &params);
+                self.statements += 1;
+                self.time += started.elapsed();
+                let rows = rows.map_err(db_error)?;
                 Ok(db::Rows {
                     columns: rows.columns,
                     rows: rows
@@ -132,7 +136,11 @@ macro_rules! host_interfaces {
                 params: Vec<db::Value>,
             ) -> Result<db::ExecResult, db::DbError> {
                 let params: Vec<_> = params.into_iter().map(to_erp).collect();
-                let r = self.db.execute(&sql, &params).map_err(db_error)?;
+                let started = std::time::Instant::now();
+                let r = self.db.execute(&sql, &params);
+                self.statements += 1;
+                self.time += started.elapsed();
+                let r = r.map_err(db_error)?;
                 Ok(db::ExecResult {
                     rows_affected: r.rows_affected,
                     last_insert_id: r.last_insert_id,

@@ -258,6 +258,7 @@ impl ObjectKind for Contacts {
             ctx,
             emails: None,
             holders_alive: HashMap::new(),
+            links: HashMap::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -311,6 +312,9 @@ struct ContactSink<'c> {
     /// Contacts other than the pulled ones that hold an e-mail a pulled contact matches,
     /// with whether HubSpot still has them (read per page, in one call, before it is applied).
     holders_alive: HashMap<String, bool>,
+    /// The links of the page's contacts (`None`: not linked), read in one query before the
+    /// page is applied; each is taken once.
+    links: HashMap<String, Option<state::Link>>,
 }
 
 impl Sink for ContactSink<'_> {
@@ -320,11 +324,15 @@ impl Sink for ContactSink<'_> {
     /// the address, never get a second one.
     fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
         self.holders_alive.clear();
+        self.links.clear();
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-        let linked = state::linked_hubspot_ids(s.db, LinkTable::Contacts, &ids)?;
+        let mut linked = state::links_by_hubspot_ids(s.db, LinkTable::Contacts, &ids)?;
         let mut holders = HashSet::new();
         for r in records {
-            if linked.contains(&r.id) || pull_filter(self.ctx, r).is_some() {
+            let link = linked.remove(&r.id);
+            let is_linked = link.is_some();
+            self.links.insert(r.id.clone(), link);
+            if is_linked || pull_filter(self.ctx, r).is_some() {
                 continue;
             }
             let email = mapping::canonical_email(r.prop("email"));
@@ -367,6 +375,7 @@ impl Sink for ContactSink<'_> {
     /// is read afresh when next needed.
     fn rolled_back(&mut self) {
         self.emails = None;
+        self.links.clear();
     }
 }
 
@@ -407,7 +416,12 @@ fn pull_one(
     let h = from_hubspot(r, &ctx.countries);
     let email = h.get("email").cloned().unwrap_or_default();
     let mut gone_from_xentral = None;
-    if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)? {
+    // The page read the links in one query; a record applied without it (a retry) reads its own.
+    let link = match sink.links.remove(&r.id) {
+        Some(link) => link,
+        None => state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)?,
+    };
+    if let Some(link) = link {
         match xentral::addresses_by_id(s.db, &ctx.ff, &[link.xentral_id])?.pop() {
             Some(address) if !address.deleted => {
                 let x = from_xentral(&address, &ctx.ff, &ctx.countries);

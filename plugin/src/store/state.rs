@@ -5,7 +5,7 @@
 //! Every statement here runs unchanged on SQLite and MariaDB except the id column, whose
 //! auto-increment syntax differs by dialect.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::engine::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
@@ -453,21 +453,26 @@ pub fn link_by_xentral_id(
 }
 
 /// Which of these HubSpot ids are linked.
-pub fn linked_hubspot_ids(
+pub fn links_by_hubspot_ids(
     db: &mut dyn Db,
     table: LinkTable,
     hubspot_ids: &[&str],
-) -> Result<HashSet<String>, DbError> {
-    let (t, hs, _) = table.names();
-    let mut out = HashSet::new();
+) -> Result<HashMap<String, Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let mut out = HashMap::new();
     for chunk in hubspot_ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let params: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
         let rows = db.query(
-            &format!("SELECT {hs} FROM {t} WHERE {hs} IN ({marks})"),
+            &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} IN ({marks})"),
             &params,
         )?;
-        out.extend(rows.rows.iter().filter_map(|r| r.first()?.as_text()));
+        out.extend(
+            rows.rows
+                .iter()
+                .filter_map(|r| link_from_row(r))
+                .map(|l| (l.hubspot_id.clone(), l)),
+        );
     }
     Ok(out)
 }
@@ -499,36 +504,48 @@ pub fn save_link(
         .or_else(|| link.snapshot.x.get("email"))
         .cloned()
         .unwrap_or_default();
-    let exists = !db
-        .query(
-            &format!("SELECT 1 FROM {t} WHERE {hs} = ?"),
-            &[Value::from(&link.hubspot_id)],
-        )?
-        .rows
-        .is_empty();
-    if exists {
-        db.execute(
-            &format!("UPDATE {t} SET {x} = ?, snapshot = ?, synced_at_ms = ? WHERE {hs} = ?"),
-            &[
-                Value::Integer(link.xentral_id),
-                Value::from(snapshot),
-                Value::Integer(now_ms),
-                Value::from(&link.hubspot_id),
-            ],
-        )?;
+    // Contacts keep the linked e-mail beside the link (deals have no such column).
+    let (email_set, email_column, email_mark) = if table == LinkTable::Contacts {
+        (", email = ?", ", email", ", ?")
     } else {
-        db.execute(
-            &format!("INSERT INTO {t} ({hs}, {x}, snapshot, synced_at_ms) VALUES (?, ?, ?, ?)"),
-            &[
-                Value::from(&link.hubspot_id),
+        ("", "", "")
+    };
+    let with_email = |mut params: Vec<Value>, at: usize| {
+        if table == LinkTable::Contacts {
+            params.insert(at, Value::from(email.as_str()));
+        }
+        params
+    };
+    // An update that finds the link, else an insert: one statement when it exists.
+    let updated = db.execute(
+        &format!(
+            "UPDATE {t} SET {x} = ?, snapshot = ?, synced_at_ms = ?{email_set} WHERE {hs} = ?"
+        ),
+        &with_email(
+            vec![
                 Value::Integer(link.xentral_id),
-                Value::from(snapshot),
+                Value::from(snapshot.as_str()),
                 Value::Integer(now_ms),
+                Value::from(&link.hubspot_id),
             ],
+            3,
+        ),
+    )?;
+    if updated.rows_affected == 0 {
+        db.execute(
+            &format!(
+                "INSERT INTO {t} ({hs}, {x}, snapshot, synced_at_ms{email_column}) VALUES (?, ?, ?, ?{email_mark})"
+            ),
+            &with_email(
+                vec![
+                    Value::from(&link.hubspot_id),
+                    Value::Integer(link.xentral_id),
+                    Value::from(snapshot.as_str()),
+                    Value::Integer(now_ms),
+                ],
+                4,
+            ),
         )?;
-    }
-    if table == LinkTable::Contacts {
-        set_link_email(db, &link.hubspot_id, &email)?;
     }
     Ok(())
 }
