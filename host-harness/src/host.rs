@@ -285,23 +285,15 @@ impl XentralHost {
         let runs = RunLog::for_tenant(&tenant)
             .latest_by_starter()
             .unwrap_or_default();
-        // Reading health changes nothing and calls no one: the database refuses every write
-        // on this connection, and no origin is allowed.
-        let mut ctx = self.job_context(&tenant)?;
-        ctx.db
-            .set_read_only()
-            .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
-        ctx.allowed_origins.clear();
-        ctx.max_requests = Some(0);
-        let mut inv = self.component.sync_health(ctx);
+        let mut inv = self.component.sync_health(self.read_only_context(&tenant)?);
         let manifest = self.component.manifest();
         inv.result = inv.result.map(|h| h.with_exclusions(manifest, &runs));
         Ok(inv)
     }
 
     /// Every pair of one object kind (`contact`, `deal`) the plugin keeps in sync, as
-    /// (HubSpot id, xentral id) by xentral id, read a page at a time on a read-only
-    /// connection without network. The first page that fails ends it with its error.
+    /// (HubSpot id, xentral id) by xentral id, read a page at a time in one call on a
+    /// read-only connection without network.
     pub fn links(
         &self,
         tenant_name: &str,
@@ -309,21 +301,20 @@ impl XentralHost {
     ) -> Result<Result<Vec<(String, i64)>, JobError>, HostError> {
         const PAGE: u32 = 1_000;
         let tenant = self.tenant(tenant_name)?;
-        let mut all = Vec::new();
-        loop {
-            let mut ctx = self.job_context(&tenant)?;
-            ctx.db
-                .set_read_only()
-                .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
-            ctx.allowed_origins.clear();
-            ctx.max_requests = Some(0);
-            let after = all.last().map_or(0, |(_, x): &(String, i64)| *x);
-            match self.component.links(ctx, object, after, PAGE).result {
-                Ok(page) if page.is_empty() => return Ok(Ok(all)),
-                Ok(page) => all.extend(page),
-                Err(e) => return Ok(Err(e)),
-            }
-        }
+        let ctx = self.read_only_context(&tenant)?;
+        Ok(self.component.links(ctx, object, PAGE).result)
+    }
+
+    /// A job context for exports that only read: the database refuses every write on its
+    /// connection, and no origin is allowed.
+    fn read_only_context(&self, tenant: &Tenant) -> Result<JobContext, HostError> {
+        let mut ctx = self.job_context(tenant)?;
+        ctx.db
+            .set_read_only()
+            .map_err(|e| HostError::Tenant(TenantError::from(e)))?;
+        ctx.allowed_origins.clear();
+        ctx.max_requests = Some(0);
+        Ok(ctx)
     }
 
     /// The job context of a tenant as stored.

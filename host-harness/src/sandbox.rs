@@ -488,14 +488,14 @@ impl PluginComponent {
         })
     }
 
-    /// `links(object, after, limit)`: a page of the pairs of one object kind the plugin keeps
-    /// in sync, as (HubSpot id, xentral id). A 0.1.0 component has no such export.
+    /// Every pair of one object kind the plugin keeps in sync, as (HubSpot id, xentral id):
+    /// `links(object, after, page)` called page after page in one instance (one store, one
+    /// connection) until a page comes back empty. A 0.1.0 component has no such export.
     pub fn links(
         &self,
         ctx: JobContext,
         object: &str,
-        after_xentral_id: i64,
-        limit: u32,
+        page: u32,
     ) -> Invocation<Vec<(String, i64)>> {
         if matches!(self.pre, Pre::V0_1_0(_)) {
             return Invocation::not_run(JobError::Host(
@@ -504,18 +504,22 @@ impl PluginComponent {
         }
         self.invoke(ctx, |b, store| match b {
             Instance::V0_1_0(_) => unreachable!("checked above"),
-            Instance::V0_2_0(b) => b
-                .xentral_hubspot_plugin()
-                .call_links(store, object, after_xentral_id, limit)
-                .map(|r| {
-                    r.map(|links| {
-                        links
-                            .into_iter()
-                            .map(|l| (l.hubspot_id, l.xentral_id))
-                            .collect()
-                    })
-                    .map_err(v2::error_from_wit)
-                }),
+            Instance::V0_2_0(b) => {
+                let mut all: Vec<(String, i64)> = Vec::new();
+                loop {
+                    let after = all.last().map_or(0, |(_, x)| *x);
+                    match b
+                        .xentral_hubspot_plugin()
+                        .call_links(&mut *store, object, after, page)?
+                    {
+                        Ok(links) if links.is_empty() => return Ok(Ok(all)),
+                        Ok(links) => {
+                            all.extend(links.into_iter().map(|l| (l.hubspot_id, l.xentral_id)))
+                        }
+                        Err(e) => return Ok(Err(v2::error_from_wit(e))),
+                    }
+                }
+            }
         })
     }
 

@@ -102,10 +102,8 @@ pub trait Sink {
 
 /// One pulled record merged into an existing xentral record, as every object kind ends it.
 pub struct PulledUpdate<'a> {
-    /// Where its link is kept.
+    /// Where its link is kept (and the object kind it names in conflict and failure records).
     pub links: LinkTable,
-    /// `contact`, `deal` (conflict records).
-    pub object: &'static str,
     /// The HubSpot record.
     pub hubspot_id: &'a str,
     /// The xentral record.
@@ -133,7 +131,7 @@ pub fn finish_update(
     if !u.outcome.conflicts.is_empty() {
         s.conflict(
             winner,
-            u.object,
+            u.links.object(),
             u.hubspot_id,
             u.xentral_id,
             &u.outcome.conflicts,
@@ -165,7 +163,7 @@ pub fn finish_update(
         now,
     )?;
     // HubSpot's record changed: one HubSpot refused is worth sending again.
-    if state::clear_refusal(s.db, u.object, u.xentral_id)? {
+    if state::clear_refusal(s.db, u.links.object(), u.xentral_id)? {
         crate::engine::queue::enqueue(s.db, u.links.entity(), u.xentral_id, now)?;
     }
     Ok(())

@@ -382,16 +382,7 @@ impl<'a> Client<'a> {
         } else {
             Bucket::General
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.budget_left()?;
-            self.pace(bucket);
-            match self.send_once(method, path, endpoint, body, bucket) {
-                Ok(json) => return Ok(json),
-                Err(e) => self.after_failure(e, attempt, endpoint)?,
-            }
-        }
+        self.attempts_after(0, method, path, endpoint, body, bucket)
     }
 
     /// Sends a request again until it succeeds or its attempts are used up, after a first
@@ -406,7 +397,21 @@ impl<'a> Client<'a> {
         bucket: Bucket,
     ) -> Result<Json, ApiError> {
         self.after_failure(first, 1, endpoint)?;
-        let mut attempt = 1;
+        self.attempts_after(1, method, path, endpoint, body, bucket)
+    }
+
+    /// Attempts after the first `made` (paced, within the budget) until one succeeds or
+    /// [`Client::after_failure`] gives up.
+    fn attempts_after(
+        &mut self,
+        made: u32,
+        method: Method,
+        path: &str,
+        endpoint: &str,
+        body: Option<&Json>,
+        bucket: Bucket,
+    ) -> Result<Json, ApiError> {
+        let mut attempt = made;
         loop {
             attempt += 1;
             self.budget_left()?;

@@ -540,7 +540,6 @@ fn apply_merge(
         ctx.rule.winner,
         PulledUpdate {
             links: LinkTable::Contacts,
-            object: OBJECT,
             hubspot_id,
             xentral_id: id,
             outcome: &out,

@@ -439,7 +439,6 @@ fn apply_merge(
         ctx.rule.winner,
         PulledUpdate {
             links: LinkTable::Deals,
-            object: OBJECT,
             hubspot_id: deal_id,
             xentral_id: id,
             outcome: &out,

@@ -452,7 +452,8 @@ pub fn link_by_xentral_id(
     Ok(rows.rows.first().and_then(|r| link_from_row(r)))
 }
 
-/// Which of these HubSpot ids are linked.
+/// The links of those of these HubSpot ids that are linked, by HubSpot id (one query per
+/// 500 ids).
 pub fn links_by_hubspot_ids(
     db: &mut dyn Db,
     table: LinkTable,
