@@ -24,7 +24,12 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
     }
-    for dir in ["test-guest/src", "test-guest/Cargo.toml"] {
+    for dir in [
+        "test-guest/src",
+        "test-guest/Cargo.toml",
+        "compat-guest/src",
+        "compat-guest/Cargo.toml",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             manifest_dir.join(dir).display()
@@ -51,6 +56,7 @@ fn main() {
     for (crate_file, var) in [
         ("xentral_hubspot_plugin.wasm", "XENTRAL_PLUGIN_WASM"),
         ("xentral_test_guest.wasm", "XENTRAL_TEST_GUEST_WASM"),
+        ("xentral_compat_guest.wasm", "XENTRAL_COMPAT_GUEST_WASM"),
     ] {
         let path = out.join(crate_file);
         assert!(path.exists(), "guest build produced no {}", path.display());
@@ -82,13 +88,14 @@ fn ensure_target_installed() {
     }
 }
 
-/// Runs a nested `cargo build` for both guest crates.
+/// Runs a nested `cargo build` for the guest crates.
 fn build_guests(workspace: &Path, target_dir: &Path) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
         .args(["build", "--target", TARGET, "--profile", PROFILE])
         .args(["-p", "xentral-hubspot-plugin", "-p", "xentral-test-guest"])
+        .args(["-p", "xentral-compat-guest"])
         .arg("--target-dir")
         .arg(target_dir);
     // Settings of the outer build that must not leak into the guest build.

@@ -339,13 +339,8 @@ impl XentralHost {
         connection: &Connection<'_>,
         settings: &Settings,
     ) -> Result<Invocation<ConfigureReport>, HostError> {
-        let default_rule = crate::report::SyncRule::default();
-        if self.component.contract_version() == "0.1.0"
-            && (settings.contact_rule != default_rule || settings.deal_rule != default_rule)
-        {
-            return Err(HostError::Invalid(
-                "sync directions and conflict winners need a plugin of contract 0.2.0 or later; this one is 0.1.0 and syncs both ways with xentral winning".into(),
-            ));
+        if let Some(refused) = beyond_contract(self.component.contract_version(), settings) {
+            return Err(HostError::Invalid(refused));
         }
         let mut tenant = self.tenant(tenant_name)?;
         let url = connection
@@ -433,8 +428,12 @@ impl XentralHost {
     ) -> Result<crate::settings_defaults::Defaults, HostError> {
         let tenant = self.tenant(tenant_name)?;
         let mut db = tenant.open_admin_db(&self.clock)?;
-        crate::settings_defaults::resolve(db.as_mut(), tenant.config.settings.as_ref())
-            .map_err(|e| HostError::Tenant(TenantError::from(e)))
+        crate::settings_defaults::resolve(
+            db.as_mut(),
+            tenant.config.settings.as_ref(),
+            self.component.contract_version(),
+        )
+        .map_err(|e| HostError::Tenant(TenantError::from(e)))
     }
 
     /// The Refresh button.
@@ -587,4 +586,41 @@ impl XentralHost {
             .component
             .record_changed(self.job_context(&tenant)?, entity, id))
     }
+}
+
+/// What `settings` asks of a plugin whose contract (`version`) has no way to obey it, said
+/// so the operator knows; `None` when the plugin can do all of it. Nothing a plugin cannot
+/// do is dropped silently on the way to it.
+fn beyond_contract(version: &str, settings: &Settings) -> Option<String> {
+    use crate::report::{ContactMode, SyncRule};
+    let two_way = SyncRule::two_way();
+    let plain = |r: &SyncRule| SyncRule {
+        on_hubspot_archive: two_way.on_hubspot_archive,
+        on_xentral_delete: two_way.on_xentral_delete,
+        ..r.clone()
+    };
+    if version == "0.1.0"
+        && (plain(&settings.contact_rule) != two_way || plain(&settings.deal_rule) != two_way)
+    {
+        return Some("sync directions and conflict winners need a plugin of contract 0.2.0 or later; this one is 0.1.0 and syncs both ways with xentral winning".into());
+    }
+    if !matches!(version, "0.1.0" | "0.2.0") {
+        return None;
+    }
+    if settings.companies || settings.contact_mode == ContactMode::ContactPersons {
+        return Some(format!(
+            "companies and contact persons need a plugin of contract 0.3.0 or later; this one is {version}: save with --companies off --contact-mode addresses"
+        ));
+    }
+    let ended = [
+        &settings.contact_rule,
+        &settings.deal_rule,
+        &settings.company_rule,
+    ];
+    if ended.iter().any(|r| !r.keeps_ended_records()) {
+        return Some(format!(
+            "what happens to archived and deleted records needs a plugin of contract 0.3.0 or later; this one is {version} and keeps them"
+        ));
+    }
+    None
 }

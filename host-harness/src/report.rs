@@ -1,27 +1,23 @@
-//! Host-side forms of what the plugin's exports return, serialisable for `--json`.
+//! The types the plugin's exports take and return: the newest contract's generated types, the
+//! one definition of each (serialisable for `--json` and the tenant's files), with what the
+//! host adds to them. Plugins of older contract versions are converted into these by their
+//! binding modules.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
-/// The plugin's jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Job {
-    /// Export queued xentral changes (`hubspot_process`).
-    ProcessQueue,
-    /// Pull contacts (`hubspot_pull_contacts`).
-    SyncContacts,
-    /// Pull deals (`hubspot_pull_deals`).
-    SyncDeals,
-}
+pub use crate::bindings::latest::xentral::hubspot::types::{
+    ArchiveAction, Budget, ConfigureReport, Conflict, ContactMode, DeleteAction, EndedRecords,
+    Entity, FailingRecords, FieldDirection, HealthReport, HubspotOptions, HubspotStage, Job,
+    JobReport, JobSpec, MetadataReport, ObjectHealth, OptionValue, PlannedChange, PluginError,
+    PluginManifest, Privilege, QueueHealth, ReasonCount, RecordLink, Settings, Side, SideReport,
+    StageMode, StageOverview, SyncDirection, SyncRule, XentralStage,
+};
 
 impl Job {
-    /// All jobs.
+    /// Every job.
     pub const ALL: [Job; 3] = [Job::ProcessQueue, Job::SyncContacts, Job::SyncDeals];
 
-    /// The CLI name.
+    /// The job's name on the command line and in the run log.
     pub fn name(self) -> &'static str {
         match self {
             Job::ProcessQueue => "process-queue",
@@ -46,20 +42,9 @@ impl fmt::Display for Job {
     }
 }
 
-/// Stage mapping mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum StageMode {
-    /// Automatic.
-    #[default]
-    Automatic,
-    /// User defined.
-    UserDefined,
-}
-
-impl std::fmt::Display for StageMode {
+impl fmt::Display for StageMode {
     /// As the command line spells it (`--stage-mode user-defined`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             StageMode::Automatic => "automatic",
             StageMode::UserDefined => "user-defined",
@@ -67,267 +52,145 @@ impl std::fmt::Display for StageMode {
     }
 }
 
-/// Settings passed to `configure`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
-    /// HubSpot base URL.
-    pub hubspot_url: String,
-    /// Credential name.
-    pub credential: String,
-    /// Contacts on/off.
-    pub contacts: bool,
-    /// Contacts start time.
-    pub contacts_since: Option<String>,
-    /// Lead statuses that take part.
-    pub lead_statuses: Vec<String>,
-    /// Contact group.
-    pub group: String,
-    /// Deals on/off.
-    pub deals: bool,
-    /// Stage mode.
-    pub stage_mode: StageMode,
-    /// The HubSpot API version (`2026-03`, `legacy`); empty for the plugin's default, as in
-    /// settings saved before there was a choice.
-    #[serde(default)]
-    pub api_version: String,
-    /// How contacts sync (HubSpot Data Sync's direction, conflict winner, field directions).
-    #[serde(default)]
-    pub contact_rule: SyncRule,
-    /// How deals sync.
-    #[serde(default)]
-    pub deal_rule: SyncRule,
+impl fmt::Display for SyncDirection {
+    /// As the command line spells it (`--contacts-direction to-xentral`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SyncDirection::TwoWay => "two-way",
+            SyncDirection::ToXentral => "to-xentral",
+            SyncDirection::ToHubspot => "to-hubspot",
+        })
+    }
 }
 
-/// Which way values of a kind or a field flow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SyncDirection {
-    /// Both ways.
-    #[default]
-    TwoWay,
-    /// HubSpot → xentral only.
-    ToXentral,
-    /// xentral → HubSpot only.
-    ToHubspot,
+impl fmt::Display for Side {
+    /// As the command line spells it (`--contacts-conflict-winner hubspot`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Xentral => "xentral",
+            Side::Hubspot => "hubspot",
+        })
+    }
 }
 
-/// A side of the sync.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    /// xentral.
-    #[default]
-    Xentral,
-    /// HubSpot.
-    Hubspot,
+impl fmt::Display for ContactMode {
+    /// As the command line spells it (`--contact-mode contact-persons`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ContactMode::ContactPersons => "contact-persons",
+            ContactMode::Addresses => "addresses",
+        })
+    }
 }
 
-/// How one object kind syncs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncRule {
-    /// The kind's direction.
-    #[serde(default)]
-    pub direction: SyncDirection,
-    /// Whose value stands when a field changed on both sides.
-    #[serde(default)]
-    pub conflict_winner: Side,
-    /// Fields with a direction of their own.
-    #[serde(default)]
-    pub fields: BTreeMap<String, SyncDirection>,
+impl fmt::Display for ArchiveAction {
+    /// As the command line spells it (`--contacts-on-archive mark`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArchiveAction::Keep => "keep",
+            ArchiveAction::Mark => "mark",
+        })
+    }
 }
 
-/// Limits of one run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Budget {
-    /// Deadline (ms since epoch, host clock).
-    pub deadline_ms: Option<i64>,
-    /// Request cap.
-    pub max_requests: Option<u32>,
-    /// Dry run.
-    pub dry_run: bool,
+impl fmt::Display for DeleteAction {
+    /// As the command line spells it (`--contacts-on-delete archive`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeleteAction::Keep => "keep",
+            DeleteAction::Archive => "archive",
+        })
+    }
 }
 
-/// What `configure` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConfigureReport {
-    /// User message.
-    pub message: String,
-    /// Changes.
-    pub changes: Vec<String>,
-    /// Warnings.
-    pub warnings: Vec<String>,
+impl SyncRule {
+    /// Both ways, xentral winning, no field of its own, records that end kept: the rule of a
+    /// kind nobody set up, and of settings saved before there were rules.
+    pub fn two_way() -> SyncRule {
+        SyncRule {
+            direction: SyncDirection::TwoWay,
+            conflict_winner: Side::Xentral,
+            fields: Vec::new(),
+            on_hubspot_archive: ArchiveAction::Keep,
+            on_xentral_delete: DeleteAction::Keep,
+        }
+    }
+
+    /// The direction of `field`: its own, else the kind's.
+    pub fn field_direction(&self, field: &str) -> SyncDirection {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map_or(self.direction, |f| f.direction)
+    }
+
+    /// Whether the rule keeps records that end on both sides (what a plugin before 0.3.0
+    /// does).
+    pub fn keeps_ended_records(&self) -> bool {
+        self.on_hubspot_archive == ArchiveAction::Keep
+            && self.on_xentral_delete == DeleteAction::Keep
+    }
 }
 
-/// What `refresh-metadata` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MetadataReport {
-    /// Lead status options.
-    pub lead_statuses: u32,
-    /// Lifecycle stage options.
-    pub lifecycle_stages: u32,
-    /// Pipelines.
-    pub pipelines: u32,
-    /// Stages.
-    pub stages: u32,
-    /// Changes.
-    pub changes: Vec<String>,
+impl Default for Budget {
+    /// No deadline, no request cap, not a dry run.
+    fn default() -> Self {
+        Budget {
+            deadline_ms: None,
+            max_requests: None,
+            dry_run: false,
+        }
+    }
 }
 
-/// What a job did to one side.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SideReport {
-    /// Created.
-    pub created: u32,
-    /// Updated.
-    pub updated: u32,
-    /// Unchanged.
-    pub unchanged: u32,
-    /// Conflicts.
-    pub conflicts: u32,
-    /// Failed.
-    pub failed: u32,
-    /// Excluded by reason.
-    pub excluded: BTreeMap<String, u32>,
+impl Default for SyncRule {
+    /// [`SyncRule::two_way`].
+    fn default() -> Self {
+        SyncRule::two_way()
+    }
 }
 
-/// The outcome of one job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobReport {
-    /// Which job.
-    pub job: Job,
-    /// Writes to xentral.
-    pub xentral: SideReport,
-    /// Writes to HubSpot.
-    pub hubspot: SideReport,
-    /// API calls by endpoint.
-    pub api_calls: BTreeMap<String, u32>,
-    /// More work pending.
-    pub pending: bool,
-    /// Notes.
-    pub messages: Vec<String>,
+impl Default for SideReport {
+    /// Nothing done.
+    fn default() -> Self {
+        SideReport {
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            conflicts: 0,
+            failed: 0,
+            excluded: Vec::new(),
+        }
+    }
+}
+
+impl SideReport {
+    /// How many records were left out for `reason`.
+    pub fn excluded_for(&self, reason: &str) -> u32 {
+        self.excluded
+            .iter()
+            .filter(|c| c.reason == reason)
+            .map(|c| c.count)
+            .sum()
+    }
+
+    /// How many records were left out, whatever the reason.
+    pub fn excluded_total(&self) -> u32 {
+        self.excluded.iter().map(|c| c.count).sum()
+    }
 }
 
 impl JobReport {
     /// Total HubSpot API calls.
     pub fn total_api_calls(&self) -> u32 {
-        self.api_calls.values().sum()
+        self.api_calls.iter().map(|c| c.count).sum()
     }
 }
 
-/// A failure the plugin reported for a whole call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
-pub enum PluginError {
-    /// Not configured.
-    #[error("{0}")]
-    NotConfigured(String),
-    /// Invalid settings.
-    #[error("{0}")]
-    InvalidSettings(String),
-    /// Credential rejected.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// HubSpot failed.
-    #[error("{0}")]
-    Hubspot(String),
-    /// Database failed.
-    #[error("{0}")]
-    Database(String),
-    /// Daily limit reached.
-    #[error("{0}")]
-    RateLimited(String),
-}
-
-/// xentral record kinds for the save hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Entity {
-    /// `adresse`.
-    Address,
-    /// `wiedervorlage`.
-    Resubmission,
-}
-
-/// One xentral stage and its mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct XentralStage {
-    /// `wiedervorlage_stages.id`.
-    pub id: i64,
-    /// Its view.
-    pub view_id: i64,
-    /// The view's name.
-    pub view_name: String,
-    /// The stage's name.
-    pub name: String,
-    /// Hidden.
-    pub hidden: bool,
-    /// The HubSpot stage it maps to.
-    pub mapped_to: Option<DealStage>,
-    /// Mapped by Refresh (automatic mode).
-    pub automatic: bool,
-}
-
-/// A HubSpot deal stage by its ids, as the contract's (pipeline id, stage id) pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DealStage {
-    /// The pipeline.
-    pub pipeline_id: String,
-    /// The stage in it.
-    pub stage_id: String,
-}
-
-impl fmt::Display for DealStage {
-    /// `pipeline:stage`, as `stages map` takes it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.pipeline_id, self.stage_id)
-    }
-}
-
-/// One HubSpot stage and its mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HubspotStage {
-    /// Pipeline id.
-    pub pipeline_id: String,
-    /// Pipeline label.
-    pub pipeline_label: String,
-    /// Stage id.
-    pub stage_id: String,
-    /// Stage label.
-    pub label: String,
-    /// Archived.
-    pub archived: bool,
-    /// The xentral stage it maps to.
-    pub mapped_to: Option<i64>,
-}
-
-/// Both sides of the deal-stage mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StageOverview {
-    /// The mode.
-    pub mode: StageMode,
-    /// xentral's stages.
-    pub xentral: Vec<XentralStage>,
-    /// HubSpot's stages.
-    pub hubspot: Vec<HubspotStage>,
-}
-
-/// One of the plugin's jobs as its manifest names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobSpec {
-    /// The job.
-    pub job: Job,
-    /// `prozessstarter.parameter` of the starter that runs it.
-    pub starter_parameter: String,
-    /// The starter's name.
-    pub name: String,
-    /// Its default period in minutes.
-    pub period_minutes: u32,
-    /// The object kinds whose records it pulls (its exclusions are theirs).
-    pub objects: Vec<String>,
-}
-
-/// What a plugin says it is: its jobs and the tables it needs. The host schedules by it and
-/// grants no more than it asks for (see [`xentral_erp::TableGrant::admit`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a plugin says it is, as the host keeps it: its jobs, and the tables it asks for as a
+/// grant. The host schedules by it and grants no more than it asks for (see
+/// [`xentral_erp::TableGrant::admit`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Manifest {
     /// The contract version the plugin is built against.
     pub contract_version: String,
@@ -338,6 +201,40 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The host's form of what a plugin states. A table name that is not a plain identifier
+    /// is an error (the host quotes names into `GRANT` statements).
+    pub fn from_plugin(m: PluginManifest) -> Result<Manifest, String> {
+        let plain = |t: &str| {
+            xentral_erp::grant::is_plain_name(t)
+                .then_some(())
+                .ok_or_else(|| format!("the plugin's manifest names `{t}`, not a table name"))
+        };
+        let mut tables = xentral_erp::TableGrant::new();
+        for t in &m.xentral_tables {
+            plain(&t.table)?;
+            let verbs: Vec<_> = t
+                .verbs
+                .iter()
+                .map(|p| match p {
+                    Privilege::Select => xentral_erp::Privilege::Select,
+                    Privilege::Insert => xentral_erp::Privilege::Insert,
+                    Privilege::Update => xentral_erp::Privilege::Update,
+                    Privilege::Delete => xentral_erp::Privilege::Delete,
+                })
+                .collect();
+            tables = tables.with_table(&t.table, &verbs);
+        }
+        for t in &m.own_tables {
+            plain(t)?;
+            tables = tables.with_own_table(t);
+        }
+        Ok(Manifest {
+            contract_version: m.contract_version,
+            jobs: m.jobs,
+            tables,
+        })
+    }
+
     /// The job a process starter's `parameter` names, if the plugin has one.
     pub fn job_of_starter(&self, parameter: &str) -> Option<Job> {
         self.jobs

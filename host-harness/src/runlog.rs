@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Job;
 use crate::tenant::Tenant;
 
 /// The log's file name inside a tenant directory.
@@ -58,8 +57,9 @@ pub struct RunRecord {
     pub starter_id: i64,
     /// `prozessstarter.parameter`.
     pub parameter: String,
-    /// The plugin job the starter ran.
-    pub job: Job,
+    /// The plugin job the starter ran, by its command-line name (`sync-contacts`): the log
+    /// outlives contract versions, so it keeps the name, not the contract's type.
+    pub job: String,
     /// When the run started, ms since the epoch on the host clock.
     pub started_ms: i64,
     /// How long it ran, in ms on the host clock.
@@ -186,7 +186,7 @@ mod tests {
             tenant: "t".into(),
             starter_id: i % 3,
             parameter: "hubspot_process".into(),
-            job: Job::ProcessQueue,
+            job: "process-queue".into(),
             started_ms: i,
             duration_ms: 5,
             outcome: RunResult::Ok,

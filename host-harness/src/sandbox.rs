@@ -20,14 +20,16 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use xentral_erp::Database;
 
-use crate::bindings::{CONTRACT_VERSION, HostState, plugin_export, v0_1_0 as v1, v0_2_0 as v2};
+use crate::bindings::{
+    CONTRACT_VERSION, HostState, plugin_export, v0_1_0 as v1, v0_2_0 as v2, v0_3_0 as v3,
+};
 use crate::clock::{SharedClock, WasiWallClock};
 use crate::joblog::{JobLog, LogEntry, LogLevel};
 use crate::limits::TenantLimits;
 use crate::outbound::{Origin, Outbound, OutboundPolicy};
 use crate::report::{
-    Budget, ConfigureReport, Entity, Job, JobReport, Manifest, MetadataReport, PluginError,
-    Settings, StageOverview,
+    Budget, ConfigureReport, Entity, HubspotOptions, Job, JobReport, Manifest, MetadataReport,
+    PluginError, Settings, StageOverview,
 };
 use crate::secrets::JobSecrets;
 use crate::sync_health::SyncHealth;
@@ -39,8 +41,12 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// The plugin component built by this crate's build script.
 pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("XENTRAL_PLUGIN_WASM"));
 
-/// The misbehaving test guest built by this crate's build script (for sandbox tests).
+/// The misbehaving test guest built by this crate's build script (for sandbox tests), of
+/// contract 0.1.0.
 pub static TEST_GUEST_WASM: &[u8] = include_bytes!(env!("XENTRAL_TEST_GUEST_WASM"));
+
+/// A plugin of contract 0.2.0 built by this crate's build script (for contract tests).
+pub static COMPAT_GUEST_WASM: &[u8] = include_bytes!(env!("XENTRAL_COMPAT_GUEST_WASM"));
 
 /// Failures to set up the sandbox (not failures of a job).
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +78,7 @@ pub enum SandboxError {
 }
 
 /// Why one job call failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum JobError {
     /// The guest tried to grow its memory past the tenant's cap.
@@ -131,8 +137,17 @@ pub struct Invocation<T> {
 impl<T> Invocation<T> {
     /// A call the host refused to make: nothing ran, nothing was logged.
     fn not_run(error: JobError) -> Self {
+        Self::without_call(Err(error))
+    }
+
+    /// A call there was no need to make (the plugin has nothing to do with it): nothing ran.
+    fn not_run_ok(value: T) -> Self {
+        Self::without_call(Ok(value))
+    }
+
+    fn without_call(result: Result<T, JobError>) -> Self {
         Invocation {
-            result: Err(error),
+            result,
             log: Vec::new(),
             fuel_used: 0,
             elapsed: Duration::ZERO,
@@ -270,17 +285,17 @@ impl PluginComponent {
         let mut linker: Linker<HostState> = Linker::new(runtime.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| SandboxError::Component(format!("{e:#}")))?;
-        let linked = if version == "0.1.0" {
-            v1::add_to_linker(&mut linker)
-        } else {
-            v2::add_to_linker(&mut linker)
+        let linked = match version {
+            "0.1.0" => v1::add_to_linker(&mut linker),
+            "0.2.0" => v2::add_to_linker(&mut linker),
+            _ => v3::add_to_linker(&mut linker),
         };
         linked.map_err(|e| SandboxError::Component(format!("{e:#}")))?;
         let pre = linker.instantiate_pre(&component).and_then(|pre| {
-            Ok(if version == "0.1.0" {
-                Pre::V0_1_0(v1::HubspotSyncPre::new(pre)?)
-            } else {
-                Pre::V0_2_0(v2::HubspotSyncPre::new(pre)?)
+            Ok(match version {
+                "0.1.0" => Pre::V0_1_0(v1::HubspotSyncPre::new(pre)?),
+                "0.2.0" => Pre::V0_2_0(v2::HubspotSyncPre::new(pre)?),
+                _ => Pre::V0_3_0(v3::HubspotSyncPre::new(pre)?),
             })
         });
         let pre = pre.map_err(|e| SandboxError::Component(format!("{e:#}")))?;
@@ -297,7 +312,7 @@ impl PluginComponent {
         Ok(component)
     }
 
-    /// Asks a 0.2.0 component for its manifest, giving it no capability: a private empty
+    /// Asks a 0.2.0 or later component for its manifest, giving it no capability: a private empty
     /// database it may not touch, no origin, no secret.
     fn read_manifest(&self) -> Result<Manifest, SandboxError> {
         let clock: SharedClock = Arc::new(crate::clock::SystemClock);
@@ -320,7 +335,11 @@ impl PluginComponent {
             Instance::V0_2_0(b) => b
                 .xentral_hubspot_plugin()
                 .call_manifest(store)
-                .map(|m| Ok(v2::manifest_from_wit(m))),
+                .map(|m| Ok(Manifest::from_plugin(v2::manifest_from_wit(m)))),
+            Instance::V0_3_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_manifest(store)
+                .map(|m| Ok(Manifest::from_plugin(m))),
         });
         let unusable =
             |e: String| SandboxError::Component(format!("the component's manifest: {e}"));
@@ -360,6 +379,7 @@ impl PluginComponent {
         match self.pre {
             Pre::V0_1_0(_) => "0.1.0",
             Pre::V0_2_0(_) => "0.2.0",
+            Pre::V0_3_0(_) => "0.3.0",
         }
     }
 
@@ -380,6 +400,7 @@ impl PluginComponent {
                     r.map(v2::configure_report_from_wit)
                         .map_err(v2::error_from_wit)
                 }),
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_configure(store, s),
         })
     }
 
@@ -402,6 +423,7 @@ impl PluginComponent {
                             .map_err(v2::error_from_wit)
                     })
             }
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_refresh_metadata(store),
         })
     }
 
@@ -420,20 +442,33 @@ impl PluginComponent {
                 .xentral_hubspot_plugin()
                 .call_run(store, v2::job_to_wit(job), v2::budget_to_wit(budget))
                 .map(|r| r.map(v2::job_report_from_wit).map_err(v2::error_from_wit)),
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_run(store, job, budget),
         })
     }
 
-    /// `record-changed(entity, id)`.
+    /// `record-changed(entity, id)`. A plugin of a version that does not know the entity
+    /// (a contact person before 0.3.0) syncs no such records: nothing to tell it.
     pub fn record_changed(&self, ctx: JobContext, entity: Entity, id: i64) -> Invocation<()> {
+        let unknown = match self.pre {
+            Pre::V0_1_0(_) => v1::entity_to_wit(entity).is_none(),
+            Pre::V0_2_0(_) => v2::entity_to_wit(entity).is_none(),
+            Pre::V0_3_0(_) => false,
+        };
+        if unknown {
+            return Invocation::not_run_ok(());
+        }
         self.invoke(ctx, |b, store| match b {
             Instance::V0_1_0(b) => b
                 .xentral_hubspot_plugin()
-                .call_record_changed(store, v1::entity_to_wit(entity), id)
+                .call_record_changed(store, v1::entity_to_wit(entity).expect("checked"), id)
                 .map(|r| r.map_err(v1::error_from_wit)),
             Instance::V0_2_0(b) => b
                 .xentral_hubspot_plugin()
-                .call_record_changed(store, v2::entity_to_wit(entity), id)
+                .call_record_changed(store, v2::entity_to_wit(entity).expect("checked"), id)
                 .map(|r| r.map_err(v2::error_from_wit)),
+            Instance::V0_3_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_record_changed(store, entity, id),
         })
     }
 
@@ -448,6 +483,7 @@ impl PluginComponent {
                 r.map(v2::stage_overview_from_wit)
                     .map_err(v2::error_from_wit)
             }),
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_list_stages(store),
         })
     }
 
@@ -468,6 +504,12 @@ impl PluginComponent {
                 .xentral_hubspot_plugin()
                 .call_map_stage(store, xentral_stage, pipeline_id, stage_id)
                 .map(|r| r.map_err(v2::error_from_wit)),
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_map_stage(
+                store,
+                xentral_stage,
+                pipeline_id,
+                stage_id,
+            ),
         })
     }
 
@@ -481,10 +523,45 @@ impl PluginComponent {
         }
         self.invoke(ctx, |b, store| match b {
             Instance::V0_1_0(_) => unreachable!("checked above"),
-            Instance::V0_2_0(b) => b
+            Instance::V0_2_0(b) => b.xentral_hubspot_plugin().call_sync_health(store).map(|r| {
+                r.map(|h| v2::health_from_wit(h).into())
+                    .map_err(v2::error_from_wit)
+            }),
+            Instance::V0_3_0(b) => b
                 .xentral_hubspot_plugin()
                 .call_sync_health(store)
-                .map(|r| r.map(v2::health_from_wit).map_err(v2::error_from_wit)),
+                .map(|r| r.map(SyncHealth::from)),
+        })
+    }
+
+    /// `retry-now(object, records)`: makes failing records due now; returns how many. A
+    /// plugin before 0.3.0 has no such export.
+    pub fn retry_now(
+        &self,
+        ctx: JobContext,
+        object: Option<&str>,
+        records: &[String],
+    ) -> Invocation<u32> {
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_3_0(b) => b
+                .xentral_hubspot_plugin()
+                .call_retry_now(store, object, records),
+            _ => Ok(Err(PluginError::NotConfigured(format!(
+                "a plugin of contract {} cannot retry records on request; 0.3.0 or later can",
+                self.contract_version()
+            )))),
+        })
+    }
+
+    /// `list-options()`: the lead statuses and lifecycle stages the last Refresh read. A
+    /// plugin before 0.3.0 has no such export.
+    pub fn list_options(&self, ctx: JobContext) -> Invocation<HubspotOptions> {
+        self.invoke(ctx, |b, store| match b {
+            Instance::V0_3_0(b) => b.xentral_hubspot_plugin().call_list_options(store),
+            _ => Ok(Err(PluginError::NotConfigured(format!(
+                "a plugin of contract {} does not list HubSpot's options; 0.3.0 or later does",
+                self.contract_version()
+            )))),
         })
     }
 
@@ -502,22 +579,34 @@ impl PluginComponent {
                 "a plugin of contract 0.1.0 does not list its links; 0.2.0 or later does".into(),
             ));
         }
-        self.invoke(ctx, |b, store| match b {
-            Instance::V0_1_0(_) => unreachable!("checked above"),
-            Instance::V0_2_0(b) => {
-                let mut all: Vec<(String, i64)> = Vec::new();
-                loop {
-                    let after = all.last().map_or(0, |(_, x)| *x);
-                    match b
+        self.invoke(ctx, |b, store| {
+            let mut all: Vec<(String, i64)> = Vec::new();
+            loop {
+                let after = all.last().map_or(0, |(_, x)| *x);
+                let links: Result<Vec<(String, i64)>, PluginError> = match b {
+                    Instance::V0_1_0(_) => unreachable!("checked above"),
+                    Instance::V0_2_0(b) => b
                         .xentral_hubspot_plugin()
                         .call_links(&mut *store, object, after, page)?
-                    {
-                        Ok(links) if links.is_empty() => return Ok(Ok(all)),
-                        Ok(links) => {
-                            all.extend(links.into_iter().map(|l| (l.hubspot_id, l.xentral_id)))
-                        }
-                        Err(e) => return Ok(Err(v2::error_from_wit(e))),
-                    }
+                        .map(|l| {
+                            l.into_iter()
+                                .map(|l| (l.hubspot_id, l.xentral_id))
+                                .collect()
+                        })
+                        .map_err(v2::error_from_wit),
+                    Instance::V0_3_0(b) => b
+                        .xentral_hubspot_plugin()
+                        .call_links(&mut *store, object, after, page)?
+                        .map(|l| {
+                            l.into_iter()
+                                .map(|l| (l.hubspot_id, l.xentral_id))
+                                .collect()
+                        }),
+                };
+                match links {
+                    Ok(links) if links.is_empty() => return Ok(Ok(all)),
+                    Ok(links) => all.extend(links),
+                    Err(e) => return Ok(Err(e)),
                 }
             }
         })
@@ -527,10 +616,7 @@ impl PluginComponent {
     fn invoke<T>(
         &self,
         ctx: JobContext,
-        call: impl FnOnce(
-            &Instance,
-            &mut Store<HostState>,
-        ) -> wasmtime::Result<Result<T, crate::report::PluginError>>,
+        call: impl FnOnce(&Instance, &mut Store<HostState>) -> wasmtime::Result<Result<T, PluginError>>,
     ) -> Invocation<T> {
         let started = Instant::now();
         let deadline = started + ctx.limits.wall_time();
@@ -655,12 +741,14 @@ impl PluginComponent {
 enum Pre {
     V0_1_0(v1::HubspotSyncPre<HostState>),
     V0_2_0(v2::HubspotSyncPre<HostState>),
+    V0_3_0(v3::HubspotSyncPre<HostState>),
 }
 
 /// One instance of a component, of its contract version.
 enum Instance {
     V0_1_0(v1::HubspotSync),
     V0_2_0(v2::HubspotSync),
+    V0_3_0(v3::HubspotSync),
 }
 
 impl Pre {
@@ -668,6 +756,7 @@ impl Pre {
         Ok(match self {
             Pre::V0_1_0(pre) => Instance::V0_1_0(pre.instantiate(&mut *store)?),
             Pre::V0_2_0(pre) => Instance::V0_2_0(pre.instantiate(&mut *store)?),
+            Pre::V0_3_0(pre) => Instance::V0_3_0(pre.instantiate(&mut *store)?),
         })
     }
 }

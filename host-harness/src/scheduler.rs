@@ -62,7 +62,7 @@ pub enum RunOutcome {
 }
 
 /// One attempt on a due starter in one pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StarterRun {
     /// The tenant.
     pub tenant: String,
@@ -129,7 +129,7 @@ pub struct TenantFailure {
 }
 
 /// The result of one pass over all tenants.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pass {
     /// Every attempt on a due starter, grouped by tenant in name order.
     pub runs: Vec<StarterRun>,
@@ -361,7 +361,6 @@ fn summary(r: &crate::report::JobReport) -> String {
     out
 }
 
-/// Appends a finished run to the tenant's run log; a failure to write is only logged.
 /// Appends a finished run to the tenant's run log (a failure to write is logged, never fatal).
 pub(crate) fn record(log: &RunLog, run: &StarterRun) {
     let (outcome, message) = match &run.outcome {
@@ -374,7 +373,7 @@ pub(crate) fn record(log: &RunLog, run: &StarterRun) {
         tenant: run.tenant.clone(),
         starter_id: run.starter_id,
         parameter: run.parameter.clone(),
-        job: run.job,
+        job: run.job.name().into(),
         started_ms: run.started_ms,
         duration_ms: run.duration_ms,
         outcome,
@@ -388,12 +387,12 @@ pub(crate) fn record(log: &RunLog, run: &StarterRun) {
                     .xentral
                     .excluded
                     .iter()
-                    .map(|(k, v)| (format!("xentral: {k}"), *v));
+                    .map(|c| (format!("xentral: {}", c.reason), c.count));
                 let h = r
                     .hubspot
                     .excluded
                     .iter()
-                    .map(|(k, v)| (format!("HubSpot: {k}"), *v));
+                    .map(|c| (format!("HubSpot: {}", c.reason), c.count));
                 x.chain(h).collect::<Vec<_>>()
             })
             .collect(),

@@ -131,7 +131,11 @@ pub struct TenantConfig {
     pub plugin_db_user: Option<String>,
     /// The settings last saved (the operator's, no secret): what `settings` keeps for each
     /// flag not given again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::settings_defaults::saved_settings"
+    )]
     pub settings: Option<crate::report::Settings>,
 }
 

@@ -291,7 +291,7 @@ fn run_log_records_each_finished_run() {
     let started: Vec<i64> = log.iter().map(|r| r.started_ms).collect();
     assert_eq!(started, [START_MS, START_MS + 10 * MINUTE_MS]);
     assert!(log.iter().all(|r| r.starter_id == id
-        && r.job == Job::ProcessQueue
+        && r.job == Job::ProcessQueue.name()
         && r.outcome == RunResult::Ok
         && r.api_calls == Some(0)));
 }

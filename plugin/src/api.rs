@@ -41,8 +41,25 @@ pub struct Settings {
     pub api_version: String,
     /// How contacts sync (Data Sync's direction, conflict winner, field directions).
     pub contact_rule: crate::engine::rules::SyncRule,
+    /// Companies on/off.
+    pub companies: bool,
+    /// Where a synced company's contacts live in xentral.
+    pub contact_mode: ContactMode,
+    /// How companies sync.
+    pub company_rule: crate::engine::rules::SyncRule,
     /// How deals sync.
     pub deal_rule: crate::engine::rules::SyncRule,
+}
+
+/// Where the contacts of a synced HubSpot company live in xentral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContactMode {
+    /// As contact persons (`ansprechpartner`) of the company's address.
+    ContactPersons,
+    /// Every contact as a person address (settings stored before there was a choice).
+    #[default]
+    Addresses,
 }
 
 /// What `configure` did.
@@ -144,6 +161,27 @@ pub struct JobReport {
     pub pending: bool,
     /// Notes for the operator.
     pub messages: Vec<String>,
+    /// In a dry run: the changes it would make, record by record (bounded).
+    pub planned: Vec<PlannedChange>,
+}
+
+/// One change a dry run would make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedChange {
+    /// The object kind.
+    pub object: &'static str,
+    /// Where the write would happen: `true` for xentral, `false` for HubSpot.
+    pub in_xentral: bool,
+    /// `create`, `update`, `link`, `archive`, `mark-deleted`, `unlink`, `relink`, `conflict`.
+    pub kind: &'static str,
+    /// The xentral record, if it exists yet.
+    pub xentral_id: Option<i64>,
+    /// The HubSpot record, if it exists yet.
+    pub hubspot_id: Option<String>,
+    /// The fields that would be written.
+    pub fields: Vec<String>,
+    /// Why, when it is not a plain change.
+    pub reason: String,
 }
 
 impl JobReport {
@@ -156,6 +194,7 @@ impl JobReport {
             api_calls: BTreeMap::new(),
             pending: false,
             messages: Vec::new(),
+            planned: Vec::new(),
         }
     }
 }
@@ -167,6 +206,8 @@ pub enum Entity {
     Address,
     /// `wiedervorlage`.
     Resubmission,
+    /// `ansprechpartner`.
+    ContactPerson,
 }
 
 impl Entity {
@@ -175,6 +216,7 @@ impl Entity {
         match self {
             Entity::Address => "address",
             Entity::Resubmission => "resubmission",
+            Entity::ContactPerson => "contact-person",
         }
     }
 }
@@ -344,15 +386,30 @@ pub struct StoredConflict {
     pub at_ms: i64,
 }
 
+/// Records of one object kind whose link ended for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedRecords {
+    /// Why.
+    pub reason: String,
+    /// How many.
+    pub count: u32,
+    /// The pairs (HubSpot id, xentral id), the first [`crate::store::health::LISTED_RECORDS`].
+    pub records: Vec<(String, i64)>,
+    /// They stay unsynced until the user acts.
+    pub needs_action: bool,
+}
+
 /// The state of one object kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectHealth {
-    /// `contact` or `deal`.
+    /// `contact`, `company`, `contact-person` or `deal`.
     pub object: &'static str,
     /// Linked pairs.
     pub in_sync: u64,
     /// Failing records, grouped by direction and error.
     pub failing: Vec<FailingRecords>,
+    /// Links that ended, by reason.
+    pub ended: Vec<EndedRecords>,
     /// Conflicts kept.
     pub conflicts_kept: u64,
     /// The most recent conflicts, newest first.
@@ -366,6 +423,15 @@ pub struct QueueHealth {
     pub pending: u64,
     /// Of those, entries waiting for a retry.
     pub retrying: u64,
+}
+
+/// The option lists Refresh read: (value, label) each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubspotOptions {
+    /// Lead statuses.
+    pub lead_statuses: Vec<(String, String)>,
+    /// Lifecycle stages.
+    pub lifecycle_stages: Vec<(String, String)>,
 }
 
 /// What the plugin's state says of each object kind and of the queue.

@@ -352,6 +352,66 @@ pub fn sync_health(p: &mut Platform<'_>) -> Result<crate::api::SyncHealth, Plugi
     Ok(crate::store::health::read(p.db)?)
 }
 
+/// Makes failing records due now (see [`state::make_failures_due`]); a record failing to
+/// reach HubSpot is queued as well, so the next queue run sends it. Returns how many.
+pub fn retry_now(
+    p: &mut Platform<'_>,
+    object: Option<&str>,
+    records: &[String],
+) -> Result<u32, PluginError> {
+    if let Some(o) = object {
+        state::LinkTable::of_object(o).ok_or_else(|| unknown_object(o))?;
+    }
+    if state::installed_version(p.db)? == 0 {
+        return Ok(0);
+    }
+    let now = p.clock.now_ms();
+    p.db.begin()?;
+    let result = (|| -> Result<u32, PluginError> {
+        let due = state::make_failures_due(p.db, object, records)?;
+        for f in due.iter().filter(|f| f.direction == "push") {
+            if let (Some(table), Ok(id)) = (state::LinkTable::of_object(&f.object), f.key.parse()) {
+                queue::enqueue(p.db, table.entity(), id, now)?;
+            }
+        }
+        Ok(due.len() as u32)
+    })();
+    match result {
+        Ok(n) => {
+            p.db.commit()?;
+            p.log.log(
+                Level::Info,
+                "retry requested",
+                &[("records", &n.to_string())],
+            );
+            Ok(n)
+        }
+        Err(e) => {
+            p.db.rollback()?;
+            Err(e)
+        }
+    }
+}
+
+/// The lead statuses and lifecycle stages the last Refresh stored; reads only.
+pub fn list_options(p: &mut Platform<'_>) -> Result<crate::api::HubspotOptions, PluginError> {
+    if state::installed_version(p.db)? == 0 {
+        return Ok(crate::api::HubspotOptions::default());
+    }
+    Ok(crate::api::HubspotOptions {
+        lead_statuses: xentral::options(p.db, "lead_status")?,
+        lifecycle_stages: xentral::options(p.db, "lifecycle_stage")?,
+    })
+}
+
+fn unknown_object(object: &str) -> PluginError {
+    let known: Vec<&str> = state::LinkTable::ALL.iter().map(|t| t.object()).collect();
+    PluginError::InvalidSettings(format!(
+        "'{object}' is not an object kind this plugin syncs ({})",
+        known.join(", ")
+    ))
+}
+
 /// The most links one `links` call returns.
 pub const MAX_LINKS_PAGE: u32 = 1_000;
 
@@ -362,11 +422,7 @@ pub fn links(
     after_xentral_id: i64,
     limit: u32,
 ) -> Result<Vec<(String, i64)>, PluginError> {
-    let table = state::LinkTable::of_object(object).ok_or_else(|| {
-        PluginError::InvalidSettings(format!(
-            "'{object}' is not an object kind this plugin syncs (contact, deal)"
-        ))
-    })?;
+    let table = state::LinkTable::of_object(object).ok_or_else(|| unknown_object(object))?;
     if state::installed_version(p.db)? == 0 {
         return Ok(Vec::new());
     }

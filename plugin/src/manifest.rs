@@ -8,7 +8,7 @@ use crate::store::state;
 use crate::xentral;
 
 /// The contract version this plugin is built against (also in its custom section).
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// The xentral tables the plugin uses, with only the verbs it needs on each.
 pub const XENTRAL_TABLES: &[(&str, &[Privilege])] = {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{PluginError, Settings, StageMode};
+use crate::api::{ContactMode, PluginError, Settings, StageMode};
 use crate::engine::rules::SyncRule;
 use crate::hubspot::ApiVersion;
 use crate::platform::{Db, DbError, Value};
@@ -46,6 +46,15 @@ pub struct StoredSettings {
     /// How deals sync.
     #[serde(default)]
     pub hs_deal_rule: SyncRule,
+    /// Companies on/off (absent in settings stored before companies synced: off).
+    #[serde(default)]
+    pub hs_sync_companies: bool,
+    /// Where a synced company's contacts live (absent: as addresses, as before).
+    #[serde(default)]
+    pub hs_contact_mode: ContactMode,
+    /// How companies sync.
+    #[serde(default)]
+    pub hs_company_rule: SyncRule,
 }
 
 impl StoredSettings {
@@ -63,6 +72,9 @@ impl StoredSettings {
             hs_api_version: api_version,
             hs_contact_rule: s.contact_rule.clone(),
             hs_deal_rule: s.deal_rule.clone(),
+            hs_sync_companies: s.companies,
+            hs_contact_mode: s.contact_mode,
+            hs_company_rule: s.company_rule.clone(),
         }
     }
 }

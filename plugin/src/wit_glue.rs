@@ -25,7 +25,7 @@ static CONTRACT_VERSION: [u8; crate::manifest::CONTRACT_VERSION.len()] = {
 
 wit_bindgen::generate!({
     world: "hubspot-sync",
-    path: "../wit/deps/xentral-hubspot@0.2.0",
+    path: "../wit/deps/xentral-hubspot@0.3.0",
 });
 
 use exports::xentral::hubspot::plugin::Guest;
@@ -280,7 +280,16 @@ fn from_wit_direction(d: wt::SyncDirection) -> crate::engine::rules::Direction {
 }
 
 fn from_wit_rule(r: wt::SyncRule) -> crate::engine::rules::SyncRule {
+    use crate::engine::rules::{OnArchive, OnDelete};
     crate::engine::rules::SyncRule {
+        on_archive: match r.on_hubspot_archive {
+            wt::ArchiveAction::Keep => OnArchive::Keep,
+            wt::ArchiveAction::Mark => OnArchive::Mark,
+        },
+        on_delete: match r.on_xentral_delete {
+            wt::DeleteAction::Keep => OnDelete::Keep,
+            wt::DeleteAction::Archive => OnDelete::Archive,
+        },
         direction: from_wit_direction(r.direction),
         winner: match r.conflict_winner {
             wt::Side::Xentral => crate::engine::merge::Winner::Xentral,
@@ -318,6 +327,23 @@ fn to_wit_object_health(o: api::ObjectHealth) -> wt::ObjectHealth {
                 next_retry_ms: f.next_retry_ms,
                 attempts: f.attempts,
                 needs_change: f.needs_change,
+            })
+            .collect(),
+        ended: o
+            .ended
+            .into_iter()
+            .map(|e| wt::EndedRecords {
+                reason: e.reason,
+                count: e.count,
+                records: e
+                    .records
+                    .into_iter()
+                    .map(|(hubspot_id, xentral_id)| wt::RecordLink {
+                        hubspot_id,
+                        xentral_id,
+                    })
+                    .collect(),
+                needs_action: e.needs_action,
             })
             .collect(),
         conflicts_kept: o.conflicts_kept,
@@ -410,7 +436,13 @@ impl Guest for Component {
                 wt::StageMode::UserDefined => api::StageMode::UserDefined,
             },
             api_version: s.api_version,
+            companies: s.companies,
+            contact_mode: match s.contact_mode {
+                wt::ContactMode::ContactPersons => api::ContactMode::ContactPersons,
+                wt::ContactMode::Addresses => api::ContactMode::Addresses,
+            },
             contact_rule: from_wit_rule(s.contact_rule),
+            company_rule: from_wit_rule(s.company_rule),
             deal_rule: from_wit_rule(s.deal_rule),
         };
         with_platform(|p| crate::exports::configure(p, settings))
@@ -448,6 +480,23 @@ impl Guest for Component {
                 api_calls: to_wit_counts(r.api_calls),
                 pending: r.pending,
                 messages: r.messages,
+                planned: r
+                    .planned
+                    .into_iter()
+                    .map(|c| wt::PlannedChange {
+                        object: c.object.into(),
+                        side: if c.in_xentral {
+                            wt::Side::Xentral
+                        } else {
+                            wt::Side::Hubspot
+                        },
+                        kind: c.kind.into(),
+                        xentral_id: c.xentral_id,
+                        hubspot_id: c.hubspot_id,
+                        fields: c.fields,
+                        reason: c.reason,
+                    })
+                    .collect(),
             })
             .map_err(to_wit_error)
     }
@@ -501,7 +550,23 @@ impl Guest for Component {
         let entity = match entity {
             wt::Entity::Address => api::Entity::Address,
             wt::Entity::Resubmission => api::Entity::Resubmission,
+            wt::Entity::ContactPerson => api::Entity::ContactPerson,
         };
         with_platform(|p| crate::exports::record_changed(p, entity, id)).map_err(to_wit_error)
+    }
+
+    fn retry_now(object: Option<String>, records: Vec<String>) -> Result<u32, wt::PluginError> {
+        with_platform(|p| crate::exports::retry_now(p, object.as_deref(), &records))
+            .map_err(to_wit_error)
+    }
+
+    fn list_options() -> Result<wt::HubspotOptions, wt::PluginError> {
+        let value = |(value, label)| wt::OptionValue { value, label };
+        with_platform(crate::exports::list_options)
+            .map(|o| wt::HubspotOptions {
+                lead_statuses: o.lead_statuses.into_iter().map(value).collect(),
+                lifecycle_stages: o.lifecycle_stages.into_iter().map(value).collect(),
+            })
+            .map_err(to_wit_error)
     }
 }

@@ -90,6 +90,20 @@ pub fn ensure_starter(db: &mut dyn Db, s: &JobSpec) -> Result<bool, DbError> {
     Ok(true)
 }
 
+/// The options of one kind Refresh stored (`lead_status`, `lifecycle_stage`): (value,
+/// label) in HubSpot's order.
+pub fn options(db: &mut dyn Db, kind: &str) -> Result<Vec<(String, String)>, DbError> {
+    let rows = db.query(
+        "SELECT value, label FROM hubspot_sync_options WHERE type = ? AND parent = '' ORDER BY sort, value",
+        &[Value::from(kind)],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_text()?)))
+        .collect())
+}
+
 /// Inserts or updates one option read from HubSpot; returns whether anything changed.
 pub fn upsert_option(
     db: &mut dyn Db,

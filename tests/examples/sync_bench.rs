@@ -9,13 +9,12 @@
 //! waiting time plus the real processing time — what a real run against HubSpot would take,
 //! without spending it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec, TokenConfig};
 use xentral_erp::Database;
-use xentral_host::report::{Budget, Job, JobReport, Settings};
+use xentral_host::report::{Budget, Job, JobReport, ReasonCount, Settings};
 use xentral_host::{Connection, HostClock, HostKey, VirtualClock, XentralHost};
 use xentral_hubspot_plugin::platform as p;
 
@@ -72,7 +71,9 @@ fn world_over(contacts: usize, deals: usize, tls: bool) -> World {
     host.create_tenant("bench").expect("tenant");
     let settings = Settings {
         hubspot_url: hubspot.base_url(),
-        ..xentral_host::settings_defaults::built_in()
+        companies: false,
+        contact_mode: xentral_host::report::ContactMode::Addresses,
+        ..xentral_host::settings_defaults::built_in(xentral_host::bindings::CONTRACT_VERSION)
     };
     let connection = Connection {
         hubspot_url: Some(&settings.hubspot_url),
@@ -126,13 +127,13 @@ fn run(w: &World, job: Job) -> Measured {
     }
 }
 
-fn floor_seconds(stats_calls: &BTreeMap<String, u32>) -> f64 {
+fn floor_seconds(stats_calls: &[ReasonCount]) -> f64 {
     let search: u32 = stats_calls
         .iter()
-        .filter(|(e, _)| e.ends_with("/search"))
-        .map(|(_, n)| n)
+        .filter(|c| c.reason.ends_with("/search"))
+        .map(|c| c.count)
         .sum();
-    let other: u32 = stats_calls.values().sum::<u32>() - search;
+    let other: u32 = stats_calls.iter().map(|c| c.count).sum::<u32>() - search;
     (f64::from(search) / 5.0).max(f64::from(other) / 10.0)
 }
 
@@ -334,9 +335,14 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
         job: Job::SyncContacts,
         xentral: Default::default(),
         hubspot: Default::default(),
-        api_calls: r.api_calls,
+        api_calls: r
+            .api_calls
+            .into_iter()
+            .map(|(reason, count)| ReasonCount { reason, count })
+            .collect(),
         pending: r.pending,
         messages: r.messages,
+        planned: Vec::new(),
     };
     Measured {
         calls: w.hubspot.stats().total,

@@ -35,7 +35,7 @@ fn assert_family(w: &World, reports: &[JobReport], of_family: fn(&str) -> bool) 
         );
     }
     for r in reports {
-        for endpoint in r.api_calls.keys() {
+        for endpoint in r.api_calls.iter().map(|c| &c.reason) {
             let path = endpoint.split_once(' ').map_or("", |(_, p)| p);
             assert!(of_family(path), "reported {endpoint}");
         }
@@ -229,11 +229,13 @@ fn settings_stored_before_there_was_a_version_get_the_default() {
     w.run(Job::SyncContacts);
     assert_family(&w, &[], is_dated);
     // And the host's saved settings of an older host (no `api_version`) read as the default.
-    let old: Settings = serde_json::from_value(serde_json::json!({
-        "hubspot_url": w.settings().hubspot_url, "credential": "hubspot", "contacts": true,
-        "contacts_since": null, "lead_statuses": [], "group": "Hubspot", "deals": true,
-        "stage_mode": "automatic"
-    }))
+    let old: Settings = serde_json::from_value(xentral_host::settings_defaults::upgrade_format_1(
+        serde_json::json!({
+            "hubspot_url": w.settings().hubspot_url, "credential": "hubspot", "contacts": true,
+            "contacts_since": null, "lead_statuses": [], "group": "Hubspot", "deals": true,
+            "stage_mode": "automatic"
+        }),
+    ))
     .unwrap();
     assert_eq!(old.api_version, "");
 }

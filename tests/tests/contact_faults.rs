@@ -203,7 +203,7 @@ both_backends! {
         );
         let r = inv.result.unwrap();
         assert!(r.pending);
-        assert_eq!(r.api_calls.values().sum::<u32>(), 2);
+        assert_eq!(r.total_api_calls(), 2);
         assert!(r.xentral.created > 0 && r.xentral.created <= 400, "{r:#?}");
         assert_eq!(
             w.count("SELECT COUNT(*) FROM hubspot_sync_contact_links"),

@@ -197,8 +197,8 @@ both_backends! {
         w.connect_with(&s);
         let r = w.run(Job::SyncContacts);
         assert_eq!(r.xentral.created, 2, "{r:#?}");
-        assert_eq!(r.xentral.excluded["created before the start time"], 1);
-        assert_eq!(r.xentral.excluded["lead status not selected"], 1);
+        assert_eq!(r.xentral.excluded_for("created before the start time"), 1);
+        assert_eq!(r.xentral.excluded_for("lead status not selected"), 1);
     }
 }
 
@@ -208,7 +208,7 @@ both_backends! {
         w.connect();
         w.add_address("No", "Mail", "");
         let r = w.run(Job::SyncContacts);
-        assert_eq!(r.hubspot.excluded["no e-mail address"], 1, "{r:#?}");
+        assert_eq!(r.hubspot.excluded_for("no e-mail address"), 1, "{r:#?}");
         assert_eq!(w.contacts().len(), 0);
         let again = w.run(Job::SyncContacts);
         assert_eq!(w.contacts().len(), 0);
@@ -227,7 +227,7 @@ both_backends! {
         w.add_address("Out", "Scope", "out@x.de");
         let r = w.run(Job::SyncContacts);
         assert_eq!(r.hubspot.created, 1, "{r:#?}");
-        assert_eq!(r.hubspot.excluded["lead status not selected"], 1);
+        assert_eq!(r.hubspot.excluded_for("lead status not selected"), 1);
     }
 }
 

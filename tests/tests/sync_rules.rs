@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::{World, both_backends};
 use hubspot_emulator::ObjectType;
 use xentral_host::JobError;
-use xentral_host::report::{Entity, Job, PluginError, Settings, Side, SyncDirection, SyncRule};
+use xentral_host::report::{
+    Entity, FieldDirection, Job, PluginError, Settings, Side, SyncDirection, SyncRule,
+};
 
 fn contacts(w: &World, rule: SyncRule) -> Settings {
     Settings {
@@ -50,7 +50,7 @@ both_backends! {
         let new = w.add_address("Neu", "Adresse", "neu@x.de");
         let r = w.run(Job::ProcessQueue);
         assert_eq!(
-            r.hubspot.excluded["contacts sync to xentral only: new addresses are not created in HubSpot"],
+            r.hubspot.excluded_for("contacts sync to xentral only: new addresses are not created in HubSpot"),
             1,
             "{r:#?}"
         );
@@ -79,7 +79,7 @@ both_backends! {
         w.hubspot_edit(&id, &[("city", "Odense")]);
         let r = w.run(Job::SyncContacts);
         assert_eq!(
-            r.xentral.excluded["contacts sync to HubSpot only: new contacts are not created in xentral"],
+            r.xentral.excluded_for("contacts sync to HubSpot only: new contacts are not created in xentral"),
             1,
             "{r:#?}"
         );
@@ -133,7 +133,7 @@ both_backends! {
         w.connect_with(&contacts(
             &w,
             SyncRule {
-                fields: BTreeMap::from([("phone".to_owned(), SyncDirection::ToHubspot)]),
+                fields: vec![FieldDirection { field: "phone".into(), direction: SyncDirection::ToHubspot }],
                 ..SyncRule::default()
             },
         ));
@@ -211,7 +211,7 @@ both_backends! {
         w.record_changed(Entity::Resubmission, wv);
         let r = w.run(Job::ProcessQueue);
         assert_eq!(
-            r.hubspot.excluded["deals sync to xentral only: new resubmissions are not created in HubSpot"],
+            r.hubspot.excluded_for("deals sync to xentral only: new resubmissions are not created in HubSpot"),
             1,
             "{r:#?}"
         );
@@ -240,7 +240,7 @@ both_backends! {
         for (rule, expected) in [
             (
                 SyncRule {
-                    fields: BTreeMap::from([("colour".to_owned(), SyncDirection::ToHubspot)]),
+                    fields: vec![FieldDirection { field: "colour".into(), direction: SyncDirection::ToHubspot }],
                     ..SyncRule::default()
                 },
                 "the contact field 'colour' is not synchronised; the fields are email, firstname",
@@ -248,7 +248,7 @@ both_backends! {
             (
                 SyncRule {
                     direction: SyncDirection::ToXentral,
-                    fields: BTreeMap::from([("city".to_owned(), SyncDirection::ToHubspot)]),
+                    fields: vec![FieldDirection { field: "city".into(), direction: SyncDirection::ToHubspot }],
                     ..SyncRule::default()
                 },
                 "contacts sync to-xentral only, so the field 'city' cannot sync to-hubspot",

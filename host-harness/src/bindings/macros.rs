@@ -227,22 +227,46 @@ macro_rules! host_interfaces {
     };
 }
 
-/// Converts between the host's [`crate::report`] types and one version's export types, which
-/// are the same in every version so far. Invoked inside a version module with `types` in
-/// scope.
+/// `http.send-all` (0.2.0 on): each request under the rules of `send`, up to the tenant's
+/// limit in flight, the results in the order of the requests. Expanded inside an
+/// `impl http::Host for HttpCtx` of a version's [`host_interfaces`].
+macro_rules! send_all_in_flight {
+    () => {
+        fn send_all(
+            &mut self,
+            reqs: Vec<http::Request>,
+        ) -> Vec<Result<http::Response, http::HttpError>> {
+            let reqs: Vec<OutboundRequest> = reqs.into_iter().map(outbound_request).collect();
+            let named: Vec<(&'static str, String)> =
+                reqs.iter().map(|r| (r.method, r.url.clone())).collect();
+            let results = self.outbound.send_all(reqs);
+            named
+                .into_iter()
+                .zip(results)
+                .map(|((method, url), result)| answer(self, method, &url, result))
+                .collect()
+        }
+    };
+}
+
+/// Converts between one older version's export types and the newest contract's
+/// ([`crate::report`]), whose shapes they share (0.1.0 and 0.2.0 alike). Invoked inside a
+/// version module with `types` in scope.
 macro_rules! export_conversions {
     () => {
-        /// Converts a host job into the WIT enum.
-        pub fn job_to_wit(j: $crate::report::Job) -> types::Job {
+        use $crate::bindings::latest::xentral::hubspot::types as latest;
+
+        /// The job in this version's form.
+        pub fn job_to_wit(j: latest::Job) -> types::Job {
             match j {
-                $crate::report::Job::ProcessQueue => types::Job::ProcessQueue,
-                $crate::report::Job::SyncContacts => types::Job::SyncContacts,
-                $crate::report::Job::SyncDeals => types::Job::SyncDeals,
+                latest::Job::ProcessQueue => types::Job::ProcessQueue,
+                latest::Job::SyncContacts => types::Job::SyncContacts,
+                latest::Job::SyncDeals => types::Job::SyncDeals,
             }
         }
 
-        /// Converts a host budget into the WIT record.
-        pub fn budget_to_wit(b: $crate::report::Budget) -> types::Budget {
+        /// The budget in this version's form.
+        pub fn budget_to_wit(b: latest::Budget) -> types::Budget {
             types::Budget {
                 deadline_ms: b.deadline_ms,
                 max_requests: b.max_requests,
@@ -250,86 +274,82 @@ macro_rules! export_conversions {
             }
         }
 
-        /// Converts a host entity into the WIT enum.
-        pub fn entity_to_wit(e: $crate::report::Entity) -> types::Entity {
+        /// The entity in this version's form; `None` for one it does not know (a contact
+        /// person: versions before 0.3.0 sync none).
+        pub fn entity_to_wit(e: latest::Entity) -> Option<types::Entity> {
             match e {
-                $crate::report::Entity::Address => types::Entity::Address,
-                $crate::report::Entity::Resubmission => types::Entity::Resubmission,
+                latest::Entity::Address => Some(types::Entity::Address),
+                latest::Entity::Resubmission => Some(types::Entity::Resubmission),
+                latest::Entity::ContactPerson => None,
             }
         }
 
-        /// Converts the plugin's error.
-        pub fn error_from_wit(e: types::PluginError) -> $crate::report::PluginError {
+        /// The plugin's error.
+        pub fn error_from_wit(e: types::PluginError) -> latest::PluginError {
             match e {
-                types::PluginError::NotConfigured(m) => {
-                    $crate::report::PluginError::NotConfigured(m)
-                }
-                types::PluginError::InvalidSettings(m) => {
-                    $crate::report::PluginError::InvalidSettings(m)
-                }
-                types::PluginError::Unauthorized(m) => $crate::report::PluginError::Unauthorized(m),
-                types::PluginError::Hubspot(m) => $crate::report::PluginError::Hubspot(m),
-                types::PluginError::Database(m) => $crate::report::PluginError::Database(m),
-                types::PluginError::RateLimited(m) => $crate::report::PluginError::RateLimited(m),
+                types::PluginError::NotConfigured(m) => latest::PluginError::NotConfigured(m),
+                types::PluginError::InvalidSettings(m) => latest::PluginError::InvalidSettings(m),
+                types::PluginError::Unauthorized(m) => latest::PluginError::Unauthorized(m),
+                types::PluginError::Hubspot(m) => latest::PluginError::Hubspot(m),
+                types::PluginError::Database(m) => latest::PluginError::Database(m),
+                types::PluginError::RateLimited(m) => latest::PluginError::RateLimited(m),
             }
         }
 
-        fn side_from_wit(s: types::SideReport) -> $crate::report::SideReport {
-            $crate::report::SideReport {
+        fn counts_from_wit(c: Vec<types::ReasonCount>) -> Vec<latest::ReasonCount> {
+            c.into_iter()
+                .map(|c| latest::ReasonCount {
+                    reason: c.reason,
+                    count: c.count,
+                })
+                .collect()
+        }
+
+        fn side_from_wit(s: types::SideReport) -> latest::SideReport {
+            latest::SideReport {
                 created: s.created,
                 updated: s.updated,
                 unchanged: s.unchanged,
                 conflicts: s.conflicts,
                 failed: s.failed,
-                excluded: s
-                    .excluded
-                    .into_iter()
-                    .map(|c| (c.reason, c.count))
-                    .collect(),
+                excluded: counts_from_wit(s.excluded),
             }
         }
 
-        /// Converts the WIT job.
-        pub fn job_from_wit(j: types::Job) -> $crate::report::Job {
+        /// The job.
+        pub fn job_from_wit(j: types::Job) -> latest::Job {
             match j {
-                types::Job::ProcessQueue => $crate::report::Job::ProcessQueue,
-                types::Job::SyncContacts => $crate::report::Job::SyncContacts,
-                types::Job::SyncDeals => $crate::report::Job::SyncDeals,
+                types::Job::ProcessQueue => latest::Job::ProcessQueue,
+                types::Job::SyncContacts => latest::Job::SyncContacts,
+                types::Job::SyncDeals => latest::Job::SyncDeals,
             }
         }
 
-        /// Converts the job report.
-        pub fn job_report_from_wit(r: types::JobReport) -> $crate::report::JobReport {
-            $crate::report::JobReport {
+        /// The job report (no version before 0.3.0 plans record by record).
+        pub fn job_report_from_wit(r: types::JobReport) -> latest::JobReport {
+            latest::JobReport {
                 job: job_from_wit(r.job),
                 xentral: side_from_wit(r.xentral),
                 hubspot: side_from_wit(r.hubspot),
-                api_calls: r
-                    .api_calls
-                    .into_iter()
-                    .map(|c| (c.reason, c.count))
-                    .collect(),
+                api_calls: counts_from_wit(r.api_calls),
                 pending: r.pending,
                 messages: r.messages,
+                planned: Vec::new(),
             }
         }
 
-        /// Converts the configure report.
-        pub fn configure_report_from_wit(
-            r: types::ConfigureReport,
-        ) -> $crate::report::ConfigureReport {
-            $crate::report::ConfigureReport {
+        /// The configure report.
+        pub fn configure_report_from_wit(r: types::ConfigureReport) -> latest::ConfigureReport {
+            latest::ConfigureReport {
                 message: r.message,
                 changes: r.changes,
                 warnings: r.warnings,
             }
         }
 
-        /// Converts the metadata report.
-        pub fn metadata_report_from_wit(
-            r: types::MetadataReport,
-        ) -> $crate::report::MetadataReport {
-            $crate::report::MetadataReport {
+        /// The metadata report.
+        pub fn metadata_report_from_wit(r: types::MetadataReport) -> latest::MetadataReport {
+            latest::MetadataReport {
                 lead_statuses: r.lead_statuses,
                 lifecycle_stages: r.lifecycle_stages,
                 pipelines: r.pipelines,
@@ -338,35 +358,38 @@ macro_rules! export_conversions {
             }
         }
 
-        /// Converts the stage overview.
-        pub fn stage_overview_from_wit(o: types::StageOverview) -> $crate::report::StageOverview {
-            $crate::report::StageOverview {
+        /// The stage mode in this version's form.
+        pub fn stage_mode_to_wit(m: latest::StageMode) -> types::StageMode {
+            match m {
+                latest::StageMode::Automatic => types::StageMode::Automatic,
+                latest::StageMode::UserDefined => types::StageMode::UserDefined,
+            }
+        }
+
+        /// The stage overview.
+        pub fn stage_overview_from_wit(o: types::StageOverview) -> latest::StageOverview {
+            latest::StageOverview {
                 mode: match o.mode {
-                    types::StageMode::Automatic => $crate::report::StageMode::Automatic,
-                    types::StageMode::UserDefined => $crate::report::StageMode::UserDefined,
+                    types::StageMode::Automatic => latest::StageMode::Automatic,
+                    types::StageMode::UserDefined => latest::StageMode::UserDefined,
                 },
                 xentral: o
                     .xentral
                     .into_iter()
-                    .map(|s| $crate::report::XentralStage {
+                    .map(|s| latest::XentralStage {
                         id: s.id,
                         view_id: s.view_id,
                         view_name: s.view_name,
                         name: s.name,
                         hidden: s.hidden,
-                        mapped_to: s.mapped_to.map(|(pipeline_id, stage_id)| {
-                            $crate::report::DealStage {
-                                pipeline_id,
-                                stage_id,
-                            }
-                        }),
+                        mapped_to: s.mapped_to,
                         automatic: s.automatic,
                     })
                     .collect(),
                 hubspot: o
                     .hubspot
                     .into_iter()
-                    .map(|s| $crate::report::HubspotStage {
+                    .map(|s| latest::HubspotStage {
                         pipeline_id: s.pipeline_id,
                         pipeline_label: s.pipeline_label,
                         stage_id: s.stage_id,

@@ -6,14 +6,17 @@ mod macros;
 pub(crate) mod host_state;
 pub mod v0_1_0;
 pub mod v0_2_0;
+pub mod v0_3_0;
 
 pub(crate) use host_state::HostState;
+/// The newest contract's bindings: their export types are the host's own.
+pub use v0_3_0 as latest;
 
 /// The newest contract version this host implements.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// Every contract version this host loads, one binding module each.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0", "0.3.0"];
 
 /// The custom section in which a plugin names the contract version it was built against.
 pub const CONTRACT_SECTION: &str = "xentral-hubspot-contract";

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use xentral_host::report::{Budget, Job, Settings, Side, StageMode, SyncDirection, SyncRule};
+use xentral_host::report::{
+    ArchiveAction, Budget, ContactMode, DeleteAction, FieldDirection, Job, Settings, Side,
+    StageMode, SyncDirection, SyncRule,
+};
 use xentral_host::secrets::KEY_FILE_ENV;
 use xentral_host::tenant::{DataDir, MysqlSetup};
 use xentral_host::{
@@ -221,6 +224,51 @@ impl From<DirectionArg> for SyncDirection {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ContactModeArg {
+    ContactPersons,
+    Addresses,
+}
+
+impl From<ContactModeArg> for ContactMode {
+    fn from(m: ContactModeArg) -> Self {
+        match m {
+            ContactModeArg::ContactPersons => ContactMode::ContactPersons,
+            ContactModeArg::Addresses => ContactMode::Addresses,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ArchiveArg {
+    Keep,
+    Mark,
+}
+
+impl From<ArchiveArg> for ArchiveAction {
+    fn from(a: ArchiveArg) -> Self {
+        match a {
+            ArchiveArg::Keep => ArchiveAction::Keep,
+            ArchiveArg::Mark => ArchiveAction::Mark,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeleteArg {
+    Keep,
+    Archive,
+}
+
+impl From<DeleteArg> for DeleteAction {
+    fn from(a: DeleteArg) -> Self {
+        match a {
+            DeleteArg::Keep => DeleteAction::Keep,
+            DeleteArg::Archive => DeleteAction::Archive,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum SideArg {
     Xentral,
     Hubspot,
@@ -246,26 +294,39 @@ fn field_direction(raw: &str) -> Result<(String, DirectionArg), String> {
     Ok((field.trim().to_owned(), direction))
 }
 
-/// The saved rule with what the flags change: the direction, the winner, and each field
-/// given (`FIELD=two-way` takes a field's own direction away).
-fn rule_with(
-    mut rule: SyncRule,
+/// What the flags of one object kind's rule say (each `None` or empty: keep the saved value).
+struct RuleArgs {
     direction: Option<DirectionArg>,
     winner: Option<SideArg>,
     fields: Vec<(String, DirectionArg)>,
-) -> SyncRule {
-    if let Some(d) = direction {
+    on_archive: Option<ArchiveArg>,
+    on_delete: Option<DeleteArg>,
+}
+
+/// The saved rule with what the flags change: the direction, the winner, each field given
+/// (`FIELD=two-way` takes a field's own direction away) and what happens to records that end.
+fn rule_with(mut rule: SyncRule, args: RuleArgs) -> SyncRule {
+    if let Some(d) = args.direction {
         rule.direction = d.into();
     }
-    if let Some(w) = winner {
+    if let Some(w) = args.winner {
         rule.conflict_winner = w.into();
     }
-    for (field, d) in fields {
-        if d == DirectionArg::TwoWay {
-            rule.fields.remove(&field);
-        } else {
-            rule.fields.insert(field, d.into());
+    for (field, d) in args.fields {
+        rule.fields.retain(|f| f.field != field);
+        if d != DirectionArg::TwoWay {
+            rule.fields.push(FieldDirection {
+                field,
+                direction: d.into(),
+            });
         }
+    }
+    rule.fields.sort_by(|a, b| a.field.cmp(&b.field));
+    if let Some(a) = args.on_archive {
+        rule.on_hubspot_archive = a.into();
+    }
+    if let Some(d) = args.on_delete {
+        rule.on_xentral_delete = d.into();
     }
     rule
 }
@@ -329,6 +390,44 @@ struct SettingsArgs {
     /// One deal field's own direction (name, amount, closedate, stage), FIELD=DIRECTION.
     #[arg(long = "deal-field", value_name = "FIELD=DIRECTION", value_parser = field_direction)]
     deal_field: Vec<(String, DirectionArg)>,
+    /// Synchronise HubSpot companies ⇄ xentral company addresses (default: on).
+    #[arg(long, value_enum)]
+    companies: Option<OnOff>,
+    /// Where a synced company's contacts live in xentral: as its contact persons (the
+    /// default) or as person addresses of their own.
+    #[arg(long, value_enum)]
+    contact_mode: Option<ContactModeArg>,
+    /// Which way companies sync (default: both ways).
+    #[arg(long, value_enum)]
+    companies_direction: Option<DirectionArg>,
+    /// Whose value stands when a company field changed on both sides (default: xentral).
+    #[arg(long, value_enum)]
+    companies_conflict_winner: Option<SideArg>,
+    /// One company field's own direction, FIELD=DIRECTION.
+    #[arg(long = "company-field", value_name = "FIELD=DIRECTION", value_parser = field_direction)]
+    company_field: Vec<(String, DirectionArg)>,
+    /// What xentral does when HubSpot archives a synced contact: keep the address (the
+    /// default; the link ends) or mark it deleted.
+    #[arg(long, value_enum)]
+    contacts_on_archive: Option<ArchiveArg>,
+    /// What HubSpot gets when a synced address is deleted in xentral: nothing (keep, the
+    /// default; the link ends) or the contact archived.
+    #[arg(long, value_enum)]
+    contacts_on_delete: Option<DeleteArg>,
+    /// What xentral does when HubSpot archives a synced company (keep or mark).
+    #[arg(long, value_enum)]
+    companies_on_archive: Option<ArchiveArg>,
+    /// What HubSpot gets when a synced company address is deleted in xentral (keep or
+    /// archive).
+    #[arg(long, value_enum)]
+    companies_on_delete: Option<DeleteArg>,
+    /// What xentral does when HubSpot archives a synced deal: keep the resubmission or mark
+    /// it closed.
+    #[arg(long, value_enum)]
+    deals_on_archive: Option<ArchiveArg>,
+    /// What HubSpot gets when a synced resubmission is removed in xentral (keep or archive).
+    #[arg(long, value_enum)]
+    deals_on_delete: Option<DeleteArg>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -526,17 +625,39 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     StageModeArg::UserDefined => StageMode::UserDefined,
                 }),
                 api_version: args.api_version.unwrap_or(d.api_version),
+                companies: args
+                    .companies
+                    .map_or(d.companies, |c| matches!(c, OnOff::On)),
+                contact_mode: args.contact_mode.map_or(d.contact_mode, Into::into),
                 contact_rule: rule_with(
                     d.contact_rule,
-                    args.contacts_direction,
-                    args.contacts_conflict_winner,
-                    args.contact_field,
+                    RuleArgs {
+                        direction: args.contacts_direction,
+                        winner: args.contacts_conflict_winner,
+                        fields: args.contact_field,
+                        on_archive: args.contacts_on_archive,
+                        on_delete: args.contacts_on_delete,
+                    },
+                ),
+                company_rule: rule_with(
+                    d.company_rule,
+                    RuleArgs {
+                        direction: args.companies_direction,
+                        winner: args.companies_conflict_winner,
+                        fields: args.company_field,
+                        on_archive: args.companies_on_archive,
+                        on_delete: args.companies_on_delete,
+                    },
                 ),
                 deal_rule: rule_with(
                     d.deal_rule,
-                    args.deals_direction,
-                    args.deals_conflict_winner,
-                    args.deal_field,
+                    RuleArgs {
+                        direction: args.deals_direction,
+                        winner: args.deals_conflict_winner,
+                        fields: args.deal_field,
+                        on_archive: args.deals_on_archive,
+                        on_delete: args.deals_on_delete,
+                    },
                 ),
             };
             let inv = host.configure(

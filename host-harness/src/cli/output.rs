@@ -177,13 +177,13 @@ pub fn job_report_text(r: &JobReport) -> String {
             "\n  {side:<8} created {}, updated {}, unchanged {}, conflicts {}, failed {}",
             s.created, s.updated, s.unchanged, s.conflicts, s.failed
         ));
-        for (reason, n) in &s.excluded {
-            out.push_str(&format!("\n           excluded {n}: {reason}"));
+        for c in &s.excluded {
+            out.push_str(&format!("\n           excluded {}: {}", c.count, c.reason));
         }
     }
     out.push_str(&format!("\n  API calls {}", r.total_api_calls()));
-    for (endpoint, n) in &r.api_calls {
-        out.push_str(&format!("\n    {n:>5}  {endpoint}"));
+    for c in &r.api_calls {
+        out.push_str(&format!("\n    {:>5}  {}", c.count, c.reason));
     }
     if r.pending {
         out.push_str("\n  more work is pending for the next run");

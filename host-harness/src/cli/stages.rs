@@ -50,7 +50,7 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
                         s.name,
                         s.mapped_to
                             .as_ref()
-                            .map_or_else(|| "(unmapped)".to_owned(), ToString::to_string),
+                            .map_or_else(|| "(unmapped)".to_owned(), |(p, s)| format!("{p}:{s}")),
                         if s.hidden { "  [hidden]" } else { "" }
                     ));
                 }

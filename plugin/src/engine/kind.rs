@@ -151,7 +151,10 @@ mod tests {
             deals: true,
             stage_mode: StageMode::Automatic,
             api_version: String::new(),
+            companies: false,
+            contact_mode: Default::default(),
             contact_rule: Default::default(),
+            company_rule: Default::default(),
             deal_rule: Default::default(),
         };
         let stored = StoredSettings::new(&settings, Default::default());

@@ -42,6 +42,28 @@ impl Direction {
     }
 }
 
+/// What xentral does when HubSpot archives a linked record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnArchive {
+    /// The link ends; the xentral record stays.
+    #[default]
+    Keep,
+    /// The link ends; the xentral record is marked deleted (a resubmission closed).
+    Mark,
+}
+
+/// What HubSpot gets when xentral deletes a linked record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnDelete {
+    /// The link ends; HubSpot is left alone.
+    #[default]
+    Keep,
+    /// The link ends; the HubSpot record is archived.
+    Archive,
+}
+
 /// How one object kind syncs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRule {
@@ -54,6 +76,13 @@ pub struct SyncRule {
     /// Fields whose direction is narrower than the kind's (only in a two-way kind).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, Direction>,
+    /// What xentral does when HubSpot archives a linked record (absent in settings stored
+    /// before there was a choice: keep).
+    #[serde(default)]
+    pub on_archive: OnArchive,
+    /// What HubSpot gets when xentral deletes a linked record.
+    #[serde(default)]
+    pub on_delete: OnDelete,
 }
 
 impl SyncRule {
@@ -126,6 +155,12 @@ impl SyncRule {
         for (field, d) in &self.fields {
             out.push_str(&format!("; {field} {}", d.as_str()));
         }
+        if self.on_archive == OnArchive::Mark {
+            out.push_str("; archived in HubSpot: marked deleted in xentral");
+        }
+        if self.on_delete == OnDelete::Archive {
+            out.push_str("; deleted in xentral: archived in HubSpot");
+        }
         out
     }
 }
@@ -139,6 +174,7 @@ mod tests {
             direction,
             winner: Winner::Xentral,
             fields: fields.iter().map(|(f, d)| ((*f).to_owned(), *d)).collect(),
+            ..SyncRule::default()
         }
     }
 

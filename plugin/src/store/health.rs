@@ -102,6 +102,7 @@ fn conflicts(db: &mut dyn Db, object: &str) -> Result<Vec<StoredConflict>, DbErr
 fn object(db: &mut dyn Db, links: LinkTable) -> Result<ObjectHealth, DbError> {
     let object = links.object();
     Ok(ObjectHealth {
+        ended: Vec::new(),
         object,
         in_sync: count(db, &format!("SELECT COUNT(*) FROM {}", links.table()), &[])?,
         failing: failing(db, object)?,

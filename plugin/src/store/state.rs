@@ -355,11 +355,12 @@ impl LinkTable {
         }
     }
 
+    /// Every link table.
+    pub const ALL: [LinkTable; 2] = [LinkTable::Contacts, LinkTable::Deals];
+
     /// The table of an object kind by its name (`contact`, `deal`).
     pub fn of_object(object: &str) -> Option<LinkTable> {
-        [LinkTable::Contacts, LinkTable::Deals]
-            .into_iter()
-            .find(|t| t.object() == object)
+        LinkTable::ALL.into_iter().find(|t| t.object() == object)
     }
 
     /// The table's name.
@@ -774,6 +775,60 @@ pub fn failures(
         .iter()
         .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_i64()?)))
         .collect())
+}
+
+/// One failing record: its object kind, direction (`push`, `pull`) and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureKey {
+    /// The object kind.
+    pub object: String,
+    /// `push` or `pull`.
+    pub direction: String,
+    /// The xentral id (push) or HubSpot id (pull).
+    pub key: String,
+}
+
+/// Makes failing records due now and forgets HubSpot's refusal of them, so the next run
+/// sends them again: of `object` (every kind when `None`), those keyed `keys` (all when
+/// empty). Returns the records made due.
+pub fn make_failures_due(
+    db: &mut dyn Db,
+    object: Option<&str>,
+    keys: &[String],
+) -> Result<Vec<FailureKey>, DbError> {
+    let rows = match object {
+        Some(o) => db.query(
+            "SELECT object, direction, record_key FROM hubspot_sync_failures WHERE object = ?",
+            &[Value::from(o)],
+        )?,
+        None => db.query(
+            "SELECT object, direction, record_key FROM hubspot_sync_failures",
+            &[],
+        )?,
+    };
+    let due: Vec<FailureKey> = rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some(FailureKey {
+                object: r.first()?.as_text()?,
+                direction: r.get(1)?.as_text()?,
+                key: r.get(2)?.as_text()?,
+            })
+        })
+        .filter(|f| keys.is_empty() || keys.contains(&f.key))
+        .collect();
+    for f in &due {
+        db.execute(
+            "UPDATE hubspot_sync_failures SET next_retry_ms = 0, refused_properties = NULL WHERE object = ? AND direction = ? AND record_key = ?",
+            &[
+                Value::from(f.object.as_str()),
+                Value::from(f.direction.as_str()),
+                Value::from(f.key.as_str()),
+            ],
+        )?;
+    }
+    Ok(due)
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@ use chrono::NaiveDate;
 use hubspot_emulator::{Emulator, EmulatorConfig, ObjectType, Record, TokenConfig};
 use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase, report_skip, test_server_url};
 use xentral_erp::{Database, Value};
-use xentral_host::report::{Budget, ConfigureReport, Entity, Job, JobReport, Settings};
+use xentral_host::bindings::CONTRACT_VERSION;
+use xentral_host::report::{
+    Budget, ConfigureReport, ContactMode, Entity, Job, JobReport, Settings,
+};
 use xentral_host::tenant::MysqlSetup;
 use xentral_host::{Connection, HostKey, Invocation, VirtualClock, XentralHost};
 
@@ -166,11 +169,24 @@ impl World {
         }
     }
 
-    /// Default settings against the emulator.
+    /// Default settings against the emulator, with companies off and every contact a person
+    /// address (what the contact and deal suites test; the company suites switch companies
+    /// on with [`World::company_settings`]).
     pub fn settings(&self) -> Settings {
         Settings {
             hubspot_url: self.hubspot.base_url(),
-            ..xentral_host::settings_defaults::built_in()
+            companies: false,
+            contact_mode: ContactMode::Addresses,
+            ..xentral_host::settings_defaults::built_in(CONTRACT_VERSION)
+        }
+    }
+
+    /// The built-in settings against the emulator: companies on, a synced company's contacts
+    /// as its contact persons.
+    pub fn company_settings(&self) -> Settings {
+        Settings {
+            hubspot_url: self.hubspot.base_url(),
+            ..xentral_host::settings_defaults::built_in(CONTRACT_VERSION)
         }
     }
 

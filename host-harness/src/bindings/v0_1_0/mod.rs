@@ -1,7 +1,6 @@
 //! Bindings for `xentral:hubspot@0.1.0`, bound to its frozen folder: its host interfaces over
 //! the shared contexts of [`HostState`](crate::bindings::HostState), linked by
-//! `add_to_linker`, and the conversions of its export types into the host's
-//! [`crate::report`] types.
+//! `add_to_linker`, and the conversions between its export types and the newest contract's.
 
 use crate::report;
 
@@ -26,9 +25,10 @@ host_interfaces!(
 
 export_conversions!();
 
-/// Converts host settings into the WIT record.
-/// (0.1.0 has no API version: the plugin's default.)
-pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
+/// The settings in this version's form. 0.1.0 has no API version (the plugin's default) and
+/// none of the later settings; the host refuses those before it gets here
+/// ([`crate::host`]), so nothing is silently dropped.
+pub fn settings_to_wit(s: &latest::Settings) -> types::Settings {
     types::Settings {
         hubspot_url: s.hubspot_url.clone(),
         credential: s.credential.clone(),
@@ -37,10 +37,7 @@ pub fn settings_to_wit(s: &report::Settings) -> types::Settings {
         lead_statuses: s.lead_statuses.clone(),
         group: s.group.clone(),
         deals: s.deals,
-        stage_mode: match s.stage_mode {
-            report::StageMode::Automatic => types::StageMode::Automatic,
-            report::StageMode::UserDefined => types::StageMode::UserDefined,
-        },
+        stage_mode: stage_mode_to_wit(s.stage_mode),
     }
 }
 

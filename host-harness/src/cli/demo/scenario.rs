@@ -15,7 +15,7 @@ use xentral_erp::Value;
 use super::verify::{self, Comparison};
 use xentral_host::clock::{HostClock, SharedClock, VirtualClock};
 use xentral_host::host::{Connection, XentralHost};
-use xentral_host::report::{DealStage, JobReport, Settings, SideReport};
+use xentral_host::report::{JobReport, Settings};
 use xentral_host::scheduler;
 use xentral_host::secrets::HostKey;
 
@@ -79,11 +79,28 @@ pub struct JobTotals {
     /// Jobs that failed as a whole.
     pub failed_jobs: usize,
     /// Writes to xentral.
-    pub xentral: SideReport,
+    pub xentral: SideTotals,
     /// Writes to HubSpot.
-    pub hubspot: SideReport,
+    pub hubspot: SideTotals,
     /// API calls by endpoint.
     pub api_calls: BTreeMap<String, u32>,
+}
+
+/// One side's writes added up over the demo's jobs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SideTotals {
+    /// Records created.
+    pub created: u32,
+    /// Records updated.
+    pub updated: u32,
+    /// Records compared and found equal.
+    pub unchanged: u32,
+    /// Records changed on both sides.
+    pub conflicts: u32,
+    /// Records that failed (and were retried).
+    pub failed: u32,
+    /// Records left out, by reason.
+    pub excluded: BTreeMap<String, u32>,
 }
 
 impl JobTotals {
@@ -97,12 +114,12 @@ impl JobTotals {
             sum.unchanged += side.unchanged;
             sum.conflicts += side.conflicts;
             sum.failed += side.failed;
-            for (reason, n) in &side.excluded {
-                *sum.excluded.entry(reason.clone()).or_default() += n;
+            for c in &side.excluded {
+                *sum.excluded.entry(c.reason.clone()).or_default() += c.count;
             }
         }
-        for (e, n) in &r.api_calls {
-            *self.api_calls.entry(e.clone()).or_default() += n;
+        for c in &r.api_calls {
+            *self.api_calls.entry(c.reason.clone()).or_default() += c.count;
         }
     }
 }
@@ -163,6 +180,9 @@ impl<T, E: std::fmt::Display> StepResult<T> for Result<T, E> {
 fn links(host: &XentralHost, object: &str) -> Result<Vec<(String, i64)>, DemoError> {
     host.links(TENANT, object).step()?.step()
 }
+
+/// A HubSpot deal stage as the contract names it: (pipeline id, stage id).
+pub type DealStage = (String, String);
 
 /// Each mapped xentral stage and the HubSpot stage it maps to (the `list-stages` export).
 fn stage_map(host: &XentralHost) -> Result<Vec<(i64, DealStage)>, DemoError> {
@@ -232,7 +252,7 @@ pub fn run(
     progress(Step::Phase("connecting", 1));
     let settings = Settings {
         hubspot_url: hubspot.base_url(),
-        ..xentral_host::settings_defaults::built_in()
+        ..xentral_host::settings_defaults::built_in(xentral_host::bindings::CONTRACT_VERSION)
     };
     let configured = host
         .configure(
@@ -385,7 +405,7 @@ fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), Demo
     let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
     let mut stages: Vec<i64> = stage_map(host)?
         .into_iter()
-        .filter(|(_, s)| s.pipeline_id == "default")
+        .filter(|(_, (pipeline, _))| pipeline == "default")
         .map(|(id, _)| id)
         .collect();
     stages.sort_unstable();

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use hubspot_emulator::{Emulator, ObjectType, Record};
 use serde::Serialize;
 use xentral_erp::{Database, DbError, Value};
-use xentral_host::report::DealStage;
 use xentral_hubspot_plugin::mapping;
 
 /// The outcome of a comparison.
@@ -67,7 +66,7 @@ pub struct Linked {
     /// HubSpot deal id → resubmission id.
     pub deals: HashMap<String, i64>,
     /// xentral stage id → the HubSpot stage it maps to.
-    pub stages: HashMap<i64, DealStage>,
+    pub stages: HashMap<i64, super::scenario::DealStage>,
 }
 
 /// Compares the tenant database with the emulated portal: the contact group `group` as
@@ -264,7 +263,7 @@ pub fn compare(
             (
                 "stage",
                 format!("{}:{}", prop(&deal, "pipeline"), prop(&deal, "dealstage")),
-                stage.map(ToString::to_string).unwrap_or_default(),
+                stage.map(|(p, s)| format!("{p}:{s}")).unwrap_or_default(),
             ),
             (
                 "closedate",
