@@ -169,7 +169,7 @@ pub struct JobReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedChange {
     /// The object kind.
-    pub object: &'static str,
+    pub object: String,
     /// Where the write would happen: `true` for xentral, `false` for HubSpot.
     pub in_xentral: bool,
     /// `create`, `update`, `link`, `archive`, `mark-deleted`, `unlink`, `relink`, `conflict`.

@@ -5,10 +5,11 @@ use serde_json::Value as Json;
 use crate::api::{
     Budget, ConfigureReport, Entity, Job, JobReport, MetadataReport, PluginError, Settings,
 };
+use crate::engine::incremental::Flow;
 use crate::engine::session::Session;
 use crate::engine::{kind, queue};
 use crate::hubspot::{ApiError, Client, wire};
-use crate::kinds::{contacts, deals, freefields, stages};
+use crate::kinds::{companies, contacts, deals, freefields, persons, stages, unique};
 use crate::platform::{Level, Platform};
 use crate::store::{state, takeover};
 use crate::{settings, xentral};
@@ -23,7 +24,7 @@ fn credential_error(e: ApiError) -> PluginError {
             "HubSpot rejected the access token ({detail}); create a private-app access token in HubSpot (Settings → Integrations → Private Apps) and save it again"
         )),
         ApiError::MissingScopes(detail) => PluginError::Unauthorized(format!(
-            "the access token lacks a scope HubSpot requires ({detail}); grant crm.objects.contacts.read/write, crm.objects.deals.read/write, crm.objects.owners.read and crm.schemas.deals.write"
+            "the access token lacks a scope HubSpot requires ({detail}); grant crm.objects.contacts.read/write, crm.objects.companies.read/write, crm.objects.deals.read/write, crm.objects.owners.read, crm.schemas.companies.write and crm.schemas.deals.write"
         )),
         ApiError::Transport(t) => PluginError::Hubspot(format!(
             "could not reach HubSpot at the configured URL to check the access token: {t}"
@@ -180,6 +181,11 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             &next.hs_contact_rule,
         ),
         (
+            "companies",
+            previous.as_ref().map(|p| &p.hs_company_rule),
+            &next.hs_company_rule,
+        ),
+        (
             "deals",
             previous.as_ref().map(|p| &p.hs_deal_rule),
             &next.hs_deal_rule,
@@ -194,6 +200,14 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             )),
             None => changes.push(after.describe(kinds)),
         }
+    }
+    let companies_before = previous.as_ref().map(|p| (p.hs_sync_companies, p.hs_contact_mode));
+    if companies_before != Some((next.hs_sync_companies, next.hs_contact_mode)) {
+        changes.push(match (next.hs_sync_companies, next.hs_contact_mode) {
+            (false, _) => "companies are not synchronised".into(),
+            (true, crate::api::ContactMode::ContactPersons) => "companies ⇄ company addresses; a new contact of a synced company becomes its contact person (contacts already linked to an address stay addresses)".into(),
+            (true, crate::api::ContactMode::Addresses) => "companies ⇄ company addresses; every new contact becomes an address of its own (contact persons already linked stay contact persons)".into(),
+        });
     }
     if let Some(previous) = &previous {
         changes.extend(contacts::plan_backfill(
@@ -240,8 +254,14 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     changes.extend(setup.changes);
     let mut warnings = setup.warnings;
     warnings.extend(settings::future_start_warning(&s, p.clock.now_ms()));
+    if s.companies {
+        if let Some(w) = unique::ensure(p.db, &mut client, "companies")? {
+            warnings.push(w);
+        }
+        changes.extend(persons::detect_department(p.db, &mut client)?);
+    }
     if s.deals {
-        if let Some(w) = deals::ensure_unique_property(p.db, &mut client)? {
+        if let Some(w) = unique::ensure(p.db, &mut client, "deals")? {
             warnings.push(w);
         }
         let pipelines = stages::read_pipelines(&mut client)?;
@@ -302,8 +322,16 @@ pub fn run(p: &mut Platform<'_>, job: Job, budget: Budget) -> Result<JobReport, 
     let mut session = Session::new(p, stored, job, budget);
     match job {
         Job::ProcessQueue => queue::process(&mut session)?,
-        Job::SyncContacts => kind::sync::<contacts::Contacts>(&mut session)?,
-        Job::SyncDeals => kind::sync::<deals::Deals>(&mut session)?,
+        Job::SyncContacts => {
+            // Companies first: a contact's company must be linked before the contact can
+            // become its contact person.
+            if kind::sync::<companies::Companies>(&mut session)? == Flow::Continue {
+                kind::sync::<contacts::Contacts>(&mut session)?;
+            }
+        }
+        Job::SyncDeals => {
+            kind::sync::<deals::Deals>(&mut session)?;
+        }
     }
     let report = session.finish();
     p.log.log(

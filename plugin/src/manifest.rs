@@ -15,6 +15,7 @@ pub const XENTRAL_TABLES: &[(&str, &[Privilege])] = {
     use Privilege::{Insert as I, Select as S, Update as U};
     &[
         ("adresse", &[S, I, U]),
+        ("ansprechpartner", &[S, I, U]),
         ("adresse_rolle", &[S, I]),
         ("gruppen", &[S, I]),
         ("wiedervorlage", &[S, I, U]),

@@ -155,12 +155,20 @@ pub fn validate(s: &Settings) -> Result<ApiVersion, PluginError> {
             ))
         })?;
     }
+    use crate::kinds::{companies, contacts, deals, persons};
+    let mut contact_fields = crate::mapping::field_names(contacts::FIELDS);
+    for f in crate::mapping::field_names(persons::ALL_FIELDS) {
+        if !contact_fields.contains(&f) {
+            contact_fields.push(f);
+        }
+    }
     s.contact_rule
-        .validate("contact", crate::mapping::CONTACT_FIELDS)
+        .validate("contact", &contact_fields)
         .and_then(|()| {
-            s.deal_rule
-                .validate("deal", crate::kinds::deals::DEAL_FIELDS)
+            s.company_rule
+                .validate("company", &crate::mapping::field_names(companies::FIELDS))
         })
+        .and_then(|()| s.deal_rule.validate("deal", deals::DEAL_FIELDS))
         .map_err(PluginError::InvalidSettings)?;
     ApiVersion::parse(&s.api_version).map_err(PluginError::InvalidSettings)
 }

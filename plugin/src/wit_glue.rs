@@ -484,7 +484,7 @@ impl Guest for Component {
                     .planned
                     .into_iter()
                     .map(|c| wt::PlannedChange {
-                        object: c.object.into(),
+                        object: c.object,
                         side: if c.in_xentral {
                             wt::Side::Xentral
                         } else {

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value as Json, json};
 
-use crate::api::PluginError;
+use crate::api::{PlannedChange, PluginError};
 use crate::engine::merge::{Fields, Outcome, Snapshot, Winner};
 use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Record};
@@ -139,6 +139,15 @@ pub fn finish_update(
     }
     if u.has_columns || u.newly_linked {
         s.report.xentral.updated += 1;
+        s.plan(PlannedChange {
+            object: u.links.object().into(),
+            in_xentral: true,
+            kind: if u.newly_linked { "link" } else { "update" },
+            xentral_id: Some(u.xentral_id),
+            hubspot_id: Some(u.hubspot_id.to_owned()),
+            fields: u.outcome.to_xentral.keys().cloned().collect(),
+            reason: String::new(),
+        });
     } else {
         s.report.xentral.unchanged += 1;
     }
@@ -146,7 +155,9 @@ pub fn finish_update(
         return Ok(());
     }
     write(s)?;
-    if u.has_columns
+    // Re-read whatever was to be written, also when xentral could hold none of it (a value
+    // refused is then kept as xentral has it, so it is not sent back to HubSpot).
+    if !u.outcome.to_xentral.is_empty()
         && let Some(kept) = stored(s)?
     {
         snapshot.take_stored(u.outcome.to_xentral.keys(), &kept);
@@ -183,6 +194,15 @@ pub fn finish_create(
     stored: impl FnOnce(&mut Session<'_>, i64) -> Result<Option<Fields>, PluginError>,
 ) -> Result<(), PluginError> {
     s.report.xentral.created += 1;
+    s.plan(PlannedChange {
+        object: links.object().into(),
+        in_xentral: true,
+        kind: "create",
+        xentral_id: None,
+        hubspot_id: Some(hubspot_id.to_owned()),
+        fields: written.to_vec(),
+        reason: String::new(),
+    });
     if s.dry_run {
         return Ok(());
     }

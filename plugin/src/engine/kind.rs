@@ -41,17 +41,22 @@ pub trait ObjectKind {
 }
 
 /// The sync job of a kind: pull, and unless a budget stopped the pull, reconcile and push.
-pub fn sync<K: ObjectKind>(s: &mut Session<'_>) -> Result<(), PluginError> {
+/// `Stop` when a budget stopped it (what comes after it in the job waits for the next run).
+pub fn sync<K: ObjectKind>(s: &mut Session<'_>) -> Result<Flow, PluginError> {
     if !K::switched_on(&s.settings) {
         s.report.messages.push(K::SWITCHED_OFF.into());
-        return Ok(());
+        return Ok(Flow::Continue);
     }
     let ctx = K::load(s)?;
     if K::pull(s, &ctx)? == Flow::Stop {
-        return Ok(());
+        return Ok(Flow::Stop);
     }
     K::push(s, &ctx, None)?;
-    Ok(())
+    Ok(if s.client.budget_left().is_err() {
+        Flow::Stop
+    } else {
+        Flow::Continue
+    })
 }
 
 /// Pushes the queued records `ids` of a kind; a kind switched off leaves each out with the
@@ -175,19 +180,25 @@ mod tests {
 
     #[test]
     fn a_sync_loads_once_pulls_then_pushes_every_record() {
-        let (steps, _) = with_session(true, "go", |s| sync::<Recorder>(s).unwrap());
+        let (steps, _) = with_session(true, "go", |s| {
+            assert_eq!(sync::<Recorder>(s).unwrap(), Flow::Continue);
+        });
         assert_eq!(steps, ["load", "pull", "push None"]);
     }
 
     #[test]
     fn a_pull_a_budget_stopped_is_not_followed_by_a_push() {
-        let (steps, _) = with_session(true, "stop", |s| sync::<Recorder>(s).unwrap());
+        let (steps, _) = with_session(true, "stop", |s| {
+            assert_eq!(sync::<Recorder>(s).unwrap(), Flow::Stop);
+        });
         assert_eq!(steps, ["load", "pull"]);
     }
 
     #[test]
     fn a_kind_switched_off_does_nothing_and_says_so() {
-        let (steps, messages) = with_session(false, "go", |s| sync::<Recorder>(s).unwrap());
+        let (steps, messages) = with_session(false, "go", |s| {
+            assert_eq!(sync::<Recorder>(s).unwrap(), Flow::Continue);
+        });
         assert!(steps.is_empty());
         assert_eq!(messages, ["recorder is switched off"]);
     }

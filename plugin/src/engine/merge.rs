@@ -93,6 +93,29 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// The snapshot to store once only `to_hubspot` is written (a push that links a record
+    /// met for the first time): values that must still come to xentral are recorded as
+    /// "changed in HubSpot" (both sides at xentral's value `x`), so the next pull brings
+    /// them and nothing sends xentral's old values back.
+    pub fn snapshot_after_push(&self, x: &Fields) -> Snapshot {
+        let mut snapshot = self.snapshot.clone();
+        for f in self.to_xentral.keys() {
+            match x.get(f) {
+                Some(v) => {
+                    snapshot.x.insert(f.clone(), v.clone());
+                    snapshot.h.insert(f.clone(), v.clone());
+                }
+                None => {
+                    snapshot.x.remove(f);
+                    snapshot.h.remove(f);
+                }
+            }
+        }
+        snapshot
+    }
+}
+
 impl Snapshot {
     /// Takes xentral's values of `fields` from what the database stored (`stored`), not from
     /// what was written: xentral's MariaDB tables are utf8mb3, and an emoji written there

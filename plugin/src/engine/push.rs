@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::PluginError;
+use crate::api::{PlannedChange, PluginError};
 use crate::engine::incremental::api_error;
 use crate::engine::merge::{Fields, Snapshot};
 use crate::engine::session::Session;
@@ -282,6 +282,19 @@ impl Target {
         if s.dry_run {
             for p in group.iter().flatten() {
                 count(s, upsert);
+                s.plan(PlannedChange {
+                    object: self.failure_object.into(),
+                    in_xentral: false,
+                    kind: if upsert { "create" } else { "update" },
+                    xentral_id: Some(p.xentral_id),
+                    hubspot_id: p.hubspot_id.clone(),
+                    fields: p.properties.keys().cloned().collect(),
+                    reason: if upsert {
+                        format!("upsert by {}", self.id_property)
+                    } else {
+                        String::new()
+                    },
+                });
                 outcomes.insert(p.xentral_id, PushOutcome::Done);
             }
             return Ok(false);

@@ -9,8 +9,10 @@ use crate::api::{Entity, PluginError};
 use crate::engine::kind::{self, ObjectKind};
 use crate::engine::push::PushOutcome;
 use crate::engine::session::Session;
+use crate::kinds::companies::Companies;
 use crate::kinds::contacts::Contacts;
 use crate::kinds::deals::Deals;
+use crate::kinds::persons::ContactPersons;
 use crate::platform::{Db, DbError, Value};
 
 /// Entries taken per run.
@@ -90,24 +92,63 @@ fn settle(
     })
 }
 
-/// Pushes the due queue entries of one kind and settles them (not in a dry run).
-fn process_kind<K: ObjectKind>(s: &mut Session<'_>) -> Result<(), PluginError> {
-    let entries = due(s.db, K::ENTITY, s.clock.now_ms())?;
+/// Pushes due queue entries of one kind and settles them (not in a dry run).
+fn process_kind<K: ObjectKind>(
+    s: &mut Session<'_>,
+    entries: &[(i64, i64)],
+) -> Result<(), PluginError> {
     if entries.is_empty() {
         return Ok(());
     }
     let ids: Vec<i64> = entries.iter().map(|(_, r)| *r).collect();
     let outcomes = kind::push_queued::<K>(s, &ids)?;
     if !s.dry_run {
-        settle(s, &entries, &outcomes)?;
+        settle(s, entries, &outcomes)?;
     }
     Ok(())
 }
 
-/// The process-queue job.
+/// Queue entries: (entry id, record id).
+type Entries = Vec<(i64, i64)>;
+
+/// The due address entries split by kind: (companies, contacts). With companies synced, an
+/// address is a company when it is one (`typ = 'firma'`) and not linked as a contact (a
+/// contact's link decides for good); otherwise every address is a contact's.
+fn split_addresses(
+    s: &mut Session<'_>,
+    entries: Entries,
+) -> Result<(Entries, Entries), PluginError> {
+    if !s.settings.hs_sync_companies || entries.is_empty() {
+        return Ok((Vec::new(), entries));
+    }
+    let ids: Vec<i64> = entries.iter().map(|(_, r)| *r).collect();
+    let companies: std::collections::HashSet<i64> =
+        crate::xentral::addresses_by_id(s.db, &[], &ids)?
+            .into_iter()
+            .filter(|a| a.is_company())
+            .map(|a| a.id)
+            .collect();
+    let contacts = crate::store::state::links_by_xentral_id(
+        s.db,
+        crate::store::state::LinkTable::Contacts,
+    )?;
+    Ok(entries
+        .into_iter()
+        .partition(|(_, id)| companies.contains(id) && !contacts.contains_key(id)))
+}
+
+/// The process-queue job: companies first (a new company's contact persons need its link),
+/// then contacts, contact persons and deals.
 pub fn process(s: &mut Session<'_>) -> Result<(), PluginError> {
-    process_kind::<Contacts>(s)?;
-    process_kind::<Deals>(s)?;
+    let now = s.clock.now_ms();
+    let addresses = due(s.db, Entity::Address, now)?;
+    let (companies, contacts) = split_addresses(s, addresses)?;
+    process_kind::<Companies>(s, &companies)?;
+    process_kind::<Contacts>(s, &contacts)?;
+    let persons = due(s.db, Entity::ContactPerson, now)?;
+    process_kind::<ContactPersons>(s, &persons)?;
+    let deals = due(s.db, Entity::Resubmission, now)?;
+    process_kind::<Deals>(s, &deals)?;
     let open: i64 =
         s.db.query(
             "SELECT COUNT(*) FROM hubspot_sync_queue WHERE completed = 0",

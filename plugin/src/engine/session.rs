@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::api::{Budget, Job, JobReport, PluginError};
+use crate::api::{Budget, Job, JobReport, PlannedChange, PluginError};
 use crate::hubspot::{ApiError, Client};
 use crate::platform::{Clock, Db, Level, Log, Platform};
 use crate::settings::StoredSettings;
@@ -27,12 +27,17 @@ pub struct Session<'a> {
     /// Ids of the HubSpot records already applied in this run, per object: a record retried
     /// and then met again by the incremental read is applied (and counted) once.
     pub pulled: HashMap<&'static str, HashSet<String>>,
-    /// Records with a value cut to fit xentral so far in this run.
-    cut_records: usize,
+    /// Records with a value xentral could not hold whole so far in this run.
+    noted_records: usize,
+    /// Planned changes of a dry run left out of the report (beyond [`PLANNED_CHANGES`]).
+    planned_beyond: usize,
 }
 
-/// How many records with cut values a report names one by one.
+/// How many records with values cut or refused a report names one by one.
 pub const CUT_NOTES: usize = 20;
+
+/// How many changes a dry run's report lists record by record.
+pub const PLANNED_CHANGES: usize = 1_000;
 
 impl<'a> Session<'a> {
     /// A session over the platform.
@@ -60,7 +65,8 @@ impl<'a> Session<'a> {
             report: JobReport::new(job),
             dry_run: budget.dry_run,
             pulled: HashMap::new(),
-            cut_records: 0,
+            noted_records: 0,
+            planned_beyond: 0,
         }
     }
 
@@ -89,6 +95,20 @@ impl<'a> Session<'a> {
             crate::engine::merge::Winner::Hubspot => (&mut self.report.xentral, "hubspot"),
         };
         side.conflicts += 1;
+        for c in conflicts {
+            self.plan(PlannedChange {
+                object: object.to_owned(),
+                in_xentral: winner == crate::engine::merge::Winner::Hubspot,
+                kind: "conflict",
+                xentral_id: Some(xentral_id),
+                hubspot_id: Some(hubspot_id.to_owned()),
+                fields: vec![c.field.clone()],
+                reason: format!(
+                    "xentral '{}', HubSpot '{}': {winner_name} wins",
+                    c.xentral, c.hubspot
+                ),
+            });
+        }
         let fields = conflicts
             .iter()
             .map(|c| c.field.as_str())
@@ -139,11 +159,40 @@ impl<'a> Session<'a> {
             "value cut to fit xentral",
             &[("record", record), ("fields", &fields)],
         );
-        self.cut_records += 1;
-        if self.cut_records <= CUT_NOTES {
-            self.report
-                .messages
-                .push(format!("{record}: {fields} cut to fit xentral's column"));
+        self.note(format!("{record}: {fields} cut to fit xentral's column"));
+    }
+
+    /// Notes values of `record` xentral cannot hold at all (a country `laender` does not
+    /// know, an owner no address matches): they are not written, and said per record as cut
+    /// values are. The record's other values are written; the refused one stays HubSpot's
+    /// until it changes there.
+    pub fn note_refused(&mut self, record: &str, refused: &[(String, String)]) {
+        for (field, why) in refused {
+            self.warn(
+                "value not written to xentral",
+                &[("record", record), ("field", field), ("reason", why)],
+            );
+            self.note(format!("{record}: {field} not written: {why}"));
+        }
+    }
+
+    fn note(&mut self, line: String) {
+        self.noted_records += 1;
+        if self.noted_records <= CUT_NOTES {
+            self.report.messages.push(line);
+        }
+    }
+
+    /// Lists one change a dry run would make (a real run lists none); beyond
+    /// [`PLANNED_CHANGES`] they are only counted.
+    pub fn plan(&mut self, change: PlannedChange) {
+        if !self.dry_run {
+            return;
+        }
+        if self.report.planned.len() < PLANNED_CHANGES {
+            self.report.planned.push(change);
+        } else {
+            self.planned_beyond += 1;
         }
     }
 
@@ -176,10 +225,16 @@ impl<'a> Session<'a> {
 
     /// Finishes the report (API calls, the count of cut records not named).
     pub fn finish(mut self) -> JobReport {
-        if self.cut_records > CUT_NOTES {
+        if self.noted_records > CUT_NOTES {
             self.report.messages.push(format!(
-                "{} more records had values cut to fit xentral's columns (see the log)",
-                self.cut_records - CUT_NOTES
+                "{} more values were cut or not written to fit xentral (see the log)",
+                self.noted_records - CUT_NOTES
+            ));
+        }
+        if self.planned_beyond > 0 {
+            self.report.messages.push(format!(
+                "{} more planned changes are not listed one by one",
+                self.planned_beyond
             ));
         }
         self.report.api_calls = self.client.calls().clone();

@@ -82,7 +82,14 @@ impl ApiVersion {
         self.crm("pipelines", "v3", object)
     }
 
-    /// A batch association operation (`read`, `associate/default`) from `from` to `to`.
+    /// The portal's owners. HubSpot publishes the owners API as v3 only (its v3 replaced v2
+    /// in 2025 and has no date-versioned path), so both families call it there.
+    pub fn owners(self) -> String {
+        "/crm/v3/owners".to_owned()
+    }
+
+    /// A batch association operation (`read`, `create`, `associate/default`,
+    /// `labels/archive`) from `from` to `to`.
     pub fn associations(self, from: &str, to: &str, operation: &str) -> String {
         self.crm(
             "associations",

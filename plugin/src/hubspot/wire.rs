@@ -122,12 +122,61 @@ pub struct ObjectRef {
     pub id: Id,
 }
 
+/// One type of an association (`associationTypes[]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationType {
+    /// `HUBSPOT_DEFINED`, `USER_DEFINED`, …
+    #[serde(default)]
+    pub category: String,
+    /// HubSpot's type id (contact→company primary is 1, …).
+    #[serde(default)]
+    pub type_id: u32,
+}
+
 /// One associated record of a batch association read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedRecord {
     /// A number in v4, a string in date versions.
     pub to_object_id: Id,
+    /// The association's types (a primary one among them, if it is the primary).
+    #[serde(default)]
+    pub association_types: Vec<AssociationType>,
+}
+
+impl AssociatedRecord {
+    /// Whether one of its types is HubSpot's `type_id`.
+    pub fn has_type(&self, type_id: u32) -> bool {
+        self.association_types.iter().any(|t| t.type_id == type_id)
+    }
+}
+
+/// One owner (`results[]` of the owners list).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReply {
+    /// The value `hubspot_owner_id` holds.
+    pub id: Id,
+    /// The owner's login e-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Given name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// A page of a plain list (owners).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListReply<T> {
+    /// This page.
+    pub results: Vec<T>,
+    /// The next page.
+    #[serde(default)]
+    pub paging: Option<Paging>,
 }
 
 /// The associations of one record (`results[]` of a batch association read).

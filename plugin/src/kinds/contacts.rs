@@ -1,11 +1,18 @@
-//! Contacts ⇄ addresses: the pull (HubSpot → xentral, incremental by `lastmodifieddate`) and
-//! the push (xentral → HubSpot, batch upserts by e-mail), both merging three-way.
+//! Contacts ⇄ person addresses, and the contact persons of synced companies: the pull
+//! (HubSpot → xentral, incremental by `lastmodifieddate`) and the push (xentral → HubSpot,
+//! batch upserts by e-mail), both merging three-way.
+//!
+//! Where a contact lands in xentral is decided once, when it is first linked: a contact
+//! linked to an address stays an address, one linked to a contact person stays a contact
+//! person (see [`crate::kinds::persons`]), whatever the contact mode says later. A contact new
+//! to xentral becomes a contact person when companies sync, the mode is `contact-persons` and
+//! its primary company is linked to a company address; otherwise an address.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::api::{Entity, PluginError};
+use crate::api::{ContactMode, Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::engine::kind::ObjectKind;
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
@@ -13,25 +20,120 @@ use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
 use crate::engine::session::Session;
 use crate::hubspot::Record;
+use crate::kinds::persons::{self, PersonCtx};
 use crate::mapping::{
-    self, AddressRow, Countries, FreeFields, KEEP_IN_XENTRAL, from_hubspot, from_xentral,
-    to_hubspot_properties, to_xentral_columns,
+    self, Column, Countries, FieldMap, FieldSpec, ValueKind, canonical_email, cut_fields,
+    display_name,
 };
 use crate::settings::StoredSettings;
 use crate::store::state::{self, LinkTable};
-use crate::xentral;
+use crate::xentral::{self, AddressRow};
 
 /// The cursor's name in `hubspot_sync_cursors`.
 pub const CURSOR: &str = "contacts";
 /// `object` in `hubspot_sync_failures`.
-const OBJECT: &str = crate::store::state::LinkTable::Contacts.object();
+const OBJECT: &str = LinkTable::Contacts.object();
+
+/// A contact's fields: HubSpot contact properties ⇄ a person address's columns.
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        field: "email",
+        property: "email",
+        column: Column::Fixed("email", 255),
+        kind: ValueKind::Email,
+    },
+    FieldSpec {
+        field: "firstname",
+        property: "firstname",
+        column: Column::Fixed("vorname", 255),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "lastname",
+        property: "lastname",
+        column: Column::Fixed("nachname", 128),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "phone",
+        property: "phone",
+        column: Column::Fixed("telefon", 64),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "address",
+        property: "address",
+        column: Column::Fixed("strasse", 255),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "zip",
+        property: "zip",
+        column: Column::Fixed("plz", 64),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "city",
+        property: "city",
+        column: Column::Fixed("ort", 64),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "country",
+        property: "country",
+        column: Column::Fixed("land", 64),
+        kind: ValueKind::Country,
+    },
+    FieldSpec {
+        field: "state",
+        property: "state",
+        column: Column::Fixed("bundesstaat", 32),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "website",
+        property: "website",
+        column: Column::Fixed("internetseite", 1000),
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "lead_status",
+        property: "hs_lead_status",
+        column: Column::LeadStatus,
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "lifecycle_stage",
+        property: "lifecyclestage",
+        column: Column::LifecycleStage,
+        kind: ValueKind::Text,
+    },
+    FieldSpec {
+        field: "owner",
+        property: "hubspot_owner_id",
+        column: Column::Fixed("vertrieb", 11),
+        kind: ValueKind::Owner,
+    },
+];
+
+/// Fields xentral keeps once it has a value (the old module never overwrote the e-mail).
+pub const KEEP_IN_XENTRAL: &[&str] = &["email"];
+
+/// Properties read besides the fields: the filters', the read position's and the primary
+/// company (which decides where a new contact lands and moves a contact person).
+const READ_ALSO: &[&str] = &[
+    "createdate",
+    "lastmodifieddate",
+    "hs_object_id",
+    "associatedcompanyid",
+];
 
 /// How contacts are written to HubSpot.
 const TARGET: Target = Target {
     object: "contacts",
     failure_object: OBJECT,
     id_property: "email",
-    key: mapping::canonical_email,
+    key: canonical_email,
     links: LinkTable::Contacts,
 };
 
@@ -39,12 +141,10 @@ const TARGET: Target = Target {
 pub struct Ctx {
     /// The contact group's id.
     pub group_id: i64,
-    /// The lead-status and lifecycle free fields.
-    pub ff: FreeFields,
+    /// The fields and how to read and write them.
+    pub map: FieldMap,
     /// The fields synchronised.
     pub fields: Vec<&'static str>,
-    /// Country names.
-    pub countries: Countries,
     /// Contacts created before this are left out.
     pub since_ms: Option<i64>,
     /// Lead statuses that take part (empty: all).
@@ -55,6 +155,12 @@ pub struct Ctx {
     pub rule: SyncRule,
     /// The same filter as a whole (for backfills).
     pub filter: ContactFilter,
+    /// Contact persons: their fields and the synced companies.
+    pub persons: PersonCtx,
+    /// Whether a new contact of a synced company becomes its contact person.
+    pub creates_persons: bool,
+    /// Whether companies sync (a company address is then a company, not a contact).
+    pub companies: bool,
 }
 
 impl Ctx {
@@ -67,19 +173,51 @@ impl Ctx {
             ))
         })?;
         let ff = crate::kinds::freefields::configured(s.db)?;
+        let countries = Countries::load(s.db)?;
+        let owners = crate::kinds::owners::load(s)?;
+        let map = FieldMap::new(FIELDS, ff, countries.clone(), owners);
         let filter = ContactFilter::of(&s.settings);
-        let since_ms = filter.since_ms;
+        let companies = s.settings.hs_sync_companies;
         Ok(Ctx {
             group_id,
-            fields: ff.fields(),
-            ff,
-            countries: Countries::load(s.db)?,
-            since_ms,
+            fields: map.fields(),
+            map,
+            since_ms: filter.since_ms,
             statuses: s.settings.hs_sync_address_status.iter().cloned().collect(),
             today: xentral::local_date(s.clock.now_ms(), crate::platform::time_zone(s.clock)?),
             rule: s.settings.hs_contact_rule.clone(),
             filter,
+            persons: PersonCtx::load(s, countries)?,
+            creates_persons: companies && s.settings.hs_contact_mode == ContactMode::ContactPersons,
+            companies,
         })
+    }
+
+    /// The columns an address is read with.
+    pub fn columns(&self) -> Vec<String> {
+        self.map.columns()
+    }
+
+    /// Whether a pulled contact is left out, and why.
+    pub fn excludes(&self, r: &Record) -> Option<&'static str> {
+        if let Some(since) = self.since_ms {
+            let created = mapping::parse_instant_ms(r.prop("createdate")).unwrap_or(i64::MIN);
+            if created < since {
+                return Some("created before the start time");
+            }
+        }
+        if !self.statuses.is_empty() && !self.statuses.contains(r.prop("hs_lead_status")) {
+            return Some("lead status not selected");
+        }
+        None
+    }
+
+    /// Whether a xentral record's values are left out by the lead-status filter.
+    pub fn excludes_values(&self, x: &Fields) -> bool {
+        !self.statuses.is_empty()
+            && !self
+                .statuses
+                .contains(x.get("lead_status").map_or("", String::as_str))
     }
 }
 
@@ -235,7 +373,7 @@ pub fn plan_backfill(
     )))
 }
 
-/// Contacts ⇄ addresses, as the engine syncs them.
+/// Contacts ⇄ addresses (and contact persons), as the engine syncs them.
 pub struct Contacts;
 
 impl ObjectKind for Contacts {
@@ -253,12 +391,13 @@ impl ObjectKind for Contacts {
 
     /// Retries, changes behind the cursor, then the backfill a widened filter planned.
     fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
-        let feed = feed();
+        let feed = feed(ctx);
         let mut sink = ContactSink {
             ctx,
             emails: None,
             holders_alive: HashMap::new(),
             links: HashMap::new(),
+            person_links: HashMap::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -284,22 +423,38 @@ impl ObjectKind for Contacts {
         Ok(Flow::Continue)
     }
 
+    /// Addresses, then the contact persons of synced companies.
     fn push(
         s: &mut Session<'_>,
         ctx: &Ctx,
         only: Option<&[i64]>,
     ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
-        push(s, ctx, only)
+        let outcomes = push(s, ctx, only)?;
+        if only.is_none() {
+            persons::push(s, ctx, None)?;
+        }
+        Ok(outcomes)
     }
 }
 
+/// The properties a contact is read with (its fields', a contact person's, the filters').
+fn properties(ctx: &Ctx) -> Vec<String> {
+    let mut props = ctx.map.properties(READ_ALSO);
+    for p in ctx.persons.map.properties(&[]) {
+        if !props.contains(&p) {
+            props.push(p);
+        }
+    }
+    props
+}
+
 /// Contacts as an incremental feed.
-fn feed() -> Feed {
+fn feed(ctx: &Ctx) -> Feed {
     Feed {
         object: "contacts",
         failure_object: OBJECT,
         modified_property: "lastmodifieddate",
-        properties: mapping::contact_properties(),
+        properties: properties(ctx),
         cursor: CURSOR,
     }
 }
@@ -312,35 +467,40 @@ struct ContactSink<'c> {
     /// Contacts other than the pulled ones that hold an e-mail a pulled contact matches,
     /// with whether HubSpot still has them (read per page, in one call, before it is applied).
     holders_alive: HashMap<String, bool>,
-    /// The links of the page's contacts (`None`: not linked), read in one query before the
-    /// page is applied; each is taken once.
+    /// The address links of the page's contacts (`None`: not linked), read in one query
+    /// before the page is applied; each is taken once.
     links: HashMap<String, Option<state::Link>>,
+    /// The contact-person links of the page's contacts, likewise.
+    person_links: HashMap<String, Option<state::Link>>,
 }
 
 impl Sink for ContactSink<'_> {
-    /// Finds the contacts an unlinked contact of the page would meet by e-mail, linked to
-    /// another contact, and asks HubSpot in one batch read whether those still exist: a
-    /// contact archived (or merged away) and re-created with the same e-mail must take over
-    /// the address, never get a second one.
+    /// Reads the page's links, finds the contacts an unlinked contact of the page would meet
+    /// by e-mail, linked to another contact, and asks HubSpot in one batch read whether those
+    /// still exist: a contact archived (or merged away) and re-created with the same e-mail
+    /// must take over the address, never get a second one.
     fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
         self.holders_alive.clear();
         self.links.clear();
+        self.person_links.clear();
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let mut linked = state::links_by_hubspot_ids(s.db, LinkTable::Contacts, &ids)?;
+        let mut persons = state::links_by_hubspot_ids(s.db, LinkTable::Persons, &ids)?;
         let mut holders = HashSet::new();
         for r in records {
             let link = linked.remove(&r.id);
-            let is_linked = link.is_some();
+            let person = persons.remove(&r.id);
+            let is_linked = link.is_some() || person.is_some();
             self.links.insert(r.id.clone(), link);
-            if is_linked || pull_filter(self.ctx, r).is_some() {
+            self.person_links.insert(r.id.clone(), person);
+            if is_linked || self.ctx.excludes(r).is_some() {
                 continue;
             }
-            let email = mapping::canonical_email(r.prop("email"));
+            let email = canonical_email(r.prop("email"));
             if email.is_empty() {
                 continue;
             }
-            let emails = self.emails(s)?;
-            let candidates = emails.get(&email).to_vec();
+            let candidates = self.emails(s)?.get(&email).to_vec();
             if let xentral::EmailMatch::Linked { hubspot_id, .. } =
                 xentral::match_email(s.db, &candidates, self.ctx.group_id, &self.ctx.today)?
                 && hubspot_id != r.id
@@ -376,30 +536,34 @@ impl Sink for ContactSink<'_> {
     fn rolled_back(&mut self) {
         self.emails = None;
         self.links.clear();
+        self.person_links.clear();
     }
 }
 
 impl ContactSink<'_> {
     fn emails(&mut self, s: &mut Session<'_>) -> Result<&mut xentral::AddressEmails, PluginError> {
         if self.emails.is_none() {
-            self.emails = Some(xentral::AddressEmails::load(s.db)?);
+            self.emails = Some(xentral::AddressEmails::load(s.db, self.ctx.companies)?);
         }
         Ok(self.emails.as_mut().expect("loaded above"))
     }
-}
 
-/// Why a pulled contact is left out, if it is.
-fn pull_filter(ctx: &Ctx, r: &Record) -> Option<&'static str> {
-    if let Some(since) = ctx.since_ms {
-        let created = mapping::parse_instant_ms(r.prop("createdate")).unwrap_or(i64::MIN);
-        if created < since {
-            return Some("created before the start time");
-        }
+    /// The link of `id` in `table` the page read, else read now (a retried record).
+    fn link(
+        &mut self,
+        s: &mut Session<'_>,
+        table: LinkTable,
+        id: &str,
+    ) -> Result<Option<state::Link>, PluginError> {
+        let page = match table {
+            LinkTable::Persons => &mut self.person_links,
+            _ => &mut self.links,
+        };
+        Ok(match page.remove(id) {
+            Some(link) => link,
+            None => state::link_by_hubspot_id(s.db, table, id)?,
+        })
     }
-    if !ctx.statuses.is_empty() && !ctx.statuses.contains(r.prop("hs_lead_status")) {
-        return Some("lead status not selected");
-    }
-    None
 }
 
 /// Merges one HubSpot contact into xentral.
@@ -409,22 +573,20 @@ fn pull_one(
     sink: &mut ContactSink<'_>,
     r: &Record,
 ) -> Result<(), PluginError> {
-    if let Some(reason) = pull_filter(ctx, r) {
+    if let Some(reason) = ctx.excludes(r) {
         s.report.xentral.exclude(reason);
         return Ok(());
     }
-    let h = from_hubspot(r, &ctx.countries);
+    if let Some(link) = sink.link(s, LinkTable::Persons, &r.id)? {
+        return persons::pull_linked(s, ctx, &link, r);
+    }
+    let h = ctx.map.from_hubspot(r);
     let email = h.get("email").cloned().unwrap_or_default();
     let mut gone_from_xentral = None;
-    // The page read the links in one query; a record applied without it (a retry) reads its own.
-    let link = match sink.links.remove(&r.id) {
-        Some(link) => link,
-        None => state::link_by_hubspot_id(s.db, LinkTable::Contacts, &r.id)?,
-    };
-    if let Some(link) = link {
-        match xentral::addresses_by_id(s.db, &ctx.ff, &[link.xentral_id])?.pop() {
+    if let Some(link) = sink.link(s, LinkTable::Contacts, &r.id)? {
+        match xentral::addresses_by_id(s.db, &ctx.columns(), &[link.xentral_id])?.pop() {
             Some(address) if !address.deleted => {
-                let x = from_xentral(&address, &ctx.ff, &ctx.countries);
+                let x = ctx.map.from_xentral(&address.columns);
                 let out = merge::merge(
                     &ctx.fields,
                     &x,
@@ -438,6 +600,16 @@ fn pull_one(
             Some(_) => gone_from_xentral = Some("address deleted in xentral"),
             None => gone_from_xentral = Some("address no longer exists in xentral"),
         }
+    }
+    let company = ctx
+        .creates_persons
+        .then(|| ctx.persons.company_address(r.prop("associatedcompanyid")))
+        .flatten();
+    if gone_from_xentral.is_none()
+        && let Some(company) = company
+        && persons::link_existing(s, ctx, company, &email, r)?
+    {
+        return Ok(());
     }
     let found = if email.is_empty() {
         xentral::EmailMatch::None
@@ -474,13 +646,16 @@ fn pull_one(
                 );
                 return Ok(());
             }
-            return create_address(s, ctx, sink, &h, &r.id);
+            return match company {
+                Some(company) => persons::create(s, ctx, company, r),
+                None => create_address(s, ctx, sink, &h, &r.id),
+            };
         }
     };
-    let address = xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
+    let address = xentral::addresses_by_id(s.db, &ctx.columns(), &[id])?
         .pop()
         .ok_or_else(|| PluginError::Database(format!("address {id} vanished")))?;
-    let x = from_xentral(&address, &ctx.ff, &ctx.countries);
+    let x = ctx.map.from_xentral(&address.columns);
     let out = merge::merge(&ctx.fields, &x, &h, None, &ctx.rule, KEEP_IN_XENTRAL);
     if !s.dry_run {
         if let Some(old) = &replaces {
@@ -509,14 +684,14 @@ fn apply_merge(
     hubspot_id: &str,
     newly_linked: bool,
 ) -> Result<(), PluginError> {
-    let (mut columns, stored) = to_xentral_columns(&out.to_xentral, &ctx.ff);
-    s.note_cut(
-        &format!("contact {hubspot_id} (address {})", address.id),
-        &mapping::cut_fields(&out.to_xentral, &stored),
-    );
+    let w = ctx.map.to_xentral(&out.to_xentral);
+    let record = format!("contact {hubspot_id} (address {})", address.id);
+    s.note_cut(&record, &cut_fields(&out.to_xentral, &w.stored));
+    s.note_refused(&record, &w.refused);
+    let mut columns = w.columns;
     if out.to_xentral.contains_key("firstname") || out.to_xentral.contains_key("lastname") {
-        let col = |c: &str| address.columns.get(c).map_or("", String::as_str);
-        let old_display = mapping::display_name(col("vorname"), col("nachname"), "", "");
+        let col = |c: &str| address.col(c);
+        let old_display = display_name(col("vorname"), col("nachname"), "", "");
         let current = col("name");
         if current.trim().is_empty() || current == old_display {
             let first = out
@@ -529,11 +704,11 @@ fn apply_merge(
                 .map_or(col("nachname"), String::as_str);
             columns.push((
                 "name".into(),
-                mapping::display_name(first, last, col("email"), hubspot_id),
+                display_name(first, last, col("email"), hubspot_id),
             ));
         }
     }
-    let snapshot = out.snapshot_after_pull(h, stored);
+    let snapshot = out.snapshot_after_pull(h, w.stored);
     let id = address.id;
     incremental::finish_update(
         s,
@@ -554,9 +729,26 @@ fn apply_merge(
 
 /// The canonical fields of address `id` as the database holds them.
 fn stored_fields(s: &mut Session<'_>, ctx: &Ctx, id: i64) -> Result<Option<Fields>, PluginError> {
-    Ok(xentral::addresses_by_id(s.db, &ctx.ff, &[id])?
+    Ok(xentral::addresses_by_id(s.db, &ctx.columns(), &[id])?
         .pop()
-        .map(|row| from_xentral(&row, &ctx.ff, &ctx.countries)))
+        .map(|row| ctx.map.from_xentral(&row.columns)))
+}
+
+/// The values a record new on one side is created with on the other: its synced fields that
+/// flow that way, and those the other side requires.
+pub fn creation_values(
+    fields: &[&str],
+    values: &Fields,
+    rule: &SyncRule,
+    to_xentral: bool,
+    required: &[&str],
+) -> Fields {
+    let synced: Fields = values
+        .iter()
+        .filter(|(f, _)| fields.contains(&f.as_str()))
+        .map(|(f, v)| (f.clone(), v.clone()))
+        .collect();
+    rule.creation_values(&synced, to_xentral, required)
 }
 
 /// Creates a lead address in the group for a contact new to xentral.
@@ -567,25 +759,20 @@ fn create_address(
     h: &Fields,
     hubspot_id: &str,
 ) -> Result<(), PluginError> {
-    let values: Fields = h
-        .iter()
-        .filter(|(f, _)| ctx.fields.contains(&f.as_str()))
-        .map(|(f, v)| (f.clone(), v.clone()))
-        .collect();
-    let values = ctx.rule.creation_values(&values, true, &["email"]);
-    let (mut columns, stored) = to_xentral_columns(&values, &ctx.ff);
-    s.note_cut(
-        &format!("contact {hubspot_id} (new address)"),
-        &mapping::cut_fields(&values, &stored),
-    );
+    let values = creation_values(&ctx.fields, h, &ctx.rule, true, &["email"]);
+    let w = ctx.map.to_xentral(&values);
+    let record = format!("contact {hubspot_id} (new address)");
+    s.note_cut(&record, &cut_fields(&values, &w.stored));
+    s.note_refused(&record, &w.refused);
     let get = |f: &str| h.get(f).map_or("", String::as_str);
+    let mut columns = w.columns;
     columns.push((
         "name".into(),
-        mapping::display_name(get("firstname"), get("lastname"), get("email"), hubspot_id),
+        display_name(get("firstname"), get("lastname"), get("email"), hubspot_id),
     ));
-    let written: Vec<String> = stored.keys().cloned().collect();
+    let written: Vec<String> = w.stored.keys().cloned().collect();
     let snapshot = Snapshot {
-        x: stored,
+        x: w.stored,
         h: values,
     };
     incremental::finish_create(
@@ -595,7 +782,7 @@ fn create_address(
         snapshot,
         &written,
         |s| {
-            let id = xentral::insert_lead_address(s.db, &columns)?;
+            let id = xentral::insert_lead_address(s.db, &columns, false)?;
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
             if let Some(email) = h.get("email") {
                 sink.emails(s)?.insert(email, id);
@@ -606,17 +793,49 @@ fn create_address(
     )
 }
 
-/// Pushes addresses to HubSpot: the whole group (reconciliation) or the given ids (queue).
-/// Returns the outcome per address id.
+/// Why a record new in xentral cannot be created in HubSpot as a contact, if it cannot:
+/// without an e-mail there is no key HubSpot could upsert by (a plain create is not safe to
+/// retry), a one-way kind creates nothing there, and an e-mail linked to another record
+/// would merge two xentral records into one contact.
+pub fn unwritable_contact(
+    rule: &SyncRule,
+    email: &str,
+    mine: (LinkTable, i64),
+    linked_emails: &HashMap<String, (LinkTable, i64)>,
+) -> Option<&'static str> {
+    if email.is_empty() {
+        return Some("no e-mail address");
+    }
+    if !rule.creates_in_hubspot() {
+        return Some(match mine.0 {
+            LinkTable::Persons => {
+                "contacts sync to xentral only: new contact persons are not created in HubSpot"
+            }
+            _ => "contacts sync to xentral only: new addresses are not created in HubSpot",
+        });
+    }
+    linked_emails
+        .get(email)
+        .is_some_and(|owner| *owner != mine)
+        .then_some("e-mail shared with another address or contact person")
+}
+
+/// Pushes addresses to HubSpot: the group's person addresses (reconciliation) or the given
+/// ids (queue). Returns the outcome per address id.
 pub fn push(
     s: &mut Session<'_>,
     ctx: &Ctx,
     only: Option<&[i64]>,
 ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
     let mut outcomes = BTreeMap::new();
+    let links = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
     let candidates = match only {
-        None => xentral::group_addresses(s.db, &ctx.ff, ctx.group_id, &ctx.today)?,
-        Some(ids) => xentral::addresses_by_id(s.db, &ctx.ff, ids)?,
+        None => xentral::group_addresses(s.db, &ctx.columns(), ctx.group_id, &ctx.today)?
+            .into_iter()
+            // With companies synced, an unlinked company address is a company's business.
+            .filter(|a| !(ctx.companies && a.is_company() && !links.contains_key(&a.id)))
+            .collect(),
+        Some(ids) => xentral::addresses_by_id(s.db, &ctx.columns(), ids)?,
     };
     if let Some(ids) = only {
         for id in ids {
@@ -625,7 +844,6 @@ pub fn push(
             }
         }
     }
-    let links = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
     let mut linked_emails = state::linked_emails(s.db)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
     let now = s.clock.now_ms();
@@ -654,20 +872,20 @@ pub fn push(
             outcomes.insert(a.id, PushOutcome::Failed(*next));
             continue;
         }
-        if mapping::is_company_without_person(&a) {
+        if !links.contains_key(&a.id) && a.is_company_without_person() {
             exclude(
                 s,
                 &mut outcomes,
-                "company address without a contact person's name (companies are not synchronised yet)",
+                if ctx.companies {
+                    "company address (synchronised as a company)"
+                } else {
+                    "company address without a contact person's name (companies are switched off)"
+                },
             );
             continue;
         }
-        let x = from_xentral(&a, &ctx.ff, &ctx.countries);
-        if !ctx.statuses.is_empty()
-            && !ctx
-                .statuses
-                .contains(x.get("lead_status").map_or("", String::as_str))
-        {
+        let x = ctx.map.from_xentral(&a.columns);
+        if ctx.excludes_values(&x) {
             exclude(s, &mut outcomes, "lead status not selected");
             continue;
         }
@@ -689,7 +907,7 @@ pub fn push(
                         xentral_id: a.id,
                         hubspot_id: Some(link.hubspot_id.clone()),
                         upsert_key: String::new(),
-                        properties: to_hubspot_properties(&out.to_hubspot, &ctx.countries),
+                        properties: ctx.map.to_hubspot(&out.to_hubspot, false),
                         snapshot: out.snapshot,
                         seen: Some(link.snapshot.h.clone()),
                     });
@@ -697,39 +915,18 @@ pub fn push(
             }
             None => {
                 let email = x.get("email").cloned().unwrap_or_default();
-                if email.is_empty() {
-                    // Without an e-mail there is no key HubSpot could upsert by, and a plain
-                    // create is not safe to retry; such addresses stay in xentral only.
-                    exclude(s, &mut outcomes, "no e-mail address");
+                let mine = (LinkTable::Contacts, a.id);
+                if let Some(reason) = unwritable_contact(&ctx.rule, &email, mine, &linked_emails) {
+                    exclude(s, &mut outcomes, reason);
                     continue;
                 }
-                if !ctx.rule.creates_in_hubspot() {
-                    exclude(
-                        s,
-                        &mut outcomes,
-                        "contacts sync to xentral only: new addresses are not created in HubSpot",
-                    );
-                    continue;
-                }
-                if linked_emails
-                    .get(&email)
-                    .is_some_and(|owner| *owner != a.id)
-                {
-                    exclude(s, &mut outcomes, "e-mail shared with another address");
-                    continue;
-                }
-                linked_emails.insert(email.clone(), a.id);
-                let values: Fields = x
-                    .iter()
-                    .filter(|(f, _)| ctx.fields.contains(&f.as_str()))
-                    .map(|(f, v)| (f.clone(), v.clone()))
-                    .collect();
-                let values = ctx.rule.creation_values(&values, false, &["email"]);
+                linked_emails.insert(email.clone(), mine);
+                let values = creation_values(&ctx.fields, &x, &ctx.rule, false, &["email"]);
                 upserts.push(Pending {
                     xentral_id: a.id,
                     hubspot_id: None,
                     upsert_key: email,
-                    properties: to_hubspot_properties(&values, &ctx.countries),
+                    properties: ctx.map.to_hubspot(&values, true),
                     snapshot: Snapshot {
                         x: values.clone(),
                         h: values,
@@ -740,9 +937,9 @@ pub fn push(
         }
     }
     let pending: Vec<Pending> = updates.into_iter().chain(upserts).collect();
-    let canonical = |r: &Record| from_hubspot(r, &ctx.countries);
+    let canonical = |r: &Record| ctx.map.from_hubspot(r);
     let check = FreshnessCheck {
-        properties: mapping::contact_properties(),
+        properties: ctx.map.properties(READ_ALSO),
         fields: &ctx.fields,
         canonical: &canonical,
     };

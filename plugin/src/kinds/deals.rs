@@ -1,10 +1,13 @@
 //! Deals ⇄ resubmissions (`wiedervorlage`): the pull (incremental by `hs_lastmodifieddate`,
 //! associations read per page), the push (batch upsert by the unique `xentral_id` property, so
-//! a retried create can never make a second deal), and the association to the contact.
+//! a retried create can never make a second deal), and the associations to the contact and
+//! the company.
 //!
-//! Only name, amount, stage and close date are merged ("deals work in parallel"): nothing else
-//! of a resubmission is touched, except that an unset `adresse` is filled from the deal's
-//! associated contact once that contact is linked (never guessed).
+//! Name, amount, stage, close date and owner (⇄ `adresse_mitarbeiter`) are merged ("deals
+//! work in parallel"): nothing else of a resubmission is touched, except that an unset
+//! `adresse` is filled from the deal's associated company (which wins) or contact once that
+//! is linked (never guessed), and an unset `ansprechpartner_id` from an associated contact
+//! that is a contact person of that company.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,26 +20,29 @@ use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
 use crate::engine::session::Session;
-use crate::hubspot::{ApiError, Client, Record, wire};
+use crate::hubspot::{ApiError, Record, wire};
 use crate::kinds::stages::StageMap;
-use crate::mapping::{canonical_amount, close_date_local, truncate, xentral_amount};
-use crate::platform::{Db, Value};
-use crate::settings::{StoredSettings, read_konfiguration, write_konfiguration};
+use crate::kinds::unique;
+use crate::mapping::{OwnerMap, canonical_amount, close_date_local, truncate, xentral_amount};
+use crate::platform::Value;
+use crate::settings::StoredSettings;
 use crate::store::state::{self, Link, LinkTable};
 use crate::xentral::{self, ResubmissionRow};
 
 /// The merged deal fields.
-pub const DEAL_FIELDS: &[&str] = &["name", "amount", "closedate", "stage"];
+pub const DEAL_FIELDS: &[&str] = &["name", "amount", "closedate", "stage", "owner"];
 /// The unique deal property that makes writes idempotent.
-pub const UNIQUE_PROPERTY: &str = "xentral_id";
-/// `konfiguration` row: the unique property in use (empty: deal export disabled).
-const UNIQUE_KEY: &str = "hubspot_deal_unique_property";
+const UNIQUE_PROPERTY: &str = unique::PROPERTY;
 /// The cursor's name.
 const CURSOR: &str = "deals";
 /// `object` in `hubspot_sync_failures`.
 const OBJECT: &str = crate::store::state::LinkTable::Deals.object();
 /// Snapshot pseudo-field: the associated contact's HubSpot id.
 const CONTACT: &str = crate::store::state::LinkTable::Contacts.object();
+/// Snapshot pseudo-field: the associated company's HubSpot id.
+const COMPANY: &str = crate::store::state::LinkTable::Companies.object();
+/// HubSpot's association type of a deal's primary company.
+const PRIMARY_COMPANY: u32 = 5;
 
 const TARGET: Target = Target {
     object: "deals",
@@ -46,54 +52,27 @@ const TARGET: Target = Target {
     links: LinkTable::Deals,
 };
 
-/// Makes sure the unique deal property exists. Returns a warning when the token may not
-/// create it: deals are then only imported, never exported, so nothing can be duplicated.
-pub fn ensure_unique_property(
-    db: &mut dyn Db,
-    client: &mut Client<'_>,
-) -> Result<Option<String>, PluginError> {
-    let version = client.version();
-    let existing: Result<wire::Property, _> = client.get(
-        &version.property("deals", UNIQUE_PROPERTY),
-        &version.property("deals", "{name}"),
-    );
-    let usable = match existing {
-        Ok(p) => p.has_unique_value,
-        Err(ApiError::Client { status: 404, .. }) => {
-            let body = json!({
-                "name": UNIQUE_PROPERTY,
-                "label": "xentral ID",
-                "description": "The id of the xentral resubmission (wiedervorlage) this deal is synchronised with.",
-                "groupName": "dealinformation",
-                "type": "string",
-                "fieldType": "text",
-                "hasUniqueValue": true,
-            });
-            let path = version.properties("deals");
-            match client.post::<Json>(&path, &path, &body) {
-                Ok(_) | Err(ApiError::Client { status: 409, .. }) => true,
-                Err(ApiError::MissingScopes(_)) => false,
-                Err(e) => {
-                    return Err(PluginError::Hubspot(format!(
-                        "creating the deal property {UNIQUE_PROPERTY}: {e}"
-                    )));
-                }
-            }
-        }
-        Err(ApiError::MissingScopes(_)) => false,
-        Err(e) => {
-            return Err(PluginError::Hubspot(format!(
-                "reading the deal property {UNIQUE_PROPERTY}: {e}"
-            )));
-        }
-    };
-    write_konfiguration(db, UNIQUE_KEY, if usable { UNIQUE_PROPERTY } else { "" })?;
-    Ok((!usable).then(|| {
-        format!(
-            "the access token may not create the unique deal property '{UNIQUE_PROPERTY}' (scope crm.schemas.deals.write is missing): \
-             deals are imported from HubSpot, but resubmissions are not exported as deals until the scope is granted and the settings are saved again"
-        )
-    }))
+/// One kind of record a deal is associated with, linked both ways: HubSpot id ⇄ xentral id.
+#[derive(Default)]
+struct Linked {
+    xentral_of: HashMap<String, i64>,
+    hubspot_of: HashMap<i64, String>,
+}
+
+impl Linked {
+    fn load(s: &mut Session<'_>, table: LinkTable) -> Result<Linked, PluginError> {
+        let links = state::links_by_xentral_id(s.db, table)?;
+        Ok(Linked {
+            xentral_of: links
+                .values()
+                .map(|l| (l.hubspot_id.clone(), l.xentral_id))
+                .collect(),
+            hubspot_of: links
+                .into_values()
+                .map(|l| (l.xentral_id, l.hubspot_id))
+                .collect(),
+        })
+    }
 }
 
 /// What one deal run needs.
@@ -101,27 +80,42 @@ pub struct Ctx {
     stages: StageMap,
     time_zone: chrono_tz::Tz,
     unique: bool,
-    contact_of_address: HashMap<i64, String>,
-    address_of_contact: HashMap<String, i64>,
+    /// Contacts linked to person addresses.
+    contacts: Linked,
+    /// Companies linked to company addresses (empty when companies are switched off).
+    companies: Linked,
+    /// Contacts linked to contact persons, and each person's company address.
+    persons: HashMap<String, (i64, i64)>,
+    owners: OwnerMap,
     rule: SyncRule,
 }
 
 impl Ctx {
     /// Loads what the run needs.
     pub fn load(s: &mut Session<'_>) -> Result<Ctx, PluginError> {
-        let contacts = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
+        let companies = if s.settings.hs_sync_companies {
+            Linked::load(s, LinkTable::Companies)?
+        } else {
+            Linked::default()
+        };
+        let person_links = state::links_by_xentral_id(s.db, LinkTable::Persons)?;
+        let ids: Vec<i64> = person_links.keys().copied().collect();
+        let company_of: HashMap<i64, i64> = xentral::persons_by_id(s.db, &[], &ids)?
+            .into_iter()
+            .filter(|p| !p.deleted)
+            .map(|p| (p.id, p.company))
+            .collect();
         Ok(Ctx {
             stages: StageMap::load(s.db)?,
             time_zone: crate::platform::time_zone(s.clock)?,
-            unique: read_konfiguration(s.db, UNIQUE_KEY)?.is_some_and(|v| v == UNIQUE_PROPERTY),
-            address_of_contact: contacts
-                .values()
-                .map(|l| (l.hubspot_id.clone(), l.xentral_id))
-                .collect(),
-            contact_of_address: contacts
+            unique: unique::usable(s.db, "deals")?,
+            contacts: Linked::load(s, LinkTable::Contacts)?,
+            companies,
+            persons: person_links
                 .into_values()
-                .map(|l| (l.xentral_id, l.hubspot_id))
+                .filter_map(|l| Some((l.hubspot_id, (l.xentral_id, *company_of.get(&l.xentral_id)?))))
                 .collect(),
+            owners: crate::kinds::owners::load(s)?,
             rule: s.settings.hs_deal_rule.clone(),
         })
     }
@@ -152,6 +146,10 @@ fn from_hubspot(r: &Record, tz: chrono_tz::Tz) -> (Fields, Option<String>) {
             Ctx::stage_key(r.prop("pipeline"), r.prop("dealstage")),
         );
     }
+    let owner = r.prop("hubspot_owner_id").trim();
+    if !owner.is_empty() {
+        f.insert("owner".into(), owner.to_owned());
+    }
     (f, time)
 }
 
@@ -169,6 +167,9 @@ fn from_xentral(w: &ResubmissionRow, ctx: &Ctx) -> Fields {
     }
     if let Some((p, s)) = ctx.stages.to_hubspot.get(&w.stage) {
         f.insert("stage".into(), Ctx::stage_key(p, s));
+    }
+    if let Some(owner) = ctx.owners.owner_of(w.employee) {
+        f.insert("owner".into(), owner.to_owned());
     }
     f
 }
@@ -194,20 +195,30 @@ fn to_hubspot_properties(values: &Fields) -> Map<String, Json> {
                     props.insert("dealstage".into(), Json::String(s.into()));
                 }
             }
+            "owner" => {
+                props.insert("hubspot_owner_id".into(), Json::String(v.clone()));
+            }
             _ => {}
         }
     }
     props
 }
 
+/// What writing canonical values into a resubmission comes to.
+struct ResubmissionWrite {
+    /// Column → value.
+    columns: Vec<(&'static str, Value)>,
+    /// The canonical values as written.
+    stored: Fields,
+    /// Values xentral cannot hold (an owner no address matches), with the reason.
+    refused: Vec<(String, String)>,
+}
+
 /// xentral columns for canonical values (and the close time HubSpot gave).
-fn to_xentral_columns(
-    values: &Fields,
-    time: Option<&str>,
-    ctx: &Ctx,
-) -> (Vec<(&'static str, Value)>, Fields) {
+fn to_xentral_columns(values: &Fields, time: Option<&str>, ctx: &Ctx) -> ResubmissionWrite {
     let mut cols = Vec::new();
     let mut stored = Fields::new();
+    let mut refused = Vec::new();
     for (f, v) in values {
         match f.as_str() {
             "name" => {
@@ -232,10 +243,21 @@ fn to_xentral_columns(
                     stored.insert(f.clone(), v.clone());
                 }
             }
+            "owner" => match ctx.owners.address_of(v) {
+                Ok(address) => {
+                    cols.push(("adresse_mitarbeiter", Value::Integer(address)));
+                    stored.insert(f.clone(), v.clone());
+                }
+                Err(why) => refused.push((f.clone(), why)),
+            },
             _ => {}
         }
     }
-    (cols, stored)
+    ResubmissionWrite {
+        columns: cols,
+        stored,
+        refused,
+    }
 }
 
 /// Deals as an incremental feed.
@@ -253,6 +275,7 @@ fn feed() -> Feed {
             "createdate",
             "hs_lastmodifieddate",
             "hs_object_id",
+            "hubspot_owner_id",
             UNIQUE_PROPERTY,
         ]
         .iter()
@@ -289,7 +312,8 @@ impl ObjectKind for Deals {
         let feed = feed();
         let mut sink = DealSink {
             ctx,
-            associations: HashMap::new(),
+            contacts: HashMap::new(),
+            companies: HashMap::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -311,25 +335,51 @@ impl ObjectKind for Deals {
 struct DealSink<'c> {
     ctx: &'c Ctx,
     /// Deal id → associated contact ids, read once per page.
-    associations: HashMap<String, Vec<String>>,
+    contacts: HashMap<String, Vec<String>>,
+    /// Deal id → associated company ids (the primary first), read once per page when
+    /// companies sync.
+    companies: HashMap<String, Vec<String>>,
+}
+
+/// Each record's associated records of `to`, read in batches of a thousand (one request per
+/// page of deals); the primary ones (`primary`) first.
+fn associated(
+    s: &mut Session<'_>,
+    records: &[Record],
+    to: &str,
+    primary: Option<u32>,
+) -> Result<HashMap<String, Vec<String>>, ApiError> {
+    let mut out = HashMap::new();
+    for chunk in records.chunks(1_000) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let inputs: Vec<Json> = chunk.iter().map(|r| json!({ "id": r.id })).collect();
+        let path = s.client.version().associations("deals", to, "read");
+        let reply: wire::BatchReply<wire::Associations> =
+            s.client.post(&path, &path, &json!({ "inputs": inputs }))?;
+        for r in reply.results.into_iter().flatten() {
+            let mut to = r.to;
+            if let Some(t) = primary {
+                to.sort_by_key(|a| !a.has_type(t));
+            }
+            out.insert(
+                r.from.id.0,
+                to.into_iter().map(|t| t.to_object_id.0).collect(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 impl Sink for DealSink<'_> {
     fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
-        self.associations.clear();
-        for chunk in records.chunks(1_000) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let inputs: Vec<Json> = chunk.iter().map(|r| json!({ "id": r.id })).collect();
-            let path = s.client.version().associations("deals", "contacts", "read");
-            let reply: wire::BatchReply<wire::Associations> =
-                s.client.post(&path, &path, &json!({ "inputs": inputs }))?;
-            for r in reply.results.into_iter().flatten() {
-                let to = r.to.into_iter().map(|t| t.to_object_id.0).collect();
-                self.associations.insert(r.from.id.0, to);
-            }
-        }
+        self.contacts = associated(s, records, "contacts", None)?;
+        self.companies = if self.ctx.companies.xentral_of.is_empty() {
+            HashMap::new()
+        } else {
+            associated(s, records, "companies", Some(PRIMARY_COMPANY))?
+        };
         Ok(())
     }
 
@@ -346,15 +396,16 @@ impl Sink for DealSink<'_> {
             return Ok(());
         }
         let (h, time) = from_hubspot(r, ctx.time_zone);
-        let contact = self
-            .associations
-            .get(&r.id)
-            .and_then(|c| {
-                c.iter()
-                    .find(|id| ctx.address_of_contact.contains_key(*id))
-                    .or(c.first())
-            })
-            .cloned();
+        let pick = |all: &HashMap<String, Vec<String>>, linked: &dyn Fn(&str) -> bool| {
+            all.get(&r.id)
+                .and_then(|c| c.iter().find(|id| linked(id)).or(c.first()))
+                .cloned()
+        };
+        let contact = pick(&self.contacts, &|id| {
+            ctx.contacts.xentral_of.contains_key(id) || ctx.persons.contains_key(id)
+        });
+        let company = pick(&self.companies, &|id| ctx.companies.xentral_of.contains_key(id));
+        let associated = Associated { contact, company };
         if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)? {
             let Some(row) = xentral::resubmissions_by_id(s.db, &[link.xentral_id])?.pop() else {
                 s.report
@@ -372,7 +423,7 @@ impl Sink for DealSink<'_> {
                 time.as_deref(),
                 out,
                 &r.id,
-                contact,
+                &associated,
                 false,
             );
         }
@@ -389,7 +440,7 @@ impl Sink for DealSink<'_> {
             // A deal we created whose reply was lost: adopt it instead of importing a copy.
             let x = from_xentral(&row, ctx);
             let out = merge::merge(DEAL_FIELDS, &x, &h, None, &ctx.rule, &[]);
-            return apply_merge(s, ctx, &row, &h, time.as_deref(), out, &r.id, contact, true);
+            return apply_merge(s, ctx, &row, &h, time.as_deref(), out, &r.id, &associated, true);
         }
         if !ctx.rule.creates_in_xentral() {
             s.report
@@ -398,7 +449,63 @@ impl Sink for DealSink<'_> {
             return Ok(());
         }
         let h = ctx.rule.creation_values(&h, true, &["stage"]);
-        create_resubmission(s, ctx, &h, time.as_deref(), &r.id, contact)
+        create_resubmission(s, ctx, &h, time.as_deref(), &r.id, &associated)
+    }
+}
+
+/// The contact and company a pulled deal is associated with (a linked one first).
+struct Associated {
+    contact: Option<String>,
+    company: Option<String>,
+}
+
+impl Associated {
+    /// Records the associations in the snapshot and fills an unset `adresse` (the company's
+    /// address wins over the contact's) and `ansprechpartner_id` (a contact person of that
+    /// company). `row`: the resubmission's address and contact person (0: unset).
+    fn apply(
+        &self,
+        ctx: &Ctx,
+        row: (i64, i64),
+        snapshot: &mut Snapshot,
+        columns: &mut Vec<(&'static str, Value)>,
+    ) {
+        let (mut address, person) = row;
+        if let Some(company) = &self.company {
+            snapshot.h.insert(COMPANY.into(), company.clone());
+            match ctx.companies.xentral_of.get(company) {
+                Some(a) if address == 0 => {
+                    columns.push(("adresse", Value::Integer(*a)));
+                    address = *a;
+                    snapshot.x.insert(COMPANY.into(), company.clone());
+                }
+                Some(a) if *a == address => {
+                    snapshot.x.insert(COMPANY.into(), company.clone());
+                }
+                _ => {}
+            }
+        }
+        if let Some(contact) = &self.contact {
+            snapshot.h.insert(CONTACT.into(), contact.clone());
+            if let Some((p, company)) = ctx.persons.get(contact) {
+                if person == 0 && (address == 0 || address == *company) {
+                    if address == 0 {
+                        columns.push(("adresse", Value::Integer(*company)));
+                    }
+                    columns.push(("ansprechpartner_id", Value::Integer(*p)));
+                    snapshot.x.insert(CONTACT.into(), contact.clone());
+                } else if person == *p {
+                    snapshot.x.insert(CONTACT.into(), contact.clone());
+                }
+            } else if let Some(a) = ctx.contacts.xentral_of.get(contact) {
+                if address == 0 {
+                    columns.push(("adresse", Value::Integer(*a)));
+                    snapshot.x.insert(CONTACT.into(), contact.clone());
+                } else if *a == address {
+                    snapshot.x.insert(CONTACT.into(), contact.clone());
+                }
+            }
+        }
     }
 }
 
@@ -413,26 +520,19 @@ fn apply_merge(
     time: Option<&str>,
     out: Outcome,
     deal_id: &str,
-    contact: Option<String>,
+    associated: &Associated,
     newly_linked: bool,
 ) -> Result<(), PluginError> {
-    let (mut columns, stored) = to_xentral_columns(&out.to_xentral, time, ctx);
-    s.note_cut(
-        &format!("deal {deal_id} (resubmission {})", row.id),
-        &crate::mapping::cut_fields(&out.to_xentral, &stored),
-    );
+    let ResubmissionWrite {
+        mut columns,
+        stored,
+        refused,
+    } = to_xentral_columns(&out.to_xentral, time, ctx);
+    let record = format!("deal {deal_id} (resubmission {})", row.id);
+    s.note_cut(&record, &crate::mapping::cut_fields(&out.to_xentral, &stored));
+    s.note_refused(&record, &refused);
     let mut snapshot = out.snapshot_after_pull(h, stored);
-    if let Some(c) = &contact {
-        snapshot.h.insert(CONTACT.into(), c.clone());
-        if row.address == 0
-            && let Some(address) = ctx.address_of_contact.get(c)
-        {
-            columns.push(("adresse", Value::Integer(*address)));
-            snapshot.x.insert(CONTACT.into(), c.clone());
-        } else if ctx.contact_of_address.get(&row.address) == Some(c) {
-            snapshot.x.insert(CONTACT.into(), c.clone());
-        }
-    }
+    associated.apply(ctx, (row.address, row.person), &mut snapshot, &mut columns);
     let id = row.id;
     incremental::finish_update(
         s,
@@ -465,13 +565,16 @@ fn create_resubmission(
     h: &Fields,
     time: Option<&str>,
     deal_id: &str,
-    contact: Option<String>,
+    associated: &Associated,
 ) -> Result<(), PluginError> {
-    let (mut columns, stored) = to_xentral_columns(h, time, ctx);
-    s.note_cut(
-        &format!("deal {deal_id} (new resubmission)"),
-        &crate::mapping::cut_fields(h, &stored),
-    );
+    let ResubmissionWrite {
+        mut columns,
+        stored,
+        refused,
+    } = to_xentral_columns(h, time, ctx);
+    let record = format!("deal {deal_id} (new resubmission)");
+    s.note_cut(&record, &crate::mapping::cut_fields(h, &stored));
+    s.note_refused(&record, &refused);
     let mut snapshot = Snapshot {
         x: stored,
         h: h.clone(),
@@ -482,13 +585,7 @@ fn create_resubmission(
             Value::from(format!("HubSpot deal {deal_id}")),
         ));
     }
-    if let Some(c) = contact {
-        snapshot.h.insert(CONTACT.into(), c.clone());
-        if let Some(address) = ctx.address_of_contact.get(&c) {
-            columns.push(("adresse", Value::Integer(*address)));
-            snapshot.x.insert(CONTACT.into(), c);
-        }
-    }
+    associated.apply(ctx, (0, 0), &mut snapshot, &mut columns);
     let written: Vec<String> = DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
     incremental::finish_create(
         s,
@@ -585,11 +682,13 @@ pub fn push(
                     outcomes.insert(row.id, PushOutcome::Done);
                 } else {
                     let mut snapshot = out.snapshot;
-                    if let Some(v) = link.snapshot.h.get(CONTACT) {
-                        snapshot.h.insert(CONTACT.into(), v.clone());
-                    }
-                    if let Some(v) = link.snapshot.x.get(CONTACT) {
-                        snapshot.x.insert(CONTACT.into(), v.clone());
+                    for pseudo in [CONTACT, COMPANY] {
+                        if let Some(v) = link.snapshot.h.get(pseudo) {
+                            snapshot.h.insert(pseudo.into(), v.clone());
+                        }
+                        if let Some(v) = link.snapshot.x.get(pseudo) {
+                            snapshot.x.insert(pseudo.into(), v.clone());
+                        }
                     }
                     pending.push(Pending {
                         xentral_id: row.id,
@@ -647,8 +746,8 @@ pub fn push(
     Ok(outcomes)
 }
 
-/// Fills `adresse` of resubmissions whose deal is associated with a contact that has been
-/// linked to an address since the deal was pulled.
+/// Fills an unset `adresse` (and `ansprechpartner_id`) of resubmissions whose deal is
+/// associated with a company or contact that has been linked since the deal was pulled.
 fn link_late_contacts(
     s: &mut Session<'_>,
     ctx: &Ctx,
@@ -656,31 +755,56 @@ fn link_late_contacts(
     links: &mut HashMap<i64, Link>,
 ) -> Result<(), PluginError> {
     let now = s.clock.now_ms();
-    for row in rows.iter().filter(|r| r.address == 0) {
+    for row in rows.iter().filter(|r| r.address == 0 || r.person == 0) {
         let Some(link) = links.get_mut(&row.id) else {
             continue;
         };
-        let Some(contact) = link.snapshot.h.get(CONTACT).cloned() else {
-            continue;
+        let associated = Associated {
+            contact: link.snapshot.h.get(CONTACT).cloned(),
+            company: link.snapshot.h.get(COMPANY).cloned(),
         };
-        let Some(address) = ctx.address_of_contact.get(&contact) else {
+        let mut snapshot = link.snapshot.clone();
+        let mut columns = Vec::new();
+        associated.apply(ctx, (row.address, row.person), &mut snapshot, &mut columns);
+        if columns.is_empty() {
             continue;
-        };
+        }
         s.report.xentral.updated += 1;
         if s.dry_run {
             continue;
         }
-        link.snapshot.x.insert(CONTACT.into(), contact);
+        link.snapshot = snapshot;
         let link = link.clone();
         s.transaction(|s| {
-            xentral::update_resubmission(s.db, row.id, &[("adresse", Value::Integer(*address))])?;
+            xentral::update_resubmission(s.db, row.id, &columns)?;
             Ok(state::save_link(s.db, LinkTable::Deals, &link, now)?)
         })?;
     }
     Ok(())
 }
 
-/// Associates written deals with their resubmission's contact where that changed.
+/// The HubSpot records a resubmission is to be associated with: its address's contact or
+/// company, and its contact person's contact.
+fn targets(ctx: &Ctx, row: &ResubmissionRow) -> [(&'static str, Option<String>); 2] {
+    let contact = ctx.contacts.hubspot_of.get(&row.address).cloned().or_else(|| {
+        (row.person != 0)
+            .then(|| {
+                ctx.persons
+                    .iter()
+                    .find(|(_, (p, _))| *p == row.person)
+                    .map(|(hs, _)| hs.clone())
+            })
+            .flatten()
+    });
+    [
+        (CONTACT, contact),
+        (COMPANY, ctx.companies.hubspot_of.get(&row.address).cloned()),
+    ]
+}
+
+/// Associates written deals with their resubmission's contact (the default association) and
+/// company (as its primary company) where that changed since the last sync; a failed request
+/// is retried by the next run (the snapshot does not record it).
 fn associate(
     s: &mut Session<'_>,
     ctx: &Ctx,
@@ -688,70 +812,81 @@ fn associate(
     links: &HashMap<i64, Link>,
     written: &[crate::engine::push::Written<'_>],
 ) -> Result<(), PluginError> {
-    let mut pairs = Vec::new();
+    let mut pairs: Vec<(&'static str, String, String, &Pending)> = Vec::new();
     for w in written {
         let Some(row) = rows.get(&w.pending.xentral_id) else {
             continue;
         };
-        let Some(contact) = ctx.contact_of_address.get(&row.address) else {
-            continue;
-        };
-        let known = links
-            .get(&row.id)
-            .and_then(|l| l.snapshot.h.get(CONTACT))
-            .or(w.pending.snapshot.h.get(CONTACT));
-        if known != Some(contact) {
-            pairs.push((w.record.id.clone(), contact.clone(), w.pending));
+        for (pseudo, target) in targets(ctx, row) {
+            let Some(target) = target else {
+                continue;
+            };
+            let known = links
+                .get(&row.id)
+                .and_then(|l| l.snapshot.h.get(pseudo))
+                .or(w.pending.snapshot.h.get(pseudo));
+            if known != Some(&target) {
+                pairs.push((pseudo, w.record.id.clone(), target, w.pending));
+            }
         }
     }
-    for chunk in pairs.chunks(100) {
-        let inputs: Vec<Json> = chunk
-            .iter()
-            .map(|(deal, contact, _)| json!({ "from": { "id": deal }, "to": { "id": contact } }))
-            .collect();
-        let path = s
-            .client
-            .version()
-            .associations("deals", "contacts", "associate/default");
-        match s
-            .client
-            .post::<Json>(&path, &path, &json!({ "inputs": inputs }))
-        {
-            Ok(_) => {}
-            Err(e) if e.stops_job() => {
-                s.stop_early(&e);
-                return Ok(());
+    for pseudo in [CONTACT, COMPANY] {
+        let of_kind: Vec<_> = pairs.iter().filter(|p| p.0 == pseudo).collect();
+        for chunk in of_kind.chunks(100) {
+            let (to, operation, types) = if pseudo == COMPANY {
+                (
+                    "companies",
+                    "create",
+                    json!([{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": PRIMARY_COMPANY }]),
+                )
+            } else {
+                ("contacts", "associate/default", Json::Null)
+            };
+            let inputs: Vec<Json> = chunk
+                .iter()
+                .map(|(_, deal, target, _)| {
+                    let mut input = json!({ "from": { "id": deal }, "to": { "id": target } });
+                    if !types.is_null() {
+                        input["types"] = types.clone();
+                    }
+                    input
+                })
+                .collect();
+            let path = s.client.version().associations("deals", to, operation);
+            match s
+                .client
+                .post::<Json>(&path, &path, &json!({ "inputs": inputs }))
+            {
+                Ok(_) => {}
+                Err(e) if e.stops_job() => {
+                    s.stop_early(&e);
+                    return Ok(());
+                }
+                Err(e) => {
+                    s.warn(
+                        &format!("could not associate deals with {to}"),
+                        &[("error", &e.to_string())],
+                    );
+                    s.report.pending = true;
+                    continue;
+                }
             }
-            Err(e) => {
-                // The deal itself is written; the association is retried on the next run
-                // because the snapshot does not record it.
-                s.warn(
-                    "could not associate deals with contacts",
-                    &[("error", &e.to_string())],
-                );
-                s.report.pending = true;
-                continue;
-            }
+            let now = s.clock.now_ms();
+            s.transaction(|s| {
+                for (pseudo, deal, target, p) in chunk {
+                    let mut link = state::link_by_hubspot_id(s.db, LinkTable::Deals, deal)?
+                        .unwrap_or_else(|| Link {
+                            hubspot_id: deal.clone(),
+                            xentral_id: p.xentral_id,
+                            snapshot: p.snapshot.clone(),
+                        });
+                    link.snapshot.h.insert((*pseudo).into(), target.clone());
+                    link.snapshot.x.insert((*pseudo).into(), target.clone());
+                    state::save_link(s.db, LinkTable::Deals, &link, now)?;
+                }
+                Ok(())
+            })?;
         }
-        let now = s.clock.now_ms();
-        s.transaction(|s| {
-            for (deal, contact, p) in chunk {
-                let mut snapshot = p.snapshot.clone();
-                snapshot.h.insert(CONTACT.into(), contact.clone());
-                snapshot.x.insert(CONTACT.into(), contact.clone());
-                state::save_link(
-                    s.db,
-                    LinkTable::Deals,
-                    &Link {
-                        hubspot_id: deal.clone(),
-                        xentral_id: p.xentral_id,
-                        snapshot,
-                    },
-                    now,
-                )?;
-            }
-            Ok(())
-        })?;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{FailingRecords, ObjectHealth, QueueHealth, StoredConflict, SyncHealth};
+use crate::api::{
+    EndedRecords, FailingRecords, ObjectHealth, QueueHealth, StoredConflict, SyncHealth,
+};
 use crate::platform::{Db, DbError, Value};
 use crate::store::state::{self, LinkTable};
 
@@ -99,10 +101,40 @@ fn conflicts(db: &mut dyn Db, object: &str) -> Result<Vec<StoredConflict>, DbErr
         .collect())
 }
 
-fn object(db: &mut dyn Db, links: LinkTable) -> Result<ObjectHealth, DbError> {
+/// Links of one object kind that ended, grouped by reason, the newest first in each group.
+fn ended(db: &mut dyn Db, object: &str) -> Result<Vec<EndedRecords>, DbError> {
+    let rows = db.query(
+        "SELECT reason, hubspot_id, xentral_id, needs_action FROM hubspot_sync_ended WHERE object = ? ORDER BY reason, id DESC",
+        &[Value::from(object)],
+    )?;
+    let mut groups: BTreeMap<String, EndedRecords> = BTreeMap::new();
+    for r in &rows.rows {
+        let entry = groups.entry(text(r, 0)).or_insert_with(|| EndedRecords {
+            reason: text(r, 0),
+            count: 0,
+            records: Vec::new(),
+            needs_action: false,
+        });
+        entry.count += 1;
+        entry.needs_action |= int(r, 3) == 1;
+        if entry.records.len() < LISTED_RECORDS {
+            entry.records.push((text(r, 1), int(r, 2)));
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// The schema version that created the company, contact-person and ended-link tables.
+const RECORDS_THAT_END: i64 = 4;
+
+fn object(db: &mut dyn Db, links: LinkTable, version: i64) -> Result<ObjectHealth, DbError> {
     let object = links.object();
     Ok(ObjectHealth {
-        ended: Vec::new(),
+        ended: if version >= RECORDS_THAT_END {
+            ended(db, object)?
+        } else {
+            Vec::new()
+        },
         object,
         in_sync: count(db, &format!("SELECT COUNT(*) FROM {}", links.table()), &[])?,
         failing: failing(db, object)?,
@@ -121,12 +153,17 @@ pub fn read(db: &mut dyn Db) -> Result<SyncHealth, DbError> {
     if state::installed_version(db)? == 0 {
         return Ok(SyncHealth::default());
     }
+    let version = state::installed_version(db)?;
+    let tables: Vec<LinkTable> = LinkTable::ALL
+        .into_iter()
+        .filter(|t| version >= RECORDS_THAT_END || matches!(t, LinkTable::Contacts | LinkTable::Deals))
+        .collect();
     Ok(SyncHealth {
         connected: true,
-        objects: vec![
-            object(db, LinkTable::Contacts)?,
-            object(db, LinkTable::Deals)?,
-        ],
+        objects: tables
+            .into_iter()
+            .map(|t| object(db, t, version))
+            .collect::<Result<_, _>>()?,
         queue: QueueHealth {
             pending: count(
                 db,
@@ -202,7 +239,9 @@ mod tests {
         );
         // The earliest next retry of the group: record 7 failed once at 1 s (+1 min).
         assert_eq!(contacts.failing[1].next_retry_ms, 1_000 + 60_000);
-        assert_eq!(h.objects[1].failing.len(), 1);
+        let kinds: Vec<&str> = h.objects.iter().map(|o| o.object).collect();
+        assert_eq!(kinds, ["contact", "company", "contact-person", "deal"]);
+        assert_eq!(h.objects[3].failing.len(), 1);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub const OWN_TABLES: &[&str] = &[
     "hubspot_sync_failures",
     "hubspot_sync_conflicts",
     "hubspot_sync_backfills",
+    "hubspot_sync_company_links",
+    "hubspot_sync_person_links",
+    "hubspot_sync_owners",
+    "hubspot_sync_ended",
     "hubspot_sync_schema_version",
 ];
 
@@ -161,6 +165,54 @@ const MIGRATIONS: &[Migration] = &[
             // the properties it was refused with. It is not retried on the back-off schedule,
             // only once what would be sent differs or HubSpot's record changed.
             "ALTER TABLE hubspot_sync_failures ADD COLUMN refused_properties TEXT NULL",
+        ],
+    },
+    Migration {
+        version: 4,
+        statements: &[
+            // Id map and snapshot, companies ⇄ company addresses; `domain` (canonical) is the
+            // HubSpot company's as last synced.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_company_links (
+            {id},
+            hs_company_id VARCHAR(32) NOT NULL,
+            address_id BIGINT NOT NULL,
+            snapshot TEXT NOT NULL,
+            synced_at_ms BIGINT NOT NULL DEFAULT 0
+        )",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_company_links_hs ON hubspot_sync_company_links (hs_company_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_company_links_address ON hubspot_sync_company_links (address_id)",
+            // Id map and snapshot, contacts ⇄ contact persons (`ansprechpartner`) of synced
+            // companies; a HubSpot contact is linked here or in the contact links, never both.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_person_links (
+            {id},
+            hs_contact_id VARCHAR(32) NOT NULL,
+            person_id BIGINT NOT NULL,
+            email VARCHAR(255) NOT NULL DEFAULT '',
+            snapshot TEXT NOT NULL,
+            synced_at_ms BIGINT NOT NULL DEFAULT 0
+        )",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_person_links_hs ON hubspot_sync_person_links (hs_contact_id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS hubspot_sync_person_links_person ON hubspot_sync_person_links (person_id)",
+            "CREATE INDEX IF NOT EXISTS hubspot_sync_person_links_email ON hubspot_sync_person_links (email)",
+            // HubSpot's owners as last read (they change rarely: read again after an hour).
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_owners (
+            owner_id VARCHAR(32) NOT NULL PRIMARY KEY,
+            email VARCHAR(255) NOT NULL DEFAULT '',
+            name VARCHAR(255) NOT NULL DEFAULT '',
+            read_ms BIGINT NOT NULL DEFAULT 0
+        )",
+            // Links that ended (an archive, a merge, a delete on either side), with why and
+            // whether the user must act; what sync health lists as ended.
+            "CREATE TABLE IF NOT EXISTS hubspot_sync_ended (
+            {id},
+            object VARCHAR(32) NOT NULL,
+            hubspot_id VARCHAR(32) NOT NULL,
+            xentral_id BIGINT NOT NULL,
+            reason VARCHAR(255) NOT NULL,
+            needs_action BIGINT NOT NULL DEFAULT 0,
+            at_ms BIGINT NOT NULL
+        )",
+            "CREATE INDEX IF NOT EXISTS hubspot_sync_ended_record ON hubspot_sync_ended (object, hubspot_id)",
         ],
     },
 ];
@@ -329,11 +381,15 @@ pub struct Link {
     pub snapshot: Snapshot,
 }
 
-/// The id-map tables, one per object type.
+/// The id-map tables, one per object kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkTable {
-    /// `hubspot_sync_contact_links`: contacts ⇄ addresses.
+    /// `hubspot_sync_contact_links`: contacts ⇄ person addresses.
     Contacts,
+    /// `hubspot_sync_company_links`: companies ⇄ company addresses.
+    Companies,
+    /// `hubspot_sync_person_links`: contacts ⇄ contact persons of synced companies.
+    Persons,
     /// `hubspot_sync_deal_links`: deals ⇄ resubmissions.
     Deals,
 }
@@ -342,7 +398,8 @@ impl LinkTable {
     /// The kind of xentral record the table links.
     pub fn entity(self) -> crate::api::Entity {
         match self {
-            LinkTable::Contacts => crate::api::Entity::Address,
+            LinkTable::Contacts | LinkTable::Companies => crate::api::Entity::Address,
+            LinkTable::Persons => crate::api::Entity::ContactPerson,
             LinkTable::Deals => crate::api::Entity::Resubmission,
         }
     }
@@ -351,12 +408,25 @@ impl LinkTable {
     pub const fn object(self) -> &'static str {
         match self {
             LinkTable::Contacts => "contact",
+            LinkTable::Companies => "company",
+            LinkTable::Persons => "contact-person",
             LinkTable::Deals => "deal",
         }
     }
 
     /// Every link table.
-    pub const ALL: [LinkTable; 2] = [LinkTable::Contacts, LinkTable::Deals];
+    pub const ALL: [LinkTable; 4] = [
+        LinkTable::Contacts,
+        LinkTable::Companies,
+        LinkTable::Persons,
+        LinkTable::Deals,
+    ];
+
+    /// Whether the table keeps the linked e-mail beside the link (contacts, as addresses or
+    /// as contact persons).
+    fn keeps_email(self) -> bool {
+        matches!(self, LinkTable::Contacts | LinkTable::Persons)
+    }
 
     /// The table of an object kind by its name (`contact`, `deal`).
     pub fn of_object(object: &str) -> Option<LinkTable> {
@@ -371,6 +441,8 @@ impl LinkTable {
     fn names(self) -> (&'static str, &'static str, &'static str) {
         match self {
             LinkTable::Contacts => ("hubspot_sync_contact_links", "hs_contact_id", "address_id"),
+            LinkTable::Companies => ("hubspot_sync_company_links", "hs_company_id", "address_id"),
+            LinkTable::Persons => ("hubspot_sync_person_links", "hs_contact_id", "person_id"),
             LinkTable::Deals => ("hubspot_sync_deal_links", "hs_deal_id", "wiedervorlage_id"),
         }
     }
@@ -489,8 +561,9 @@ pub fn drop_link(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<
     Ok(())
 }
 
-/// Creates or updates a link with its snapshot. `email` is kept for contacts so an e-mail
-/// shared by two addresses is recognised before anything is written to HubSpot.
+/// Creates or updates a link with its snapshot. `email` is kept for contacts (addresses and
+/// contact persons) so an e-mail shared by two records is recognised before anything is
+/// written to HubSpot.
 pub fn save_link(
     db: &mut dyn Db,
     table: LinkTable,
@@ -506,14 +579,14 @@ pub fn save_link(
         .or_else(|| link.snapshot.x.get("email"))
         .cloned()
         .unwrap_or_default();
-    // Contacts keep the linked e-mail beside the link (deals have no such column).
-    let (email_set, email_column, email_mark) = if table == LinkTable::Contacts {
+    // Contacts keep the linked e-mail beside the link (companies and deals have no such column).
+    let (email_set, email_column, email_mark) = if table.keeps_email() {
         (", email = ?", ", email", ", ?")
     } else {
         ("", "", "")
     };
     let with_email = |mut params: Vec<Value>, at: usize| {
-        if table == LinkTable::Contacts {
+        if table.keeps_email() {
             params.insert(at, Value::from(email.as_str()));
         }
         params
@@ -561,23 +634,30 @@ pub fn set_link_email(db: &mut dyn Db, hubspot_id: &str, email: &str) -> Result<
     Ok(())
 }
 
-/// E-mails (canonical) linked to a live address, with the address each belongs to. A link
-/// of a deleted address claims no e-mail: deleted addresses take no part in matching.
-pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, i64>, DbError> {
-    let rows = db.query(
-        "SELECT c.email, c.address_id FROM hubspot_sync_contact_links c JOIN adresse a ON a.id = c.address_id WHERE c.email <> '' AND a.geloescht = 0",
-        &[],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| {
+/// E-mails (canonical) linked to a live address or contact person, with the record each
+/// belongs to (its link table and id). A link of a deleted record claims no e-mail: deleted
+/// records take no part in matching.
+pub fn linked_emails(db: &mut dyn Db) -> Result<HashMap<String, (LinkTable, i64)>, DbError> {
+    let mut out = HashMap::new();
+    for (table, sql) in [
+        (
+            LinkTable::Contacts,
+            "SELECT c.email, c.address_id FROM hubspot_sync_contact_links c JOIN adresse a ON a.id = c.address_id WHERE c.email <> '' AND a.geloescht = 0",
+        ),
+        (
+            LinkTable::Persons,
+            "SELECT c.email, c.person_id FROM hubspot_sync_person_links c JOIN ansprechpartner p ON p.id = c.person_id WHERE c.email <> '' AND p.geloescht = 0",
+        ),
+    ] {
+        let rows = db.query(sql, &[])?;
+        out.extend(rows.rows.iter().filter_map(|r| {
             Some((
                 crate::mapping::canonical_email(&r.first()?.as_text()?),
-                r.get(1)?.as_i64()?,
+                (table, r.get(1)?.as_i64()?),
             ))
-        })
-        .collect())
+        }));
+    }
+    Ok(out)
 }
 
 /// An incremental-read position: everything modified before `modified_ms`, and at
