@@ -133,7 +133,8 @@ impl Store {
 
     /// Puts a restored record back into the associations of its live partners (a partner merged
     /// meanwhile is found under its new id; a partner that found another primary company keeps
-    /// it, and this pair comes back unlabelled) and forgets the partners that are gone.
+    /// it, and this pair comes back unlabelled). A partner that is archived itself gets the pair
+    /// into its own list instead, so that whichever is restored last finds the other live.
     pub(crate) fn reattach(&mut self, object: ObjectType, id: u64, stamp: Option<i64>) {
         let links = self.objects(object).records[&id].links.clone();
         for link in links {
@@ -143,6 +144,14 @@ impl Store {
                 rec.drop_link(link.object, link.id);
             }
             if !self.is_live(partner.0, partner.1) {
+                // An archived partner keeps the pair in its own list, for its own restore.
+                if let Some(rec) = self.objects_mut(partner.0).records.get_mut(&partner.1) {
+                    rec.set_link(Link {
+                        object,
+                        id,
+                        primary: link.primary,
+                    });
+                }
                 continue;
             }
             let taken = link.primary
