@@ -269,7 +269,7 @@ fn add_owners(store: &mut Store, count: usize, rng: &mut StdRng, now: i64) -> us
         let created = now - rng.random_range(0..365) * DAY_MS;
         store
             .owners
-            .push(Owner::numbered(n as usize, &email, first, last, created));
+            .push(Owner::numbered(n, &email, first, last, created));
     }
     count
 }

@@ -295,7 +295,7 @@ fn batch_archive_removes_every_type_between_the_pairs() {
     assert_eq!(
         h.emu
             .associations_to(ObjectType::Contacts, &contact, ObjectType::Companies),
-        [b.clone()]
+        std::slice::from_ref(&b)
     );
     assert_eq!(associatedcompanyid(&h, &contact), Value::Null);
     let dated = h.post(

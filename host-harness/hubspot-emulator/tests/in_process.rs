@@ -425,7 +425,7 @@ fn associate_with_checks_the_type_id_and_the_records() {
     assert_eq!(
         h.emu
             .associations_to(ObjectType::Contacts, &contact, ObjectType::Companies),
-        [company.clone()]
+        std::slice::from_ref(&company)
     );
     assert_eq!(
         h.emu.associations(ObjectType::Companies, &company),

@@ -85,7 +85,7 @@ fn batch_read_of_an_archived_id_is_an_error_entry_unless_archived_is_asked() {
         json!({"inputs": [{"id": a}, {"id": b}], "properties": ["email"]}),
     );
     assert_eq!(live.status, 207, "{}", live.raw);
-    assert_eq!(ids(&live), [b.clone()]);
+    assert_eq!(ids(&live), std::slice::from_ref(&b));
     assert_eq!(
         live.body["errors"][0],
         json!({"status": "error", "category": "OBJECT_NOT_FOUND",
@@ -157,7 +157,7 @@ fn restore_brings_back_id_properties_and_search_with_a_new_modified_time() {
         "/crm/v3/objects/contacts/search",
         json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "anna@example.com"}]}]}),
     );
-    assert_eq!(ids(&found), [id.clone()]);
+    assert_eq!(ids(&found), std::slice::from_ref(&id));
     assert!(
         h.get("/crm/v3/objects/contacts?archived=true").body["results"]
             .as_array()
@@ -189,7 +189,7 @@ fn restore_brings_back_associations_and_the_primary_company() {
         .unwrap();
     assert_eq!(
         h.emu.associations(ObjectType::Deals, &deal),
-        [contact.clone()]
+        std::slice::from_ref(&contact)
     );
     assert_eq!(
         h.emu.association_type_ids(
@@ -319,10 +319,13 @@ fn old_ids_leave_lists_and_search() {
     let a = h.contact(json!({"email": "a@example.com"}));
     let b = h.contact(json!({"email": "b@example.com"}));
     let new = h.emu.merge(ObjectType::Contacts, &a, &b).unwrap();
-    assert_eq!(ids(&h.get("/crm/v3/objects/contacts")), [new.clone()]);
+    assert_eq!(
+        ids(&h.get("/crm/v3/objects/contacts")),
+        std::slice::from_ref(&new)
+    );
     assert!(ids(&h.get("/crm/v3/objects/contacts?archived=true")).is_empty());
     let found = h.post("/crm/v3/objects/contacts/search", json!({}));
-    assert_eq!(ids(&found), [new.clone()]);
+    assert_eq!(ids(&found), std::slice::from_ref(&new));
     let since = h.post(
         "/crm/v3/objects/contacts/search",
         json!({"filterGroups": [{"filters": [
@@ -353,7 +356,10 @@ fn merged_associations_are_the_union_and_the_primarys_primary_company_wins() {
     };
     assert_eq!(types(&company_a), [1, 279]);
     assert_eq!(types(&company_b), [279]);
-    assert_eq!(h.emu.associations(ObjectType::Deals, &deal), [new.clone()]);
+    assert_eq!(
+        h.emu.associations(ObjectType::Deals, &deal),
+        std::slice::from_ref(&new)
+    );
     let got = h.get(&format!(
         "/crm/v3/objects/contacts/{new}?properties=associatedcompanyid"
     ));
