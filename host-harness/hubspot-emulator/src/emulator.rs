@@ -13,6 +13,7 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tokio::sync::oneshot;
 
 use crate::app::App;
+use crate::association::{HUBSPOT_DEFINED, Kind, kind_of, kinds, type_id};
 use crate::config::EmulatorConfig;
 use crate::error::{StartError, WriteError};
 use crate::faults::FaultPlan;
@@ -227,6 +228,31 @@ impl Emulator {
         self.app.store().archive(object, parse_id(id)?, now)
     }
 
+    /// Restores an archived record as HubSpot's recycle bin does (there is no API for it): same
+    /// id and properties, the associations whose partners are still live, a modified time of now,
+    /// back in search. `Conflict` when a live record has taken one of its unique values (an
+    /// e-mail, a `hasUniqueValue` property) meanwhile; `NotFound` unless it is archived.
+    pub fn restore_object(&self, object: ObjectType, id: &str) -> Result<(), WriteError> {
+        let now = self.app.now();
+        self.app.store().restore(object, parse_id(id)?, now)
+    }
+
+    /// Merges `other` into `primary` as a UI user (or `POST …/merge`) would, and returns the id
+    /// of the record the merge creates; both old ids point at it from then on.
+    pub fn merge(
+        &self,
+        object: ObjectType,
+        primary: &str,
+        other: &str,
+    ) -> Result<String, WriteError> {
+        let now = self.app.now();
+        let (primary, other) = (parse_id(primary)?, parse_id(other)?);
+        self.app
+            .store()
+            .merge(object, primary, other, now)
+            .map(|id| id.to_string())
+    }
+
     /// One record, archived or not.
     pub fn get_object(&self, object: ObjectType, id: &str) -> Option<Record> {
         let id: u64 = id.parse().ok()?;
@@ -264,19 +290,93 @@ impl Emulator {
         true
     }
 
-    /// Associates a record with one of the other type (both directions); false if either is missing.
+    /// Associates a record with one of its [`ObjectType::partner`] type, unlabelled (HubSpot's
+    /// default association, both directions); false if either is missing or archived.
     pub fn associate(&self, from: ObjectType, from_id: &str, to_id: &str) -> bool {
+        let now = self.app.now();
         match (from_id.parse(), to_id.parse()) {
-            (Ok(a), Ok(b)) => self.app.store().associate(from, a, b),
+            (Ok(a), Ok(b)) => {
+                self.app
+                    .store()
+                    .link((from, a), (from.partner(), b), Kind::Unlabelled, Some(now))
+            }
             _ => false,
         }
     }
 
-    /// Ids of the records of the other type associated with this one.
+    /// Associates two records with one of HubSpot's association type ids from `from` to `to`
+    /// (e.g. 1: the contact's primary company, 279: unlabelled contact→company), as a UI user
+    /// would. A primary type demotes the holder's previous primary company to unlabelled.
+    pub fn associate_with(
+        &self,
+        from: ObjectType,
+        from_id: &str,
+        to: ObjectType,
+        to_id: &str,
+        association_type_id: u32,
+    ) -> Result<(), WriteError> {
+        let kind = kind_of(from, to, HUBSPOT_DEFINED, association_type_id).ok_or_else(|| {
+            WriteError::invalid(format!(
+                "Association type {association_type_id} is not valid from {} to {}",
+                from.name(),
+                to.name()
+            ))
+        })?;
+        let (a, b) = (parse_id(from_id)?, parse_id(to_id)?);
+        let now = self.app.now();
+        let mut store = self.app.store();
+        for (object, id) in [(from, a), (to, b)] {
+            if !store.is_live(object, id) {
+                return Err(WriteError::NotFound { id: id.to_string() });
+            }
+        }
+        store.link((from, a), (to, b), kind, Some(now));
+        Ok(())
+    }
+
+    /// Ids of the records of the [`ObjectType::partner`] type associated with this one.
     pub fn associations(&self, from: ObjectType, id: &str) -> Vec<String> {
+        self.associations_to(from, id, from.partner())
+    }
+
+    /// Ids of the records of type `to` associated with this one.
+    pub fn associations_to(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
         self.get_object(from, id)
-            .map(|r| r.associations)
+            .map(|r| {
+                r.links
+                    .into_iter()
+                    .filter(|l| l.object == to)
+                    .map(|l| l.id)
+                    .collect()
+            })
             .unwrap_or_default()
+    }
+
+    /// The association type ids from one record to another, ascending (e.g. `[1, 279]` for a
+    /// contact's primary company); empty when they are not associated.
+    pub fn association_type_ids(
+        &self,
+        from: ObjectType,
+        from_id: &str,
+        to: ObjectType,
+        to_id: &str,
+    ) -> Vec<u32> {
+        let (Ok(a), Ok(b)) = (from_id.parse::<u64>(), to_id.parse::<u64>()) else {
+            return Vec::new();
+        };
+        let store = self.app.store();
+        let Some(link) = store
+            .objects(from)
+            .records
+            .get(&a)
+            .and_then(|r| r.link_to(to, b).copied())
+        else {
+            return Vec::new();
+        };
+        kinds(link.primary)
+            .iter()
+            .filter_map(|kind| type_id(from, to, *kind))
+            .collect()
     }
 
     /// All deal pipelines, archived ones included.
@@ -316,9 +416,30 @@ impl Emulator {
             .is_some()
     }
 
-    /// The portal's owners.
+    /// The portal's owners, deactivated ones included.
     pub fn owners(&self) -> Vec<Owner> {
         self.app.store().owners.clone()
+    }
+
+    /// Adds an active owner (a new HubSpot user) with the next owner and user ids.
+    pub fn add_owner(&self, email: &str, first_name: &str, last_name: &str) -> Owner {
+        let now = self.app.now();
+        let mut store = self.app.store();
+        let owner = Owner::numbered(store.owners.len(), email, first_name, last_name, now);
+        store.owners.push(owner.clone());
+        owner
+    }
+
+    /// Deactivates an owner, as removing the user does: it is then listed only with
+    /// `archived=true` and is no longer a valid `hubspot_owner_id`. False for an unknown id.
+    pub fn deactivate_owner(&self, id: &str) -> bool {
+        let mut store = self.app.store();
+        store
+            .owners
+            .iter_mut()
+            .find(|o| o.id == id)
+            .map(|o| o.archived = true)
+            .is_some()
     }
 
     /// Stops the server and waits for its thread.

@@ -47,6 +47,8 @@ pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoin
     let family = family(&template);
     let scopes = if family == Some("owners") {
         vec!["crm.objects.owners.read".to_string()]
+    } else if family == Some("schemas") {
+        vec!["crm.schemas.custom.read".to_string()]
     } else if family == Some("properties") && method == "POST" {
         objects
             .iter()
@@ -70,17 +72,25 @@ pub(crate) fn classify(method: &str, route: Option<&str>, path: &str) -> Endpoin
     }
 }
 
-/// The API family of a path (`objects`, `properties`, `pipelines`, `owners`, `associations`),
-/// whether it is a legacy path (`/crm/v3/properties/…`) or a dated one
-/// (`/crm/properties/2026-03/…`).
+/// The API family of a path (`objects`, `properties`, `pipelines`, `owners`, `associations`,
+/// `schemas`), whether it is a legacy path (`/crm/v3/properties/…`), a dated one
+/// (`/crm/properties/2026-03/…`) or one of the custom-object schema spellings
+/// (`/crm-object-schemas/v3/schemas`).
 fn family(template: &str) -> Option<&str> {
-    let mut parts = template.split('/').skip(2);
-    let first = parts.next()?;
-    if first.len() > 1 && first.starts_with('v') && first[1..].bytes().all(|b| b.is_ascii_digit()) {
-        parts.next()
-    } else {
-        Some(first)
-    }
+    let is_version = |s: &str| {
+        (s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit()))
+            || (s.len() == 7 && s.as_bytes()[4] == b'-')
+    };
+    template
+        .split('/')
+        .find(|s| !s.is_empty() && *s != "crm" && !is_version(s))
+        .map(|f| {
+            if f == "crm-object-schemas" {
+                "schemas"
+            } else {
+                f
+            }
+        })
 }
 
 #[cfg(test)]
@@ -113,6 +123,29 @@ mod tests {
             "/crm/pipelines/2026-03/0-3",
         );
         assert_eq!(e.scopes, ["crm.objects.deals.read"]);
+    }
+
+    #[test]
+    fn owners_and_schemas_need_their_scopes_in_every_family() {
+        for (route, path) in [
+            ("/crm/owners/2026-03", "/crm/owners/2026-03"),
+            ("/crm/v3/owners/{owner_id}", "/crm/v3/owners/41629771"),
+        ] {
+            assert_eq!(
+                classify("GET", Some(route), path).scopes,
+                ["crm.objects.owners.read"]
+            );
+        }
+        for path in [
+            "/crm/v3/schemas",
+            "/crm-object-schemas/v3/schemas",
+            "/crm-object-schemas/2026-03/schemas",
+        ] {
+            assert_eq!(
+                classify("GET", Some(path), path).scopes,
+                ["crm.schemas.custom.read"]
+            );
+        }
     }
 
     #[test]

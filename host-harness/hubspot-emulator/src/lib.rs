@@ -1,13 +1,15 @@
-//! A local, faithful emulator of the HubSpot CRM API (contacts, deals, search, pipelines,
-//! properties, owners, v4 associations) over real HTTP or HTTPS (a CA generated at start) on
+//! A local, faithful emulator of the HubSpot CRM API (contacts, companies, deals, search,
+//! pipelines, properties, owners, custom-object schemas, v4 associations with HubSpot's type ids
+//! and primary companies, archive and merge) over real HTTP or HTTPS (a CA generated at start) on
 //! loopback, for testing a sync client
 //! against HubSpot's actual behaviour: its error bodies, validation rules, 100-input batches with
 //! 207 partial results, search limits and indexing lag, rate limits with their 429 bodies and
 //! headers, and injectable faults (status codes, latency, dropped connections after the write,
 //! malformed bodies) — all on a clock a test can share and move.
 //!
-//! One [`Emulator`] is one portal, in memory. It deliberately does not emulate other object types,
-//! webhooks, merges, property history, date-versioned paths, OAuth flows or persistence.
+//! One [`Emulator`] is one portal, in memory, serving the v3/v4 paths and their 2026-03
+//! date-versioned twins. It deliberately does not emulate other object types, custom objects or
+//! custom association labels, webhooks, property history, OAuth flows or persistence.
 //!
 //! ```no_run
 //! use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec};
@@ -20,6 +22,7 @@
 
 mod admin;
 mod app;
+mod association;
 mod auth;
 mod clock;
 mod config;
@@ -54,4 +57,4 @@ pub use pipelines::{Pipeline, Stage};
 pub use schema::{LEAD_STATUSES, LIFECYCLE_STAGES};
 pub use seed::{SeedSpec, SeedSummary, SharedModified};
 pub use stats::{CallCount, Stats};
-pub use store::Record;
+pub use store::{Association, Record};

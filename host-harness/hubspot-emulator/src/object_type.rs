@@ -1,4 +1,4 @@
-//! The two CRM object types the emulator serves, and their path aliases.
+//! The three CRM object types the emulator serves, and their path aliases.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,15 +8,25 @@ use serde::{Deserialize, Serialize};
 pub enum ObjectType {
     /// `contacts`, object-type id `0-1`.
     Contacts,
+    /// `companies`, object-type id `0-2`.
+    Companies,
     /// `deals`, object-type id `0-3`.
     Deals,
 }
 
 impl ObjectType {
-    /// Parses a path segment: `contacts`/`0-1` or `deals`/`0-3`.
+    /// Every object type the emulator serves.
+    pub const ALL: [ObjectType; 3] = [
+        ObjectType::Contacts,
+        ObjectType::Companies,
+        ObjectType::Deals,
+    ];
+
+    /// Parses a path segment: `contacts`/`0-1`, `companies`/`0-2` or `deals`/`0-3`.
     pub fn parse(segment: &str) -> Option<ObjectType> {
         match segment.to_ascii_lowercase().as_str() {
             "contacts" | "contact" | "0-1" => Some(ObjectType::Contacts),
+            "companies" | "company" | "0-2" => Some(ObjectType::Companies),
             "deals" | "deal" | "0-3" => Some(ObjectType::Deals),
             _ => None,
         }
@@ -26,6 +36,7 @@ impl ObjectType {
     pub fn name(self) -> &'static str {
         match self {
             ObjectType::Contacts => "contacts",
+            ObjectType::Companies => "companies",
             ObjectType::Deals => "deals",
         }
     }
@@ -34,6 +45,7 @@ impl ObjectType {
     pub fn type_id(self) -> &'static str {
         match self {
             ObjectType::Contacts => "0-1",
+            ObjectType::Companies => "0-2",
             ObjectType::Deals => "0-3",
         }
     }
@@ -42,15 +54,26 @@ impl ObjectType {
     pub(crate) fn singular(self) -> &'static str {
         match self {
             ObjectType::Contacts => "contact",
+            ObjectType::Companies => "company",
             ObjectType::Deals => "deal",
         }
     }
 
-    /// The other object type: contacts and deals associate with each other.
-    pub(crate) fn other(self) -> ObjectType {
+    /// The singular as HubSpot's messages capitalise it (`Contact already exists…`).
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "Contact",
+            ObjectType::Companies => "Company",
+            ObjectType::Deals => "Deal",
+        }
+    }
+
+    /// The type [`crate::Emulator::associate`] links this one with: contacts and deals with each
+    /// other (as the emulator did before it knew companies), companies with contacts.
+    pub fn partner(self) -> ObjectType {
         match self {
             ObjectType::Contacts => ObjectType::Deals,
-            ObjectType::Deals => ObjectType::Contacts,
+            ObjectType::Companies | ObjectType::Deals => ObjectType::Contacts,
         }
     }
 
@@ -58,15 +81,24 @@ impl ObjectType {
     pub fn modified_property(self) -> &'static str {
         match self {
             ObjectType::Contacts => "lastmodifieddate",
-            ObjectType::Deals => "hs_lastmodifieddate",
+            ObjectType::Companies | ObjectType::Deals => "hs_lastmodifieddate",
         }
     }
 
-    /// The default association type id from this type to the other (deal→contact 3, contact→deal 4).
-    pub(crate) fn association_type_id(self) -> u32 {
+    /// The properties a free-text search (`"query"`) looks in, HubSpot's default searchable
+    /// properties of the type.
+    pub(crate) fn searchable(self) -> &'static [&'static str] {
         match self {
-            ObjectType::Contacts => 4,
-            ObjectType::Deals => 3,
+            ObjectType::Contacts => &[
+                "firstname",
+                "lastname",
+                "email",
+                "hs_additional_emails",
+                "phone",
+                "company",
+            ],
+            ObjectType::Companies => &["name", "domain", "website", "phone"],
+            ObjectType::Deals => &["dealname"],
         }
     }
 }

@@ -25,11 +25,31 @@ pub struct Owner {
 }
 
 impl Owner {
+    /// The `n`-th owner of a portal (0-based): ids are numbered as HubSpot's look.
+    pub(crate) fn numbered(
+        n: usize,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+        created_ms: i64,
+    ) -> Owner {
+        Owner {
+            id: (41_629_771 + n as u64).to_string(),
+            email: email.into(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            user_id: 9_000_001 + n as u64,
+            created_ms,
+            archived: false,
+        }
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         json!({
-            "id": self.id, "email": self.email, "firstName": self.first_name, "lastName": self.last_name,
-            "userId": self.user_id, "createdAt": iso_ms(self.created_ms), "updatedAt": iso_ms(self.created_ms),
-            "archived": self.archived,
+            "id": self.id, "email": self.email, "type": "PERSON", "firstName": self.first_name,
+            "lastName": self.last_name, "userId": self.user_id,
+            "userIdIncludingInactive": self.user_id, "createdAt": iso_ms(self.created_ms),
+            "updatedAt": iso_ms(self.created_ms), "archived": self.archived,
         })
     }
 }
@@ -46,14 +66,14 @@ pub(crate) fn default_owners() -> Vec<Owner> {
     people
         .iter()
         .enumerate()
-        .map(|(i, (email, first, last))| Owner {
-            id: (41_629_771 + i as u64).to_string(),
-            email: (*email).into(),
-            first_name: (*first).into(),
-            last_name: (*last).into(),
-            user_id: 9_000_001 + i as u64,
-            created_ms: 1_672_531_200_000 + i as i64 * 86_400_000,
-            archived: false,
+        .map(|(i, (email, first, last))| {
+            Owner::numbered(
+                i,
+                email,
+                first,
+                last,
+                1_672_531_200_000 + i as i64 * 86_400_000,
+            )
         })
         .collect()
 }

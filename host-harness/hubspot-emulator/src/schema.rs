@@ -151,6 +151,18 @@ impl PropertyDef {
         def.read_only = read_only;
         def
     }
+
+    /// A stored value only HubSpot writes (after associations or merges): read-only to clients.
+    fn computed(name: &str, label: &str, kind: PropertyType) -> PropertyDef {
+        let field_type = if kind == PropertyType::Number {
+            "number"
+        } else {
+            "text"
+        };
+        let mut def = PropertyDef::base(name, label, kind, field_type);
+        def.read_only = true;
+        def
+    }
 }
 
 /// The lead statuses HubSpot ships.
@@ -163,6 +175,159 @@ pub const LEAD_STATUSES: [&str; 8] = [
     "ATTEMPTED_TO_CONTACT",
     "CONNECTED",
     "BAD_TIMING",
+];
+
+/// The industries HubSpot ships as options of the company property `industry` (the values its
+/// validation error lists).
+pub(crate) const INDUSTRIES: [&str; 148] = [
+    "ACCOUNTING",
+    "AIRLINES_AVIATION",
+    "ALTERNATIVE_DISPUTE_RESOLUTION",
+    "ALTERNATIVE_MEDICINE",
+    "ANIMATION",
+    "APPAREL_FASHION",
+    "ARCHITECTURE_PLANNING",
+    "ARTS_AND_CRAFTS",
+    "AUTOMOTIVE",
+    "AVIATION_AEROSPACE",
+    "BANKING",
+    "BIOTECHNOLOGY",
+    "BROADCAST_MEDIA",
+    "BUILDING_MATERIALS",
+    "BUSINESS_SUPPLIES_AND_EQUIPMENT",
+    "CAPITAL_MARKETS",
+    "CHEMICALS",
+    "CIVIC_SOCIAL_ORGANIZATION",
+    "CIVIL_ENGINEERING",
+    "COMMERCIAL_REAL_ESTATE",
+    "COMPUTER_NETWORK_SECURITY",
+    "COMPUTER_GAMES",
+    "COMPUTER_HARDWARE",
+    "COMPUTER_NETWORKING",
+    "COMPUTER_SOFTWARE",
+    "INTERNET",
+    "CONSTRUCTION",
+    "CONSUMER_ELECTRONICS",
+    "CONSUMER_GOODS",
+    "CONSUMER_SERVICES",
+    "COSMETICS",
+    "DAIRY",
+    "DEFENSE_SPACE",
+    "DESIGN",
+    "EDUCATION_MANAGEMENT",
+    "E_LEARNING",
+    "ELECTRICAL_ELECTRONIC_MANUFACTURING",
+    "ENTERTAINMENT",
+    "ENVIRONMENTAL_SERVICES",
+    "EVENTS_SERVICES",
+    "EXECUTIVE_OFFICE",
+    "FACILITIES_SERVICES",
+    "FARMING",
+    "FINANCIAL_SERVICES",
+    "FINE_ART",
+    "FISHERY",
+    "FOOD_BEVERAGES",
+    "FOOD_PRODUCTION",
+    "FUND_RAISING",
+    "FURNITURE",
+    "GAMBLING_CASINOS",
+    "GLASS_CERAMICS_CONCRETE",
+    "GOVERNMENT_ADMINISTRATION",
+    "GOVERNMENT_RELATIONS",
+    "GRAPHIC_DESIGN",
+    "HEALTH_WELLNESS_AND_FITNESS",
+    "HIGHER_EDUCATION",
+    "HOSPITAL_HEALTH_CARE",
+    "HOSPITALITY",
+    "HUMAN_RESOURCES",
+    "IMPORT_AND_EXPORT",
+    "INDIVIDUAL_FAMILY_SERVICES",
+    "INDUSTRIAL_AUTOMATION",
+    "INFORMATION_SERVICES",
+    "INFORMATION_TECHNOLOGY_AND_SERVICES",
+    "INSURANCE",
+    "INTERNATIONAL_AFFAIRS",
+    "INTERNATIONAL_TRADE_AND_DEVELOPMENT",
+    "INVESTMENT_BANKING",
+    "INVESTMENT_MANAGEMENT",
+    "JUDICIARY",
+    "LAW_ENFORCEMENT",
+    "LAW_PRACTICE",
+    "LEGAL_SERVICES",
+    "LEGISLATIVE_OFFICE",
+    "LEISURE_TRAVEL_TOURISM",
+    "LIBRARIES",
+    "LOGISTICS_AND_SUPPLY_CHAIN",
+    "LUXURY_GOODS_JEWELRY",
+    "MACHINERY",
+    "MANAGEMENT_CONSULTING",
+    "MARITIME",
+    "MARKET_RESEARCH",
+    "MARKETING_AND_ADVERTISING",
+    "MECHANICAL_OR_INDUSTRIAL_ENGINEERING",
+    "MEDIA_PRODUCTION",
+    "MEDICAL_DEVICES",
+    "MEDICAL_PRACTICE",
+    "MENTAL_HEALTH_CARE",
+    "MILITARY",
+    "MINING_METALS",
+    "MOTION_PICTURES_AND_FILM",
+    "MUSEUMS_AND_INSTITUTIONS",
+    "MUSIC",
+    "NANOTECHNOLOGY",
+    "NEWSPAPERS",
+    "NON_PROFIT_ORGANIZATION_MANAGEMENT",
+    "OIL_ENERGY",
+    "ONLINE_MEDIA",
+    "OUTSOURCING_OFFSHORING",
+    "PACKAGE_FREIGHT_DELIVERY",
+    "PACKAGING_AND_CONTAINERS",
+    "PAPER_FOREST_PRODUCTS",
+    "PERFORMING_ARTS",
+    "PHARMACEUTICALS",
+    "PHILANTHROPY",
+    "PHOTOGRAPHY",
+    "PLASTICS",
+    "POLITICAL_ORGANIZATION",
+    "PRIMARY_SECONDARY_EDUCATION",
+    "PRINTING",
+    "PROFESSIONAL_TRAINING_COACHING",
+    "PROGRAM_DEVELOPMENT",
+    "PUBLIC_POLICY",
+    "PUBLIC_RELATIONS_AND_COMMUNICATIONS",
+    "PUBLIC_SAFETY",
+    "PUBLISHING",
+    "RAILROAD_MANUFACTURE",
+    "RANCHING",
+    "REAL_ESTATE",
+    "RECREATIONAL_FACILITIES_AND_SERVICES",
+    "RELIGIOUS_INSTITUTIONS",
+    "RENEWABLES_ENVIRONMENT",
+    "RESEARCH",
+    "RESTAURANTS",
+    "RETAIL",
+    "SECURITY_AND_INVESTIGATIONS",
+    "SEMICONDUCTORS",
+    "SHIPBUILDING",
+    "SPORTING_GOODS",
+    "SPORTS",
+    "STAFFING_AND_RECRUITING",
+    "SUPERMARKETS",
+    "TELECOMMUNICATIONS",
+    "TEXTILES",
+    "THINK_TANKS",
+    "TOBACCO",
+    "TRANSLATION_AND_LOCALIZATION",
+    "TRANSPORTATION_TRUCKING_RAILROAD",
+    "UTILITIES",
+    "VENTURE_CAPITAL_PRIVATE_EQUITY",
+    "VETERINARY",
+    "WAREHOUSING",
+    "WHOLESALE",
+    "WINE_AND_SPIRITS",
+    "WIRELESS",
+    "WRITING_AND_EDITING",
+    "MOBILE_GAMES",
 ];
 
 /// The lifecycle stages HubSpot ships, in their forward order.
@@ -188,6 +353,7 @@ impl Schema {
     pub(crate) fn default_for(object: ObjectType) -> Schema {
         let defs = match object {
             ObjectType::Contacts => contact_properties(),
+            ObjectType::Companies => company_properties(),
             ObjectType::Deals => deal_properties(),
         };
         let mut schema = Schema {
@@ -234,6 +400,13 @@ pub(crate) fn default_properties(object: ObjectType) -> &'static [&'static str] 
             "hs_object_id",
             "lastmodifieddate",
             "lastname",
+        ],
+        ObjectType::Companies => &[
+            "createdate",
+            "domain",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+            "name",
         ],
         ObjectType::Deals => &[
             "amount",
@@ -288,7 +461,65 @@ fn contact_properties() -> Vec<PropertyDef> {
         "Contact owner",
         OptionSource::Owners,
     ));
+    props.push(PropertyDef::computed(
+        "associatedcompanyid",
+        "Primary Associated Company ID",
+        PropertyType::Number,
+    ));
+    props.push(PropertyDef::computed(
+        "hs_additional_emails",
+        "Additional email addresses",
+        PropertyType::String,
+    ));
     props.extend(maintained_properties(ObjectType::Contacts));
+    props
+}
+
+fn company_properties() -> Vec<PropertyDef> {
+    let mut props = vec![
+        PropertyDef::text("name", "Company name"),
+        PropertyDef::text("domain", "Company Domain Name"),
+        PropertyDef::text("website", "Website URL"),
+        PropertyDef::base("phone", "Phone Number", PropertyType::String, "phonenumber"),
+        PropertyDef::base(
+            "address",
+            "Street Address",
+            PropertyType::String,
+            "textarea",
+        ),
+        PropertyDef::text("city", "City"),
+        PropertyDef::text("zip", "Postal Code"),
+        PropertyDef::text("state", "State/Region"),
+        PropertyDef::text("country", "Country/Region"),
+        PropertyDef::base(
+            "numberofemployees",
+            "Number of Employees",
+            PropertyType::Number,
+            "number",
+        ),
+    ];
+    let industries: Vec<(&str, String)> =
+        INDUSTRIES.iter().map(|v| (*v, industry_label(v))).collect();
+    let industries: Vec<(&str, &str)> = industries.iter().map(|(v, l)| (*v, l.as_str())).collect();
+    props.push(PropertyDef::select("industry", "Industry", &industries));
+    let lead: Vec<(&str, &str)> = LEAD_STATUSES.iter().map(|v| (*v, lead_label(v))).collect();
+    props.push(PropertyDef::select("hs_lead_status", "Lead Status", &lead));
+    let life: Vec<(&str, &str)> = LIFECYCLE_STAGES
+        .iter()
+        .map(|v| (*v, lifecycle_label(v)))
+        .collect();
+    let mut lifecycle = PropertyDef::select("lifecyclestage", "Lifecycle Stage", &life);
+    lifecycle.field_type = "radio".into();
+    props.push(lifecycle);
+    props.push(PropertyDef::sourced(
+        "hubspot_owner_id",
+        "Company owner",
+        OptionSource::Owners,
+    ));
+    for def in &mut props {
+        def.group = "companyinformation".into();
+    }
+    props.extend(maintained_properties(ObjectType::Companies));
     props
 }
 
@@ -316,6 +547,11 @@ fn deal_properties() -> Vec<PropertyDef> {
 
 fn maintained_properties(object: ObjectType) -> Vec<PropertyDef> {
     vec![
+        PropertyDef::computed(
+            "hs_merged_object_ids",
+            "Merged record IDs",
+            PropertyType::String,
+        ),
         PropertyDef::maintained(
             "hs_object_id",
             "Record ID",
@@ -351,6 +587,22 @@ fn lead_label(value: &str) -> &'static str {
         "CONNECTED" => "Connected",
         _ => "Bad Timing",
     }
+}
+
+/// `COMPUTER_SOFTWARE` → `Computer Software`.
+fn industry_label(value: &str) -> String {
+    value
+        .split('_')
+        .map(|word| {
+            let lower = word.to_lowercase();
+            let mut chars = lower.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn lifecycle_label(value: &str) -> &'static str {

@@ -231,17 +231,12 @@ fn matches(store: &ObjectStore, id: u64, rec: &StoredRecord, f: &Compiled) -> bo
 }
 
 fn matches_query(store: &ObjectStore, id: u64, rec: &StoredRecord, query: &str) -> bool {
-    [
-        "firstname",
-        "lastname",
-        "email",
-        "phone",
-        "company",
-        "dealname",
-    ]
-    .iter()
-    .filter_map(|p| store.value_by_name(id, rec, p))
-    .any(|v| v.to_lowercase().contains(query))
+    store
+        .object
+        .searchable()
+        .iter()
+        .filter_map(|p| store.value_by_name(id, rec, p))
+        .any(|v| v.to_lowercase().contains(query))
 }
 
 /// Runs a search over the live, indexed records of one object type.

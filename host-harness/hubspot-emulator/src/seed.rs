@@ -1,6 +1,7 @@
 //! Deterministic, realistic test data: contacts with unicode names, gaps, mixed-case e-mails and
-//! country spellings; deals across all pipelines; owners; associations; optionally many records
-//! sharing one modified time (as HubSpot bulk jobs leave them).
+//! country spellings; companies with unicode names and domains (some shared, some missing);
+//! deals across all pipelines; owners; associations (contacts and deals with a primary company);
+//! optionally many records sharing one modified time (as HubSpot bulk jobs leave them).
 //!
 //! Records are written straight into the store (no per-record validation) so 100,000 contacts take
 //! a fraction of a second; the generator only produces values the validation would accept.
@@ -9,10 +10,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::association::Kind;
 use crate::dates::DAY_MS;
 use crate::object_type::ObjectType;
 use crate::owners::Owner;
-use crate::schema::{LEAD_STATUSES, LIFECYCLE_STAGES};
+use crate::schema::{INDUSTRIES, LEAD_STATUSES, LIFECYCLE_STAGES};
 use crate::store::{Store, StoredRecord};
 
 /// What to generate.
@@ -25,9 +27,13 @@ pub struct SeedSpec {
     pub contacts: usize,
     /// Deals to create.
     pub deals: usize,
+    /// Companies to create (after contacts and deals, so a spec without companies yields the
+    /// same contacts and deals as before companies existed).
+    pub companies: usize,
     /// Owners to add to the portal's five built-in ones.
     pub owners: usize,
-    /// Whether to associate deals with seeded contacts.
+    /// Whether to associate deals with seeded contacts, and contacts and deals with seeded
+    /// companies (most with a primary company, a few contacts with a second one).
     pub associations: bool,
     /// Give this many of the seeded records one identical modified time.
     pub shared_modified: Option<SharedModified>,
@@ -39,6 +45,7 @@ impl Default for SeedSpec {
             seed: 1,
             contacts: 0,
             deals: 0,
+            companies: 0,
             owners: 0,
             associations: true,
             shared_modified: None,
@@ -82,14 +89,20 @@ pub struct SeedSummary {
     pub contacts: usize,
     /// Deals created.
     pub deals: usize,
+    /// Companies created.
+    pub companies: usize,
     /// Owners added.
     pub owners: usize,
     /// Contact⇄deal associations made.
     pub associations: usize,
+    /// Associations of contacts and deals with companies made.
+    pub company_associations: usize,
     /// Seeded ids are consecutive: the first and last contact id.
     pub contact_ids: Option<(String, String)>,
     /// The first and last deal id.
     pub deal_ids: Option<(String, String)>,
+    /// The first and last company id.
+    pub company_ids: Option<(String, String)>,
 }
 
 const FIRST: [(&str, &str); 18] = [
@@ -164,6 +177,18 @@ const COMPANIES: [&str; 8] = [
     "🚀 Rocket Labs",
     "Schmidt & Söhne KG",
 ];
+/// Domain stems of the seeded companies, one per entry of `COMPANIES`.
+const COMPANY_SLUGS: [&str; 8] = [
+    "mueller-gmbh",
+    "oeresund",
+    "lishi-trade",
+    "acme",
+    "cafe-zoe",
+    "nordwind",
+    "rocketlabs",
+    "schmidt-soehne",
+];
+const TLDS: [&str; 5] = ["de", "com", "se", "at", "ch"];
 const TITLES: [&str; 6] = [
     "CEO",
     "Einkäuferin",
@@ -197,17 +222,23 @@ pub(crate) fn seed(store: &mut Store, spec: &SeedSpec, now: i64) -> SeedSummary 
             };
             for _ in 0..links {
                 let contact = contact_ids[rng.random_range(0..contact_ids.len())];
-                if store.associate(ObjectType::Deals, *deal, contact) {
+                let pair = ((ObjectType::Deals, *deal), (ObjectType::Contacts, contact));
+                if store.link(pair.0, pair.1, Kind::Unlabelled, None) {
                     summary.associations += 1;
                 }
             }
         }
     }
+    let company_ids = seed_companies(store, spec.companies, &owners, &mut rng, now);
+    if spec.associations && !company_ids.is_empty() {
+        summary.company_associations =
+            link_companies(store, &contact_ids, &deal_ids, &company_ids, &mut rng);
+    }
     if let Some(shared) = &spec.shared_modified {
-        let ids = if shared.object == ObjectType::Contacts {
-            &contact_ids
-        } else {
-            &deal_ids
+        let ids = match shared.object {
+            ObjectType::Contacts => &contact_ids,
+            ObjectType::Companies => &company_ids,
+            ObjectType::Deals => &deal_ids,
         };
         let at = shared.at_ms.unwrap_or(now - 3_600_000);
         let records = &mut store.objects_mut(shared.object).records;
@@ -224,23 +255,21 @@ pub(crate) fn seed(store: &mut Store, spec: &SeedSpec, now: i64) -> SeedSummary 
     summary.deals = deal_ids.len();
     summary.contact_ids = range(&contact_ids);
     summary.deal_ids = range(&deal_ids);
+    summary.companies = company_ids.len();
+    summary.company_ids = range(&company_ids);
     summary
 }
 
 fn add_owners(store: &mut Store, count: usize, rng: &mut StdRng, now: i64) -> usize {
     for _ in 0..count {
-        let n = store.owners.len() as u64;
+        let n = store.owners.len();
         let (first, first_ascii) = FIRST[rng.random_range(0..FIRST.len())];
         let (last, last_ascii) = LAST[rng.random_range(0..LAST.len())];
-        store.owners.push(Owner {
-            id: (41_629_771 + n).to_string(),
-            email: format!("{first_ascii}.{last_ascii}.{n}@example.com"),
-            first_name: first.into(),
-            last_name: last.into(),
-            user_id: 9_000_001 + n,
-            created_ms: now - rng.random_range(0..365) * DAY_MS,
-            archived: false,
-        });
+        let email = format!("{first_ascii}.{last_ascii}.{n}@example.com");
+        let created = now - rng.random_range(0..365) * DAY_MS;
+        store
+            .owners
+            .push(Owner::numbered(n, &email, first, last, created));
     }
     count
 }
@@ -454,6 +483,144 @@ fn seed_deals(
         ids.push(id);
     }
     ids
+}
+
+fn seed_companies(
+    store: &mut Store,
+    count: usize,
+    owners: &[String],
+    rng: &mut StdRng,
+    now: i64,
+) -> Vec<u64> {
+    let s = &mut store.companies;
+    let slot = |name: &str| s.schema.slot(name).unwrap_or_default();
+    let [
+        name,
+        domain,
+        website,
+        phone,
+        address,
+        city,
+        zip,
+        country,
+        industry,
+        employees,
+        life,
+        owner,
+    ] = [
+        "name",
+        "domain",
+        "website",
+        "phone",
+        "address",
+        "city",
+        "zip",
+        "country",
+        "industry",
+        "numberofemployees",
+        "lifecyclestage",
+        "hubspot_owner_id",
+    ]
+    .map(slot);
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let id = s.next_id;
+        s.next_id += 1;
+        let (created, updated) = times(rng, now);
+        let mut rec = StoredRecord::new(created);
+        rec.updated_ms = updated;
+        rec.written_ms = updated;
+        let k = rng.random_range(0..COMPANIES.len());
+        rec.put(name, Some(COMPANIES[k]));
+        let tld = TLDS[k % TLDS.len()];
+        // One in ten has no domain; one in five shares its group's domain (HubSpot allows
+        // several companies per domain); the rest have their own.
+        let host = match rng.random_range(0..10) {
+            0 => None,
+            1 | 2 => Some(format!("{}.{tld}", COMPANY_SLUGS[k])),
+            _ => Some(format!("{}-{}.{tld}", COMPANY_SLUGS[k], n + 1)),
+        };
+        if let Some(host) = &host {
+            rec.put(domain, Some(host));
+            rec.put(website, Some(&format!("https://www.{host}")));
+        }
+        if rng.random_range(0..10) < 8 {
+            rec.put(
+                phone,
+                Some(&format!(
+                    "+49 {} {}",
+                    rng.random_range(30..999),
+                    rng.random_range(100_000..9_999_999)
+                )),
+            );
+        }
+        if rng.random_range(0..10) < 8 {
+            let (country_name, city_name, zip_code, street) =
+                PLACES[rng.random_range(0..PLACES.len())];
+            rec.put(country, Some(country_name));
+            rec.put(city, Some(city_name));
+            rec.put(zip, Some(zip_code));
+            rec.put(address, Some(street));
+        }
+        if rng.random_range(0..10) < 7 {
+            rec.put(
+                industry,
+                Some(INDUSTRIES[rng.random_range(0..INDUSTRIES.len())]),
+            );
+        }
+        if rng.random_range(0..10) < 6 {
+            rec.put(employees, Some(&rng.random_range(1..50_000).to_string()));
+        }
+        if rng.random_range(0..10) < 7 {
+            rec.put(
+                life,
+                Some(LIFECYCLE_STAGES[rng.random_range(0..LIFECYCLE_STAGES.len())]),
+            );
+        }
+        if !owners.is_empty() && rng.random_range(0..10) < 7 {
+            rec.put(owner, Some(&owners[rng.random_range(0..owners.len())]));
+        }
+        rec.props.shrink_to_fit();
+        s.records.insert(id, rec);
+        s.index(id);
+        ids.push(id);
+    }
+    ids
+}
+
+/// Gives most seeded contacts and deals a primary company, and some contacts a second,
+/// unlabelled one; returns how many associations were made. Modified times stay as seeded.
+fn link_companies(
+    store: &mut Store,
+    contacts: &[u64],
+    deals: &[u64],
+    companies: &[u64],
+    rng: &mut StdRng,
+) -> usize {
+    let mut made = 0;
+    let pick = |rng: &mut StdRng| companies[rng.random_range(0..companies.len())];
+    for (object, ids) in [(ObjectType::Contacts, contacts), (ObjectType::Deals, deals)] {
+        for id in ids {
+            let roll = rng.random_range(0..10);
+            if roll < 3 {
+                continue;
+            }
+            let company = pick(rng);
+            let me = (object, *id);
+            if store.link(me, (ObjectType::Companies, company), Kind::Primary, None) {
+                made += 1;
+            }
+            let second = pick(rng);
+            if object == ObjectType::Contacts
+                && roll == 9
+                && second != company
+                && store.link(me, (ObjectType::Companies, second), Kind::Unlabelled, None)
+            {
+                made += 1;
+            }
+        }
+    }
+    made
 }
 
 fn capitalize(word: &str) -> String {

@@ -12,7 +12,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{get, post, put};
 use http_body::Frame;
 
 use crate::admin;
@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::endpoint::classify;
 use crate::error::ApiError;
 use crate::faults::FaultKind;
-use crate::routes::{associations, batch, objects, owners, pipelines, properties, search};
+use crate::routes::{associations, batch, objects, owners, pipelines, properties, schemas, search};
 
 /// The path prefixes of one family of HubSpot's API paths: the legacy v3/v4 paths, or a date
 /// version (`/crm/objects/2026-03/…`). Both families are served by the same handlers.
@@ -32,6 +32,9 @@ struct Family {
     record_associations: String,
     /// Batch associations (`…/{from}/{to}/batch/…`).
     associations: String,
+    owners: String,
+    /// Custom object schemas (legacy HubSpot serves two spellings).
+    schemas: Vec<String>,
 }
 
 impl Family {
@@ -42,6 +45,11 @@ impl Family {
             pipelines: "/crm/v3/pipelines".into(),
             record_associations: "/crm/v4/objects".into(),
             associations: "/crm/v4/associations".into(),
+            owners: "/crm/v3/owners".into(),
+            schemas: vec![
+                "/crm/v3/schemas".into(),
+                "/crm-object-schemas/v3/schemas".into(),
+            ],
         }
     }
 
@@ -52,6 +60,8 @@ impl Family {
             pipelines: format!("/crm/pipelines/{version}"),
             record_associations: format!("/crm/objects/{version}"),
             associations: format!("/crm/associations/{version}"),
+            owners: format!("/crm/owners/{version}"),
+            schemas: vec![format!("/crm-object-schemas/{version}/schemas")],
         }
     }
 
@@ -62,13 +72,16 @@ impl Family {
             pipelines: pl,
             record_associations: ra,
             associations: a,
+            owners: ow,
+            schemas: sc,
         } = self;
-        Router::new()
+        let mut router = Router::new()
             .route(
                 &format!("{o}/{{object}}"),
                 get(objects::list).post(objects::create),
             )
             .route(&format!("{o}/{{object}}/search"), post(search::search))
+            .route(&format!("{o}/{{object}}/merge"), post(objects::merge))
             .route(&format!("{o}/{{object}}/batch/read"), post(batch::read))
             .route(&format!("{o}/{{object}}/batch/create"), post(batch::create))
             .route(&format!("{o}/{{object}}/batch/update"), post(batch::update))
@@ -103,7 +116,7 @@ impl Family {
             )
             .route(
                 &format!("{ra}/{{from}}/{{from_id}}/associations/{{to}}/{{to_id}}"),
-                delete(associations::remove),
+                put(associations::create_labelled).delete(associations::remove),
             )
             .route(
                 &format!("{a}/{{from}}/{{to}}/batch/create"),
@@ -117,6 +130,20 @@ impl Family {
                 &format!("{a}/{{from}}/{{to}}/batch/read"),
                 post(associations::batch_read),
             )
+            .route(
+                &format!("{a}/{{from}}/{{to}}/batch/archive"),
+                post(associations::batch_archive),
+            )
+            .route(
+                &format!("{a}/{{from}}/{{to}}/batch/labels/archive"),
+                post(associations::batch_archive_labels),
+            )
+            .route(ow, get(owners::list))
+            .route(&format!("{ow}/{{owner_id}}"), get(owners::get));
+        for path in sc {
+            router = router.route(path, get(schemas::list));
+        }
+        router
     }
 }
 
@@ -127,10 +154,8 @@ pub(crate) const DATE_VERSIONS: &[&str] = &["2026-03"];
 pub(crate) fn router(app: Arc<App>) -> Router {
     let mut crm = Family::legacy()
         .routes()
-        .route("/crm/v3/owners", get(owners::list))
         // HubSpot's own clients list owners with a trailing slash, which HubSpot answers.
-        .route("/crm/v3/owners/", get(owners::list))
-        .route("/crm/v3/owners/{owner_id}", get(owners::get));
+        .route("/crm/v3/owners/", get(owners::list));
     for version in DATE_VERSIONS {
         crm = crm.merge(Family::dated(version).routes());
     }

@@ -296,3 +296,139 @@ fn in_process_pipelines_owners_and_associations() {
     assert!(h.emu.associate(ObjectType::Deals, &deal, &contact));
     assert_eq!(h.emu.associations(ObjectType::Contacts, &contact), [deal]);
 }
+
+fn with_companies(companies: usize) -> SeedSpec {
+    SeedSpec {
+        companies,
+        ..SeedSpec::new(7, 400, 150)
+    }
+}
+
+#[test]
+fn seeded_companies_have_unicode_names_and_shared_and_missing_domains() {
+    let h = Harness::new();
+    let summary = h.emu.seed(with_companies(60));
+    assert_eq!(summary.companies, 60);
+    let companies = h.emu.objects(ObjectType::Companies);
+    assert_eq!(companies.len(), 60);
+    let (first, last) = summary.company_ids.unwrap();
+    assert_eq!(companies[0].id, first);
+    assert_eq!(companies[59].id, last);
+    assert!(companies.iter().any(|c| {
+        c.properties["name"]
+            .as_deref()
+            .is_some_and(|n| !n.is_ascii())
+    }));
+    let domains: Vec<&str> = companies
+        .iter()
+        .filter_map(|c| c.properties.get("domain").and_then(|d| d.as_deref()))
+        .collect();
+    assert!(domains.len() < 60, "some companies have no domain");
+    let distinct: HashSet<&&str> = domains.iter().collect();
+    assert!(distinct.len() < domains.len(), "some domains are shared");
+}
+
+#[test]
+fn seeded_contacts_and_deals_have_primary_companies() {
+    let h = Harness::new();
+    let summary = h.emu.seed(with_companies(20));
+    assert!(summary.company_associations > 0);
+    let contacts = h.emu.objects(ObjectType::Contacts);
+    let linked: Vec<_> = contacts
+        .iter()
+        .filter(|c| c.links.iter().any(|l| l.object == ObjectType::Companies))
+        .collect();
+    assert!(linked.len() > 200 && linked.len() < 400, "{}", linked.len());
+    for contact in &linked {
+        let primary: Vec<_> = contact
+            .links
+            .iter()
+            .filter(|l| l.object == ObjectType::Companies && l.primary)
+            .collect();
+        assert_eq!(primary.len(), 1, "{contact:?}");
+        assert_eq!(
+            contact.properties["associatedcompanyid"].as_deref(),
+            Some(primary[0].id.as_str())
+        );
+    }
+    assert!(contacts.iter().any(|c| {
+        c.links
+            .iter()
+            .filter(|l| l.object == ObjectType::Companies)
+            .count()
+            == 2
+    }));
+    let deals = h.emu.objects(ObjectType::Deals);
+    assert!(deals.iter().any(|d| {
+        d.links
+            .iter()
+            .any(|l| l.object == ObjectType::Companies && l.primary)
+    }));
+}
+
+#[test]
+fn seeding_companies_leaves_contacts_and_deals_as_seeded_without_them() {
+    let without = Harness::new();
+    without.emu.seed(with_companies(0));
+    let with = Harness::new();
+    with.emu.seed(with_companies(30));
+    let strip = |records: Vec<hubspot_emulator::Record>| {
+        records
+            .into_iter()
+            .map(|mut r| {
+                r.properties.remove("associatedcompanyid");
+                r.links.retain(|l| l.object != ObjectType::Companies);
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    for object in [ObjectType::Contacts, ObjectType::Deals] {
+        assert_eq!(
+            strip(without.emu.objects(object)),
+            strip(with.emu.objects(object))
+        );
+    }
+}
+
+#[test]
+fn associate_with_checks_the_type_id_and_the_records() {
+    let h = Harness::new();
+    let contact = h
+        .emu
+        .create_object(ObjectType::Contacts, props(&[("email", "a@example.com")]))
+        .unwrap();
+    let company = h
+        .emu
+        .create_object(ObjectType::Companies, props(&[("name", "Acme")]))
+        .unwrap();
+    assert!(matches!(
+        h.emu.associate_with(
+            ObjectType::Contacts,
+            &contact,
+            ObjectType::Companies,
+            &company,
+            3
+        ),
+        Err(WriteError::Invalid { .. })
+    ));
+    assert!(matches!(
+        h.emu.associate_with(
+            ObjectType::Contacts,
+            &contact,
+            ObjectType::Companies,
+            "99",
+            279
+        ),
+        Err(WriteError::NotFound { .. })
+    ));
+    assert!(h.emu.associate(ObjectType::Companies, &company, &contact));
+    assert_eq!(
+        h.emu
+            .associations_to(ObjectType::Contacts, &contact, ObjectType::Companies),
+        std::slice::from_ref(&company)
+    );
+    assert_eq!(
+        h.emu.associations(ObjectType::Companies, &company),
+        [contact]
+    );
+}

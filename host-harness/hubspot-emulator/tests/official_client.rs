@@ -1,7 +1,9 @@
 //! HubSpot's official Python client (`hubspot-api-client`, which calls the v3/v4 paths and
 //! deserialises every reply into its generated models) works against the emulator: create,
 //! read, update, search, batch read, list, properties, pipelines, a deal with an association,
-//! v4 association reads, owners, archive, and a refused token.
+//! v4 association reads, owners, companies (create, search, batch upsert by a unique property),
+//! a primary contact→company association with its type ids, merge into a new id, custom-object
+//! schemas, archive and `archived=true` listing, and a refused token.
 //!
 //! Needs `python3` with the client (`pip install hubspot-api-client==12.0.0`); CI installs it
 //! and sets `XENTRAL_TEST_PYTHON_CLIENT=1`, under which a missing client fails the test

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::dates::iso_ms;
 use crate::error::ApiError;
 use crate::object_type::ObjectType;
+use crate::query::Params;
 
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned", rename_all = "camelCase")]
@@ -87,10 +88,14 @@ fn not_found_error(object: ObjectType, ids: &[String]) -> Value {
 pub(crate) async fn read(
     State(app): State<Arc<App>>,
     Path(object): Path<String>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let object = object_type(&object)?;
     let batch: BatchBody<IdInput> = parse_batch(&body)?;
+    // HubSpot documents `archived` as a query parameter; the emulator also takes it from the
+    // body, where some clients put it.
+    let archived = batch.archived || Params::parse(query.as_deref()).flag("archived");
     let selection = Selection::from(Some(batch.properties));
     let store = app.store();
     let objects = store.objects(object);
@@ -112,7 +117,7 @@ pub(crate) async fn read(
                 objects
                     .records
                     .get(id)
-                    .is_some_and(|r| r.archived_ms.is_some() == batch.archived)
+                    .is_some_and(|r| r.archived_ms.is_some() == archived)
             });
         match found {
             Some(id) => results.push(record_json(
@@ -154,8 +159,8 @@ pub(crate) async fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let ids = store.create_batch(object, &inputs, now)?;
     for (id, to) in ids.iter().zip(targets) {
-        for target in to {
-            store.associate(object, *id, target);
+        for (target, kind) in to {
+            store.link((object, *id), target, kind, Some(now));
         }
     }
     let objects = store.objects(object);
@@ -277,7 +282,7 @@ pub(crate) async fn archive(
     let now = app.now();
     let mut store = app.store();
     for input in &batch.inputs {
-        if let Ok(id) = text(&input.id).parse::<u64>() {
+        if let Some(id) = store.objects(object).resolve(&text(&input.id), None) {
             // Unknown or already archived ids are ignored, as HubSpot's batch archive does.
             let _ = store.archive(object, id, now);
         }

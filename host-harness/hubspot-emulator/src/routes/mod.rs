@@ -7,6 +7,7 @@ pub(crate) mod owners;
 pub(crate) mod pipelines;
 pub(crate) mod properties;
 mod render;
+pub(crate) mod schemas;
 pub(crate) mod search;
 
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! Single-record endpoints: list, get, create, update, archive.
+//! Single-record endpoints: list, get, create, update, archive, merge.
 
 use std::sync::Arc;
 
@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::associations::TypeSpec;
 use super::{Selection, input_of, object_type, parse_json, record_json};
 use crate::app::App;
+use crate::association::{Kind, target_of};
 use crate::error::ApiError;
 use crate::object_type::ObjectType;
 use crate::query::Params;
@@ -27,11 +29,17 @@ pub(crate) struct WriteBody {
     pub associations: Vec<AssociationInput>,
 }
 
-/// An association given inline with a create.
+/// An association given inline with a create; its type ids name the target type. Without
+/// types nothing is associated, as HubSpot does.
 #[derive(Deserialize)]
 pub(crate) struct AssociationInput {
     to: IdRef,
+    #[serde(default)]
+    types: Vec<TypeSpec>,
 }
+
+/// An inline association checked against the store: target and label.
+pub(crate) type Target = ((ObjectType, u64), Kind);
 
 /// `{"id": "…"}`.
 #[derive(Deserialize)]
@@ -155,33 +163,35 @@ pub(crate) async fn get(
     Ok(axum::Json(body).into_response())
 }
 
-/// Checks that inline association targets exist before anything is written.
+/// Checks inline associations (known type ids, live targets) before anything is written.
 pub(crate) fn association_targets(
     store: &Store,
     object: ObjectType,
     inputs: &[AssociationInput],
-) -> Result<Vec<u64>, ApiError> {
-    let others = store.objects(object.other());
-    inputs
-        .iter()
-        .map(|a| {
-            let raw = a.to.text();
-            raw.parse::<u64>()
+) -> Result<Vec<Target>, ApiError> {
+    let mut targets = Vec::new();
+    for input in inputs {
+        let raw = input.to.text();
+        for spec in &input.types {
+            let Some((to, kind)) =
+                target_of(object, &spec.association_category, spec.association_type_id)
+            else {
+                return Err(spec.invalid_from(object));
+            };
+            let id = raw
+                .parse::<u64>()
                 .ok()
-                .filter(|id| {
-                    others
-                        .records
-                        .get(id)
-                        .is_some_and(|r| r.archived_ms.is_none())
-                })
+                .filter(|id| store.is_live(to, *id))
                 .ok_or_else(|| {
                     ApiError::validation(format!(
                         "Association target {} {raw} does not exist",
-                        object.other().singular()
+                        to.singular()
                     ))
-                })
-        })
-        .collect()
+                })?;
+            targets.push(((to, id), kind));
+        }
+    }
+    Ok(targets)
 }
 
 pub(crate) async fn create(
@@ -196,8 +206,8 @@ pub(crate) async fn create(
     let mut store = app.store();
     let targets = association_targets(&store, object, &body.associations)?;
     let id = store.create(object, &input, now)?;
-    for to in targets {
-        store.associate(object, id, to);
+    for (to, kind) in targets {
+        store.link((object, id), to, kind, Some(now));
     }
     let objects = store.objects(object);
     let selection = Selection::Named(input.keys().cloned().collect());
@@ -238,13 +248,46 @@ pub(crate) async fn archive(
     let object = object_type(&object)?;
     let now = app.now();
     let mut store = app.store();
-    let id: u64 = raw_id.parse().map_err(|_| ApiError::not_found(&raw_id))?;
-    match store.objects(object).records.get(&id) {
-        None => Err(ApiError::not_found(&raw_id)),
-        Some(rec) if rec.archived_ms.is_some() => Ok(StatusCode::NO_CONTENT.into_response()),
-        Some(_) => {
-            store.archive(object, id, now)?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
+    let id = store
+        .objects(object)
+        .resolve(&raw_id, None)
+        .ok_or_else(|| ApiError::not_found(&raw_id))?;
+    if store.is_live(object, id) {
+        store.archive(object, id, now)?;
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `{"primaryObjectId", "objectIdToMerge"}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MergeInput {
+    primary_object_id: Option<Value>,
+    object_id_to_merge: Option<Value>,
+}
+
+/// `POST …/{object}/merge`: the merged record, under its new id.
+pub(crate) async fn merge(
+    State(app): State<Arc<App>>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_type(&object)?;
+    let input: MergeInput = parse_json(&body)?;
+    let (Some(primary), Some(other)) = (input.primary_object_id, input.object_id_to_merge) else {
+        return Err(ApiError::validation(
+            "primaryObjectId and objectIdToMerge are required",
+        ));
+    };
+    let id_of = |v: &Value| {
+        let raw = IdRef { id: v.clone() }.text();
+        raw.parse::<u64>().map_err(|_| ApiError::not_found(&raw))
+    };
+    let (primary, other) = (id_of(&primary)?, id_of(&other)?);
+    let now = app.now();
+    let mut store = app.store();
+    let id = store.merge(object, primary, other, now)?;
+    let objects = store.objects(object);
+    let body = record_json(objects, id, &objects.records[&id], &Selection::Default, &[]);
+    Ok(axum::Json(body).into_response())
 }

@@ -1,4 +1,5 @@
-//! `GET /crm/v3/owners` (paged) and `/{ownerId}`.
+//! `GET /crm/v3/owners` (paged; active or, with `archived=true`, deactivated owners) and
+//! `/{ownerId}` (by `id` or, with `idProperty=userId`, by user id), and their 2026-03 twins.
 
 use std::sync::Arc;
 
@@ -50,12 +51,31 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(app): State<Arc<App>>,
     Path(owner_id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let by_user = match params.get("idProperty") {
+        None | Some("id") => false,
+        Some("userId") => true,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "idProperty must be one of [id, userId], got {other}"
+            )));
+        }
+    };
+    let archived = params.flag("archived");
     let store = app.store();
     store
         .owners
         .iter()
-        .find(|o| o.id == owner_id)
+        .find(|o| {
+            let key = if by_user {
+                o.user_id.to_string()
+            } else {
+                o.id.clone()
+            };
+            key == owner_id && o.archived == archived
+        })
         .map(|o| axum::Json(o.to_json()).into_response())
         .ok_or_else(|| {
             ApiError::new(

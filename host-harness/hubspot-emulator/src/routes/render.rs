@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::association::{kinds, legacy_name};
 use crate::dates::iso_ms;
 use crate::object_type::ObjectType;
 use crate::schema::default_properties;
@@ -61,15 +62,22 @@ pub(crate) fn record_json(
     if let Some(at) = rec.archived_ms {
         out["archivedAt"] = Value::String(iso_ms(at));
     }
-    let wanted = associations.contains(&object.other());
-    if wanted && !rec.assoc.is_empty() {
-        let label = format!("{}_to_{}", object.singular(), object.other().singular());
+    let mut linked = Map::new();
+    for to in associations {
         let results: Vec<Value> = rec
-            .assoc
-            .iter()
-            .map(|to| json!({"id": to.to_string(), "type": label}))
+            .links_of(*to)
+            .flat_map(|link| {
+                kinds(link.primary).iter().map(move |kind| {
+                    json!({"id": link.id.to_string(), "type": legacy_name(object, *to, *kind)})
+                })
+            })
             .collect();
-        out["associations"] = json!({ object.other().name(): {"results": results} });
+        if !results.is_empty() {
+            linked.insert(to.name().to_string(), json!({ "results": results }));
+        }
+    }
+    if !linked.is_empty() {
+        out["associations"] = Value::Object(linked);
     }
     out
 }

@@ -1,9 +1,13 @@
-//! The portal's data in memory: records per object type, unique-value indexes, pipelines and owners.
+//! The portal's data in memory: records per object type, unique-value indexes, associations,
+//! merge redirects, pipelines and owners.
 //!
 //! Records live in a `BTreeMap` by numeric id (so listing pages in id order is a range scan) and keep
 //! only the properties that have a value, as `(schema slot, value)` pairs; HubSpot-maintained
 //! properties (`hs_object_id`, `createdate`, the modified time) are computed from the record fields.
+//! Each record keeps its associations as [`Link`]s, mirrored on the other side while both are live.
 
+mod lifecycle;
+mod links;
 mod write;
 
 use std::borrow::Cow;
@@ -17,6 +21,7 @@ use crate::owners::{Owner, default_owners};
 use crate::pipelines::{Pipeline, default_pipelines};
 use crate::schema::{Maintained, Schema};
 
+pub(crate) use links::Link;
 pub(crate) use write::Input;
 
 /// A record as the in-process API hands it out.
@@ -34,8 +39,23 @@ pub struct Record {
     pub archived: bool,
     /// When it was archived, epoch ms.
     pub archived_at_ms: Option<i64>,
-    /// Ids of associated records of the other object type.
+    /// Ids of the associated records of the type [`ObjectType::partner`] names (deals of a
+    /// contact, contacts of a deal or of a company).
     pub associations: Vec<String>,
+    /// Every association of the record, of every type (an archived record keeps the ones it had).
+    pub links: Vec<Association>,
+}
+
+/// One association of a record, as the in-process API hands it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Association {
+    /// The type of the associated record.
+    pub object: ObjectType,
+    /// Its id.
+    pub id: String,
+    /// Whether the pair also carries the primary label (the company is the contact's or the
+    /// deal's primary company).
+    pub primary: bool,
 }
 
 /// One stored record.
@@ -48,8 +68,8 @@ pub(crate) struct StoredRecord {
     /// When the last write happened on the emulator clock (search indexing lag is measured from it).
     pub written_ms: i64,
     pub archived_ms: Option<i64>,
-    /// Associated ids of the other object type, sorted.
-    pub assoc: Vec<u64>,
+    /// Associations, sorted by type and id.
+    pub links: Vec<Link>,
 }
 
 impl StoredRecord {
@@ -60,7 +80,7 @@ impl StoredRecord {
             updated_ms: now,
             written_ms: now,
             archived_ms: None,
-            assoc: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -103,6 +123,9 @@ pub(crate) struct ObjectStore {
     /// Properties a portal's validation rule requires on every API write (enforced from the
     /// 2026-09 API version on; the emulator enforces them on every version once told to).
     pub required: Vec<u16>,
+    /// Ids merged away, each pointing at the record that replaced it (reads of an old id answer
+    /// the merged record).
+    pub merged: HashMap<u64, u64>,
 }
 
 impl ObjectStore {
@@ -115,6 +138,7 @@ impl ObjectStore {
         let next_id = match object {
             ObjectType::Contacts => 1_001,
             ObjectType::Deals => 2_000_001,
+            ObjectType::Companies => 4_000_001,
         };
         ObjectStore {
             object,
@@ -123,7 +147,20 @@ impl ObjectStore {
             next_id,
             unique,
             required: Vec::new(),
+            merged: HashMap::new(),
         }
+    }
+
+    /// The id a record id stands for now: itself, or the record it was merged into.
+    pub(crate) fn canonical(&self, id: u64) -> u64 {
+        self.merged.get(&id).copied().unwrap_or(id)
+    }
+
+    /// Whether a record exists and is not archived.
+    pub(crate) fn is_live(&self, id: u64) -> bool {
+        self.records
+            .get(&id)
+            .is_some_and(|r| r.archived_ms.is_none())
     }
 
     /// The value of a property on a record, computing HubSpot-maintained ones.
@@ -222,16 +259,33 @@ impl ObjectStore {
             updated_at_ms: rec.updated_ms,
             archived: rec.archived_ms.is_some(),
             archived_at_ms: rec.archived_ms,
-            associations: rec.assoc.iter().map(u64::to_string).collect(),
+            associations: rec
+                .links
+                .iter()
+                .filter(|l| l.object == self.object.partner())
+                .map(|l| l.id.to_string())
+                .collect(),
+            links: rec
+                .links
+                .iter()
+                .map(|l| Association {
+                    object: l.object,
+                    id: l.id.to_string(),
+                    primary: l.primary,
+                })
+                .collect(),
         }
     }
 
-    /// Resolves a path id: a numeric id, or a value of `id_property` (e-mail or a unique property).
+    /// Resolves a path id: a numeric id (an id merged away stands for the merged record), or a
+    /// value of `id_property` (e-mail or a unique property).
     pub(crate) fn resolve(&self, raw: &str, id_property: Option<&str>) -> Option<u64> {
         match id_property {
-            None | Some("hs_object_id") => {
-                raw.parse().ok().filter(|id| self.records.contains_key(id))
-            }
+            None | Some("hs_object_id") => raw
+                .parse()
+                .ok()
+                .map(|id| self.canonical(id))
+                .filter(|id| self.records.contains_key(id)),
             Some(name) => self.find_unique(self.schema.slot(name)?, raw),
         }
     }
@@ -247,6 +301,7 @@ impl ObjectStore {
 /// Everything one emulated portal holds.
 pub(crate) struct Store {
     pub contacts: ObjectStore,
+    pub companies: ObjectStore,
     pub deals: ObjectStore,
     pub pipelines: Vec<Pipeline>,
     pub owners: Vec<Owner>,
@@ -256,6 +311,7 @@ impl Store {
     pub(crate) fn new() -> Store {
         Store {
             contacts: ObjectStore::new(ObjectType::Contacts),
+            companies: ObjectStore::new(ObjectType::Companies),
             deals: ObjectStore::new(ObjectType::Deals),
             pipelines: default_pipelines(),
             owners: default_owners(),
@@ -265,6 +321,7 @@ impl Store {
     pub(crate) fn objects(&self, object: ObjectType) -> &ObjectStore {
         match object {
             ObjectType::Contacts => &self.contacts,
+            ObjectType::Companies => &self.companies,
             ObjectType::Deals => &self.deals,
         }
     }
@@ -272,34 +329,14 @@ impl Store {
     pub(crate) fn objects_mut(&mut self, object: ObjectType) -> &mut ObjectStore {
         match object {
             ObjectType::Contacts => &mut self.contacts,
+            ObjectType::Companies => &mut self.companies,
             ObjectType::Deals => &mut self.deals,
         }
     }
 
-    /// Records the contact⇄deal association in both directions; false when either side is missing.
-    pub(crate) fn associate(&mut self, from: ObjectType, from_id: u64, to_id: u64) -> bool {
-        let live =
-            |s: &ObjectStore, id: u64| s.records.get(&id).is_some_and(|r| r.archived_ms.is_none());
-        if !live(self.objects(from), from_id) || !live(self.objects(from.other()), to_id) {
-            return false;
-        }
-        for (object, id, other) in [(from, from_id, to_id), (from.other(), to_id, from_id)] {
-            if let Some(rec) = self.objects_mut(object).records.get_mut(&id)
-                && let Err(pos) = rec.assoc.binary_search(&other)
-            {
-                rec.assoc.insert(pos, other);
-            }
-        }
-        true
-    }
-
-    /// Removes an association in both directions.
-    pub(crate) fn dissociate(&mut self, from: ObjectType, from_id: u64, to_id: u64) {
-        for (object, id, other) in [(from, from_id, to_id), (from.other(), to_id, from_id)] {
-            if let Some(rec) = self.objects_mut(object).records.get_mut(&id) {
-                rec.assoc.retain(|x| *x != other);
-            }
-        }
+    /// Whether a record exists and is not archived.
+    pub(crate) fn is_live(&self, object: ObjectType, id: u64) -> bool {
+        self.objects(object).is_live(id)
     }
 
     /// Sets the modified time of the first `count` live records (or all) to one timestamp.

@@ -157,26 +157,6 @@ impl Store {
             .collect())
     }
 
-    /// Archives a record: it leaves the unique indexes; its modified time stays as it was.
-    pub(crate) fn archive(
-        &mut self,
-        object: ObjectType,
-        id: u64,
-        now: i64,
-    ) -> Result<(), WriteError> {
-        let store = self.objects_mut(object);
-        match store.records.get(&id) {
-            Some(rec) if rec.archived_ms.is_none() => {}
-            _ => return Err(WriteError::NotFound { id: id.to_string() }),
-        }
-        store.unindex(id);
-        if let Some(rec) = store.records.get_mut(&id) {
-            rec.archived_ms = Some(now);
-            rec.written_ms = now;
-        }
-        Ok(())
-    }
-
     /// Validates property values against the schema and HubSpot's rules.
     fn prepare(
         &self,
@@ -235,7 +215,7 @@ impl Store {
         if !errors.is_empty() {
             return Err(WriteError::properties(errors));
         }
-        if let (ObjectType::Contacts, Some(rec)) = (object, current) {
+        if let (ObjectType::Contacts | ObjectType::Companies, Some(rec)) = (object, current) {
             drop_backward_lifecycle(store, rec, &mut changes);
         }
         Ok(changes)
@@ -448,30 +428,36 @@ impl Store {
     }
 }
 
-/// HubSpot never moves `lifecyclestage` backwards; such a change is silently dropped.
+/// HubSpot never moves `lifecyclestage` of a contact or company backwards; such a change is
+/// silently dropped.
+pub(super) fn lifecycle_rank(value: &str) -> Option<usize> {
+    LIFECYCLE_STAGES.iter().position(|s| *s == value)
+}
+
 fn drop_backward_lifecycle(store: &ObjectStore, rec: &StoredRecord, changes: &mut Changes) {
     let Some(slot) = store.schema.slot("lifecyclestage") else {
         return;
     };
-    let rank = |v: &str| LIFECYCLE_STAGES.iter().position(|s| *s == v);
-    let Some(current) = rec.stored(slot).and_then(rank) else {
+    let Some(current) = rec.stored(slot).and_then(lifecycle_rank) else {
         return;
     };
     changes.retain(|(s, v)| {
-        *s != slot || v.as_deref().and_then(rank).is_none_or(|new| new >= current)
+        *s != slot
+            || v.as_deref()
+                .and_then(lifecycle_rank)
+                .is_none_or(|new| new >= current)
     });
 }
 
-fn conflict(object: ObjectType, property: &str, value: &str, holder: u64) -> WriteError {
+/// 409: a unique value is held by another live record.
+pub(super) fn conflict(object: ObjectType, property: &str, value: &str, holder: u64) -> WriteError {
     let message = if property == "email" {
         format!("Contact already exists. Existing ID: {holder}")
     } else {
-        let kind = if object == ObjectType::Contacts {
-            "Contact"
-        } else {
-            "Deal"
-        };
-        format!("{kind} with {property} '{value}' already exists. Existing ID: {holder}")
+        format!(
+            "{} with {property} '{value}' already exists. Existing ID: {holder}",
+            object.label()
+        )
     };
     WriteError::Conflict {
         message,

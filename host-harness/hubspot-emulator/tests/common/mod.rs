@@ -176,6 +176,16 @@ impl Harness {
         reply.body["id"].as_str().unwrap().to_string()
     }
 
+    /// Creates a company over HTTP and returns its id.
+    pub fn company(&self, properties: Value) -> String {
+        let reply = self.post(
+            "/crm/v3/objects/companies",
+            serde_json::json!({ "properties": properties }),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.raw);
+        reply.body["id"].as_str().unwrap().to_string()
+    }
+
     /// Creates a deal in the default pipeline and returns its id.
     pub fn deal(&self, name: &str) -> String {
         let reply = self.post(
