@@ -130,6 +130,7 @@ impl<'h> XentralUi<'h> {
         let entity = match change.entity {
             ui::Entity::Address => Entity::Address,
             ui::Entity::Resubmission => Entity::Resubmission,
+            ui::Entity::ContactPerson => Entity::ContactPerson,
         };
         let outcome = match self.host.record_changed(&self.tenant, entity, change.id) {
             Ok(inv) => inv.result.map_err(HookError::Job),
@@ -185,6 +186,25 @@ impl<'h> XentralUi<'h> {
     /// Deletes address `id` the xentral way (`geloescht = 1`).
     pub fn delete_address(&self, id: i64) -> Result<Saved, UiError> {
         self.save(|db| Ok(ui::delete_address(db, id)?))
+    }
+
+    /// Saves a new contact person of a company address.
+    pub fn add_contact_person(&self, person: &ui::NewContactPerson) -> Result<Saved, UiError> {
+        self.save(|db| Ok(ui::add_contact_person(db, person)?))
+    }
+
+    /// Saves edits to contact person `id`: column → new value.
+    pub fn edit_contact_person(
+        &self,
+        id: i64,
+        changes: &BTreeMap<String, Value>,
+    ) -> Result<Saved, UiError> {
+        self.save(|db| Ok(ui::edit_contact_person(db, id, changes)?))
+    }
+
+    /// Deletes contact person `id` the xentral way (`geloescht = 1`).
+    pub fn delete_contact_person(&self, id: i64) -> Result<Saved, UiError> {
+        self.save(|db| Ok(ui::delete_contact_person(db, id)?))
     }
 
     /// Puts address `id` into the group named `group`.

@@ -158,8 +158,8 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
     }
     if let Some(t) = takeover::take_over(p.db, p.clock.now_ms())? {
         changes.push(format!(
-            "took over {} contact and {} deal links from the old HubSpot module ({} of its rows point at deleted or already linked records; its tables are left untouched)",
-            t.contacts, t.deals, t.skipped
+            "took over {} contact, {} company and {} deal links from the old HubSpot module ({} of its rows point at deleted or already linked records; its tables are left untouched)",
+            t.contacts, t.companies, t.deals, t.skipped
         ));
     }
     let previous = settings::load(p.db).ok();
@@ -201,7 +201,9 @@ pub fn configure(p: &mut Platform<'_>, s: Settings) -> Result<ConfigureReport, P
             None => changes.push(after.describe(kinds)),
         }
     }
-    let companies_before = previous.as_ref().map(|p| (p.hs_sync_companies, p.hs_contact_mode));
+    let companies_before = previous
+        .as_ref()
+        .map(|p| (p.hs_sync_companies, p.hs_contact_mode));
     if companies_before != Some((next.hs_sync_companies, next.hs_contact_mode)) {
         changes.push(match (next.hs_sync_companies, next.hs_contact_mode) {
             (false, _) => "companies are not synchronised".into(),

@@ -17,9 +17,18 @@ fn is_legacy(endpoint: &str) -> bool {
 }
 
 fn is_dated(endpoint: &str) -> bool {
-    ["objects", "properties", "pipelines", "associations"]
-        .iter()
-        .any(|family| endpoint.starts_with(&format!("/crm/{family}/2026-03/")))
+    [
+        "objects",
+        "properties",
+        "pipelines",
+        "associations",
+        "owners",
+    ]
+    .iter()
+    .any(|family| {
+        let base = format!("/crm/{family}/2026-03");
+        endpoint == base || endpoint.starts_with(&format!("{base}/"))
+    })
 }
 
 /// Asserts every request HubSpot received, and every one the reports name, is of one family.

@@ -178,7 +178,7 @@ both_backends! {
         w.hook(company);
         let r = w.run(Job::ProcessQueue);
         assert_eq!(
-            r.hubspot.excluded_for("company address without a contact person's name (companies are not synchronised yet)"), 1,
+            r.hubspot.excluded_for("company address without a contact person's name (companies are switched off)"), 1,
             "{r:#?}"
         );
         assert_eq!(w.linked_contact(company), None);

@@ -95,27 +95,37 @@ both_backends! {
 }
 
 both_backends! {
-    /// The host's policy allows contact persons (`ansprechpartner`), but this plugin's
-    /// manifest does not ask for them: its connection is refused them, on MariaDB by the
-    /// server itself, while what it asked for works.
+    /// An operator's policy may allow more than the plugin asks for (here the resubmission
+    /// log `wiedervorlage_protokoll`): the grant is what the manifest asks for within the
+    /// policy, so its connection is refused that table, on MariaDB by the server itself,
+    /// while what it asked for works.
     fn the_plugin_gets_what_its_manifest_asks_for_within_the_policy_and_no_more(backend) {
         let w = World::on(backend);
         w.connect();
         let manifest = w.host.component().manifest();
-        assert!(!manifest.tables.names("ansprechpartner", true));
-        assert!(xentral_erp::TableGrant::hubspot_policy().names("ansprechpartner", true));
+        assert!(!manifest.tables.names("wiedervorlage_protokoll", true));
+        assert!(manifest.tables.names("ansprechpartner", true));
+        let wider = xentral_host::TenantLimits {
+            table_grant: Some(
+                xentral_erp::TableGrant::hubspot_policy()
+                    .with_table("wiedervorlage_protokoll", &[xentral_erp::Privilege::Select]),
+            ),
+            ..Default::default()
+        };
+        let grant = w.host.plugin_grant(&wider);
+        assert!(!grant.names("wiedervorlage_protokoll", true), "asking never widens");
         let tenant = w.host.tenant(common::TENANT).unwrap();
-        let mut db = tenant.open_guest_db(w.host.clock(), &manifest.tables).unwrap();
-        assert!(db.query("SELECT COUNT(*) FROM adresse", &[]).is_ok());
+        let mut db = tenant.open_guest_db(w.host.clock(), &grant).unwrap();
+        assert!(db.query("SELECT COUNT(*) FROM ansprechpartner", &[]).is_ok());
         assert_eq!(
-            db.query("SELECT COUNT(*) FROM ansprechpartner", &[]),
-            Err(DbError::Denied("ansprechpartner".into()))
+            db.query("SELECT COUNT(*) FROM wiedervorlage_protokoll", &[]),
+            Err(DbError::Denied("wiedervorlage_protokoll".into()))
         );
         if let Some(url) = tenant.plugin_mysql_url().unwrap() {
             let mut raw =
                 xentral_erp::MysqlDatabase::connect(&url, xentral_erp::system_clock()).unwrap();
-            assert!(raw.query("SELECT COUNT(*) FROM adresse", &[]).is_ok());
-            let refused = raw.query("SELECT COUNT(*) FROM ansprechpartner", &[]);
+            assert!(raw.query("SELECT COUNT(*) FROM ansprechpartner", &[]).is_ok());
+            let refused = raw.query("SELECT COUNT(*) FROM wiedervorlage_protokoll", &[]);
             assert!(
                 matches!(&refused, Err(DbError::Denied(_) | DbError::Invalid(_))),
                 "the server refuses it: {refused:?}"
@@ -371,7 +381,7 @@ both_backends! {
             .collect();
         stored.sort_by_key(|(_, x)| *x);
         assert_eq!(listed, stored);
-        let err = w.host.links(common::TENANT, "company").unwrap().unwrap_err();
-        assert!(err.to_string().contains("'company' is not an object kind"), "{err}");
+        let err = w.host.links(common::TENANT, "ticket").unwrap().unwrap_err();
+        assert!(err.to_string().contains("'ticket' is not an object kind"), "{err}");
     }
 }

@@ -194,7 +194,7 @@ both_backends! {
         let report = w.connect();
         assert!(
             report.changes.iter().any(|c| c.starts_with(
-                "took over 2 contact and 1 deal links from the old HubSpot module (1 of its rows"
+                "took over 2 contact, 0 company and 1 deal links from the old HubSpot module (1 of its rows"
             )),
             "{:#?}",
             report.changes

@@ -28,6 +28,8 @@ pub enum Entity {
     Address,
     /// A `wiedervorlage` row.
     Resubmission,
+    /// An `ansprechpartner` row.
+    ContactPerson,
 }
 
 /// One saved edit, to be fired into the plugin's save hook.
@@ -50,6 +52,13 @@ impl Change {
     fn resubmission(id: i64) -> Self {
         Self {
             entity: Entity::Resubmission,
+            id,
+        }
+    }
+
+    fn contact_person(id: i64) -> Self {
+        Self {
+            entity: Entity::ContactPerson,
             id,
         }
     }
@@ -163,6 +172,81 @@ pub fn edit_address(
 pub fn delete_address(db: &mut dyn Database, id: i64) -> Result<Change, DbError> {
     let changes = BTreeMap::from([("geloescht".to_owned(), Value::Integer(1))]);
     edit_address(db, id, &changes)
+}
+
+/// The fields of the contact-person form of a company address a user fills in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewContactPerson {
+    /// The company address it belongs to.
+    pub adresse: i64,
+    /// The whole name (`name`), as xentral's lists show it.
+    pub name: String,
+    /// First name.
+    pub vorname: String,
+    /// E-mail.
+    pub email: String,
+    /// Phone.
+    pub telefon: String,
+    /// Mobile.
+    pub mobil: String,
+    /// Position (`bereich`).
+    pub bereich: String,
+    /// Department (`abteilung`).
+    pub abteilung: String,
+}
+
+/// Saves a new contact person, as the form does; every form field is written (empty as `''`).
+pub fn add_contact_person(db: &mut dyn Database, p: &NewContactPerson) -> Result<Change, DbError> {
+    let mut values: Vec<(&str, Value)> = vec![
+        ("adresse", p.adresse.into()),
+        ("name", p.name.as_str().into()),
+        ("vorname", p.vorname.as_str().into()),
+        ("email", p.email.as_str().into()),
+        ("telefon", p.telefon.as_str().into()),
+        ("mobil", p.mobil.as_str().into()),
+        ("bereich", p.bereich.as_str().into()),
+        ("abteilung", p.abteilung.as_str().into()),
+    ];
+    for empty in [
+        "typ",
+        "sprache",
+        "unterabteilung",
+        "land",
+        "strasse",
+        "ort",
+        "plz",
+        "telefax",
+        "sonstiges",
+        "adresszusatz",
+        "steuer",
+        "interne_bemerkung",
+    ] {
+        values.push((empty, "".into()));
+    }
+    let id = records::insert_row(db, "ansprechpartner", &values)?;
+    Ok(Change::contact_person(id))
+}
+
+/// Saves edits to a contact person: column → new value (`adresse` moves it to another
+/// company address); unknown columns are refused.
+pub fn edit_contact_person(
+    db: &mut dyn Database,
+    id: i64,
+    changes: &BTreeMap<String, Value>,
+) -> Result<Change, DbError> {
+    records::update_row(db, "ansprechpartner", id, changes)?;
+    Ok(Change::contact_person(id))
+}
+
+/// Deletes a contact person the xentral way: `geloescht = 1`, the row stays.
+pub fn delete_contact_person(db: &mut dyn Database, id: i64) -> Result<Change, DbError> {
+    let changes = BTreeMap::from([("geloescht".to_owned(), Value::Integer(1))]);
+    edit_contact_person(db, id, &changes)
+}
+
+/// The contact person with `id`, every column.
+pub fn get_contact_person(db: &mut dyn Database, id: i64) -> Result<Option<Record>, DbError> {
+    records::get_row(db, "ansprechpartner", id)
 }
 
 /// The address with `id`, every column.

@@ -128,10 +128,8 @@ fn split_addresses(
             .filter(|a| a.is_company())
             .map(|a| a.id)
             .collect();
-    let contacts = crate::store::state::links_by_xentral_id(
-        s.db,
-        crate::store::state::LinkTable::Contacts,
-    )?;
+    let contacts =
+        crate::store::state::links_by_xentral_id(s.db, crate::store::state::LinkTable::Contacts)?;
     Ok(entries
         .into_iter()
         .partition(|(_, id)| companies.contains(id) && !contacts.contains_key(id)))

@@ -82,10 +82,12 @@ impl ApiVersion {
         self.crm("pipelines", "v3", object)
     }
 
-    /// The portal's owners. HubSpot publishes the owners API as v3 only (its v3 replaced v2
-    /// in 2025 and has no date-versioned path), so both families call it there.
+    /// The portal's owners (`/crm/v3/owners`, `/crm/owners/2026-03`).
     pub fn owners(self) -> String {
-        "/crm/v3/owners".to_owned()
+        match self {
+            ApiVersion::Legacy => "/crm/v3/owners".to_owned(),
+            ApiVersion::V2026_03 => format!("/crm/owners/{}", self.as_str()),
+        }
     }
 
     /// A batch association operation (`read`, `create`, `associate/default`,

@@ -274,7 +274,9 @@ impl Sink for CompanySink<'_> {
                     apply_merge(s, ctx, &row, &h, out, &r.id, false)
                 }
                 Some(_) => {
-                    s.report.xentral.exclude("company address deleted in xentral");
+                    s.report
+                        .xentral
+                        .exclude("company address deleted in xentral");
                     Ok(())
                 }
                 None => {
@@ -522,7 +524,10 @@ pub fn push(
                 }
             }
             None if !ctx.unique => {
-                exclude(s, "company export needs the crm.schemas.companies.write scope");
+                exclude(
+                    s,
+                    "company export needs the crm.schemas.companies.write scope",
+                );
             }
             None if !ctx.rule.creates_in_hubspot() => {
                 exclude(

@@ -113,7 +113,12 @@ impl Ctx {
             companies,
             persons: person_links
                 .into_values()
-                .filter_map(|l| Some((l.hubspot_id, (l.xentral_id, *company_of.get(&l.xentral_id)?))))
+                .filter_map(|l| {
+                    Some((
+                        l.hubspot_id,
+                        (l.xentral_id, *company_of.get(&l.xentral_id)?),
+                    ))
+                })
                 .collect(),
             owners: crate::kinds::owners::load(s)?,
             rule: s.settings.hs_deal_rule.clone(),
@@ -404,7 +409,9 @@ impl Sink for DealSink<'_> {
         let contact = pick(&self.contacts, &|id| {
             ctx.contacts.xentral_of.contains_key(id) || ctx.persons.contains_key(id)
         });
-        let company = pick(&self.companies, &|id| ctx.companies.xentral_of.contains_key(id));
+        let company = pick(&self.companies, &|id| {
+            ctx.companies.xentral_of.contains_key(id)
+        });
         let associated = Associated { contact, company };
         if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)? {
             let Some(row) = xentral::resubmissions_by_id(s.db, &[link.xentral_id])?.pop() else {
@@ -440,7 +447,17 @@ impl Sink for DealSink<'_> {
             // A deal we created whose reply was lost: adopt it instead of importing a copy.
             let x = from_xentral(&row, ctx);
             let out = merge::merge(DEAL_FIELDS, &x, &h, None, &ctx.rule, &[]);
-            return apply_merge(s, ctx, &row, &h, time.as_deref(), out, &r.id, &associated, true);
+            return apply_merge(
+                s,
+                ctx,
+                &row,
+                &h,
+                time.as_deref(),
+                out,
+                &r.id,
+                &associated,
+                true,
+            );
         }
         if !ctx.rule.creates_in_xentral() {
             s.report
@@ -529,7 +546,10 @@ fn apply_merge(
         refused,
     } = to_xentral_columns(&out.to_xentral, time, ctx);
     let record = format!("deal {deal_id} (resubmission {})", row.id);
-    s.note_cut(&record, &crate::mapping::cut_fields(&out.to_xentral, &stored));
+    s.note_cut(
+        &record,
+        &crate::mapping::cut_fields(&out.to_xentral, &stored),
+    );
     s.note_refused(&record, &refused);
     let mut snapshot = out.snapshot_after_pull(h, stored);
     associated.apply(ctx, (row.address, row.person), &mut snapshot, &mut columns);
@@ -786,16 +806,21 @@ fn link_late_contacts(
 /// The HubSpot records a resubmission is to be associated with: its address's contact or
 /// company, and its contact person's contact.
 fn targets(ctx: &Ctx, row: &ResubmissionRow) -> [(&'static str, Option<String>); 2] {
-    let contact = ctx.contacts.hubspot_of.get(&row.address).cloned().or_else(|| {
-        (row.person != 0)
-            .then(|| {
-                ctx.persons
-                    .iter()
-                    .find(|(_, (p, _))| *p == row.person)
-                    .map(|(hs, _)| hs.clone())
-            })
-            .flatten()
-    });
+    let contact = ctx
+        .contacts
+        .hubspot_of
+        .get(&row.address)
+        .cloned()
+        .or_else(|| {
+            (row.person != 0)
+                .then(|| {
+                    ctx.persons
+                        .iter()
+                        .find(|(_, (p, _))| *p == row.person)
+                        .map(|(hs, _)| hs.clone())
+                })
+                .flatten()
+        });
     [
         (CONTACT, contact),
         (COMPANY, ctx.companies.hubspot_of.get(&row.address).cloned()),

@@ -125,7 +125,13 @@ fn stored(s: &mut Session<'_>) -> Result<Vec<(String, String, String)>, PluginEr
     Ok(rows
         .rows
         .iter()
-        .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_text()?, r.get(2)?.as_text()?)))
+        .filter_map(|r| {
+            Some((
+                r.first()?.as_text()?,
+                r.get(1)?.as_text()?,
+                r.get(2)?.as_text()?,
+            ))
+        })
         .collect())
 }
 
@@ -151,7 +157,10 @@ fn person_addresses<'e>(
             &params,
         )?;
         for r in &rows.rows {
-            if let (Some(id), Some(email)) = (r.first().and_then(Value::as_i64), r.get(1).and_then(Value::as_text)) {
+            if let (Some(id), Some(email)) = (
+                r.first().and_then(Value::as_i64),
+                r.get(1).and_then(Value::as_text),
+            ) {
                 out.entry(canonical_email(&email)).or_insert(id);
             }
         }

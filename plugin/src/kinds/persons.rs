@@ -54,7 +54,12 @@ pub fn detect_department(
     let property = match found {
         Ok(_) => "department",
         Err(crate::hubspot::ApiError::Client { status: 404, .. }) => "",
-        Err(e) => return Err(incremental::api_error_reading("the contact property department", e)),
+        Err(e) => {
+            return Err(incremental::api_error_reading(
+                "the contact property department",
+                e,
+            ));
+        }
     };
     let changed = crate::settings::write_konfiguration(db, DEPARTMENT_KEY, property)?;
     Ok(changed.then(|| {
@@ -196,7 +201,11 @@ impl PersonCtx {
 }
 
 /// The canonical fields of contact person `id` as the database holds them.
-fn stored_fields(s: &mut Session<'_>, p: &PersonCtx, id: i64) -> Result<Option<Fields>, PluginError> {
+fn stored_fields(
+    s: &mut Session<'_>,
+    p: &PersonCtx,
+    id: i64,
+) -> Result<Option<Fields>, PluginError> {
     Ok(xentral::persons_by_id(s.db, &p.columns(), &[id])?
         .pop()
         .map(|row| p.map.from_xentral(&row.columns)))
@@ -214,7 +223,9 @@ pub fn pull_linked(
     let row = match xentral::persons_by_id(s.db, &p.columns(), &[link.xentral_id])?.pop() {
         Some(row) if !row.deleted => row,
         Some(_) => {
-            s.report.xentral.exclude("contact person deleted in xentral");
+            s.report
+                .xentral
+                .exclude("contact person deleted in xentral");
             return Ok(());
         }
         None => {
@@ -276,7 +287,10 @@ fn apply(
     s.note_cut(&record, &cut_fields(&out.to_xentral, &w.stored));
     s.note_refused(&record, &w.refused);
     let company = r.prop("associatedcompanyid").trim().to_owned();
-    let seen = snapshot.and_then(|sn| sn.h.get(COMPANY)).cloned().unwrap_or_default();
+    let seen = snapshot
+        .and_then(|sn| sn.h.get(COMPANY))
+        .cloned()
+        .unwrap_or_default();
     let mut moved_to = None;
     if !company.is_empty() && company != seen {
         match p.company_address(&company) {
@@ -536,8 +550,14 @@ fn associate(s: &mut Session<'_>, moves: &[Move]) -> Result<(), PluginError> {
                 })
             })
             .collect();
-        let path = s.client.version().associations("contacts", "companies", "create");
-        match s.client.post::<Json>(&path, &path, &json!({ "inputs": inputs })) {
+        let path = s
+            .client
+            .version()
+            .associations("contacts", "companies", "create");
+        match s
+            .client
+            .post::<Json>(&path, &path, &json!({ "inputs": inputs }))
+        {
             Ok(_) => {}
             Err(e) if e.stops_job() => {
                 s.stop_early(&e);
@@ -555,7 +575,9 @@ fn associate(s: &mut Session<'_>, moves: &[Move]) -> Result<(), PluginError> {
         let now = s.clock.now_ms();
         s.transaction(|s| {
             for m in chunk {
-                if let Some(mut link) = state::link_by_hubspot_id(s.db, LinkTable::Persons, &m.contact)? {
+                if let Some(mut link) =
+                    state::link_by_hubspot_id(s.db, LinkTable::Persons, &m.contact)?
+                {
                     link.snapshot.h.insert(COMPANY.into(), m.company.clone());
                     link.snapshot.x.insert(COMPANY.into(), m.company.clone());
                     state::save_link(s.db, LinkTable::Persons, &link, now)?;

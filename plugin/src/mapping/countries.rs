@@ -73,7 +73,6 @@ impl Countries {
     }
 }
 
-
 /// Small country lists for unit tests.
 #[cfg(test)]
 pub(crate) mod tests_support {

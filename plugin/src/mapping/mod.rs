@@ -250,7 +250,8 @@ impl FieldMap {
                 _ => truncate(v, max),
             };
             w.columns.push((column.to_owned(), written.clone()));
-            w.stored.insert(s.field.to_owned(), written.trim().to_owned());
+            w.stored
+                .insert(s.field.to_owned(), written.trim().to_owned());
         }
         w
     }
@@ -345,7 +346,11 @@ pub fn canonical_domain(raw: &str) -> String {
     let t = t.split_once("://").map_or(t.as_str(), |(_, rest)| rest);
     let host = t.split(['/', '?', '#']).next().unwrap_or_default();
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = host.split(':').next().unwrap_or_default().trim_end_matches('.');
+    let host = host
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.');
     let host = host.strip_prefix("www.").unwrap_or(host);
     if host.contains('.') && !host.chars().any(char::is_whitespace) {
         host.to_owned()
@@ -466,7 +471,11 @@ mod tests {
     fn an_unchosen_free_field_is_not_synchronised() {
         assert!(!map(None).fields().contains(&"lead_status"));
         assert!(map(Some("freifeld1")).fields().contains(&"lead_status"));
-        assert!(map(Some("freifeld1")).columns().contains(&"freifeld1".to_owned()));
+        assert!(
+            map(Some("freifeld1"))
+                .columns()
+                .contains(&"freifeld1".to_owned())
+        );
     }
 
     #[test]
@@ -485,7 +494,10 @@ mod tests {
             ("vertrieb".to_owned(), "40".to_owned()),
         ]));
         assert_eq!(h, x);
-        assert_eq!(h["website"], "acme.de", "the domain stands in for a missing web site");
+        assert_eq!(
+            h["website"], "acme.de",
+            "the domain stands in for a missing web site"
+        );
         assert_eq!(h["owner"], "7");
     }
 
@@ -582,7 +594,10 @@ mod tests {
         let w = map(None).to_xentral(&fields(&[("city", &"ö".repeat(100))]));
         assert_eq!(w.columns[0].1.chars().count(), 64);
         assert_eq!(w.stored["city"], "ö".repeat(64));
-        assert_eq!(cut_fields(&fields(&[("city", &"ö".repeat(100))]), &w.stored), ["city"]);
+        assert_eq!(
+            cut_fields(&fields(&[("city", &"ö".repeat(100))]), &w.stored),
+            ["city"]
+        );
     }
 
     #[test]

@@ -85,11 +85,7 @@ mod tests {
         assert_eq!(map.address_of("7"), Ok(40));
         assert_eq!(map.owner_of(40), Some("7"));
         assert_eq!(map.owner_of(41), None);
-        assert!(
-            map.address_of("8")
-                .unwrap_err()
-                .contains("ben@example.com")
-        );
+        assert!(map.address_of("8").unwrap_err().contains("ben@example.com"));
         assert!(map.address_of("9").unwrap_err().contains("not among"));
     }
 }

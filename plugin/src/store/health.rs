@@ -156,7 +156,9 @@ pub fn read(db: &mut dyn Db) -> Result<SyncHealth, DbError> {
     let version = state::installed_version(db)?;
     let tables: Vec<LinkTable> = LinkTable::ALL
         .into_iter()
-        .filter(|t| version >= RECORDS_THAT_END || matches!(t, LinkTable::Contacts | LinkTable::Deals))
+        .filter(|t| {
+            version >= RECORDS_THAT_END || matches!(t, LinkTable::Contacts | LinkTable::Deals)
+        })
         .collect();
     Ok(SyncHealth {
         connected: true,

@@ -1,8 +1,10 @@
 //! Taking over from the old HubSpot module: a xentral that ran it still has its id maps
-//! (`hubspot_contacts (hs_contact_id, address_id, type, hidden, …)`, `hubspot_deals
-//! (hs_deal_id, wiedervorlage_id, hidden, …)`). Their live rows (`hidden = 0`) become our
-//! links once, before the first sync, so that sync matches instead of creating a second
-//! address, contact, resubmission or deal. The old tables are only read, never changed.
+//! (`hubspot_contacts (hs_contact_id, address_id, type, hidden, …)` with `type` `address` or
+//! `company`, `hubspot_deals (hs_deal_id, wiedervorlage_id, hidden, …)`). Their live rows
+//! (`hidden = 0`) become our links once, before the first sync, so that sync matches instead
+//! of creating a second address, company, contact, resubmission or deal. The old tables are
+//! only read, never changed. Companies are taken over in a step of their own (with its own
+//! marker), so a tenant that switched to us before companies synced gets them too.
 //!
 //! A taken-over link has an empty snapshot: the first sync merges it as a first link (see
 //! [`crate::engine::merge::merge`]), the configured winner deciding where values differ.
@@ -17,11 +19,16 @@ use crate::store::state::{self, Cursor, Link, LinkTable};
 /// The marker (a row of `hubspot_sync_cursors`) that the takeover ran.
 const DONE: &str = "takeover:old-module";
 
+/// The marker that the old module's company links were taken over.
+const COMPANIES_DONE: &str = "takeover:old-module-companies";
+
 /// What one takeover found and linked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Takeover {
     /// Contact ⇄ address links taken over.
     pub contacts: usize,
+    /// Company ⇄ company address links taken over.
+    pub companies: usize,
     /// Deal ⇄ resubmission links taken over.
     pub deals: usize,
     /// Old rows left out: unlinked (`hidden = 1`) rows are not read at all; these point at
@@ -33,20 +40,57 @@ pub struct Takeover {
 /// old module) do nothing and return `None`. Runs in one transaction with its marker, so
 /// a failure leaves nothing half taken.
 pub fn take_over(db: &mut dyn Db, now_ms: i64) -> Result<Option<Takeover>, DbError> {
-    if state::cursor_exists(db, DONE)? {
-        return Ok(None);
+    let mut found = None;
+    if !state::cursor_exists(db, DONE)? {
+        found = in_transaction(db, |db| link_old_rows(db, now_ms))?;
     }
+    if !state::cursor_exists(db, COMPANIES_DONE)? {
+        let companies = in_transaction(db, |db| link_old_companies(db, now_ms))?;
+        if let Some((linked, skipped)) = companies {
+            let t = found.get_or_insert_with(Takeover::default);
+            t.companies = linked;
+            t.skipped += skipped;
+        }
+    }
+    Ok(found)
+}
+
+fn in_transaction<T>(
+    db: &mut dyn Db,
+    f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
+) -> Result<T, DbError> {
     db.begin()?;
-    match link_old_rows(db, now_ms) {
-        Ok(found) => {
+    match f(db) {
+        Ok(v) => {
             db.commit()?;
-            Ok(found)
+            Ok(v)
         }
         Err(e) => {
             db.rollback()?;
             Err(e)
         }
     }
+}
+
+/// The old module's company links (its `type = 'company'` rows) to not deleted company
+/// addresses: (linked, skipped), `None` without the old table.
+fn link_old_companies(db: &mut dyn Db, now_ms: i64) -> Result<Option<(usize, usize)>, DbError> {
+    let companies = old_rows(
+        db,
+        "SELECT o.hs_contact_id, o.address_id, '' FROM hubspot_contacts o \
+         JOIN adresse a ON a.id = o.address_id \
+         WHERE o.hidden = 0 AND o.type = 'company' AND a.geloescht = 0 AND a.typ = 'firma' ORDER BY o.id DESC",
+        "SELECT COUNT(*) FROM hubspot_contacts WHERE hidden = 0 AND type = 'company'",
+    )?;
+    let result = match companies {
+        Some((rows, live)) => {
+            let linked = link_all(db, LinkTable::Companies, &rows, now_ms)?;
+            Some((linked, live - linked))
+        }
+        None => None,
+    };
+    state::save_cursor(db, COMPANIES_DONE, &Cursor::default(), now_ms)?;
+    Ok(result)
 }
 
 fn link_old_rows(db: &mut dyn Db, now_ms: i64) -> Result<Option<Takeover>, DbError> {

@@ -33,12 +33,22 @@ impl AddressRow {
 
     /// Whether it is a company with no person's name on it (no first or last name).
     pub fn is_company_without_person(&self) -> bool {
-        self.is_company() && self.col("vorname").trim().is_empty() && self.col("nachname").trim().is_empty()
+        self.is_company()
+            && self.col("vorname").trim().is_empty()
+            && self.col("nachname").trim().is_empty()
     }
 }
 
 /// The columns every address is read with, besides those of a field map.
-const BASE_COLUMNS: &[&str] = &["id", "geloescht", "name", "typ", "vorname", "nachname", "email"];
+const BASE_COLUMNS: &[&str] = &[
+    "id",
+    "geloescht",
+    "name",
+    "typ",
+    "vorname",
+    "nachname",
+    "email",
+];
 
 /// The condition "is a current member of group ?2 on date ?3" for address `a`, as xentral
 /// writes memberships (`adresse_rolle`, ended by setting `bis`).
@@ -344,4 +354,3 @@ pub fn add_to_group(
     )?;
     Ok(())
 }
-

@@ -66,16 +66,15 @@ fn update_row<V: Clone + Into<Value>>(
 }
 
 /// Inserts one row of `table` with these columns; returns its id.
-fn insert_row(
-    db: &mut dyn Db,
-    table: &str,
-    columns: Vec<(String, Value)>,
-) -> Result<i64, DbError> {
+fn insert_row(db: &mut dyn Db, table: &str, columns: Vec<(String, Value)>) -> Result<i64, DbError> {
     let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
     let marks = vec!["?"; names.len()].join(", ");
     let params: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
     let r = db.execute(
-        &format!("INSERT INTO {table} ({}) VALUES ({marks})", names.join(", ")),
+        &format!(
+            "INSERT INTO {table} ({}) VALUES ({marks})",
+            names.join(", ")
+        ),
         &params,
     )?;
     Ok(r.last_insert_id)

@@ -137,7 +137,10 @@ pub fn persons_of_companies(
 
 /// The real columns for written values: the virtual last name becomes the whole `name`
 /// (with the first name written or, else, the one the person has).
-fn real_columns(current: Option<&PersonRow>, columns: &[(String, String)]) -> Vec<(String, String)> {
+fn real_columns(
+    current: Option<&PersonRow>,
+    columns: &[(String, String)],
+) -> Vec<(String, String)> {
     let get = |c: &str| {
         columns
             .iter()
@@ -175,12 +178,22 @@ pub fn update_person(
 
 /// Moves a contact person to another company address.
 pub fn move_person(db: &mut dyn Db, id: i64, company: i64) -> Result<(), DbError> {
-    update_row(db, "ansprechpartner", id, &[("adresse", Value::Integer(company))])
+    update_row(
+        db,
+        "ansprechpartner",
+        id,
+        &[("adresse", Value::Integer(company))],
+    )
 }
 
 /// Marks a contact person deleted, as xentral's UI does (`geloescht = 1`).
 pub fn mark_person_deleted(db: &mut dyn Db, id: i64) -> Result<(), DbError> {
-    update_row(db, "ansprechpartner", id, &[("geloescht", Value::Integer(1))])
+    update_row(
+        db,
+        "ansprechpartner",
+        id,
+        &[("geloescht", Value::Integer(1))],
+    )
 }
 
 /// Inserts a contact person of `company` with these columns; returns its id. xentral's

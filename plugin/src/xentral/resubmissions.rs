@@ -121,11 +121,6 @@ pub fn insert_resubmission(
         names.push(c);
         params.push(v.clone());
     }
-    let all = names
-        .into_iter()
-        .map(str::to_owned)
-        .zip(params)
-        .collect();
+    let all = names.into_iter().map(str::to_owned).zip(params).collect();
     insert_row(db, "wiedervorlage", all)
 }
-
