@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use xentral_erp::Value;
-use xentral_erp::ui::{self, NewAddress, NewResubmission};
+use xentral_erp::ui::{self, NewAddress, NewContactPerson, NewResubmission};
 use xentral_host::XentralUi;
 use xentral_host::xentral_ui::{Saved, UiError};
 
@@ -41,6 +41,65 @@ enum XentralCommand {
     /// Example: xentral-host xentral acme resubmission move 4 --stage 5
     #[command(subcommand)]
     Resubmission(ResubmissionCommand),
+    /// Add, edit and delete the contact persons of a company address (`ansprechpartner`).
+    ///
+    /// Example: xentral-host xentral acme contact-person add --adresse 7 --vorname Ada --name "Ada Lovelace" --email ada@example.com
+    #[command(subcommand)]
+    ContactPerson(ContactPersonCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ContactPersonCommand {
+    /// Save a new contact person of a company address.
+    ///
+    /// Example: xentral-host xentral acme contact-person add --adresse 7 --vorname Ada --name "Ada Lovelace" --email ada@example.com
+    Add(ContactPersonAddArgs),
+    /// Save edits to a contact person, one `--set column=value` per column (`--set adresse=9`
+    /// moves it to another company address).
+    ///
+    /// Example: xentral-host xentral acme contact-person edit 3 --set telefon=+49301234
+    Edit {
+        /// The contact person id.
+        id: i64,
+        /// `column=value`; repeat for several columns.
+        #[arg(long = "set", value_name = "COLUMN=VALUE", required = true, value_parser = parse_assignment)]
+        set: Vec<(String, String)>,
+    },
+    /// Delete a contact person the xentral way: it stays, marked `geloescht = 1`.
+    ///
+    /// Example: xentral-host xentral acme contact-person delete 3
+    Delete {
+        /// The contact person id.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ContactPersonAddArgs {
+    /// The company address it belongs to.
+    #[arg(long)]
+    adresse: i64,
+    /// First name.
+    #[arg(long, default_value = "")]
+    vorname: String,
+    /// The whole name; defaults to the first name.
+    #[arg(long)]
+    name: Option<String>,
+    /// E-mail address.
+    #[arg(long, default_value = "")]
+    email: String,
+    /// Phone.
+    #[arg(long, default_value = "")]
+    telefon: String,
+    /// Mobile.
+    #[arg(long, default_value = "")]
+    mobil: String,
+    /// Position (`bereich`).
+    #[arg(long, default_value = "")]
+    bereich: String,
+    /// Department (`abteilung`).
+    #[arg(long, default_value = "")]
+    abteilung: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +157,9 @@ struct AddressAddArgs {
     /// Country as ISO-2 code.
     #[arg(long, default_value = "")]
     land: String,
+    /// Web site (a company's domain comes from it).
+    #[arg(long, default_value = "")]
+    internetseite: String,
     /// `firma`, `herr`, `frau` or empty.
     #[arg(long, default_value = "firma")]
     typ: String,
@@ -252,6 +314,7 @@ pub fn run(env: &super::Env, args: XentralArgs) -> Result<(), CliError> {
                 plz: a.plz,
                 ort: a.ort,
                 land: a.land,
+                internetseite: a.internetseite,
                 lead: a.lead,
                 ..NewAddress::default()
             };
@@ -313,6 +376,26 @@ pub fn run(env: &super::Env, args: XentralArgs) -> Result<(), CliError> {
                 }
             }
         }
+        XentralCommand::ContactPerson(ContactPersonCommand::Add(p)) => {
+            let person = NewContactPerson {
+                adresse: p.adresse,
+                name: p.name.unwrap_or_else(|| p.vorname.clone()),
+                vorname: p.vorname,
+                email: p.email,
+                telefon: p.telefon,
+                mobil: p.mobil,
+                bereich: p.bereich,
+                abteilung: p.abteilung,
+            };
+            ("added".to_owned(), ui.add_contact_person(&person)?)
+        }
+        XentralCommand::ContactPerson(ContactPersonCommand::Edit { id, set }) => (
+            "edited".to_owned(),
+            ui.edit_contact_person(id, &changes(set))?,
+        ),
+        XentralCommand::ContactPerson(ContactPersonCommand::Delete { id }) => {
+            ("deleted".to_owned(), ui.delete_contact_person(id)?)
+        }
     };
     report(args.json, &action, saved);
     Ok(())
@@ -332,6 +415,7 @@ fn report(json: bool, action: &str, saved: Saved) {
         let what = match done.entity {
             ui::Entity::Address => "address",
             ui::Entity::Resubmission => "resubmission",
+            ui::Entity::ContactPerson => "contact person",
         };
         let hook = if done.hook.ok {
             "save hook fired"
