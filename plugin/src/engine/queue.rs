@@ -112,7 +112,7 @@ fn process_kind<K: ObjectKind>(
 type Entries = Vec<(i64, i64)>;
 
 /// The due address entries split by kind: (companies, contacts). With companies synced, an
-/// address is a company when it is one (`typ = 'firma'`) and not linked as a contact (a
+/// address is a company when it is one ([`crate::xentral::AddressRow::is_company`]) and not linked as a contact (a
 /// contact's link decides for good); otherwise every address is a contact's.
 fn split_addresses(
     s: &mut Session<'_>,

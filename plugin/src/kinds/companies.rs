@@ -593,6 +593,14 @@ fn match_by_domain(
         .into_values()
         .map(|l| l.hubspot_id)
         .collect();
+    let mut sharing: HashMap<String, usize> = HashMap::new();
+    for (_, x) in &new {
+        *sharing
+            .entry(canonical_domain(
+                x.get("website").map_or("", String::as_str),
+            ))
+            .or_default() += 1;
+    }
     let (mut matched, mut upserts) = (Vec::new(), Vec::new());
     for (a, x) in new {
         let domain = canonical_domain(x.get("website").map_or("", String::as_str));
@@ -606,6 +614,11 @@ fn match_by_domain(
             .map(|rs| rs.iter().filter(|r| !linked.contains(&r.id)).collect())
             .unwrap_or_default();
         match free.as_slice() {
+            [_] if sharing.get(&domain).copied().unwrap_or(0) > 1 => {
+                let reason = "domain matches several xentral company addresses (link one by hand: give the others another web site)";
+                s.report.hubspot.exclude(reason);
+                outcomes.insert(a.id, PushOutcome::Excluded(reason.into()));
+            }
             [r] => {
                 let h = ctx.map.from_hubspot(r);
                 let out = merge::merge(&ctx.fields, &x, &h, None, &ctx.rule, &[]);

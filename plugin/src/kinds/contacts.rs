@@ -872,7 +872,7 @@ pub fn push(
             outcomes.insert(a.id, PushOutcome::Failed(*next));
             continue;
         }
-        if !links.contains_key(&a.id) && a.is_company_without_person() {
+        if !links.contains_key(&a.id) && a.is_company() {
             exclude(
                 s,
                 &mut outcomes,

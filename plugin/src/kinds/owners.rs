@@ -152,7 +152,8 @@ fn person_addresses<'e>(
         let params: Vec<Value> = chunk.iter().map(|e| Value::from(e.as_str())).collect();
         let rows = s.db.query(
             &format!(
-                "SELECT id, email FROM adresse WHERE geloescht = 0 AND typ <> 'firma' AND LOWER(TRIM(email)) IN ({marks}) ORDER BY id"
+                "SELECT id, email FROM adresse WHERE geloescht = 0 AND NOT {} AND LOWER(TRIM(email)) IN ({marks}) ORDER BY id",
+                crate::xentral::COMPANY_ADDRESS
             ),
             &params,
         )?;

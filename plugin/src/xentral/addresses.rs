@@ -26,18 +26,19 @@ impl AddressRow {
         self.columns.get(column).map_or("", String::as_str)
     }
 
-    /// Whether the address is a company (`typ = 'firma'`), as xentral marks them.
+    /// Whether the address is a company: `typ = 'firma'` with no person's name on it (no
+    /// first or last name). xentral's address form defaults to `firma`, so an address of that
+    /// type with a person's name is a person ([`COMPANY_ADDRESS`] says the same in SQL).
     pub fn is_company(&self) -> bool {
         self.col("typ").trim().eq_ignore_ascii_case("firma")
-    }
-
-    /// Whether it is a company with no person's name on it (no first or last name).
-    pub fn is_company_without_person(&self) -> bool {
-        self.is_company()
             && self.col("vorname").trim().is_empty()
             && self.col("nachname").trim().is_empty()
     }
 }
+
+/// [`AddressRow::is_company`] as an SQL condition on `adresse`.
+pub const COMPANY_ADDRESS: &str =
+    "(typ = 'firma' AND COALESCE(vorname, '') = '' AND COALESCE(nachname, '') = '')";
 
 /// The columns every address is read with, besides those of a field map.
 const BASE_COLUMNS: &[&str] = &[
@@ -174,12 +175,17 @@ impl AddressEmails {
     /// Reads every not deleted address with an e-mail (`persons_only`: no company address,
     /// whose e-mail is the company's, never a contact's).
     pub fn load(db: &mut dyn Db, persons_only: bool) -> Result<AddressEmails, DbError> {
-        let sql = if persons_only {
-            "SELECT id, email FROM adresse WHERE geloescht = 0 AND email <> '' AND typ <> 'firma' ORDER BY id"
+        let companies = if persons_only {
+            format!("AND NOT {COMPANY_ADDRESS}")
         } else {
-            "SELECT id, email FROM adresse WHERE geloescht = 0 AND email <> '' ORDER BY id"
+            String::new()
         };
-        let rows = db.query(sql, &[])?;
+        let rows = db.query(
+            &format!(
+                "SELECT id, email FROM adresse WHERE geloescht = 0 AND email <> '' {companies} ORDER BY id"
+            ),
+            &[],
+        )?;
         let mut index = AddressEmails::default();
         for r in &rows.rows {
             if let (Some(id), Some(email)) = (
@@ -308,7 +314,7 @@ impl CompanyDomains {
     /// Reads every not deleted company address with a web site.
     pub fn load(db: &mut dyn Db) -> Result<CompanyDomains, DbError> {
         let rows = db.query(
-            "SELECT id, internetseite FROM adresse WHERE geloescht = 0 AND typ = 'firma' AND internetseite IS NOT NULL AND internetseite <> '' ORDER BY id",
+            &format!("SELECT id, internetseite FROM adresse WHERE geloescht = 0 AND {COMPANY_ADDRESS} AND internetseite IS NOT NULL AND internetseite <> '' ORDER BY id"),
             &[],
         )?;
         let mut index = CompanyDomains::default();

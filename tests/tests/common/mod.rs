@@ -425,6 +425,129 @@ impl World {
         }
     }
 
+    /// Connects with companies on and a synced company's contacts as its contact persons.
+    pub fn connect_companies(&self) -> ConfigureReport {
+        self.connect_with(&self.company_settings())
+    }
+
+    /// A xentral user adds a company address (`typ = 'firma'`) to the group (hook fired).
+    pub fn add_company_address(&self, name: &str, website: &str) -> i64 {
+        let mut db = self.db();
+        let change = xentral_erp::ui::add_address(
+            db.as_mut(),
+            &xentral_erp::ui::NewAddress {
+                typ: "firma".into(),
+                name: name.into(),
+                internetseite: website.into(),
+                lead: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        xentral_erp::ui::add_to_group(db.as_mut(), change.id, self.group_id(), self.today())
+            .unwrap();
+        self.hook(change.id);
+        change.id
+    }
+
+    /// A xentral user adds a contact person to a company address (hook fired).
+    pub fn add_contact_person(
+        &self,
+        company: i64,
+        vorname: &str,
+        nachname: &str,
+        email: &str,
+    ) -> i64 {
+        let change = xentral_erp::ui::add_contact_person(
+            self.db().as_mut(),
+            &xentral_erp::ui::NewContactPerson {
+                adresse: company,
+                name: format!("{vorname} {nachname}").trim().to_owned(),
+                vorname: vorname.into(),
+                email: email.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        self.record_changed(Entity::ContactPerson, change.id);
+        change.id
+    }
+
+    /// A xentral user edits a contact person (hook fired).
+    pub fn edit_contact_person(&self, id: i64, changes: &[(&str, &str)]) {
+        let changes: BTreeMap<String, Value> = changes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::Text((*v).to_owned())))
+            .collect();
+        xentral_erp::ui::edit_contact_person(self.db().as_mut(), id, &changes).unwrap();
+        self.record_changed(Entity::ContactPerson, id);
+    }
+
+    /// One column of a contact person.
+    pub fn person(&self, id: i64, column: &str) -> String {
+        let row = xentral_erp::ui::get_contact_person(self.db().as_mut(), id)
+            .unwrap()
+            .expect("contact person exists");
+        row.get(column).and_then(Value::to_text).unwrap_or_default()
+    }
+
+    /// The xentral record linked to a HubSpot record in one of the plugin's link tables
+    /// (`company`, `contact-person`, …), through its `links` export.
+    pub fn linked(&self, object: &str, hubspot_id: &str) -> Option<i64> {
+        self.links(object)
+            .into_iter()
+            .find(|(h, _)| h == hubspot_id)
+            .map(|(_, x)| x)
+    }
+
+    /// The HubSpot record linked to a xentral record of one object kind.
+    pub fn linked_hubspot(&self, object: &str, xentral_id: i64) -> Option<String> {
+        self.links(object)
+            .into_iter()
+            .find(|(_, x)| *x == xentral_id)
+            .map(|(h, _)| h)
+    }
+
+    /// Every pair of one object kind, through the plugin's `links` export.
+    pub fn links(&self, object: &str) -> Vec<(String, i64)> {
+        self.host.links(TENANT, object).unwrap().unwrap()
+    }
+
+    /// A HubSpot user creates a record of `object`.
+    pub fn hubspot_create(&self, object: ObjectType, props: &[(&str, &str)]) -> String {
+        self.hubspot
+            .create_object(object, props_map(props))
+            .expect("record created")
+    }
+
+    /// A HubSpot user edits a record of `object`.
+    pub fn hubspot_update(&self, object: ObjectType, id: &str, props: &[(&str, &str)]) {
+        self.hubspot
+            .update_object(object, id, props_map(props))
+            .expect("record updated");
+    }
+
+    /// A property of a record of `object`.
+    pub fn hubspot_value(&self, object: ObjectType, id: &str, prop: &str) -> String {
+        self.hubspot
+            .get_object(object, id)
+            .expect("record exists")
+            .properties
+            .get(prop)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// The live records of `object`.
+    pub fn live(&self, object: ObjectType) -> Vec<Record> {
+        self.hubspot
+            .objects(object)
+            .into_iter()
+            .filter(|r| !r.archived)
+            .collect()
+    }
+
     /// HubSpot write calls made since the last stats reset.
     pub fn hubspot_writes(&self) -> u64 {
         self.hubspot
