@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod actions;
 pub mod bindings;
 pub mod clock;
 pub mod host;

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use xentral_host::report::{Budget, Job, Settings, Side, StageMode, SyncDirection, SyncRule};
+use xentral_host::actions;
+use xentral_host::actions::run::RunRequest;
+use xentral_host::actions::settings::{RuleChange, SettingsChange};
+use xentral_host::report::{Job, Side, StageMode, SyncDirection};
 use xentral_host::secrets::KEY_FILE_ENV;
 use xentral_host::tenant::{DataDir, MysqlSetup};
 use xentral_host::{
-    Connection, HUBSPOT_CREDENTIAL, HostError, HostKey, Invocation, JobError, KeySource,
-    SystemClock, XentralHost,
+    Connection, HostError, HostKey, Invocation, JobError, KeySource, SystemClock, XentralHost,
 };
 
 mod demo;
@@ -19,6 +21,7 @@ mod emulator;
 mod output;
 mod scheduler;
 mod stages;
+mod starter;
 mod status;
 mod xentral;
 
@@ -110,6 +113,10 @@ enum Command {
     ///
     /// Example: xentral-host status acme --json
     Status(status::StatusArgs),
+    /// Set a process starter's period and switch it on or off (the plugin's starters only).
+    ///
+    /// Example: xentral-host starter acme 2 --period 30 --active off
+    Starter(starter::StarterArgs),
     /// Show or set how xentral resubmission stages map to HubSpot deal stages.
     ///
     /// Example: xentral-host stages acme map 7 default:contractsent
@@ -246,28 +253,17 @@ fn field_direction(raw: &str) -> Result<(String, DirectionArg), String> {
     Ok((field.trim().to_owned(), direction))
 }
 
-/// The saved rule with what the flags change: the direction, the winner, and each field
-/// given (`FIELD=two-way` takes a field's own direction away).
-fn rule_with(
-    mut rule: SyncRule,
+/// The rule change the flags of one object kind give.
+fn rule_change(
     direction: Option<DirectionArg>,
     winner: Option<SideArg>,
     fields: Vec<(String, DirectionArg)>,
-) -> SyncRule {
-    if let Some(d) = direction {
-        rule.direction = d.into();
+) -> RuleChange {
+    RuleChange {
+        direction: direction.map(Into::into),
+        conflict_winner: winner.map(Into::into),
+        fields: fields.into_iter().map(|(f, d)| (f, d.into())).collect(),
     }
-    if let Some(w) = winner {
-        rule.conflict_winner = w.into();
-    }
-    for (field, d) in fields {
-        if d == DirectionArg::TwoWay {
-            rule.fields.remove(&field);
-        } else {
-            rule.fields.insert(field, d.into());
-        }
-    }
-    rule
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +328,34 @@ struct SettingsArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+}
+
+impl SettingsArgs {
+    /// What the flags change; every flag not given keeps its saved value.
+    fn change(&self) -> SettingsChange {
+        SettingsChange {
+            contacts: self.contacts.map(|c| matches!(c, OnOff::On)),
+            contacts_since: self.contacts_since.clone(),
+            lead_statuses: (!self.lead_status.is_empty()).then(|| self.lead_status.clone()),
+            group: self.group.clone(),
+            deals: self.deals.map(|c| matches!(c, OnOff::On)),
+            stage_mode: self.stage_mode.map(|m| match m {
+                StageModeArg::Automatic => StageMode::Automatic,
+                StageModeArg::UserDefined => StageMode::UserDefined,
+            }),
+            api_version: self.api_version.clone(),
+            contact_rule: rule_change(
+                self.contacts_direction,
+                self.contacts_conflict_winner,
+                self.contact_field.clone(),
+            ),
+            deal_rule: rule_change(
+                self.deals_direction,
+                self.deals_conflict_winner,
+                self.deal_field.clone(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -486,78 +510,18 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     })
                 })
                 .transpose()?;
-            let defaults = host.settings_defaults(&args.tenant)?;
-            let given = |field: &str| match field {
-                "contacts" => args.contacts.is_some(),
-                "contacts-since" => args.contacts_since.is_some(),
-                "lead-status" => !args.lead_status.is_empty(),
-                "deals" => args.deals.is_some(),
-                "group" => args.group.is_some(),
-                _ => false,
-            };
-            let from_old_module: Vec<String> = defaults
-                .from_old_module
-                .iter()
-                .filter(|(flag, _)| !given(flag))
-                .map(|(flag, value)| format!("{flag} {value}"))
-                .collect();
-            let d = defaults.settings;
-            let settings = Settings {
-                hubspot_url: String::new(),
-                credential: HUBSPOT_CREDENTIAL.into(),
-                contacts: args.contacts.map_or(d.contacts, |c| matches!(c, OnOff::On)),
-                contacts_since: match args.contacts_since {
-                    Some(since) if since.trim().is_empty() => None,
-                    Some(since) => Some(since),
-                    None => d.contacts_since,
-                },
-                lead_statuses: if args.lead_status.is_empty() {
-                    d.lead_statuses
-                } else {
-                    args.lead_status
-                        .into_iter()
-                        .filter(|s| !s.trim().is_empty())
-                        .collect()
-                },
-                group: args.group.unwrap_or(d.group),
-                deals: args.deals.map_or(d.deals, |c| matches!(c, OnOff::On)),
-                stage_mode: args.stage_mode.map_or(d.stage_mode, |m| match m {
-                    StageModeArg::Automatic => StageMode::Automatic,
-                    StageModeArg::UserDefined => StageMode::UserDefined,
-                }),
-                api_version: args.api_version.unwrap_or(d.api_version),
-                contact_rule: rule_with(
-                    d.contact_rule,
-                    args.contacts_direction,
-                    args.contacts_conflict_winner,
-                    args.contact_field,
-                ),
-                deal_rule: rule_with(
-                    d.deal_rule,
-                    args.deals_direction,
-                    args.deals_conflict_winner,
-                    args.deal_field,
-                ),
-            };
-            let inv = host.configure(
+            let change = args.change();
+            let inv = actions::settings::save_settings(
+                &host,
                 &args.tenant,
                 &Connection {
                     hubspot_url: args.hubspot_url.as_deref(),
                     token: args.token.as_deref(),
                     extra_ca_pem: ca_pem.as_deref(),
                 },
-                &settings,
+                &change,
             )?;
-            let mut report = finish(inv)?;
-            if !from_old_module.is_empty() {
-                report.changes.insert(
-                    0,
-                    format!(
-                        "took over the old HubSpot module's settings: {}",
-                        from_old_module.join("; ")
-                    ),
-                );
-            }
+            let report = finish(inv)?;
             output::print(args.json, &report, || {
                 let mut s = report.message.clone();
                 for c in &report.changes {
@@ -587,13 +551,13 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Run(args) => {
             let host = env.host()?;
-            let budget = Budget {
-                deadline_ms: None,
+            let request = RunRequest {
+                job: args.job,
                 max_requests: args.max_requests,
                 dry_run: args.dry_run,
+                force: args.force,
             };
-            let report =
-                finish(host.run_job_exclusive(&args.tenant, args.job, budget, args.force)?)?;
+            let report = finish(actions::run::run_job(&host, &args.tenant, &request)?)?;
             output::print(args.json, &report, || output::job_report_text(&report));
             Ok(())
         }
@@ -601,6 +565,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Scheduler(args) => scheduler::run(&env, args),
         Command::Status(args) => status::run(&env, args),
         Command::Stages(args) => stages::run(&env, args),
+        Command::Starter(args) => starter::run(&env, args),
         Command::HubspotEmulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
     }
