@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod bindings;
 pub mod clock;
+pub mod console;
 pub mod host;
 pub mod joblog;
 pub mod limits;

@@ -20,6 +20,7 @@ mod demo;
 mod emulator;
 mod output;
 mod scheduler;
+mod serve;
 mod stages;
 mod starter;
 mod status;
@@ -130,6 +131,15 @@ enum Command {
     ///
     /// Example: xentral-host demo --json
     Demo(demo::DemoArgs),
+    /// Serve the operator's web console for the tenants of the data directory: the HubSpot
+    /// module page per tenant and its sync health (set its password first with `console
+    /// password`).
+    ///
+    /// Example: xentral-host serve --listen 127.0.0.1:8080
+    Serve(serve::ServeArgs),
+    /// Manage the web console.
+    #[command(subcommand)]
+    Console(serve::ConsoleCommand),
     /// Manage the host key that seals every tenant's secrets.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -568,6 +578,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Starter(args) => starter::run(&env, args),
         Command::HubspotEmulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::serve(&env, args),
+        Command::Console(command) => serve::console(&env, command),
     }
 }
 

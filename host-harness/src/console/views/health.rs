@@ -1,0 +1,243 @@
+//! The sync health page of one tenant: per object kind what is in sync, what was left out and
+//! why, what is failing (by error, with the records and their next retry), the recent
+//! conflicts; the export queue; and a dry run of any job as a table of what would change.
+
+use std::collections::BTreeMap;
+
+use maud::{Markup, html};
+
+use crate::actions::status::StatusReport;
+use crate::console::notice::{Notice, Section};
+use crate::report::Job;
+use crate::sync_health::{ConflictEntry, Failing, ObjectHealth, SyncHealth};
+
+use super::layout::{Chrome, Current, page};
+use super::widgets::{csrf_field, notice, paged, pager, when_ms};
+
+/// Failing groups and conflicts shown per page.
+pub const PER_PAGE: usize = 10;
+
+/// Everything the health page shows.
+#[derive(Debug)]
+pub struct HealthPage<'a> {
+    /// The tenant.
+    pub tenant: &'a str,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The status report (its health section).
+    pub report: &'a StatusReport,
+    /// The outcome of the last dry run.
+    pub notice: Option<Notice>,
+    /// The query of this request (which page of each list).
+    pub query: BTreeMap<String, String>,
+}
+
+/// `contact` → `Contacts`.
+fn kind_title(object: &str) -> String {
+    let mut chars = object.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}s", first.to_uppercase(), chars.as_str())
+    })
+}
+
+/// The page.
+pub fn health(p: &HealthPage<'_>) -> Markup {
+    page(
+        &format!("Sync health · {}", p.tenant),
+        Chrome {
+            tenant: Some(p.tenant),
+            current: Current::Health,
+            csrf: Some(p.csrf),
+        },
+        html! {
+            h1 { "Sync health " span.tenant { (p.tenant) } }
+            p.muted { "As of " (super::widgets::when(p.report.now)) "." }
+            @match &p.report.sync {
+                Err(why) => { p.notice.failed role="alert" { "The plugin cannot report its sync health: " (why) } }
+                Ok(h) if !h.connected => {
+                    p { "Not connected: save the access token on the " a href={ "/t/" (p.tenant) } { "HubSpot module page" } " first." }
+                }
+                Ok(h) => { (overview(h)) @for o in &h.objects { (kind(p, o)) } }
+            }
+            (dry_run(p))
+        },
+    )
+}
+
+fn overview(h: &SyncHealth) -> Markup {
+    html! {
+        section #overview {
+            h2 { "Overview" }
+            div.scroll {
+                table {
+                    thead { tr {
+                        th scope="col" { "Kind" }
+                        th.num scope="col" { "In sync" }
+                        th.num scope="col" { "Excluded" }
+                        th.num scope="col" { "Failing" }
+                        th.num scope="col" { "Conflicts kept" }
+                    } }
+                    tbody {
+                        @for o in &h.objects {
+                            @let failing: u32 = o.failing.iter().map(|f| f.count).sum();
+                            tr {
+                                th scope="row" { a href={ "#" (o.object) } { (kind_title(&o.object)) } }
+                                td.num { (o.in_sync) }
+                                td.num { (o.excluded.values().sum::<u32>()) }
+                                td.num.bad[failing > 0] { (failing) }
+                                td.num { (o.conflicts_kept) }
+                            }
+                        }
+                    }
+                }
+            }
+            p #queue { "Export queue: " strong { (h.queue.pending) } " pending (" (h.queue.retrying) " waiting for a retry)." }
+        }
+    }
+}
+
+fn kind(p: &HealthPage<'_>, o: &ObjectHealth) -> Markup {
+    let base = format!("/t/{}/health", p.tenant);
+    let failing_param: &'static str = page_param(&o.object, "failing");
+    let conflicts_param: &'static str = page_param(&o.object, "conflicts");
+    let number = |param: &str| p.query.get(param).and_then(|v| v.parse().ok());
+    let failing = paged(&o.failing, number(failing_param), PER_PAGE, failing_param);
+    let conflicts = paged(
+        &o.recent_conflicts,
+        number(conflicts_param),
+        PER_PAGE,
+        conflicts_param,
+    );
+    html! {
+        section id=(o.object) {
+            h2 { (kind_title(&o.object)) }
+            p { strong { (o.in_sync) } " in sync." }
+            @if !o.excluded.is_empty() {
+                div.scroll {
+                    table {
+                        caption { "Left out in the last run, by reason" }
+                        thead { tr { th scope="col" { "Reason" } th.num scope="col" { "Records" } } }
+                        tbody { @for (reason, n) in &o.excluded { tr { td { (reason) } td.num { (n) } } } }
+                    }
+                }
+            }
+            div id={ (o.object) "-failing" } {
+                @if o.failing.is_empty() {
+                    p.good { "Nothing is failing." }
+                } @else {
+                    div.scroll {
+                        table.failing {
+                            caption { "Failing, by error" }
+                            thead { tr {
+                                th scope="col" { "Error" }
+                                th scope="col" { "Direction" }
+                                th scope="col" { "Records" }
+                                th.num scope="col" { "Attempts" }
+                                th scope="col" { "Next retry" }
+                            } }
+                            tbody { @for f in failing.items { (failing_row(f)) } }
+                        }
+                    }
+                    (pager(&failing, &base, &p.query, &format!("{}-failing", o.object)))
+                }
+            }
+            @if !o.recent_conflicts.is_empty() {
+                div id={ (o.object) "-conflicts" } {
+                    div.scroll {
+                        table {
+                            caption { "Recent conflicts, newest first (" (o.conflicts_kept) " kept)" }
+                            thead { tr {
+                                th scope="col" { "When" }
+                                th scope="col" { "xentral" }
+                                th scope="col" { "HubSpot" }
+                                th scope="col" { "Field" }
+                                th scope="col" { "xentral value" }
+                                th scope="col" { "HubSpot value" }
+                                th scope="col" { "Won" }
+                            } }
+                            tbody { @for c in conflicts.items { (conflict_row(c)) } }
+                        }
+                    }
+                    (pager(&conflicts, &base, &p.query, &format!("{}-conflicts", o.object)))
+                }
+            }
+        }
+    }
+}
+
+/// The query parameter of a kind's list: `contact_failing`, `deal_conflicts`, … (a static
+/// name per kind and list; kinds the host does not name share `other_…`).
+fn page_param(object: &str, list: &str) -> &'static str {
+    match (object, list) {
+        ("contact", "failing") => "contact_failing",
+        ("contact", _) => "contact_conflicts",
+        ("deal", "failing") => "deal_failing",
+        ("deal", _) => "deal_conflicts",
+        (_, "failing") => "other_failing",
+        _ => "other_conflicts",
+    }
+}
+
+fn failing_row(f: &Failing) -> Markup {
+    let direction = match f.direction.as_str() {
+        "push" => "xentral → HubSpot",
+        "pull" => "HubSpot → xentral",
+        other => other,
+    };
+    html! {
+        tr {
+            td { (f.error) }
+            td { (direction) }
+            td.records {
+                (f.records.join(", "))
+                @if (f.count as usize) > f.records.len() {
+                    " " span.muted { "(the first " (f.records.len()) " of " (f.count) ")" }
+                }
+            }
+            td.num { (f.attempts) }
+            td {
+                @if f.needs_change {
+                    "needs a change: HubSpot refused it as it is; it is sent again once it changes in xentral or HubSpot"
+                } @else {
+                    (when_ms(f.next_retry_ms))
+                }
+            }
+        }
+    }
+}
+
+fn conflict_row(c: &ConflictEntry) -> Markup {
+    html! {
+        tr {
+            td { (when_ms(c.at_ms)) }
+            td { (c.xentral_id) }
+            td { (c.hubspot_id) }
+            td { (c.field) }
+            td { (c.xentral_value) }
+            td { (c.hubspot_value) }
+            td { (c.winner) }
+        }
+    }
+}
+
+fn dry_run(p: &HealthPage<'_>) -> Markup {
+    html! {
+        section #dry-run {
+            h2 { "Dry run" }
+            p { "Runs a job without writing anything (xentral, HubSpot or the sync's state) and shows what it would change. Its requests count against the portal's rate limit." }
+            @if let Some(n) = p.notice.as_ref().filter(|n| n.section == Section::DryRun) {
+                (notice(n))
+            }
+            form method="post" action={ "/t/" (p.tenant) "/dry-run" } {
+                (csrf_field(p.csrf))
+                div.field {
+                    label for="job" { "Job" }
+                    select #job name="job" {
+                        @for job in Job::ALL { option value=(job) { (job) } }
+                    }
+                }
+                button type="submit" { "Dry run" }
+            }
+        }
+    }
+}
