@@ -742,7 +742,7 @@ fn a_starters_schedule_is_saved_and_a_period_out_of_range_refused() {
 fn run_now_runs_the_job_under_its_lock_and_shows_its_report() {
     let w = ConsoleWorld::new(&["acme"]);
     w.connect("acme");
-    let id = w.add_contact("acme", "Ada", "ada@example.com");
+    let id = w.add_contact("acme", "Ada", "ada@example.com", "");
     let admin = w.admin();
     let r = admin.submit("/t/acme", "/t/acme/run", &[("job", "process-queue")]);
     assert_eq!(
@@ -788,7 +788,7 @@ fn run_now_runs_the_job_under_its_lock_and_shows_its_report() {
 fn a_dry_run_shows_a_table_of_what_would_change_and_writes_nothing() {
     let w = ConsoleWorld::new(&["acme"]);
     w.connect("acme");
-    w.add_contact("acme", "Ada", "ada@example.com");
+    w.add_contact("acme", "Ada", "ada@example.com", "");
     let admin = w.admin();
     let r = admin.submit(
         "/t/acme/health",
@@ -838,7 +838,7 @@ fn the_health_page_lists_a_failing_record_with_hubspots_reason() {
     let w = ConsoleWorld::new(&["acme"]);
     w.connect("acme");
     w.require_phone();
-    let id = w.add_contact("acme", "Ada", "ada@example.com");
+    let id = w.add_contact("acme", "Ada", "ada@example.com", "");
     run_job(&w.host, "acme", &RunRequest::of(Job::ProcessQueue))
         .unwrap()
         .result
@@ -853,7 +853,7 @@ fn the_health_page_lists_a_failing_record_with_hubspots_reason() {
         .expect("a failing table");
     assert!(failing.contains("phone"), "{failing}");
     assert!(
-        failing.contains(&format!(r#"<td class="records">{id}</td>"#)),
+        failing.contains(&format!(r#"<p class="records">Records: {id}</p>"#)),
         "{failing}"
     );
     assert!(failing.contains("needs a change"), "{failing}");
@@ -876,7 +876,7 @@ fn a_tenants_pages_never_show_another_tenants_data() {
         ],
     );
     w.require_phone();
-    w.add_contact("globex", "Gloria", "gloria@globex.example");
+    w.add_contact("globex", "Gloria", "gloria@globex.example", "");
     run_job(&w.host, "globex", &RunRequest::of(Job::ProcessQueue))
         .unwrap()
         .result

@@ -61,6 +61,19 @@ pub struct Group {
     pub title: &'static str,
     /// Its inputs.
     pub fields: Vec<Field>,
+    /// Inputs most operators leave alone, folded away unless one is in use.
+    pub more: Option<More>,
+}
+
+/// Inputs shown folded under a summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct More {
+    /// What they are.
+    pub summary: String,
+    /// Shown unfolded (one of them is in use).
+    pub open: bool,
+    /// The inputs.
+    pub fields: Vec<Field>,
 }
 
 fn field(name: &str, label: &str, help: &str, input: Input) -> Field {
@@ -136,7 +149,7 @@ impl Kind {
 
 fn rule_group(title: &'static str, kind: Kind, rule: &SyncRule) -> Group {
     let (prefix, field_prefix) = kind.names();
-    let mut fields = vec![
+    let fields = vec![
         field(
             &format!("{prefix}_direction"),
             "Direction",
@@ -156,6 +169,7 @@ fn rule_group(title: &'static str, kind: Kind, rule: &SyncRule) -> Group {
             },
         ),
     ];
+    let mut per_field = Vec::new();
     let mut names: Vec<&str> = kind_fields(kind).to_vec();
     names.extend(
         rule.fields
@@ -165,9 +179,9 @@ fn rule_group(title: &'static str, kind: Kind, rule: &SyncRule) -> Group {
     );
     for name in names {
         let d = rule.fields.get(name).copied().unwrap_or_default();
-        fields.push(field(
+        per_field.push(field(
             &format!("{field_prefix}{name}"),
-            &format!("Field {name}"),
+            name,
             "",
             Input::Choice {
                 options: options(FIELD_DIRECTIONS),
@@ -175,7 +189,19 @@ fn rule_group(title: &'static str, kind: Kind, rule: &SyncRule) -> Group {
             },
         ));
     }
-    Group { title, fields }
+    Group {
+        title,
+        fields,
+        more: Some(More {
+            summary: format!(
+                "Field directions ({} of {} with a direction of their own)",
+                rule.fields.len(),
+                per_field.len()
+            ),
+            open: !rule.fields.is_empty(),
+            fields: per_field,
+        }),
+    }
 }
 
 /// The form's groups showing `s`; `lead_statuses` are the portal's (from Refresh).
@@ -244,6 +270,7 @@ pub fn groups(s: &Settings, lead_statuses: &[String]) -> Vec<Group> {
                     },
                 ),
             ],
+            more: None,
         },
         Group {
             title: "Deals",
@@ -267,6 +294,7 @@ pub fn groups(s: &Settings, lead_statuses: &[String]) -> Vec<Group> {
                     },
                 ),
             ],
+            more: None,
         },
         rule_group("Data Sync: contacts", Kind::Contacts, &s.contact_rule),
         rule_group("Data Sync: deals", Kind::Deals, &s.deal_rule),
@@ -281,6 +309,7 @@ pub fn groups(s: &Settings, lead_statuses: &[String]) -> Vec<Group> {
                     selected: api_selected,
                 },
             )],
+            more: None,
         },
     ]
 }
@@ -359,10 +388,15 @@ mod tests {
     use super::*;
     use crate::settings_defaults::built_in;
 
+    /// Every input of a group, folded or not.
+    fn all_fields(g: &Group) -> impl Iterator<Item = &Field> {
+        g.fields.iter().chain(g.more.iter().flat_map(|m| &m.fields))
+    }
+
     /// The form as a browser submits it for `groups`: every input with its shown value.
     fn submitted(groups: &[Group]) -> FormFields {
         let mut body = url::form_urlencoded::Serializer::new(String::new());
-        for f in groups.iter().flat_map(|g| &g.fields) {
+        for f in groups.iter().flat_map(all_fields) {
             match &f.input {
                 Input::Switch(true) => {
                     body.append_pair(&f.name, "on");

@@ -164,8 +164,9 @@ impl FromRequestParts<Arc<Console>> for Admin {
 }
 
 /// Refuses a state-changing request another site's page sent: an `Origin` that is not this
-/// console's, or a browser's own word that it comes from another site. (The session cookie is
-/// `SameSite=Strict` and the CSRF token is checked as well; this is the third line.)
+/// console's, or a browser's own word (`Sec-Fetch-Site`) that it comes from another site or
+/// another port of this one. An opaque `Origin: null` says nothing either way. (The session
+/// cookie is `SameSite=Strict` and the CSRF token is checked as well; this is the third line.)
 pub fn same_origin(parts: &Parts, console: &Console) -> Result<(), Response> {
     let cross_site = parts
         .headers
@@ -176,6 +177,7 @@ pub fn same_origin(parts: &Parts, console: &Console) -> Result<(), Response> {
         parts.headers.get(header::HOST),
     ) {
         (None, _) => true,
+        (Some(origin), _) if origin.as_bytes() == b"null" => true,
         (Some(origin), Some(host)) => {
             let scheme = if console.tls { "https" } else { "http" };
             origin.as_bytes() == format!("{scheme}://{}", host.to_str().unwrap_or("")).as_bytes()
@@ -212,12 +214,14 @@ impl FromRequest<Arc<Console>> for AdminForm {
     type Rejection = Response;
 
     async fn from_request(req: Request, console: &Arc<Console>) -> Result<Self, Self::Rejection> {
+        // The body is read first, whatever the answer: one left unread would end the
+        // keep-alive connection under a client that already reuses it.
         let (mut parts, body) = req.into_parts();
-        let admin = Admin::from_request_parts(&mut parts, console).await?;
-        same_origin(&parts, console)?;
-        let body = Bytes::from_request(Request::from_parts(parts, body), console)
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), console)
             .await
             .map_err(IntoResponse::into_response)?;
+        let admin = Admin::from_request_parts(&mut parts, console).await?;
+        same_origin(&parts, console)?;
         let fields = FormFields::parse(&body);
         let view = SessionView {
             csrf: admin.csrf.clone(),
@@ -284,7 +288,8 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
     set(headers, "content-security-policy", CSP);
     set(headers, "x-frame-options", "DENY");
     set(headers, "x-content-type-options", "nosniff");
-    set(headers, "referrer-policy", "no-referrer");
+    // Not `no-referrer`: under it a browser sends `Origin: null` with the console's own forms.
+    set(headers, "referrer-policy", "same-origin");
     set(headers, "cross-origin-opener-policy", "same-origin");
     set(headers, "cross-origin-resource-policy", "same-origin");
     if console.tls {

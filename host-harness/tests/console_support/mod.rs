@@ -121,8 +121,8 @@ impl ConsoleWorld {
     }
 
     /// Saves an address in `tenant`'s contact group as a xentral user does (the save hook
-    /// queues it for export); returns its id.
-    pub fn add_contact(&self, tenant: &str, vorname: &str, email: &str) -> i64 {
+    /// queues it for export); `phone` may be empty. Returns its id.
+    pub fn add_contact(&self, tenant: &str, vorname: &str, email: &str, phone: &str) -> i64 {
         let group = self
             .host
             .tenant(tenant)
@@ -139,6 +139,7 @@ impl ConsoleWorld {
                     vorname: vorname.into(),
                     nachname: "Tester".into(),
                     email: email.into(),
+                    telefon: phone.into(),
                     firma: 1,
                     ..NewAddress::default()
                 },

@@ -63,6 +63,10 @@ fn retry_after(ms: i64) -> (i64, HeaderValue) {
 
 pub async fn submit(State(console): State<Arc<Console>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let body = match Bytes::from_request(Request::from_parts(parts.clone(), body), &console).await {
+        Ok(b) => b,
+        Err(rejection) => return rejection.into_response(),
+    };
     if let Err(refused) = same_origin(&parts, &console) {
         return refused;
     }
@@ -84,10 +88,6 @@ pub async fn submit(State(console): State<Arc<Console>>, request: Request) -> Re
             .insert(header::RETRY_AFTER, header_value);
         return response;
     }
-    let body = match Bytes::from_request(Request::from_parts(parts, body), &console).await {
-        Ok(b) => b,
-        Err(rejection) => return rejection.into_response(),
-    };
     let fields = FormFields::parse(&body);
     if session.2
         || !fields

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use crate::actions::status::StatusReport;
-use crate::console::notice::{Notice, Section};
+use crate::console::notice::{Details, Notice, Section};
 use crate::report::Job;
 use crate::sync_health::{ConflictEntry, Failing, ObjectHealth, SyncHealth};
 
@@ -75,7 +75,7 @@ fn overview(h: &SyncHealth) -> Markup {
                         th.num scope="col" { "In sync" }
                         th.num scope="col" { "Excluded" }
                         th.num scope="col" { "Failing" }
-                        th.num scope="col" { "Conflicts kept" }
+                        th.num scope="col" { "Conflicts" }
                     } }
                     tbody {
                         @for o in &h.objects {
@@ -125,18 +125,9 @@ fn kind(p: &HealthPage<'_>, o: &ObjectHealth) -> Markup {
                 @if o.failing.is_empty() {
                     p.good { "Nothing is failing." }
                 } @else {
-                    div.scroll {
-                        table.failing {
-                            caption { "Failing, by error" }
-                            thead { tr {
-                                th scope="col" { "Error" }
-                                th scope="col" { "Direction" }
-                                th scope="col" { "Records" }
-                                th.num scope="col" { "Attempts" }
-                                th scope="col" { "Next retry" }
-                            } }
-                            tbody { @for f in failing.items { (failing_row(f)) } }
-                        }
+                    h3 { "Failing, by error" }
+                    ul.failures {
+                        @for f in failing.items { (failure(f)) }
                     }
                     (pager(&failing, &base, &p.query, &format!("{}-failing", o.object)))
                 }
@@ -178,28 +169,27 @@ fn page_param(object: &str, list: &str) -> &'static str {
     }
 }
 
-fn failing_row(f: &Failing) -> Markup {
+fn failure(f: &Failing) -> Markup {
     let direction = match f.direction.as_str() {
         "push" => "xentral → HubSpot",
         "pull" => "HubSpot → xentral",
         other => other,
     };
     html! {
-        tr {
-            td { (f.error) }
-            td { (direction) }
-            td.records {
-                (f.records.join(", "))
-                @if (f.count as usize) > f.records.len() {
-                    " " span.muted { "(the first " (f.records.len()) " of " (f.count) ")" }
+        li.failure {
+            p.headline {
+                strong { (f.count) " record(s)" } ", " (direction) ", " (f.attempts) " attempt(s); "
+                @if f.needs_change {
+                    span.bad { "needs a change" } ": HubSpot refused them as they are; they are sent again once they change in xentral or HubSpot"
+                } @else {
+                    "next retry " (when_ms(f.next_retry_ms))
                 }
             }
-            td.num { (f.attempts) }
-            td {
-                @if f.needs_change {
-                    "needs a change: HubSpot refused it as it is; it is sent again once it changes in xentral or HubSpot"
-                } @else {
-                    (when_ms(f.next_retry_ms))
+            p.error { (f.error) }
+            p.records {
+                "Records: " (f.records.join(", "))
+                @if (f.count as usize) > f.records.len() {
+                    " " span.muted { "(the first " (f.records.len()) " of " (f.count) ")" }
                 }
             }
         }
@@ -221,6 +211,10 @@ fn conflict_row(c: &ConflictEntry) -> Markup {
 }
 
 fn dry_run(p: &HealthPage<'_>) -> Markup {
+    let last_job = match p.notice.as_ref().map(|n| &n.details) {
+        Some(Details::Job { report, .. }) => Some(report.job),
+        _ => None,
+    };
     html! {
         section #dry-run {
             h2 { "Dry run" }
@@ -233,7 +227,9 @@ fn dry_run(p: &HealthPage<'_>) -> Markup {
                 div.field {
                     label for="job" { "Job" }
                     select #job name="job" {
-                        @for job in Job::ALL { option value=(job) { (job) } }
+                        @for job in Job::ALL {
+                            option value=(job) selected[last_job == Some(job)] { (job) }
+                        }
                     }
                 }
                 button type="submit" { "Dry run" }

@@ -199,6 +199,12 @@ fn settings(p: &ModulePage<'_>) -> Markup {
                             fieldset {
                                 legend { (g.title) }
                                 @for f in &g.fields { (input(f)) }
+                                @if let Some(more) = &g.more {
+                                    details open[more.open] {
+                                        summary { (more.summary) }
+                                        @for f in &more.fields { (input(f)) }
+                                    }
+                                }
                             }
                         }
                         button type="submit" { "Save settings" }
