@@ -31,7 +31,12 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
     if driver.exists() && chromium.exists() {
         return Some((driver, chromium));
     }
-    let missing = format!("{} or {} is missing", driver.display(), chromium.display());
+    let missing: Vec<String> = [&driver, &chromium]
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    let missing = format!("{} missing", missing.join(" and "));
     if std::env::var(REQUIRE_ENV).as_deref() == Ok("1") {
         panic!("{REQUIRE_ENV}=1 but {missing}: {INSTALL_HINT}");
     }

@@ -163,11 +163,12 @@ impl FromRequestParts<Arc<Console>> for Admin {
     }
 }
 
-/// Refuses a state-changing request another site's page sent: an `Origin` that is not this
-/// console's, or a browser's own word (`Sec-Fetch-Site`) that it comes from another site or
-/// another port of this one. An opaque `Origin: null` says nothing either way. (The session
+/// Whether a state-changing request may come from the console's own pages: not with an
+/// `Origin` that is not this console's, nor when the browser says (`Sec-Fetch-Site`) that it
+/// comes from another site or another port of this one. An opaque `Origin: null` says
+/// nothing either way. (The session
 /// cookie is `SameSite=Strict` and the CSRF token is checked as well; this is the third line.)
-pub fn same_origin(parts: &Parts, console: &Console) -> Result<(), Response> {
+pub fn from_this_console(parts: &Parts, console: &Console) -> bool {
     let cross_site = parts
         .headers
         .get("sec-fetch-site")
@@ -184,13 +185,12 @@ pub fn same_origin(parts: &Parts, console: &Console) -> Result<(), Response> {
         }
         (Some(_), None) => false,
     };
-    if cross_site || !origin_ok {
-        return Err(forbidden(
-            "this form was sent from another site's page; the console only accepts its own forms",
-        ));
-    }
-    Ok(())
+    !cross_site && origin_ok
 }
+
+/// Why a form from elsewhere was refused.
+pub const FROM_ELSEWHERE: &str =
+    "this form was sent from another site's page; the console only accepts its own forms";
 
 /// A 403 page saying `why`.
 pub fn forbidden(why: &str) -> Response {
@@ -221,7 +221,9 @@ impl FromRequest<Arc<Console>> for AdminForm {
             .await
             .map_err(IntoResponse::into_response)?;
         let admin = Admin::from_request_parts(&mut parts, console).await?;
-        same_origin(&parts, console)?;
+        if !from_this_console(&parts, console) {
+            return Err(forbidden(FROM_ELSEWHERE));
+        }
         let fields = FormFields::parse(&body);
         let view = SessionView {
             csrf: admin.csrf.clone(),

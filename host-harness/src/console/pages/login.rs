@@ -11,7 +11,9 @@ use crate::console::form::FormFields;
 use crate::console::session::SessionView;
 use crate::console::throttle::Admission;
 use crate::console::views::login::login;
-use crate::console::web::{Admin, AdminForm, Console, client_ip, same_origin};
+use crate::console::web::{
+    Admin, AdminForm, Console, FROM_ELSEWHERE, client_ip, forbidden, from_this_console,
+};
 
 /// The login page with `problem`, under `status`, for the anonymous session `id` (a cookie
 /// is set when it is new).
@@ -67,8 +69,8 @@ pub async fn submit(State(console): State<Arc<Console>>, request: Request) -> Re
         Ok(b) => b,
         Err(rejection) => return rejection.into_response(),
     };
-    if let Err(refused) = same_origin(&parts, &console) {
-        return refused;
+    if !from_this_console(&parts, &console) {
+        return forbidden(FROM_ELSEWHERE);
     }
     let ip = client_ip(&parts.extensions);
     let session = anonymous(&console, &parts.headers);
