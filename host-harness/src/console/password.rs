@@ -138,11 +138,6 @@ impl AdminPassword {
         fs::rename(&tmp, &self.path).map_err(io(&self.path))
     }
 
-    /// Whether a password is set.
-    pub fn is_set(&self) -> bool {
-        self.path.exists()
-    }
-
     /// Reads the stored hash; refuses a file others may change (they could put in a hash of
     /// their own password).
     pub fn load(&self) -> Result<StoredPassword, PasswordError> {
@@ -215,7 +210,7 @@ mod tests {
         let password = AdminPassword::at(password_file(dir.path()));
         let e = password.set("short").unwrap_err();
         assert!(matches!(e, PasswordError::TooShort(5)), "{e}");
-        assert!(!password.is_set());
+        assert!(!password.path().exists());
         assert!(matches!(password.load(), Err(PasswordError::NotSet(_))));
     }
 

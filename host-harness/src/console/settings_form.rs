@@ -472,7 +472,7 @@ mod tests {
         let g = groups(&built_in(), &[]);
         let names: Vec<&str> = g
             .iter()
-            .flat_map(|g| &g.fields)
+            .flat_map(all_fields)
             .map(|f| f.name.as_str())
             .collect();
         assert!(names.contains(&"contact_field.email"), "{names:?}");

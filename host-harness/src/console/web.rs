@@ -268,21 +268,22 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 /// Checks `Host` on plain HTTP and adds the security headers to every answer; pages with data
 /// are never stored by a browser or proxy.
 pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next) -> Response {
-    if let Some(allowed) = &console.allowed_hosts {
+    let misdirected = console.allowed_hosts.as_ref().filter(|allowed| {
         let host = req
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        if !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
-            return (
-                StatusCode::MISDIRECTED_REQUEST,
-                format!("this console answers to {} only\n", allowed.join(" and ")),
-            )
-                .into_response();
-        }
-    }
-    let mut response = next.run(req).await;
+        !allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
+    });
+    let mut response = match misdirected {
+        Some(allowed) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("this console answers to {} only\n", allowed.join(" and ")),
+        )
+            .into_response(),
+        None => next.run(req).await,
+    };
     let headers = response.headers_mut();
     let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));

@@ -71,7 +71,10 @@ fn load(host: &XentralHost, tenant: &str) -> Result<Loaded, Failure> {
             .settings_defaults(tenant)
             .map(|d| (d.settings, d.source))
             .map_err(|e| e.to_string()),
-        lead_statuses: lead_statuses::known(host, tenant).unwrap_or_default(),
+        lead_statuses: lead_statuses::known(host, tenant).unwrap_or_else(|e| {
+            tracing::warn!(tenant, error = %e, "the lead statuses xentral knows could not be read");
+            Vec::new()
+        }),
         stages,
         starters: crate::scheduler::starter_status(host, tenant)
             .map(|all| all.into_iter().filter(|s| s.job.is_some()).collect())

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
+use crate::actions::starters::MAX_PERIOD_MINUTES;
 use crate::console::notice::{Notice, Section};
 use crate::console::settings_form::{Field, Group, Input};
 use crate::report::{StageOverview, XentralStage};
@@ -355,7 +356,7 @@ fn starter(p: &ModulePage<'_>, s: &StarterStatus) -> Markup {
                 (csrf_field(p.csrf))
                 div.field {
                     label for={ "period-" (s.id) } { "Period (minutes)" }
-                    input id={ "period-" (s.id) } type="number" name="period" min="1" max="10080" value=(s.period_minutes) required;
+                    input id={ "period-" (s.id) } type="number" name="period" min="1" max=(MAX_PERIOD_MINUTES) value=(s.period_minutes) required;
                 }
                 div.field.switch {
                     input id={ "active-" (s.id) } type="checkbox" name="active" value="on" checked[s.aktiv];
