@@ -44,15 +44,19 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
     None
 }
 
-/// A headless Chromium session; the driver is stopped when it drops.
+/// A headless Chromium session. When it drops (a test that passed or panicked alike), the
+/// session is ended, which quits Chromium, and then the driver is stopped: a driver killed
+/// first would leave its browser running.
 struct Browser {
     client: Client,
     driver: Child,
+    session: String,
     _profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let _ = ureq::delete(&self.session).call();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -109,9 +113,15 @@ impl Browser {
             .connect(&url)
             .await
             .expect("a Chromium session starts");
+        let id = client
+            .session_id()
+            .await
+            .unwrap()
+            .expect("a WebDriver session has an id");
         Browser {
             client,
             driver,
+            session: format!("{url}/session/{id}"),
             _profile: profile,
         }
     }
@@ -356,7 +366,6 @@ async fn an_operator_connects_maps_a_phase_dry_runs_and_finds_a_failing_record()
         settings_png.display(),
         health_png.display()
     );
-    b.client.clone().close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -398,5 +407,4 @@ async fn the_pages_fit_a_phone_screen() {
         b.screenshot(name, 390).await;
     }
     assert!(b.text("#contact-failing").await.contains(&id.to_string()));
-    b.client.clone().close().await.unwrap();
 }
