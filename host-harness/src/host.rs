@@ -305,6 +305,34 @@ impl XentralHost {
         Ok(self.component.links(ctx, object, PAGE).result)
     }
 
+    /// The lead statuses and lifecycle stages the last Refresh read (the plugin's
+    /// `list-options`), on a read-only connection without network.
+    pub fn list_options(
+        &self,
+        tenant_name: &str,
+    ) -> Result<Invocation<crate::report::HubspotOptions>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        Ok(self
+            .component
+            .list_options(self.read_only_context(&tenant)?))
+    }
+
+    /// Makes failing records due now (the plugin's `retry-now`): of one object kind or of
+    /// every kind, the given ids or all of them; the next run retries them (and sends again
+    /// those HubSpot refused). It writes only the plugin's own state and calls no one.
+    pub fn retry_now(
+        &self,
+        tenant_name: &str,
+        object: Option<&str>,
+        records: &[String],
+    ) -> Result<Invocation<u32>, HostError> {
+        let tenant = self.tenant(tenant_name)?;
+        let mut ctx = self.job_context(&tenant)?;
+        ctx.allowed_origins.clear();
+        ctx.max_requests = Some(0);
+        Ok(self.component.retry_now(ctx, object, records))
+    }
+
     /// A job context for exports that only read: the database refuses every write on its
     /// connection, and no origin is allowed.
     fn read_only_context(&self, tenant: &Tenant) -> Result<JobContext, HostError> {

@@ -7,8 +7,10 @@
 
 #![deny(missing_docs)]
 
+pub mod actions;
 pub mod bindings;
 pub mod clock;
+pub mod console;
 pub mod host;
 pub mod joblog;
 pub mod limits;

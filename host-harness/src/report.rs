@@ -132,6 +132,11 @@ impl SyncRule {
     }
 }
 
+/// A HubSpot deal stage as the command line and the console name it: `pipeline:stage`.
+pub fn stage_name((pipeline, stage): &(String, String)) -> String {
+    format!("{pipeline}:{stage}")
+}
+
 impl Default for Budget {
     /// No deadline, no request cap, not a dry run.
     fn default() -> Self {

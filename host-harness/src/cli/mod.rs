@@ -6,22 +6,25 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use xentral_host::actions;
+use xentral_host::actions::run::RunRequest;
+use xentral_host::actions::settings::{RuleChange, SettingsChange};
 use xentral_host::report::{
-    ArchiveAction, Budget, ContactMode, DeleteAction, FieldDirection, Job, Settings, Side,
-    StageMode, SyncDirection, SyncRule,
+    ArchiveAction, ContactMode, DeleteAction, Job, Side, StageMode, SyncDirection,
 };
 use xentral_host::secrets::KEY_FILE_ENV;
 use xentral_host::tenant::{DataDir, MysqlSetup};
 use xentral_host::{
-    Connection, HUBSPOT_CREDENTIAL, HostError, HostKey, Invocation, JobError, KeySource,
-    SystemClock, XentralHost,
+    Connection, HostError, HostKey, Invocation, JobError, KeySource, SystemClock, XentralHost,
 };
 
 mod demo;
 mod emulator;
 mod output;
 mod scheduler;
+mod serve;
 mod stages;
+mod starter;
 mod status;
 mod xentral;
 
@@ -113,6 +116,27 @@ enum Command {
     ///
     /// Example: xentral-host status acme --json
     Status(status::StatusArgs),
+    /// Set a process starter's period and switch it on or off (the plugin's starters only).
+    ///
+    /// Example: xentral-host starter acme 2 --period 30 --active off
+    Starter(starter::StarterArgs),
+    /// Retry failing records at the next run instead of at their back-off time (and send
+    /// again those HubSpot refused): every failing record, those of one object kind, or the
+    /// given ids (as `status` lists them).
+    ///
+    /// Example: xentral-host retry acme --object contact 4711 4712
+    Retry {
+        /// The tenant.
+        tenant: String,
+        /// Only records of this object kind (contact, company, contact-person, deal).
+        #[arg(long)]
+        object: Option<String>,
+        /// The records' ids as `status` lists them; none: every failing record.
+        records: Vec<String>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or set how xentral resubmission stages map to HubSpot deal stages.
     ///
     /// Example: xentral-host stages acme map 7 default:contractsent
@@ -126,6 +150,15 @@ enum Command {
     ///
     /// Example: xentral-host demo --json
     Demo(demo::DemoArgs),
+    /// Serve the operator's web console for the tenants of the data directory: the HubSpot
+    /// module page per tenant and its sync health (set its password first with `console
+    /// password`).
+    ///
+    /// Example: xentral-host serve --listen 127.0.0.1:8080
+    Serve(serve::ServeArgs),
+    /// Manage the web console.
+    #[command(subcommand)]
+    Console(serve::ConsoleCommand),
     /// Manage the host key that seals every tenant's secrets.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -294,41 +327,21 @@ fn field_direction(raw: &str) -> Result<(String, DirectionArg), String> {
     Ok((field.trim().to_owned(), direction))
 }
 
-/// What the flags of one object kind's rule say (each `None` or empty: keep the saved value).
-struct RuleArgs {
+/// The rule change the flags of one object kind give.
+fn rule_change(
     direction: Option<DirectionArg>,
     winner: Option<SideArg>,
     fields: Vec<(String, DirectionArg)>,
     on_archive: Option<ArchiveArg>,
     on_delete: Option<DeleteArg>,
-}
-
-/// The saved rule with what the flags change: the direction, the winner, each field given
-/// (`FIELD=two-way` takes a field's own direction away) and what happens to records that end.
-fn rule_with(mut rule: SyncRule, args: RuleArgs) -> SyncRule {
-    if let Some(d) = args.direction {
-        rule.direction = d.into();
+) -> RuleChange {
+    RuleChange {
+        direction: direction.map(Into::into),
+        conflict_winner: winner.map(Into::into),
+        fields: fields.into_iter().map(|(f, d)| (f, d.into())).collect(),
+        on_hubspot_archive: on_archive.map(Into::into),
+        on_xentral_delete: on_delete.map(Into::into),
     }
-    if let Some(w) = args.winner {
-        rule.conflict_winner = w.into();
-    }
-    for (field, d) in args.fields {
-        rule.fields.retain(|f| f.field != field);
-        if d != DirectionArg::TwoWay {
-            rule.fields.push(FieldDirection {
-                field,
-                direction: d.into(),
-            });
-        }
-    }
-    rule.fields.sort_by(|a, b| a.field.cmp(&b.field));
-    if let Some(a) = args.on_archive {
-        rule.on_hubspot_archive = a.into();
-    }
-    if let Some(d) = args.on_delete {
-        rule.on_xentral_delete = d.into();
-    }
-    rule
 }
 
 #[derive(Debug, Args)]
@@ -431,6 +444,47 @@ struct SettingsArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+}
+
+impl SettingsArgs {
+    /// What the flags change; every flag not given keeps its saved value.
+    fn change(&self) -> SettingsChange {
+        SettingsChange {
+            contacts: self.contacts.map(|c| matches!(c, OnOff::On)),
+            contacts_since: self.contacts_since.clone(),
+            lead_statuses: (!self.lead_status.is_empty()).then(|| self.lead_status.clone()),
+            group: self.group.clone(),
+            deals: self.deals.map(|c| matches!(c, OnOff::On)),
+            stage_mode: self.stage_mode.map(|m| match m {
+                StageModeArg::Automatic => StageMode::Automatic,
+                StageModeArg::UserDefined => StageMode::UserDefined,
+            }),
+            api_version: self.api_version.clone(),
+            companies: self.companies.map(|c| matches!(c, OnOff::On)),
+            contact_mode: self.contact_mode.map(Into::into),
+            contact_rule: rule_change(
+                self.contacts_direction,
+                self.contacts_conflict_winner,
+                self.contact_field.clone(),
+                self.contacts_on_archive,
+                self.contacts_on_delete,
+            ),
+            company_rule: rule_change(
+                self.companies_direction,
+                self.companies_conflict_winner,
+                self.company_field.clone(),
+                self.companies_on_archive,
+                self.companies_on_delete,
+            ),
+            deal_rule: rule_change(
+                self.deals_direction,
+                self.deals_conflict_winner,
+                self.deal_field.clone(),
+                self.deals_on_archive,
+                self.deals_on_delete,
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -585,100 +639,18 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
                     })
                 })
                 .transpose()?;
-            let defaults = host.settings_defaults(&args.tenant)?;
-            let given = |field: &str| match field {
-                "contacts" => args.contacts.is_some(),
-                "contacts-since" => args.contacts_since.is_some(),
-                "lead-status" => !args.lead_status.is_empty(),
-                "deals" => args.deals.is_some(),
-                "group" => args.group.is_some(),
-                _ => false,
-            };
-            let from_old_module: Vec<String> = defaults
-                .from_old_module
-                .iter()
-                .filter(|(flag, _)| !given(flag))
-                .map(|(flag, value)| format!("{flag} {value}"))
-                .collect();
-            let d = defaults.settings;
-            let settings = Settings {
-                hubspot_url: String::new(),
-                credential: HUBSPOT_CREDENTIAL.into(),
-                contacts: args.contacts.map_or(d.contacts, |c| matches!(c, OnOff::On)),
-                contacts_since: match args.contacts_since {
-                    Some(since) if since.trim().is_empty() => None,
-                    Some(since) => Some(since),
-                    None => d.contacts_since,
-                },
-                lead_statuses: if args.lead_status.is_empty() {
-                    d.lead_statuses
-                } else {
-                    args.lead_status
-                        .into_iter()
-                        .filter(|s| !s.trim().is_empty())
-                        .collect()
-                },
-                group: args.group.unwrap_or(d.group),
-                deals: args.deals.map_or(d.deals, |c| matches!(c, OnOff::On)),
-                stage_mode: args.stage_mode.map_or(d.stage_mode, |m| match m {
-                    StageModeArg::Automatic => StageMode::Automatic,
-                    StageModeArg::UserDefined => StageMode::UserDefined,
-                }),
-                api_version: args.api_version.unwrap_or(d.api_version),
-                companies: args
-                    .companies
-                    .map_or(d.companies, |c| matches!(c, OnOff::On)),
-                contact_mode: args.contact_mode.map_or(d.contact_mode, Into::into),
-                contact_rule: rule_with(
-                    d.contact_rule,
-                    RuleArgs {
-                        direction: args.contacts_direction,
-                        winner: args.contacts_conflict_winner,
-                        fields: args.contact_field,
-                        on_archive: args.contacts_on_archive,
-                        on_delete: args.contacts_on_delete,
-                    },
-                ),
-                company_rule: rule_with(
-                    d.company_rule,
-                    RuleArgs {
-                        direction: args.companies_direction,
-                        winner: args.companies_conflict_winner,
-                        fields: args.company_field,
-                        on_archive: args.companies_on_archive,
-                        on_delete: args.companies_on_delete,
-                    },
-                ),
-                deal_rule: rule_with(
-                    d.deal_rule,
-                    RuleArgs {
-                        direction: args.deals_direction,
-                        winner: args.deals_conflict_winner,
-                        fields: args.deal_field,
-                        on_archive: args.deals_on_archive,
-                        on_delete: args.deals_on_delete,
-                    },
-                ),
-            };
-            let inv = host.configure(
+            let change = args.change();
+            let inv = actions::settings::save_settings(
+                &host,
                 &args.tenant,
                 &Connection {
                     hubspot_url: args.hubspot_url.as_deref(),
                     token: args.token.as_deref(),
                     extra_ca_pem: ca_pem.as_deref(),
                 },
-                &settings,
+                &change,
             )?;
-            let mut report = finish(inv)?;
-            if !from_old_module.is_empty() {
-                report.changes.insert(
-                    0,
-                    format!(
-                        "took over the old HubSpot module's settings: {}",
-                        from_old_module.join("; ")
-                    ),
-                );
-            }
+            let report = finish(inv)?;
             output::print(args.json, &report, || {
                 let mut s = report.message.clone();
                 for c in &report.changes {
@@ -708,22 +680,39 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Run(args) => {
             let host = env.host()?;
-            let budget = Budget {
-                deadline_ms: None,
+            let request = RunRequest {
+                job: args.job,
                 max_requests: args.max_requests,
                 dry_run: args.dry_run,
+                force: args.force,
             };
-            let report =
-                finish(host.run_job_exclusive(&args.tenant, args.job, budget, args.force)?)?;
+            let report = finish(actions::run::run_job(&host, &args.tenant, &request)?)?;
             output::print(args.json, &report, || output::job_report_text(&report));
+            Ok(())
+        }
+        Command::Retry {
+            tenant,
+            object,
+            records,
+            json,
+        } => {
+            let host = env.host()?;
+            let n = finish(host.retry_now(&tenant, object.as_deref(), &records)?)?;
+            let value = serde_json::json!({ "retried": n });
+            output::print(json, &value, || {
+                format!("{n} failing record(s) will be retried by the next run")
+            });
             Ok(())
         }
         Command::Xentral(args) => xentral::run(&env, args),
         Command::Scheduler(args) => scheduler::run(&env, args),
         Command::Status(args) => status::run(&env, args),
         Command::Stages(args) => stages::run(&env, args),
+        Command::Starter(args) => starter::run(&env, args),
         Command::HubspotEmulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::serve(&env, args),
+        Command::Console(command) => serve::console(&env, command),
     }
 }
 

@@ -1,6 +1,8 @@
 //! `xentral-host stages TENANT list|map`: the deal-stage mapping, both sides.
 
 use clap::{Args, Subcommand};
+use xentral_host::actions;
+use xentral_host::actions::stages::MapStageError;
 
 use super::output::{self, CliError, ExitKind};
 
@@ -48,9 +50,10 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
                         s.id,
                         s.view_name,
                         s.name,
-                        s.mapped_to
-                            .as_ref()
-                            .map_or_else(|| "(unmapped)".to_owned(), |(p, s)| format!("{p}:{s}")),
+                        s.mapped_to.as_ref().map_or_else(
+                            || "(unmapped)".to_owned(),
+                            xentral_host::report::stage_name
+                        ),
                         if s.hidden { "  [hidden]" } else { "" }
                     ));
                 }
@@ -77,15 +80,18 @@ pub fn run(env: &super::Env, args: StagesArgs) -> Result<(), CliError> {
             xentral_stage,
             target,
         } => {
-            let (pipeline, stage) = target.split_once(':').ok_or_else(|| {
-                CliError::new(
-                    ExitKind::Config,
-                    format!("'{target}' is not PIPELINE_ID:STAGE_ID"),
-                )
-                .hint("list the HubSpot stages with `xentral-host stages TENANT list`")
-            })?;
-            let message =
-                super::finish(host.map_stage(&args.tenant, xentral_stage, pipeline, stage)?)?;
+            let invocation =
+                actions::stages::map_stage(&host, &args.tenant, xentral_stage, &target).map_err(
+                    |e| match e {
+                        MapStageError::Host(h) => CliError::from(h),
+                        target @ MapStageError::Target(_) => {
+                            CliError::new(ExitKind::Config, target.to_string()).hint(
+                                "list the HubSpot stages with `xentral-host stages TENANT list`",
+                            )
+                        }
+                    },
+                )?;
+            let message = super::finish(invocation)?;
             output::line(format_args!("{message}"));
             Ok(())
         }

@@ -1,13 +1,11 @@
-//! `xentral-host status TENANT`: what a tenant's sync is doing.
-//!
-//! The report is a list of sections (today: the process starters). A new section is a field of
-//! [`StatusReport`] (its JSON key) plus one entry in [`StatusReport::sections`] (its text).
+//! `xentral-host status TENANT`: what a tenant's sync is doing, as text or JSON. The report is
+//! [`actions::status`]'s; a new section is a field there plus one entry in [`sections`].
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use serde::Serialize;
+use xentral_host::actions::{self, status::StatusReport};
 use xentral_host::runlog::RunResult;
-use xentral_host::scheduler::{self, SchedulerError, StarterStatus};
+use xentral_host::scheduler::{SchedulerError, StarterStatus};
 use xentral_host::sync_health::SyncHealth;
 
 use super::output::{self, CliError, ExitKind};
@@ -21,57 +19,34 @@ pub struct StatusArgs {
     json: bool,
 }
 
-/// Everything `status` reports, one field per section.
-#[derive(Debug, Serialize)]
-struct StatusReport {
-    tenant: String,
-    /// When the report was made, UTC.
-    now: DateTime<Utc>,
-    /// The process starters, with lock state, last run and next due time.
-    starters: Vec<StarterStatus>,
-    /// Per object type: in sync, excluded, failing; the export queue. An `Err` says why the
-    /// plugin could not report it (the starters are shown all the same).
-    #[serde(serialize_with = "health_or_error")]
-    sync: Result<SyncHealth, String>,
+/// The sections for people: title and body. A new section of [`StatusReport`] gets its
+/// text here.
+fn sections(report: &StatusReport) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Sync health",
+            match &report.sync {
+                Ok(h) => health_text(h),
+                Err(e) => format!("  unavailable: {e}"),
+            },
+        ),
+        (
+            "Process starters",
+            starters_text(&report.starters, report.now),
+        ),
+    ]
 }
 
-/// The health as it is, or `{"error": "…"}`.
-fn health_or_error<S: serde::Serializer>(
-    sync: &Result<SyncHealth, String>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match sync {
-        Ok(h) => h.serialize(serializer),
-        Err(e) => serde_json::json!({ "error": e }).serialize(serializer),
+fn text(report: &StatusReport) -> String {
+    let mut out = format!(
+        "tenant {} at {} UTC",
+        report.tenant,
+        report.now.format("%Y-%m-%d %H:%M:%S")
+    );
+    for (title, body) in sections(report) {
+        out.push_str(&format!("\n\n{title}\n{body}"));
     }
-}
-
-impl StatusReport {
-    /// The sections for people: title and body.
-    fn sections(&self) -> Vec<(&'static str, String)> {
-        vec![
-            (
-                "Sync health",
-                match &self.sync {
-                    Ok(h) => health_text(h),
-                    Err(e) => format!("  unavailable: {e}"),
-                },
-            ),
-            ("Process starters", starters_text(&self.starters, self.now)),
-        ]
-    }
-
-    fn text(&self) -> String {
-        let mut out = format!(
-            "tenant {} at {} UTC",
-            self.tenant,
-            self.now.format("%Y-%m-%d %H:%M:%S")
-        );
-        for (title, body) in self.sections() {
-            out.push_str(&format!("\n\n{title}\n{body}"));
-        }
-        out
-    }
+    out
 }
 
 impl From<SchedulerError> for CliError {
@@ -86,15 +61,8 @@ impl From<SchedulerError> for CliError {
 /// Runs `xentral-host status`.
 pub fn run(env: &super::Env, args: StatusArgs) -> Result<(), CliError> {
     let host = env.host()?;
-    // The starters are what an operator needs most when the plugin cannot answer.
-    let sync = super::finish(host.sync_health(&args.tenant)?).map_err(|e| e.message);
-    let report = StatusReport {
-        now: xentral_erp::mysql_compat::instant_from_millis(host.clock().now_ms()),
-        starters: scheduler::starter_status(&host, &args.tenant)?,
-        tenant: args.tenant,
-        sync,
-    };
-    output::print(args.json, &report, || report.text());
+    let report = actions::status::status(&host, &args.tenant)?;
+    output::print(args.json, &report, || text(&report));
     Ok(())
 }
 

@@ -535,6 +535,25 @@ pub fn finish(
     Ok(Release::TakenOver)
 }
 
+/// Sets a starter's period (minutes, stored as text as xentral does) and whether it is
+/// switched on, as xentral's process-starter page saves them; its lock and last run are left
+/// alone. Returns whether a row with `id` exists.
+pub fn set_schedule(
+    db: &mut dyn Database,
+    id: i64,
+    period_minutes: u32,
+    aktiv: bool,
+) -> Result<bool, DbError> {
+    if get(db, id)?.is_none() {
+        return Ok(false);
+    }
+    db.execute(
+        "UPDATE prozessstarter SET periode = ?, aktiv = ? WHERE id = ?",
+        &[period_minutes.to_string().into(), aktiv.into(), id.into()],
+    )?;
+    Ok(true)
+}
+
 /// Makes sure a periodic cronjob starter with this `parameter` exists, creating it as xentral's
 /// `CheckProzessstarter` does (never run, unlocked); an existing one is left as it is.
 /// Returns its id and whether it was created. One INSERT … SELECT … WHERE NOT EXISTS, so

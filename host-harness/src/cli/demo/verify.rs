@@ -263,7 +263,9 @@ pub fn compare(
             (
                 "stage",
                 format!("{}:{}", prop(&deal, "pipeline"), prop(&deal, "dealstage")),
-                stage.map(|(p, s)| format!("{p}:{s}")).unwrap_or_default(),
+                stage
+                    .map(xentral_host::report::stage_name)
+                    .unwrap_or_default(),
             ),
             (
                 "closedate",
