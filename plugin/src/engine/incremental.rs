@@ -173,6 +173,11 @@ pub fn finish_update(
         },
         now,
     )?;
+    if u.newly_linked {
+        // Linked again (e.g. a contact re-created with the address's e-mail): its old end
+        // no longer holds it back.
+        state::forget_ended_of(s.db, u.links, u.xentral_id)?;
+    }
     // HubSpot's record changed: one HubSpot refused is worth sending again.
     if state::clear_refusal(s.db, u.links.object(), u.xentral_id)? {
         crate::engine::queue::enqueue(s.db, u.links.entity(), u.xentral_id, now)?;

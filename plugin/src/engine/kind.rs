@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{Entity, PluginError};
 use crate::engine::incremental::Flow;
+use crate::engine::lifecycle::{self, Ending};
 use crate::engine::push::PushOutcome;
 use crate::engine::session::Session;
 use crate::settings::StoredSettings;
@@ -27,6 +28,10 @@ pub trait ObjectKind {
     /// Loads what a run needs.
     fn load(s: &mut Session<'_>) -> Result<Self::Ctx, PluginError>;
 
+    /// The kind's link tables with what happens when their records end (see
+    /// [`lifecycle`]); none for a kind that keeps no links of its own.
+    fn endings(ctx: &Self::Ctx) -> Vec<Ending<'_>>;
+
     /// Pulls HubSpot's changes (failed records due for a retry first, then behind the
     /// cursor, then any backfill); `Stop` when a budget stopped it.
     fn pull(s: &mut Session<'_>, ctx: &Self::Ctx) -> Result<Flow, PluginError>;
@@ -40,14 +45,24 @@ pub trait ObjectKind {
     ) -> Result<BTreeMap<i64, PushOutcome>, PluginError>;
 }
 
-/// The sync job of a kind: pull, and unless a budget stopped the pull, reconcile and push.
-/// `Stop` when a budget stopped it (what comes after it in the job waits for the next run).
+/// The sync job of a kind: the links whose xentral record is gone end; the sweep for records
+/// archived or merged in HubSpot (before the pull, so the pull merges a merged record into
+/// the link the sweep moved); the pull; and, unless a budget stopped one of them, reconcile
+/// and push. `Stop` when a budget stopped it (what comes after it in the job waits for the next
+/// run).
 pub fn sync<K: ObjectKind>(s: &mut Session<'_>) -> Result<Flow, PluginError> {
     if !K::switched_on(&s.settings) {
         s.report.messages.push(K::SWITCHED_OFF.into());
         return Ok(Flow::Continue);
     }
     let ctx = K::load(s)?;
+    for e in K::endings(&ctx) {
+        if lifecycle::end_deleted_in_xentral(s, e)? == Flow::Stop
+            || lifecycle::sweep(s, e)? == Flow::Stop
+        {
+            return Ok(Flow::Stop);
+        }
+    }
     if K::pull(s, &ctx)? == Flow::Stop {
         return Ok(Flow::Stop);
     }
@@ -113,6 +128,10 @@ mod tests {
         fn load(_: &mut Session<'_>) -> Result<bool, PluginError> {
             step("load");
             Ok(true)
+        }
+
+        fn endings(_: &bool) -> Vec<Ending<'_>> {
+            Vec::new()
         }
 
         fn pull(s: &mut Session<'_>, _: &bool) -> Result<Flow, PluginError> {

@@ -176,7 +176,9 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn note(&mut self, line: String) {
+    /// A note about one record (a value cut or refused, a link that ended): the first
+    /// [`CUT_NOTES`] of a run go into the report, the rest are counted; the log has each.
+    pub fn note(&mut self, line: String) {
         self.noted_records += 1;
         if self.noted_records <= CUT_NOTES {
             self.report.messages.push(line);
@@ -227,7 +229,7 @@ impl<'a> Session<'a> {
     pub fn finish(mut self) -> JobReport {
         if self.noted_records > CUT_NOTES {
             self.report.messages.push(format!(
-                "{} more values were cut or not written to fit xentral (see the log)",
+                "{} more notes about single records (values cut or not written, links ended): see the log",
                 self.noted_records - CUT_NOTES
             ));
         }

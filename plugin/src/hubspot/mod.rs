@@ -309,6 +309,25 @@ impl<'a> Client<'a> {
         batch_outcome(self.call(Method::Post, &path, &path, Some(&body))?)
     }
 
+    /// A batch read of archived records only (`?archived=true`): those of `ids` HubSpot
+    /// keeps archived (restorable), with `properties`.
+    pub fn batch_read_archived(
+        &mut self,
+        object: &str,
+        ids: &[String],
+        properties: &[&str],
+    ) -> Result<BatchOutcome, ApiError> {
+        let path = self.version.batch(object, "read");
+        let inputs: Vec<Json> = ids.iter().map(|id| json!({ "id": id })).collect();
+        let body = json!({ "inputs": inputs, "properties": properties });
+        batch_outcome(self.call(
+            Method::Post,
+            &format!("{path}?archived=true"),
+            &path,
+            Some(&body),
+        )?)
+    }
+
     /// Several batches of one operation on `object` at once, each `inputs` with the same
     /// `extra`: paced and counted one by one, then sent together (the host has several in
     /// flight), so a portal's latency is paid once per group. A batch whose reply is a
@@ -658,7 +677,11 @@ fn batch_outcome(json: Json) -> Result<BatchOutcome, ApiError> {
         return Ok(BatchOutcome::default());
     }
     let reply: wire::BatchReply<wire::RecordReply> = decode(json)?;
-    let Some(results) = reply.results else {
+    // A batch whose every input failed may come without results, only with its errors.
+    let Some(results) = reply
+        .results
+        .or_else(|| (!reply.errors.is_empty()).then(Vec::new))
+    else {
         return Err(ApiError::Malformed("batch reply without results".into()));
     };
     Ok(BatchOutcome {

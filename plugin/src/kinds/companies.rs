@@ -16,6 +16,7 @@ use serde_json::{Value as Json, json};
 use crate::api::{Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::engine::kind::ObjectKind;
+use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
@@ -111,6 +112,7 @@ const READ_ALSO: &[&str] = &[
     "createdate",
     "hs_lastmodifieddate",
     "hs_object_id",
+    lifecycle::MERGED_IDS,
     unique::PROPERTY,
 ];
 
@@ -195,6 +197,14 @@ impl ObjectKind for Companies {
         Ctx::load(s)
     }
 
+    fn endings(ctx: &Ctx) -> Vec<Ending<'_>> {
+        vec![Ending {
+            table: LinkTable::Companies,
+            object: "companies",
+            rule: &ctx.rule,
+        }]
+    }
+
     fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
         let feed = Feed {
             object: "companies",
@@ -251,6 +261,7 @@ impl Sink for CompanySink<'_> {
             let link = linked.remove(&r.id);
             self.links.insert(r.id.clone(), link);
         }
+        lifecycle::prepare_page(s, LinkTable::Companies, records, &mut self.links)?;
         Ok(())
     }
 
@@ -467,6 +478,7 @@ pub fn push(
     };
     let links = state::links_by_xentral_id(s.db, LinkTable::Companies)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
+    let not_exported = lifecycle::not_exported(s, LinkTable::Companies)?;
     let now = s.clock.now_ms();
     let mut updates = Vec::new();
     let mut new: Vec<(AddressRow, Fields)> = Vec::new();
@@ -475,6 +487,10 @@ pub fn push(
             s.report.hubspot.exclude(reason);
             outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
         };
+        if let Some(reason) = not_exported.get(&a.id) {
+            exclude(s, reason);
+            continue;
+        }
         if only.is_some() {
             if a.deleted {
                 exclude(s, "address deleted");

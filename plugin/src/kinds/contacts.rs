@@ -15,6 +15,7 @@ use serde_json::{Value as Json, json};
 use crate::api::{ContactMode, Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::engine::kind::ObjectKind;
+use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
@@ -126,6 +127,7 @@ const READ_ALSO: &[&str] = &[
     "lastmodifieddate",
     "hs_object_id",
     "associatedcompanyid",
+    lifecycle::MERGED_IDS,
 ];
 
 /// How contacts are written to HubSpot.
@@ -389,6 +391,18 @@ impl ObjectKind for Contacts {
         Ctx::load(s)
     }
 
+    /// Addresses and contact persons, under the contacts' rule.
+    fn endings(ctx: &Ctx) -> Vec<Ending<'_>> {
+        [LinkTable::Contacts, LinkTable::Persons]
+            .into_iter()
+            .map(|table| Ending {
+                table,
+                object: "contacts",
+                rule: &ctx.rule,
+            })
+            .collect()
+    }
+
     /// Retries, changes behind the cursor, then the backfill a widened filter planned.
     fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
         let feed = feed(ctx);
@@ -486,13 +500,22 @@ impl Sink for ContactSink<'_> {
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let mut linked = state::links_by_hubspot_ids(s.db, LinkTable::Contacts, &ids)?;
         let mut persons = state::links_by_hubspot_ids(s.db, LinkTable::Persons, &ids)?;
+        for r in records {
+            self.links.insert(r.id.clone(), linked.remove(&r.id));
+            self.person_links
+                .insert(r.id.clone(), persons.remove(&r.id));
+        }
+        lifecycle::prepare_page(s, LinkTable::Persons, records, &mut self.person_links)?;
+        let unlinked: Vec<Record> = records
+            .iter()
+            .filter(|r| self.person_links.get(&r.id).is_none_or(Option::is_none))
+            .cloned()
+            .collect();
+        lifecycle::prepare_page(s, LinkTable::Contacts, &unlinked, &mut self.links)?;
         let mut holders = HashSet::new();
         for r in records {
-            let link = linked.remove(&r.id);
-            let person = persons.remove(&r.id);
-            let is_linked = link.is_some() || person.is_some();
-            self.links.insert(r.id.clone(), link);
-            self.person_links.insert(r.id.clone(), person);
+            let is_linked = self.links.get(&r.id).is_some_and(Option::is_some)
+                || self.person_links.get(&r.id).is_some_and(Option::is_some);
             if is_linked || self.ctx.excludes(r).is_some() {
                 continue;
             }
@@ -846,6 +869,7 @@ pub fn push(
     }
     let mut linked_emails = state::linked_emails(s.db)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
+    let not_exported = lifecycle::not_exported(s, LinkTable::Contacts)?;
     let now = s.clock.now_ms();
     let mut updates = Vec::new();
     let mut upserts = Vec::new();
@@ -855,6 +879,10 @@ pub fn push(
                 s.report.hubspot.exclude(reason);
                 outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
             };
+        if let Some(reason) = not_exported.get(&a.id) {
+            exclude(s, &mut outcomes, reason);
+            continue;
+        }
         if only.is_some() {
             if a.deleted {
                 exclude(s, &mut outcomes, "address deleted");

@@ -16,6 +16,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::api::{Entity, PluginError};
 use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, Sink};
 use crate::engine::kind::ObjectKind;
+use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
 use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
@@ -281,6 +282,7 @@ fn feed() -> Feed {
             "hs_lastmodifieddate",
             "hs_object_id",
             "hubspot_owner_id",
+            lifecycle::MERGED_IDS,
             UNIQUE_PROPERTY,
         ]
         .iter()
@@ -313,12 +315,21 @@ impl ObjectKind for Deals {
         Ok(ctx)
     }
 
+    fn endings(ctx: &Ctx) -> Vec<Ending<'_>> {
+        vec![Ending {
+            table: LinkTable::Deals,
+            object: "deals",
+            rule: &ctx.rule,
+        }]
+    }
+
     fn pull(s: &mut Session<'_>, ctx: &Ctx) -> Result<Flow, PluginError> {
         let feed = feed();
         let mut sink = DealSink {
             ctx,
             contacts: HashMap::new(),
             companies: HashMap::new(),
+            links: HashMap::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -344,6 +355,9 @@ struct DealSink<'c> {
     /// Deal id → associated company ids (the primary first), read once per page when
     /// companies sync.
     companies: HashMap<String, Vec<String>>,
+    /// The links of the page's deals (`None`: not linked), read in one query; each taken
+    /// once.
+    links: HashMap<String, Option<Link>>,
 }
 
 /// Each record's associated records of `to`, read in batches of a thousand (one request per
@@ -379,6 +393,13 @@ fn associated(
 
 impl Sink for DealSink<'_> {
     fn prepare(&mut self, s: &mut Session<'_>, records: &[Record]) -> Result<(), PrepareError> {
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let mut linked = state::links_by_hubspot_ids(s.db, LinkTable::Deals, &ids)?;
+        self.links = records
+            .iter()
+            .map(|r| (r.id.clone(), linked.remove(&r.id)))
+            .collect();
+        lifecycle::prepare_page(s, LinkTable::Deals, records, &mut self.links)?;
         self.contacts = associated(s, records, "contacts", None)?;
         self.companies = if self.ctx.companies.xentral_of.is_empty() {
             HashMap::new()
@@ -413,7 +434,11 @@ impl Sink for DealSink<'_> {
             ctx.companies.xentral_of.contains_key(id)
         });
         let associated = Associated { contact, company };
-        if let Some(link) = state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)? {
+        let link = match self.links.remove(&r.id) {
+            Some(link) => link,
+            None => state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)?,
+        };
+        if let Some(link) = link {
             let Some(row) = xentral::resubmissions_by_id(s.db, &[link.xentral_id])?.pop() else {
                 s.report
                     .xentral
@@ -652,6 +677,7 @@ pub fn push(
     let mut links = state::links_by_xentral_id(s.db, LinkTable::Deals)?;
     link_late_contacts(s, ctx, &rows, &mut links)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
+    let not_exported = lifecycle::not_exported(s, LinkTable::Deals)?;
     let now = s.clock.now_ms();
     let mut pending = Vec::new();
     let mut rows_by_id = HashMap::new();
@@ -660,6 +686,10 @@ pub fn push(
             s.report.hubspot.exclude(reason);
             outcomes.insert(row.id, PushOutcome::Excluded(reason.to_owned()));
         };
+        if let Some(reason) = not_exported.get(&row.id) {
+            exclude(s, reason);
+            continue;
+        }
         if !ctx.stages.to_hubspot.contains_key(&row.stage) {
             // Moved out of the HubSpot views or onto an unmapped stage: it stops syncing;
             // nothing is deleted.

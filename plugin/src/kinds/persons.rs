@@ -407,6 +407,7 @@ pub fn push(
     let links = state::links_by_xentral_id(s.db, LinkTable::Persons)?;
     let mut linked_emails = state::linked_emails(s.db)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
+    let not_exported = crate::engine::lifecycle::not_exported(s, LinkTable::Persons)?;
     let now = s.clock.now_ms();
     let mut pending = Vec::new();
     let mut moves = Vec::new();
@@ -416,6 +417,10 @@ pub fn push(
             s.report.hubspot.exclude(reason);
             outcomes.insert(row.id, PushOutcome::Excluded(reason.to_owned()));
         };
+        if let Some(reason) = not_exported.get(&row.id) {
+            exclude(s, reason);
+            continue;
+        }
         if row.deleted {
             exclude(s, "contact person deleted");
             continue;
@@ -604,6 +609,11 @@ impl ObjectKind for ContactPersons {
 
     fn load(s: &mut Session<'_>) -> Result<contacts::Ctx, PluginError> {
         contacts::Ctx::load(s)
+    }
+
+    /// Ended with the contacts (see [`contacts::Contacts`]).
+    fn endings(_: &contacts::Ctx) -> Vec<crate::engine::lifecycle::Ending<'_>> {
+        Vec::new()
     }
 
     /// Nothing of its own: the contacts' pull applies contact persons.

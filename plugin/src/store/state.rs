@@ -462,6 +462,41 @@ fn link_from_row(r: &[Value]) -> Option<Link> {
     })
 }
 
+/// The links of `table` whose xentral record is gone: removed, or marked deleted
+/// (`geloescht = 1` on addresses and contact persons; a closed resubmission is not gone).
+pub fn gone_in_xentral(db: &mut dyn Db, table: LinkTable) -> Result<Vec<Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let (xentral, deleted) = match table {
+        LinkTable::Contacts | LinkTable::Companies => ("adresse", "OR r.geloescht = 1"),
+        LinkTable::Persons => ("ansprechpartner", "OR r.geloescht = 1"),
+        LinkTable::Deals => ("wiedervorlage", ""),
+    };
+    let rows = db.query(
+        &format!(
+            "SELECT l.{hs}, l.{x}, l.snapshot FROM {t} l LEFT JOIN {xentral} r ON r.id = l.{x} WHERE r.id IS NULL {deleted} ORDER BY l.{x}"
+        ),
+        &[],
+    )?;
+    Ok(rows.rows.iter().filter_map(|r| link_from_row(r)).collect())
+}
+
+/// Forgets the merges waiting for the user whose xentral record is gone (the user merged it
+/// in xentral).
+pub fn forget_settled_merges(db: &mut dyn Db, table: LinkTable) -> Result<(), DbError> {
+    let (xentral, deleted) = match table {
+        LinkTable::Contacts | LinkTable::Companies => ("adresse", "geloescht = 0"),
+        LinkTable::Persons => ("ansprechpartner", "geloescht = 0"),
+        LinkTable::Deals => ("wiedervorlage", "1 = 1"),
+    };
+    db.execute(
+        &format!(
+            "DELETE FROM hubspot_sync_ended WHERE object = ? AND needs_action = 1 AND xentral_id NOT IN (SELECT id FROM {xentral} WHERE {deleted})"
+        ),
+        &[Value::from(table.object())],
+    )?;
+    Ok(())
+}
+
 /// Every link of a table, keyed by xentral id.
 pub fn links_by_xentral_id(
     db: &mut dyn Db,
@@ -854,6 +889,106 @@ pub fn failures(
         .rows
         .iter()
         .filter_map(|r| Some((r.first()?.as_text()?, r.get(1)?.as_i64()?)))
+        .collect())
+}
+
+/// A link that ended: the records it paired, why, and whether the user must act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// The HubSpot record as it was linked.
+    pub hubspot_id: String,
+    /// The xentral record.
+    pub xentral_id: i64,
+    /// Why it ended (`archived in HubSpot`, …).
+    pub reason: String,
+    /// The record stays unsynced until the user acts (a merge to do by hand).
+    pub needs_action: bool,
+}
+
+/// Records that a link of `table` ended (replacing an earlier end of the same HubSpot
+/// record).
+pub fn record_ended(
+    db: &mut dyn Db,
+    table: LinkTable,
+    ended: &Ended,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    forget_ended(db, table, &ended.hubspot_id)?;
+    let inserted = db.execute(
+        "INSERT INTO hubspot_sync_ended (object, hubspot_id, xentral_id, reason, needs_action, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(table.object()),
+            Value::from(ended.hubspot_id.as_str()),
+            Value::Integer(ended.xentral_id),
+            Value::from(ended.reason.as_str()),
+            Value::Integer(i64::from(ended.needs_action)),
+            Value::Integer(now_ms),
+        ],
+    )?;
+    // Bounded: the oldest ends beyond MAX_ENDED are forgotten, never one waiting for the user.
+    let oldest_kept = inserted.last_insert_id - MAX_ENDED;
+    if oldest_kept > 0 {
+        db.execute(
+            "DELETE FROM hubspot_sync_ended WHERE needs_action = 0 AND id <= ?",
+            &[Value::Integer(oldest_kept)],
+        )?;
+    }
+    Ok(())
+}
+
+/// How many ended links are kept (the newest; those waiting for the user always).
+pub const MAX_ENDED: i64 = 10_000;
+
+/// How the link of a HubSpot record of `table` ended, if it did.
+pub fn ended(
+    db: &mut dyn Db,
+    table: LinkTable,
+    hubspot_id: &str,
+) -> Result<Option<Ended>, DbError> {
+    let rows = db.query(
+        "SELECT hubspot_id, xentral_id, reason, needs_action FROM hubspot_sync_ended WHERE object = ? AND hubspot_id = ?",
+        &[Value::from(table.object()), Value::from(hubspot_id)],
+    )?;
+    Ok(rows.rows.first().and_then(|r| {
+        Some(Ended {
+            hubspot_id: r.first()?.as_text()?,
+            xentral_id: r.get(1)?.as_i64()?,
+            reason: r.get(2)?.as_text()?,
+            needs_action: r.get(3)?.as_i64()? != 0,
+        })
+    }))
+}
+
+/// Forgets how the links of xentral record `xentral_id` ended (it is linked again, to
+/// another HubSpot record).
+pub fn forget_ended_of(db: &mut dyn Db, table: LinkTable, xentral_id: i64) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM hubspot_sync_ended WHERE object = ? AND xentral_id = ?",
+        &[Value::from(table.object()), Value::Integer(xentral_id)],
+    )?;
+    Ok(())
+}
+
+/// Forgets how the link of a HubSpot record ended (it is linked again).
+pub fn forget_ended(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM hubspot_sync_ended WHERE object = ? AND hubspot_id = ?",
+        &[Value::from(table.object()), Value::from(hubspot_id)],
+    )?;
+    Ok(())
+}
+
+/// The xentral records of `table` whose link ended, with the reason (the newest end of
+/// each).
+pub fn ended_records(db: &mut dyn Db, table: LinkTable) -> Result<HashMap<i64, String>, DbError> {
+    let rows = db.query(
+        "SELECT xentral_id, reason FROM hubspot_sync_ended WHERE object = ? ORDER BY id",
+        &[Value::from(table.object())],
+    )?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_i64()?, r.get(1)?.as_text()?)))
         .collect())
 }
 

@@ -279,9 +279,15 @@ pub fn update_address(
     update_row(db, "adresse", id, columns)
 }
 
-/// Marks an address deleted, as xentral's UI does (`geloescht = 1`; the row stays).
-pub fn mark_address_deleted(db: &mut dyn Db, id: i64) -> Result<(), DbError> {
-    update_row(db, "adresse", id, &[("geloescht", Value::Integer(1))])
+/// Marks an address deleted, as xentral's UI does (`geloescht = 1`; the row stays), or
+/// not deleted again (`deleted` false: a record restored in HubSpot).
+pub fn set_address_deleted(db: &mut dyn Db, id: i64, deleted: bool) -> Result<(), DbError> {
+    update_row(
+        db,
+        "adresse",
+        id,
+        &[("geloescht", Value::Integer(i64::from(deleted)))],
+    )
 }
 
 /// Inserts a lead address with these columns (a person, or a company when `company`: `typ =

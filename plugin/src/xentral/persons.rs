@@ -186,13 +186,14 @@ pub fn move_person(db: &mut dyn Db, id: i64, company: i64) -> Result<(), DbError
     )
 }
 
-/// Marks a contact person deleted, as xentral's UI does (`geloescht = 1`).
-pub fn mark_person_deleted(db: &mut dyn Db, id: i64) -> Result<(), DbError> {
+/// Marks a contact person deleted, as xentral's UI does (`geloescht = 1`), or not deleted
+/// again.
+pub fn set_person_deleted(db: &mut dyn Db, id: i64, deleted: bool) -> Result<(), DbError> {
     update_row(
         db,
         "ansprechpartner",
         id,
-        &[("geloescht", Value::Integer(1))],
+        &[("geloescht", Value::Integer(i64::from(deleted)))],
     )
 }
 

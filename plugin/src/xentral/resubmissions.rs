@@ -92,6 +92,17 @@ pub fn update_resubmission(
     update_row(db, "wiedervorlage", id, columns)
 }
 
+/// Closes a resubmission (`abgeschlossen = 1`), as xentral does when it is done, or opens it
+/// again.
+pub fn set_resubmission_closed(db: &mut dyn Db, id: i64, closed: bool) -> Result<(), DbError> {
+    update_row(
+        db,
+        "wiedervorlage",
+        id,
+        &[("abgeschlossen", Value::Integer(i64::from(closed)))],
+    )
+}
+
 /// Inserts a resubmission as xentral does (created now, by nobody in particular).
 pub fn insert_resubmission(
     db: &mut dyn Db,
