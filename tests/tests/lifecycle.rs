@@ -249,6 +249,42 @@ both_backends! {
 }
 
 both_backends! {
+    fn a_record_deleted_in_xentral_is_not_re_created_by_an_edit_in_hubspot(backend) {
+        let w = World::on(backend);
+        w.connect_with(&settings(&w, ArchiveAction::Keep, DeleteAction::Keep));
+        let (contact, address) = linked_contact(&w, "stays-gone@example.com");
+        let company = w.hubspot_create(Companies, &[("name", "Gone GmbH"), ("domain", "gone.de")]);
+        let deal = w.hubspot_create(Deals, &[("dealname", "Gone"), ("pipeline", "default"), ("dealstage", "appointmentscheduled")]);
+        w.run(Job::SyncContacts);
+        w.run(Job::SyncDeals);
+        let firm = w.linked("company", &company).unwrap();
+        let wv = w.linked("deal", &deal).unwrap();
+        let mut db = w.db();
+        xentral_erp::ui::delete_address(db.as_mut(), address).unwrap();
+        xentral_erp::ui::delete_address(db.as_mut(), firm).unwrap();
+        db.execute("DELETE FROM wiedervorlage WHERE id = ?", &[xentral_erp::Value::Integer(wv)]).unwrap();
+        w.run(Job::SyncContacts);
+        w.run(Job::SyncDeals);
+        let addresses = w.count("SELECT COUNT(*) FROM adresse");
+        // HubSpot's records change after their links ended: nothing comes back in xentral.
+        w.hubspot_edit(&contact, &[("phone", "1")]);
+        w.hubspot_update(Companies, &company, &[("phone", "2")]);
+        w.hubspot_update(Deals, &deal, &[("dealname", "Still gone")]);
+        let contacts = w.run(Job::SyncContacts);
+        let deals = w.run(Job::SyncDeals);
+        assert_eq!(contacts.xentral.created, 0, "{contacts:#?}");
+        assert_eq!(contacts.xentral.excluded_for("address deleted in xentral"), 1, "{contacts:#?}");
+        assert_eq!(contacts.xentral.excluded_for("company address deleted in xentral"), 1);
+        assert_eq!(deals.xentral.created, 0, "{deals:#?}");
+        assert_eq!(deals.xentral.excluded_for("resubmission deleted in xentral"), 1, "{deals:#?}");
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), addresses);
+        assert_eq!(w.count("SELECT COUNT(*) FROM wiedervorlage"), 0);
+        assert_eq!(w.address(address, "geloescht"), "1");
+        assert_eq!(w.address(firm, "geloescht"), "1");
+    }
+}
+
+both_backends! {
     fn a_deleted_address_archives_its_contact_when_the_rule_says_archive(backend) {
         let w = World::on(backend);
         w.connect_with(&settings(&w, ArchiveAction::Keep, DeleteAction::Archive));

@@ -174,9 +174,10 @@ pub fn finish_update(
         now,
     )?;
     if u.newly_linked {
-        // Linked again (e.g. a contact re-created with the address's e-mail): its old end
-        // no longer holds it back.
+        // Linked again (e.g. a contact re-created with the address's e-mail, or moved to
+        // the live twin of its deleted address): the old ends no longer hold either back.
         state::forget_ended_of(s.db, u.links, u.xentral_id)?;
+        state::forget_ended(s.db, u.links, u.hubspot_id)?;
     }
     // HubSpot's record changed: one HubSpot refused is worth sending again.
     if state::clear_refusal(s.db, u.links.object(), u.xentral_id)? {

@@ -45,26 +45,31 @@ pub trait ObjectKind {
     ) -> Result<BTreeMap<i64, PushOutcome>, PluginError>;
 }
 
-/// The sync job of a kind: the links whose xentral record is gone end; the sweep for records
-/// archived or merged in HubSpot (before the pull, so the pull merges a merged record into
-/// the link the sweep moved); the pull; and, unless a budget stopped one of them, reconcile
-/// and push. `Stop` when a budget stopped it (what comes after it in the job waits for the next
-/// run).
+/// The sync job of a kind: the links whose xentral record is gone end; the pull (which also
+/// moves the link of a record merged in HubSpot it meets); the sweep for records archived or
+/// merged in HubSpot (after the pull, so it never takes the budget the pull needs, and before
+/// the push, so nothing is pushed to an archived record); and, unless a budget stopped one of
+/// them, reconcile and push. `Stop` when a budget stopped it (what comes after it in the job
+/// waits for the next run).
 pub fn sync<K: ObjectKind>(s: &mut Session<'_>) -> Result<Flow, PluginError> {
     if !K::switched_on(&s.settings) {
         s.report.messages.push(K::SWITCHED_OFF.into());
         return Ok(Flow::Continue);
     }
     let ctx = K::load(s)?;
-    for e in K::endings(&ctx) {
-        if lifecycle::end_deleted_in_xentral(s, e)? == Flow::Stop
-            || lifecycle::sweep(s, e)? == Flow::Stop
-        {
+    let endings = K::endings(&ctx);
+    for &e in &endings {
+        if lifecycle::end_deleted_in_xentral(s, e)? == Flow::Stop {
             return Ok(Flow::Stop);
         }
     }
     if K::pull(s, &ctx)? == Flow::Stop {
         return Ok(Flow::Stop);
+    }
+    for &e in &endings {
+        if lifecycle::sweep(s, e)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
     }
     K::push(s, &ctx, None)?;
     Ok(if s.client.budget_left().is_err() {

@@ -5,9 +5,10 @@
 //!
 //! - **Archive** does not change a record's modified time and search hides archived
 //!   records, so the incremental pull never sees one. A *sweep* reads the links' HubSpot
-//!   records in batches of a hundred instead: one starts at most every [`SWEEP_EVERY_MS`] and
-//!   reads at most [`SWEEP_READS`] batches per run, going on in the next runs until every
-//!   link was read. A record missing from the read is asked for once more as archived
+//!   records in batches of a hundred instead, after the pull: one starts at most every
+//!   [`SWEEP_EVERY_MS`] (the first one interval after the kind's first run) and reads at
+//!   most [`SWEEP_READS`] batches per run, going on in the next runs until every link was
+//!   read. A record missing from the read is asked for once more as archived
 //!   (`archived=true`): archived (restorable for 90 days) or deleted for good (a GDPR delete).
 //!   The link ends; with `on-hubspot-archive = mark` the xentral record is marked deleted (a
 //!   resubmission closed).
@@ -162,49 +163,62 @@ fn set_ended(
 
 /// Before a pulled page is applied: the links its records restore (an archived record back
 /// in HubSpot) or take over (a record merged from linked ones), put into `links` (HubSpot id
-/// → its link; `None` when not linked), as the page's links read.
+/// → its link; `None` when not linked), as the page's links read. Returns the page's
+/// unlinked records whose xentral record was deleted: the kind leaves them out (never
+/// re-creates what the user deleted).
 pub fn prepare_page(
     s: &mut Session<'_>,
     table: LinkTable,
     records: &[Record],
     links: &mut HashMap<String, Option<Link>>,
-) -> Result<(), PrepareError> {
-    for r in records {
-        if links.get(&r.id).is_some_and(Option::is_some) {
-            continue;
-        }
+) -> Result<HashSet<String>, PrepareError> {
+    let unlinked: Vec<&Record> = records
+        .iter()
+        .filter(|r| links.get(&r.id).is_none_or(Option::is_none))
+        .collect();
+    let mut deleted = HashSet::new();
+    if unlinked.is_empty() {
+        return Ok(deleted);
+    }
+    let ids: Vec<&str> = unlinked.iter().map(|r| r.id.as_str()).collect();
+    let mut ended = state::ended_of(s.db, table, &ids)?;
+    for r in unlinked {
         let found = match take_over_merged(s, table, r)? {
             Some(link) => Some(link),
-            None => restore(s, table, &r.id)?,
+            None => match ended.remove(&r.id) {
+                Some(e) if e.reason == reason::ARCHIVED || e.reason == reason::ARCHIVED_MARKED => {
+                    restore(s, table, e)?
+                }
+                Some(e) if e.reason.starts_with(reason::DELETED) => {
+                    deleted.insert(e.hubspot_id);
+                    None
+                }
+                _ => None,
+            },
         };
         if found.is_some() {
             links.insert(r.id.clone(), found);
         }
     }
-    Ok(())
+    Ok(deleted)
 }
 
-/// The link of a record restored in HubSpot whose link ended by an archive: the same xentral
-/// record (unmarked if the archive marked it), with an empty snapshot, so the pull merges
-/// both sides as a first link. `None` when the record's link did not end that way.
+/// The link of a record restored in HubSpot whose link ended by an archive (`ended`): the
+/// same xentral record (unmarked if the archive marked it), with an empty snapshot, so the
+/// pull merges both sides as a first link. `None` when the xentral record was linked again
+/// since (to another HubSpot record).
 fn restore(
     s: &mut Session<'_>,
     table: LinkTable,
-    hubspot_id: &str,
+    ended: Ended,
 ) -> Result<Option<Link>, PluginError> {
-    let Some(ended) = state::ended(s.db, table, hubspot_id)? else {
-        return Ok(None);
-    };
-    if ended.reason != reason::ARCHIVED && ended.reason != reason::ARCHIVED_MARKED {
-        return Ok(None);
-    }
+    let hubspot_id = ended.hubspot_id.as_str();
     let link = Link {
         hubspot_id: hubspot_id.to_owned(),
         xentral_id: ended.xentral_id,
         snapshot: Snapshot::default(),
     };
     if state::link_by_xentral_id(s.db, table, ended.xentral_id)?.is_some() {
-        // The xentral record was linked again since (to another HubSpot record).
         return Ok(None);
     }
     s.info(
@@ -409,7 +423,13 @@ pub fn sweep(s: &mut Session<'_>, e: Ending<'_>) -> Result<Flow, PluginError> {
     let at = state::cursor(s.db, &name)?;
     let now = s.clock.now_ms();
     let running = !at.last_id.is_empty();
-    if !running && at.modified_ms > 0 && now - at.modified_ms < SWEEP_EVERY_MS {
+    if at.modified_ms == 0 {
+        // The first run: its links were all just read or made; the first sweep comes one
+        // interval later.
+        save_sweep(s, &name, now, "")?;
+        return Ok(Flow::Continue);
+    }
+    if !running && now - at.modified_ms < SWEEP_EVERY_MS {
         return Ok(Flow::Continue);
     }
     let started = if running { at.modified_ms } else { now };

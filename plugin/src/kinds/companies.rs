@@ -217,6 +217,7 @@ impl ObjectKind for Companies {
             ctx,
             domains: None,
             links: HashMap::new(),
+            deleted: HashSet::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -241,6 +242,9 @@ struct CompanySink<'c> {
     domains: Option<CompanyDomains>,
     /// The links of the page's companies, read in one query; each taken once.
     links: HashMap<String, Option<state::Link>>,
+    /// The page's companies whose link ended because their company address was deleted in
+    /// xentral: never given a new one.
+    deleted: HashSet<String>,
 }
 
 impl CompanySink<'_> {
@@ -261,7 +265,7 @@ impl Sink for CompanySink<'_> {
             let link = linked.remove(&r.id);
             self.links.insert(r.id.clone(), link);
         }
-        lifecycle::prepare_page(s, LinkTable::Companies, records, &mut self.links)?;
+        self.deleted = lifecycle::prepare_page(s, LinkTable::Companies, records, &mut self.links)?;
         Ok(())
     }
 
@@ -276,6 +280,12 @@ impl Sink for CompanySink<'_> {
             Some(link) => link,
             None => state::link_by_hubspot_id(s.db, LinkTable::Companies, &r.id)?,
         };
+        if link.is_none() && self.deleted.contains(&r.id) {
+            s.report
+                .xentral
+                .exclude("company address deleted in xentral");
+            return Ok(());
+        }
         if let Some(link) = link {
             return match xentral::addresses_by_id(s.db, &ctx.columns(), &[link.xentral_id])?.pop() {
                 Some(row) if !row.deleted => {

@@ -412,6 +412,7 @@ impl ObjectKind for Contacts {
             holders_alive: HashMap::new(),
             links: HashMap::new(),
             person_links: HashMap::new(),
+            deleted: HashSet::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -486,6 +487,9 @@ struct ContactSink<'c> {
     links: HashMap<String, Option<state::Link>>,
     /// The contact-person links of the page's contacts, likewise.
     person_links: HashMap<String, Option<state::Link>>,
+    /// The page's contacts whose link ended because its address (or contact person) was
+    /// deleted in xentral: never given a new one.
+    deleted: HashSet<String>,
 }
 
 impl Sink for ContactSink<'_> {
@@ -505,13 +509,19 @@ impl Sink for ContactSink<'_> {
             self.person_links
                 .insert(r.id.clone(), persons.remove(&r.id));
         }
-        lifecycle::prepare_page(s, LinkTable::Persons, records, &mut self.person_links)?;
+        self.deleted =
+            lifecycle::prepare_page(s, LinkTable::Persons, records, &mut self.person_links)?;
         let unlinked: Vec<Record> = records
             .iter()
             .filter(|r| self.person_links.get(&r.id).is_none_or(Option::is_none))
             .cloned()
             .collect();
-        lifecycle::prepare_page(s, LinkTable::Contacts, &unlinked, &mut self.links)?;
+        self.deleted.extend(lifecycle::prepare_page(
+            s,
+            LinkTable::Contacts,
+            &unlinked,
+            &mut self.links,
+        )?);
         let mut holders = HashSet::new();
         for r in records {
             let is_linked = self.links.get(&r.id).is_some_and(Option::is_some)
@@ -605,7 +615,10 @@ fn pull_one(
     }
     let h = ctx.map.from_hubspot(r);
     let email = h.get("email").cloned().unwrap_or_default();
-    let mut gone_from_xentral = None;
+    let mut gone_from_xentral = sink
+        .deleted
+        .contains(&r.id)
+        .then_some("address deleted in xentral");
     if let Some(link) = sink.link(s, LinkTable::Contacts, &r.id)? {
         match xentral::addresses_by_id(s.db, &ctx.columns(), &[link.xentral_id])?.pop() {
             Some(address) if !address.deleted => {

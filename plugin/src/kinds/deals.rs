@@ -9,7 +9,7 @@
 //! is linked (never guessed), and an unset `ansprechpartner_id` from an associated contact
 //! that is a contact person of that company.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value as Json, json};
 
@@ -330,6 +330,7 @@ impl ObjectKind for Deals {
             contacts: HashMap::new(),
             companies: HashMap::new(),
             links: HashMap::new(),
+            deleted: HashSet::new(),
         };
         if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
         {
@@ -358,6 +359,9 @@ struct DealSink<'c> {
     /// The links of the page's deals (`None`: not linked), read in one query; each taken
     /// once.
     links: HashMap<String, Option<Link>>,
+    /// The page's deals whose link ended because their resubmission was removed in
+    /// xentral: never given a new one.
+    deleted: HashSet<String>,
 }
 
 /// Each record's associated records of `to`, read in batches of a thousand (one request per
@@ -399,7 +403,7 @@ impl Sink for DealSink<'_> {
             .iter()
             .map(|r| (r.id.clone(), linked.remove(&r.id)))
             .collect();
-        lifecycle::prepare_page(s, LinkTable::Deals, records, &mut self.links)?;
+        self.deleted = lifecycle::prepare_page(s, LinkTable::Deals, records, &mut self.links)?;
         self.contacts = associated(s, records, "contacts", None)?;
         self.companies = if self.ctx.companies.xentral_of.is_empty() {
             HashMap::new()
@@ -438,6 +442,10 @@ impl Sink for DealSink<'_> {
             Some(link) => link,
             None => state::link_by_hubspot_id(s.db, LinkTable::Deals, &r.id)?,
         };
+        if link.is_none() && self.deleted.contains(&r.id) {
+            s.report.xentral.exclude("resubmission deleted in xentral");
+            return Ok(());
+        }
         if let Some(link) = link {
             let Some(row) = xentral::resubmissions_by_id(s.db, &[link.xentral_id])?.pop() else {
                 s.report

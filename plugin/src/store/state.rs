@@ -939,24 +939,35 @@ pub fn record_ended(
 /// How many ended links are kept (the newest; those waiting for the user always).
 pub const MAX_ENDED: i64 = 10_000;
 
-/// How the link of a HubSpot record of `table` ended, if it did.
-pub fn ended(
+/// How the links of these HubSpot records of `table` ended, by HubSpot id (those that did;
+/// one query per 500 ids).
+pub fn ended_of(
     db: &mut dyn Db,
     table: LinkTable,
-    hubspot_id: &str,
-) -> Result<Option<Ended>, DbError> {
-    let rows = db.query(
-        "SELECT hubspot_id, xentral_id, reason, needs_action FROM hubspot_sync_ended WHERE object = ? AND hubspot_id = ?",
-        &[Value::from(table.object()), Value::from(hubspot_id)],
-    )?;
-    Ok(rows.rows.first().and_then(|r| {
-        Some(Ended {
-            hubspot_id: r.first()?.as_text()?,
-            xentral_id: r.get(1)?.as_i64()?,
-            reason: r.get(2)?.as_text()?,
-            needs_action: r.get(3)?.as_i64()? != 0,
-        })
-    }))
+    hubspot_ids: &[&str],
+) -> Result<HashMap<String, Ended>, DbError> {
+    let mut out = HashMap::new();
+    for chunk in hubspot_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut params = vec![Value::from(table.object())];
+        params.extend(chunk.iter().map(|id| Value::from(*id)));
+        let rows = db.query(
+            &format!(
+                "SELECT hubspot_id, xentral_id, reason, needs_action FROM hubspot_sync_ended WHERE object = ? AND hubspot_id IN ({marks})"
+            ),
+            &params,
+        )?;
+        out.extend(rows.rows.iter().filter_map(|r| {
+            let ended = Ended {
+                hubspot_id: r.first()?.as_text()?,
+                xentral_id: r.get(1)?.as_i64()?,
+                reason: r.get(2)?.as_text()?,
+                needs_action: r.get(3)?.as_i64()? != 0,
+            };
+            Some((ended.hubspot_id.clone(), ended))
+        }));
+    }
+    Ok(out)
 }
 
 /// Forgets how the links of xentral record `xentral_id` ended (it is linked again, to
