@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// HubSpot deals to seed.
     #[arg(long, default_value_t = 300)]
     deals: usize,
+    /// HubSpot companies to seed.
+    #[arg(long, default_value_t = 150)]
+    companies: usize,
     /// xentral addresses to seed.
     #[arg(long, default_value_t = 500)]
     addresses: usize,
@@ -33,6 +36,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     let config = DemoConfig {
         contacts: args.contacts,
         deals: args.deals,
+        companies: args.companies,
         addresses: args.addresses,
         shared_emails: (args.addresses / 5).min(args.contacts),
         ..DemoConfig::default()
@@ -113,9 +117,24 @@ fn summary(r: &DemoReport, elapsed: std::time::Duration) -> String {
             r.after.hubspot_deals as i64,
         ),
         (
+            "HubSpot companies",
+            r.before.hubspot_companies as i64,
+            r.after.hubspot_companies as i64,
+        ),
+        (
             "xentral addresses (group)",
             r.before.xentral_addresses,
             r.after.xentral_addresses,
+        ),
+        (
+            "xentral company addresses",
+            r.before.xentral_companies,
+            r.after.xentral_companies,
+        ),
+        (
+            "xentral contact persons",
+            r.before.xentral_contact_persons,
+            r.after.xentral_contact_persons,
         ),
         (
             "xentral resubmissions",
@@ -146,9 +165,19 @@ fn summary(r: &DemoReport, elapsed: std::time::Duration) -> String {
         r.api_calls_total, r.rate_limited, r.rate_limit_floor_s
     ));
     out.push_str(&format!(
-        "\n  compared {} contact pairs and {} deal pairs: {} mismatching records\n",
-        r.comparison.contacts_compared, r.comparison.deals_compared, r.comparison.mismatches
+        "\n  compared {} contact ⇄ address, {} contact ⇄ contact person, {} company and {} deal pairs: {} mismatching records\n",
+        r.comparison.contacts_compared,
+        r.comparison.persons_compared,
+        r.comparison.companies_compared,
+        r.comparison.deals_compared,
+        r.comparison.mismatches
     ));
+    if r.comparison.countries_not_written > 0 {
+        out.push_str(&format!(
+            "  ({} HubSpot countries not in xentral's country list were left empty there, as the sync's notes say)\n",
+            r.comparison.countries_not_written
+        ));
+    }
     for e in &r.comparison.examples {
         out.push_str(&format!("    - {e}\n"));
     }

@@ -19,20 +19,29 @@ impl Countries {
             "SELECT iso, iso3, bezeichnung_de, bezeichnung_en FROM laender",
             &[],
         )?;
-        let mut c = Countries::default();
-        for r in rows.rows {
+        Ok(Countries::from_rows(rows.rows.iter().map(|r| {
             let text = |i: usize| r.get(i).and_then(Value::as_text).unwrap_or_default();
-            let iso = text(0).trim().to_uppercase();
+            [text(0), text(1), text(2), text(3)]
+        })))
+    }
+
+    /// The lists from `laender`'s rows (`iso`, `iso3`, `bezeichnung_de`, `bezeichnung_en`),
+    /// however they were read (the demo's comparison reads them through the host).
+    pub fn from_rows(rows: impl IntoIterator<Item = [String; 4]>) -> Countries {
+        let mut c = Countries::default();
+        for row in rows {
+            let iso = row[0].trim().to_uppercase();
             if iso.len() != 2 {
                 continue;
             }
-            for name in [text(0), text(1), text(2), text(3)] {
+            for name in &row {
                 let key = name.trim().to_lowercase();
                 if !key.is_empty() {
                     c.by_name.entry(key).or_insert_with(|| iso.clone());
                 }
             }
-            c.english.insert(iso, text(3));
+            let [_, _, _, english] = row;
+            c.english.insert(iso, english);
         }
         for (alias, iso) in [
             ("usa", "US"),
@@ -46,7 +55,7 @@ impl Countries {
                 c.by_name.entry(alias.into()).or_insert_with(|| iso.into());
             }
         }
-        Ok(c)
+        c
     }
 
     /// Whether `canonical` is a country code xentral knows (what `adresse.land` may hold).

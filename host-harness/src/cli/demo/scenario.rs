@@ -1,7 +1,7 @@
 //! The demo: a HubSpot portal (the emulator) and a xentral tenant, connected and kept in sync
 //! by the real plugin through the real scheduler for a few simulated cycles, with edits on
-//! both sides between cycles, one conflict and one fault burst; then a comparison of both
-//! sides. Everything runs in-process on a virtual clock, so two simulated hours take seconds.
+//! both sides between cycles (contacts, companies, contact persons, deals), one conflict and
+//! one fault burst; then a comparison of both sides. Everything runs in-process on a virtual clock, so two simulated hours take seconds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,12 +18,15 @@ use xentral_host::host::{Connection, XentralHost};
 use xentral_host::report::{JobReport, Settings};
 use xentral_host::scheduler;
 use xentral_host::secrets::HostKey;
+use xentral_hubspot_plugin::xentral::COMPANY_ADDRESS as COMPANY;
 
 /// The demo tenant's name.
 pub const TENANT: &str = "demo";
 const TOKEN: &str = "pat-demo-0000-1111-2222";
 /// 2026-01-15 08:00 UTC.
 const START_MS: i64 = 1_768_464_000_000;
+/// Contact persons of each seeded xentral company address.
+pub const PERSONS_PER_COMPANY: usize = 2;
 
 /// How big the demo is.
 #[derive(Debug, Clone)]
@@ -32,6 +35,11 @@ pub struct DemoConfig {
     pub contacts: usize,
     /// HubSpot deals.
     pub deals: usize,
+    /// HubSpot companies (most contacts and deals get a primary one).
+    pub companies: usize,
+    /// xentral company addresses in the group, each with [`PERSONS_PER_COMPANY`] contact
+    /// persons; some share their web site's domain with a HubSpot company.
+    pub company_addresses: usize,
     /// xentral addresses in the group.
     pub addresses: usize,
     /// Of those, how many share an e-mail with a HubSpot contact.
@@ -49,6 +57,8 @@ impl Default for DemoConfig {
         DemoConfig {
             contacts: 2_000,
             deals: 300,
+            companies: 150,
+            company_addresses: 20,
             addresses: 500,
             shared_emails: 100,
             resubmissions: 100,
@@ -65,8 +75,14 @@ pub struct Totals {
     pub hubspot_contacts: usize,
     /// HubSpot deals.
     pub hubspot_deals: usize,
-    /// xentral addresses in the contact group.
+    /// HubSpot companies.
+    pub hubspot_companies: usize,
+    /// xentral person addresses in the contact group.
     pub xentral_addresses: i64,
+    /// xentral company addresses.
+    pub xentral_companies: i64,
+    /// xentral contact persons.
+    pub xentral_contact_persons: i64,
     /// xentral resubmissions.
     pub xentral_resubmissions: i64,
 }
@@ -203,21 +219,26 @@ fn totals(host: &XentralHost, hubspot: &Emulator) -> Result<Totals, DemoError> {
         let r = db.query(sql, &[]).step()?;
         Ok(r.scalar().and_then(Value::as_i64).unwrap_or(0))
     };
+    let live = |object| {
+        hubspot
+            .objects(object)
+            .iter()
+            .filter(|r| !r.archived)
+            .count()
+    };
     Ok(Totals {
-        hubspot_contacts: hubspot
-            .objects(ObjectType::Contacts)
-            .iter()
-            .filter(|r| !r.archived)
-            .count(),
-        hubspot_deals: hubspot
-            .objects(ObjectType::Deals)
-            .iter()
-            .filter(|r| !r.archived)
-            .count(),
-        xentral_addresses: count(
+        hubspot_contacts: live(ObjectType::Contacts),
+        hubspot_deals: live(ObjectType::Deals),
+        hubspot_companies: live(ObjectType::Companies),
+        xentral_addresses: count(&format!(
             "SELECT COUNT(DISTINCT a.id) FROM adresse a JOIN adresse_rolle r ON r.adresse = a.id JOIN gruppen g ON g.id = r.parameter \
-             WHERE g.name = 'Hubspot' AND r.objekt = 'Gruppe' AND r.bis = '0000-00-00' AND a.geloescht = 0",
-        )?,
+             WHERE g.name = 'Hubspot' AND r.objekt = 'Gruppe' AND r.bis = '0000-00-00' AND a.geloescht = 0 \
+             AND a.id NOT IN (SELECT id FROM adresse WHERE {COMPANY})"
+        ))?,
+        xentral_companies: count(&format!(
+            "SELECT COUNT(*) FROM adresse WHERE geloescht = 0 AND {COMPANY}"
+        ))?,
+        xentral_contact_persons: count("SELECT COUNT(*) FROM ansprechpartner WHERE geloescht = 0")?,
         xentral_resubmissions: count("SELECT COUNT(*) FROM wiedervorlage")?,
     })
 }
@@ -241,7 +262,10 @@ pub fn run(
     .map_err(|e| DemoError::Step(format!("starting the HubSpot emulator: {e}")))?;
 
     progress(Step::Phase("seeding HubSpot", 1));
-    hubspot.seed(SeedSpec::new(2026, config.contacts, config.deals));
+    hubspot.seed(SeedSpec {
+        companies: config.companies,
+        ..SeedSpec::new(2026, config.contacts, config.deals)
+    });
     progress(Step::Tick);
 
     let host = XentralHost::new(data_dir, HostKey::ephemeral(), shared).step()?;
@@ -334,6 +358,8 @@ pub fn run(
     let today = now.with_timezone(&zone).date_naive();
     let linked = verify::Linked {
         contacts: links(&host, "contact")?.into_iter().collect(),
+        persons: links(&host, "contact-person")?.into_iter().collect(),
+        companies: links(&host, "company")?.into_iter().collect(),
         deals: links(&host, "deal")?.into_iter().collect(),
         stages: stage_map(&host)?.into_iter().collect(),
     };
@@ -396,7 +422,74 @@ fn seed_xentral(
         xentral_erp::ui::add_to_group(db.as_mut(), change.id, group, today).step()?;
         progress(Step::Tick);
     }
+    seed_companies(db.as_mut(), hubspot, config, group, today)?;
     db.commit().step()?;
+    Ok(())
+}
+
+/// Company addresses in the group, each with its contact persons. The first third use the
+/// domain of a HubSpot company no other HubSpot company has (so they are linked to it, not
+/// created a second time); the rest have their own.
+fn seed_companies(
+    db: &mut dyn xentral_erp::Database,
+    hubspot: &Emulator,
+    config: &DemoConfig,
+    group: i64,
+    today: chrono::NaiveDate,
+) -> Result<(), DemoError> {
+    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
+    for c in hubspot.objects(ObjectType::Companies) {
+        let d = c
+            .properties
+            .get("domain")
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        if !d.is_empty() {
+            *domains.entry(d).or_default() += 1;
+        }
+    }
+    let mut shared = domains
+        .into_iter()
+        .filter(|(_, n)| *n == 1)
+        .map(|(d, _)| d)
+        .take(config.company_addresses / 3);
+    for i in 0..config.company_addresses {
+        let website = match shared.next() {
+            Some(domain) => format!("https://www.{domain}/"),
+            None => format!("https://firma{i}.xentral-demo.de"),
+        };
+        let company = xentral_erp::ui::add_address(
+            db,
+            &xentral_erp::ui::NewAddress {
+                typ: "firma".into(),
+                name: format!("Firma {i} GmbH"),
+                telefon: format!("+49 89 {i:06}"),
+                ort: "München".into(),
+                land: "DE".into(),
+                internetseite: website,
+                lead: true,
+                ..Default::default()
+            },
+        )
+        .step()?;
+        xentral_erp::ui::add_to_group(db, company.id, group, today).step()?;
+        for j in 0..PERSONS_PER_COMPANY {
+            xentral_erp::ui::add_contact_person(
+                db,
+                &xentral_erp::ui::NewContactPerson {
+                    adresse: company.id,
+                    name: format!("Person{j} Firma{i}"),
+                    vorname: format!("Person{j}"),
+                    email: format!("person{j}@firma{i}.xentral-demo.de"),
+                    telefon: format!("+49 89 {i:04}{j:02}"),
+                    bereich: "Einkauf".into(),
+                    ..Default::default()
+                },
+            )
+            .step()?;
+        }
+    }
     Ok(())
 }
 
@@ -429,8 +522,9 @@ fn add_resubmissions(host: &XentralHost, config: &DemoConfig) -> Result<(), Demo
     Ok(())
 }
 
-/// Edits between cycles: HubSpot users change cities and amounts and add contacts; xentral
-/// users change phone numbers, add addresses and rename resubmissions.
+/// Edits between cycles: HubSpot users change cities, company phone numbers and amounts and
+/// add contacts; xentral users change phone numbers (of addresses and contact persons), add
+/// addresses and a contact person, rename a company and resubmissions.
 fn edit_both_sides(
     host: &XentralHost,
     hubspot: &Emulator,
@@ -467,7 +561,50 @@ fn edit_both_sides(
             BTreeMap::from([("amount".to_owned(), "4242.42".to_owned())]),
         );
     }
+    for c in hubspot
+        .objects(ObjectType::Companies)
+        .iter()
+        .step_by(15)
+        .take(10)
+    {
+        let _ = hubspot.update_object(
+            ObjectType::Companies,
+            &c.id,
+            BTreeMap::from([("phone".to_owned(), "+49 40 123456".to_owned())]),
+        );
+    }
     let ui = xentral_host::xentral_ui::XentralUi::new(host, TENANT).step()?;
+    for (_, person) in links(host, "contact-person")?.into_iter().take(5) {
+        ui.edit_contact_person(
+            person,
+            &BTreeMap::from([(
+                "telefon".to_owned(),
+                Value::Text(format!("+49 69 {person:06}")),
+            )]),
+        )
+        .step()?;
+    }
+    if let Some((_, company)) = links(host, "company")?
+        .into_iter()
+        .min_by_key(|(_, id)| *id)
+    {
+        ui.edit_address(
+            company,
+            &BTreeMap::from([(
+                "name".to_owned(),
+                Value::Text(format!("Firma {company} GmbH & Co. KG")),
+            )]),
+        )
+        .step()?;
+        ui.add_contact_person(&xentral_erp::ui::NewContactPerson {
+            adresse: company,
+            name: "Neue Ansprechpartnerin".into(),
+            vorname: "Neue".into(),
+            email: format!("neu@firma{company}.xentral-demo.de"),
+            ..Default::default()
+        })
+        .step()?;
+    }
     let ids: Vec<i64> = links(host, "contact")?
         .into_iter()
         .take(20)
