@@ -302,12 +302,21 @@ impl Feed {
         })
     }
 
-    /// Re-reads records whose pull failed and whose retry is due.
-    pub fn retry_failed(
+    /// A kind's pull: the failed records whose retry is due, then the changes behind the
+    /// cursor. `Stop` when a budget stopped it.
+    pub fn retry_and_pull(
         &self,
         s: &mut Session<'_>,
         sink: &mut dyn Sink,
     ) -> Result<Flow, PluginError> {
+        if self.retry_failed(s, sink)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        self.pull(s, sink)
+    }
+
+    /// Re-reads records whose pull failed and whose retry is due.
+    fn retry_failed(&self, s: &mut Session<'_>, sink: &mut dyn Sink) -> Result<Flow, PluginError> {
         let now = s.clock.now_ms();
         let due: Vec<String> = state::failures(s.db, self.failure_object, "pull")?
             .into_iter()

@@ -25,8 +25,8 @@ use crate::hubspot::{ApiError, Record};
 use crate::kinds::contacts::{ContactFilter, creation_values};
 use crate::kinds::unique;
 use crate::mapping::{
-    Column, Countries, FieldMap, FieldSpec, ValueKind, canonical_domain, cut_fields,
-    parse_instant_ms,
+    Column, Countries, FieldMap, FieldSpec, ValueKind, address_fields, canonical_domain,
+    cut_fields, parse_instant_ms,
 };
 use crate::settings::StoredSettings;
 use crate::store::state::{self, LinkTable};
@@ -51,60 +51,15 @@ pub const FIELDS: &[FieldSpec] = &[
         column: Column::Fixed("internetseite", 1000),
         kind: ValueKind::Website,
     },
-    FieldSpec {
-        field: "phone",
-        property: "phone",
-        column: Column::Fixed("telefon", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "address",
-        property: "address",
-        column: Column::Fixed("strasse", 255),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "zip",
-        property: "zip",
-        column: Column::Fixed("plz", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "city",
-        property: "city",
-        column: Column::Fixed("ort", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "country",
-        property: "country",
-        column: Column::Fixed("land", 64),
-        kind: ValueKind::Country,
-    },
-    FieldSpec {
-        field: "state",
-        property: "state",
-        column: Column::Fixed("bundesstaat", 32),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "lead_status",
-        property: "hs_lead_status",
-        column: Column::LeadStatus,
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "lifecycle_stage",
-        property: "lifecyclestage",
-        column: Column::LifecycleStage,
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "owner",
-        property: "hubspot_owner_id",
-        column: Column::Fixed("vertrieb", 11),
-        kind: ValueKind::Owner,
-    },
+    address_fields::PHONE,
+    address_fields::STREET,
+    address_fields::ZIP,
+    address_fields::CITY,
+    address_fields::COUNTRY,
+    address_fields::STATE,
+    address_fields::LEAD_STATUS,
+    address_fields::LIFECYCLE_STAGE,
+    address_fields::OWNER,
 ];
 
 /// Properties read besides the fields.
@@ -219,11 +174,7 @@ impl ObjectKind for Companies {
             links: HashMap::new(),
             deleted: HashSet::new(),
         };
-        if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
-        {
-            return Ok(Flow::Stop);
-        }
-        Ok(Flow::Continue)
+        feed.retry_and_pull(s, &mut sink)
     }
 
     fn push(

@@ -23,8 +23,8 @@ use crate::engine::session::Session;
 use crate::hubspot::Record;
 use crate::kinds::persons::{self, PersonCtx};
 use crate::mapping::{
-    self, Column, Countries, FieldMap, FieldSpec, ValueKind, canonical_email, cut_fields,
-    display_name,
+    self, Column, Countries, FieldMap, FieldSpec, ValueKind, address_fields, canonical_email,
+    cut_fields, display_name,
 };
 use crate::settings::StoredSettings;
 use crate::store::state::{self, LinkTable};
@@ -55,66 +55,21 @@ pub const FIELDS: &[FieldSpec] = &[
         column: Column::Fixed("nachname", 128),
         kind: ValueKind::Text,
     },
-    FieldSpec {
-        field: "phone",
-        property: "phone",
-        column: Column::Fixed("telefon", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "address",
-        property: "address",
-        column: Column::Fixed("strasse", 255),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "zip",
-        property: "zip",
-        column: Column::Fixed("plz", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "city",
-        property: "city",
-        column: Column::Fixed("ort", 64),
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "country",
-        property: "country",
-        column: Column::Fixed("land", 64),
-        kind: ValueKind::Country,
-    },
-    FieldSpec {
-        field: "state",
-        property: "state",
-        column: Column::Fixed("bundesstaat", 32),
-        kind: ValueKind::Text,
-    },
+    address_fields::PHONE,
+    address_fields::STREET,
+    address_fields::ZIP,
+    address_fields::CITY,
+    address_fields::COUNTRY,
+    address_fields::STATE,
     FieldSpec {
         field: "website",
         property: "website",
         column: Column::Fixed("internetseite", 1000),
         kind: ValueKind::Text,
     },
-    FieldSpec {
-        field: "lead_status",
-        property: "hs_lead_status",
-        column: Column::LeadStatus,
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "lifecycle_stage",
-        property: "lifecyclestage",
-        column: Column::LifecycleStage,
-        kind: ValueKind::Text,
-    },
-    FieldSpec {
-        field: "owner",
-        property: "hubspot_owner_id",
-        column: Column::Fixed("vertrieb", 11),
-        kind: ValueKind::Owner,
-    },
+    address_fields::LEAD_STATUS,
+    address_fields::LIFECYCLE_STAGE,
+    address_fields::OWNER,
 ];
 
 /// Fields xentral keeps once it has a value (the old module never overwrote the e-mail).
@@ -414,8 +369,7 @@ impl ObjectKind for Contacts {
             person_links: HashMap::new(),
             deleted: HashSet::new(),
         };
-        if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
-        {
+        if feed.retry_and_pull(s, &mut sink)? == Flow::Stop {
             return Ok(Flow::Stop);
         }
         if let Some(spec) = pending_backfill(s.db)? {

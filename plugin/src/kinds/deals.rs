@@ -332,11 +332,7 @@ impl ObjectKind for Deals {
             links: HashMap::new(),
             deleted: HashSet::new(),
         };
-        if feed.retry_failed(s, &mut sink)? == Flow::Stop || feed.pull(s, &mut sink)? == Flow::Stop
-        {
-            return Ok(Flow::Stop);
-        }
-        Ok(Flow::Continue)
+        feed.retry_and_pull(s, &mut sink)
     }
 
     fn push(

@@ -63,6 +63,60 @@ pub struct FieldSpec {
     pub kind: ValueKind,
 }
 
+/// The fields a person address and a company address share (`adresse`'s columns as both
+/// HubSpot contacts and companies name them): one spec each, used by both kinds' tables.
+pub mod address_fields {
+    use super::{Column, FieldSpec, ValueKind};
+
+    const fn text(field: &'static str, column: &'static str, size: usize) -> FieldSpec {
+        FieldSpec {
+            field,
+            property: field,
+            column: Column::Fixed(column, size),
+            kind: ValueKind::Text,
+        }
+    }
+
+    /// `phone` ⇄ `telefon`.
+    pub const PHONE: FieldSpec = text("phone", "telefon", 64);
+    /// `address` ⇄ `strasse`.
+    pub const STREET: FieldSpec = text("address", "strasse", 255);
+    /// `zip` ⇄ `plz`.
+    pub const ZIP: FieldSpec = text("zip", "plz", 64);
+    /// `city` ⇄ `ort`.
+    pub const CITY: FieldSpec = text("city", "ort", 64);
+    /// `state` ⇄ `bundesstaat`.
+    pub const STATE: FieldSpec = text("state", "bundesstaat", 32);
+    /// `country` ⇄ `land` (an ISO code in xentral).
+    pub const COUNTRY: FieldSpec = FieldSpec {
+        field: "country",
+        property: "country",
+        column: Column::Fixed("land", 64),
+        kind: ValueKind::Country,
+    };
+    /// `hs_lead_status` ⇄ the free field the user assigned.
+    pub const LEAD_STATUS: FieldSpec = FieldSpec {
+        field: "lead_status",
+        property: "hs_lead_status",
+        column: Column::LeadStatus,
+        kind: ValueKind::Text,
+    };
+    /// `lifecyclestage` ⇄ the free field the user assigned.
+    pub const LIFECYCLE_STAGE: FieldSpec = FieldSpec {
+        field: "lifecycle_stage",
+        property: "lifecyclestage",
+        column: Column::LifecycleStage,
+        kind: ValueKind::Text,
+    };
+    /// `hubspot_owner_id` ⇄ `vertrieb` (the sales rep's address).
+    pub const OWNER: FieldSpec = FieldSpec {
+        field: "owner",
+        property: "hubspot_owner_id",
+        column: Column::Fixed("vertrieb", 11),
+        kind: ValueKind::Owner,
+    };
+}
+
 /// The names of a table's fields (what a rule may give a direction to).
 pub fn field_names(specs: &[FieldSpec]) -> Vec<&'static str> {
     specs.iter().map(|s| s.field).collect()
