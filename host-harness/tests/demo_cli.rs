@@ -47,4 +47,32 @@ fn the_demo_keeps_every_kind_in_sync_and_finds_no_mismatch() {
     assert!(after["xentral_contact_persons"].as_i64() > before["xentral_contact_persons"].as_i64());
     assert!(after["hubspot_companies"].as_u64() > before["hubspot_companies"].as_u64());
     assert_eq!(report["jobs"]["failed_jobs"], 0);
+    // The records the demo ended, each ended for its reason and listed, none compared.
+    let ended: Vec<(String, u64, bool)> = report["ended"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap().to_owned(),
+                e["count"].as_u64().unwrap(),
+                e["needs_action"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        ended.contains(&("archived in HubSpot".to_owned(), 2, false)),
+        "{ended:?}"
+    );
+    assert!(
+        ended.contains(&("deleted in xentral".to_owned(), 1, false)),
+        "{ended:?}"
+    );
+    assert!(
+        ended
+            .iter()
+            .any(|(reason, n, needs)| reason.starts_with("merged in HubSpot") && *n == 1 && *needs),
+        "{ended:?}"
+    );
+    assert!(c["ended_skipped"].as_u64().unwrap() >= 4, "{c:#}");
 }

@@ -172,6 +172,20 @@ fn summary(r: &DemoReport, elapsed: std::time::Duration) -> String {
         r.comparison.deals_compared,
         r.comparison.mismatches
     ));
+    if !r.ended.is_empty() {
+        out.push_str(
+            "\n  links that ended (sync health lists them; left out of the comparison):\n",
+        );
+        for e in &r.ended {
+            out.push_str(&format!(
+                "    {:<15} {:>4}  {}{}\n",
+                e.object,
+                e.count,
+                e.reason,
+                if e.needs_action { " (needs you)" } else { "" }
+            ));
+        }
+    }
     if r.comparison.countries_not_written > 0 {
         out.push_str(&format!(
             "  ({} HubSpot countries not in xentral's country list were left empty there, as the sync's notes say)\n",

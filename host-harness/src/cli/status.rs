@@ -102,6 +102,20 @@ fn health_text(h: &SyncHealth) -> String {
                 c.winner
             ));
         }
+        for e in &o.ended {
+            let pairs: Vec<String> = e
+                .records
+                .iter()
+                .map(|r| format!("{} ⇄ {}", r.hubspot_id, r.xentral_id))
+                .collect();
+            out.push_str(&format!(
+                "            ended    {:>5}{}: {} — {}\n",
+                e.count,
+                if e.needs_action { " (needs you)" } else { "" },
+                e.reason,
+                pairs.join(", ")
+            ));
+        }
         for f in o.failing.iter().filter(|f| f.needs_change) {
             out.push_str(&format!(
                 "            needs a change {:>3} (HubSpot refused them as they are; sent again once they change in xentral or HubSpot): {} — ids {}\n",

@@ -1,7 +1,8 @@
 //! The demo: a HubSpot portal (the emulator) and a xentral tenant, connected and kept in sync
 //! by the real plugin through the real scheduler for a few simulated cycles, with edits on
-//! both sides between cycles (contacts, companies, contact persons, deals), one conflict and
-//! one fault burst; then a comparison of both sides. Everything runs in-process on a virtual clock, so two simulated hours take seconds.
+//! both sides between cycles (contacts, companies, contact persons, deals), one conflict, one
+//! fault burst and records that end (archived and merged in HubSpot, deleted in xentral); then
+//! a comparison of both sides. Everything runs in-process on a virtual clock, so two simulated hours take seconds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use xentral_host::host::{Connection, XentralHost};
 use xentral_host::report::{JobReport, Settings};
 use xentral_host::scheduler;
 use xentral_host::secrets::HostKey;
+use xentral_hubspot_plugin::engine::lifecycle::SWEEP_EVERY_MS;
 use xentral_hubspot_plugin::xentral::COMPANY_ADDRESS as COMPANY;
 
 /// The demo tenant's name.
@@ -157,8 +159,24 @@ pub struct DemoReport {
     pub rate_limit_floor_s: f64,
     /// Simulated time that passed, in minutes.
     pub simulated_minutes: i64,
+    /// Links that ended (object, reason, count, whether the user must act), as sync health
+    /// lists them.
+    pub ended: Vec<Ended>,
     /// The final comparison.
     pub comparison: Comparison,
+}
+
+/// Links of one object kind that ended for one reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ended {
+    /// `contact`, `company`, `contact-person` or `deal`.
+    pub object: String,
+    /// Why they ended.
+    pub reason: String,
+    /// How many.
+    pub count: u32,
+    /// Whether they wait for the user (a merge to do by hand in xentral).
+    pub needs_action: bool,
 }
 
 /// A step the demo reports to whoever shows progress.
@@ -329,15 +347,19 @@ pub fn run(
                     script: Vec::new(),
                 });
             }
-            3 => hubspot.set_faults(FaultPlan::default()),
+            3 => {
+                hubspot.set_faults(FaultPlan::default());
+                end_records(&host, &hubspot, progress)?;
+            }
             _ => {}
         }
         clock.advance_ms(config.cycle_minutes * 60_000);
         progress(Step::Tick);
     }
-    // Let the last changes settle: every starter once more, twice, after the search lag.
-    for _ in 0..2 {
-        clock.advance_ms(61 * 60_000);
+    // Let the last changes settle: every starter once more, twice, after the search lag; then
+    // once more after the archive sweep's interval, so it reads every link.
+    for wait_minutes in [61, 61, SWEEP_EVERY_MS / 60_000] {
+        clock.advance_ms(wait_minutes * 60_000);
         for run in scheduler::run_due(&host, 2).runs {
             if let Some(r) = &run.report {
                 jobs.jobs += 1;
@@ -356,7 +378,29 @@ pub fn run(
     })?;
     let now = chrono::DateTime::from_timestamp_millis(host.clock().now_ms()).unwrap_or_default();
     let today = now.with_timezone(&zone).date_naive();
+    let health = host.sync_health(TENANT).step()?.result.step()?;
+    let ended: Vec<Ended> = health
+        .objects
+        .iter()
+        .flat_map(|o| {
+            o.ended.iter().map(|e| Ended {
+                object: o.object.clone(),
+                reason: e.reason.clone(),
+                count: e.count,
+                needs_action: e.needs_action,
+            })
+        })
+        .collect();
     let linked = verify::Linked {
+        ended: {
+            let mut all = verify::Ended::default();
+            for o in &health.objects {
+                for r in o.ended.iter().flat_map(|e| &e.records) {
+                    all.add(&o.object, &r.hubspot_id, r.xentral_id);
+                }
+            }
+            all
+        },
         contacts: links(&host, "contact")?.into_iter().collect(),
         persons: links(&host, "contact-person")?.into_iter().collect(),
         companies: links(&host, "company")?.into_iter().collect(),
@@ -373,6 +417,7 @@ pub fn run(
         rate_limit_floor_s: stats.total as f64 / 10.0,
         simulated_minutes: (clock.now_ms() - START_MS) / 60_000,
         jobs,
+        ended,
         comparison,
     })
 }
@@ -646,6 +691,34 @@ fn edit_both_sides(
         )
         .step()?;
     }
+    Ok(())
+}
+
+/// Records that end: two linked contacts archived in HubSpot (their addresses stay, the
+/// default), two linked contacts merged there (one address keeps the link, the other waits
+/// for a merge by hand), and a linked address deleted in xentral (HubSpot's contact stays).
+fn end_records(
+    host: &XentralHost,
+    hubspot: &Emulator,
+    progress: &mut dyn FnMut(Step),
+) -> Result<(), DemoError> {
+    let mut pairs = links(host, "contact")?;
+    pairs.sort_unstable_by_key(|(_, address)| *address);
+    let [a, b, c, d, e, ..] = pairs.as_slice() else {
+        return Ok(());
+    };
+    progress(Step::Note(format!(
+        "records that end: contacts {} and {} archived and {} merged with {} in HubSpot, address {} deleted in xentral",
+        a.0, b.0, c.0, d.0, e.1
+    )));
+    for (id, _) in [a, b] {
+        hubspot.archive_object(ObjectType::Contacts, id).step()?;
+    }
+    hubspot.merge(ObjectType::Contacts, &c.0, &d.0).step()?;
+    xentral_host::xentral_ui::XentralUi::new(host, TENANT)
+        .step()?
+        .delete_address(e.1)
+        .step()?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ pub struct Comparison {
     /// HubSpot countries xentral's country list does not know, left empty in xentral (the
     /// sync notes each one).
     pub countries_not_written: usize,
+    /// Records left out of the comparison because their link ended (health lists them).
+    pub ended_skipped: usize,
     /// Records that do not agree (or are not linked though they should be).
     pub mismatches: usize,
     /// The first few mismatches, for people.
@@ -66,6 +68,34 @@ fn rows(db: &mut dyn Database, sql: &str) -> Result<Vec<BTreeMap<String, Value>>
     Ok((0..r.len()).filter_map(|i| r.row_map(i)).collect())
 }
 
+/// Pairs whose link ended: the HubSpot ids and the xentral ids, by object kind.
+#[derive(Debug, Clone, Default)]
+pub struct Ended {
+    hubspot: HashSet<(String, String)>,
+    xentral: HashSet<(String, i64)>,
+}
+
+impl Ended {
+    /// Adds an ended pair of `object`.
+    pub fn add(&mut self, object: &str, hubspot_id: &str, xentral_id: i64) {
+        self.hubspot
+            .insert((object.to_owned(), hubspot_id.to_owned()));
+        self.xentral.insert((object.to_owned(), xentral_id));
+    }
+
+    fn hubspot(&self, objects: &[&str], id: &str) -> bool {
+        objects
+            .iter()
+            .any(|o| self.hubspot.contains(&((*o).to_owned(), id.to_owned())))
+    }
+
+    fn xentral(&self, objects: &[&str], id: i64) -> bool {
+        objects
+            .iter()
+            .any(|o| self.xentral.contains(&((*o).to_owned(), id)))
+    }
+}
+
 /// What the plugin says it keeps in sync (its `links` and `list-stages` exports).
 pub struct Linked {
     /// HubSpot contact id → address id.
@@ -74,6 +104,9 @@ pub struct Linked {
     pub persons: HashMap<String, i64>,
     /// HubSpot company id → company address id.
     pub companies: HashMap<String, i64>,
+    /// The pairs whose link ended, by object kind (`contact`, …), as sync health lists them:
+    /// the sync stopped keeping them in step on purpose.
+    pub ended: Ended,
     /// HubSpot deal id → resubmission id.
     pub deals: HashMap<String, i64>,
     /// xentral stage id → the HubSpot stage it maps to.
@@ -131,7 +164,12 @@ pub fn compare(
             .into_iter()
             .map(|r| (r.get("id").and_then(Value::as_i64).unwrap_or(0), r))
             .collect();
+    let ended = &linked.ended;
     for (id, contact) in &contacts {
+        if ended.hubspot(&["contact", "contact-person"], id) {
+            c.ended_skipped += 1;
+            continue;
+        }
         if let Some(person) = linked.persons.get(id).and_then(|p| persons.get(p)) {
             c.persons_compared += 1;
             compare_person(&mut c, &countries, id, contact, person, &linked.companies);
@@ -205,6 +243,10 @@ pub fn compare(
         let Some(a) = addresses.get(&id) else {
             continue;
         };
+        if ended.xentral(&["contact", "company"], id) {
+            c.ended_skipped += 1;
+            continue;
+        }
         if is_company(a) {
             if !linked_companies.contains(&id) {
                 c.mismatch(format!(
@@ -230,6 +272,7 @@ pub fn compare(
         if linked_companies.contains(&company)
             && !mapping::canonical_email(&email).is_empty()
             && !linked_persons.contains(id)
+            && !ended.xentral(&["contact-person"], *id)
         {
             c.mismatch(format!(
                 "contact person {id} ({email}) of company address {company} is not in HubSpot"
@@ -249,6 +292,10 @@ pub fn compare(
         .into_iter()
         .filter(|d| !d.archived)
     {
+        if ended.hubspot(&["deal"], &deal.id) {
+            c.ended_skipped += 1;
+            continue;
+        }
         let Some(w) = deal_links
             .get(&deal.id)
             .and_then(|id| resubmissions.get(id))
@@ -304,7 +351,7 @@ pub fn compare(
             .get("stages")
             .and_then(Value::as_i64)
             .is_some_and(|s| stage_map.contains_key(&s));
-        if in_scope && !linked_wv.contains(id) {
+        if in_scope && !linked_wv.contains(id) && !ended.xentral(&["deal"], *id) {
             c.mismatch(format!(
                 "resubmission {id} is in a HubSpot view but has no deal"
             ));
@@ -411,6 +458,10 @@ fn compare_companies(
         .filter(|r| !r.archived)
     {
         let id = &company.id;
+        if linked.ended.hubspot(&["company"], id) {
+            c.ended_skipped += 1;
+            continue;
+        }
         let Some(a) = linked.companies.get(id).and_then(|x| addresses.get(x)) else {
             c.mismatch(format!(
                 "HubSpot company {id} ({}) has no xentral company address",
