@@ -413,3 +413,67 @@ both_backends! {
         assert_eq!(w.hubspot.stats().count("POST", "/crm/objects/2026-03/contacts/batch/read"), 0, "no new sweep before six hours");
     }
 }
+
+/// 600 seeded contacts pulled with archives marked, then every other one archived in HubSpot
+/// and the sweep due; the archived ids.
+fn archived_half(w: &World) -> Vec<String> {
+    w.hubspot.seed(hubspot_emulator::SeedSpec {
+        associations: false,
+        ..hubspot_emulator::SeedSpec::new(31, 600, 0)
+    });
+    w.connect_with(&settings(w, ArchiveAction::Mark, DeleteAction::Keep));
+    w.run(Job::SyncContacts);
+    let archived: Vec<String> = w
+        .links("contact")
+        .into_iter()
+        .map(|(id, _)| id)
+        .step_by(2)
+        .collect();
+    for id in &archived {
+        w.hubspot.archive_object(Contacts, id).unwrap();
+    }
+    w.clock.advance_ms(SWEEP_DUE_MS);
+    archived
+}
+
+both_backends! {
+    fn a_trap_mid_sweep_then_rerun_ends_every_archived_link_once(backend) {
+        // Measure what the sweep's run costs, then give the real tenant half of that.
+        let probe = World::on(backend);
+        archived_half(&probe);
+        let full = probe.run_raw(Job::SyncContacts, Budget::default());
+        assert!(full.result.is_ok(), "{:?}", full.result);
+
+        let w = World::on(backend);
+        let archived = archived_half(&w);
+        let mut t = w.host.tenant(common::TENANT).unwrap();
+        t.config.limits.fuel = full.fuel_used / 2;
+        t.save().unwrap();
+        let trapped = w.run_raw(Job::SyncContacts, Budget::default());
+        assert!(trapped.result.is_err(), "{:?}", trapped.result);
+        let marked = w.count("SELECT COUNT(*) FROM adresse WHERE geloescht = 1");
+        assert!(marked > 0 && marked < 300, "trapped mid-way: {marked}");
+        assert_eq!(
+            w.count("SELECT COUNT(*) FROM hubspot_sync_ended"),
+            marked,
+            "every address marked has its end recorded (same transaction)"
+        );
+        t.config.limits = Default::default();
+        t.save().unwrap();
+        w.run(Job::SyncContacts);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse WHERE geloescht = 1"), 300);
+        assert_eq!(w.count("SELECT COUNT(DISTINCT hubspot_id) FROM hubspot_sync_ended"), 300);
+        assert_eq!(
+            ended(&w, "contact"),
+            [("archived in HubSpot (marked deleted in xentral)".to_owned(), 300, false)]
+        );
+        for id in &archived {
+            assert_eq!(w.linked_address(id), None);
+        }
+        assert_eq!(w.links("contact").len(), 300);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 600, "nothing created");
+        w.hubspot.reset_stats();
+        assert_no_writes(&w.run(Job::SyncContacts));
+        assert_eq!(w.hubspot_writes(), 0);
+    }
+}
