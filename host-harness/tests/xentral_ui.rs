@@ -448,13 +448,19 @@ fn cli_group_add_and_remove() {
     let (dir, mut db) = cli_tenant();
     let id = ui::add_address(&mut *db, &ada()).unwrap().id;
     let group = ui::create_group(&mut *db, "Hubspot", "").unwrap();
-    let today = chrono::Utc::now().date_naive();
     let sid = id.to_string();
     let out = cli(
         dir.path(),
         &["xentral", "acme", "group", "add", &sid, "Hubspot"],
     );
     assert!(out.contains("added to group 'Hubspot'"), "{out}");
+    // "Today" is the tenant's local date, which the membership starts on; around midnight it
+    // differs from the UTC date.
+    let since = db
+        .query("SELECT von FROM adresse_rolle WHERE adresse = ?", &[id.into()])
+        .unwrap();
+    let today = chrono::NaiveDate::parse_from_str(since.rows[0][0].as_str().unwrap(), "%Y-%m-%d")
+        .unwrap();
     let members_after_add = ui::group_members(&mut *db, group, today).unwrap();
     cli(
         dir.path(),
