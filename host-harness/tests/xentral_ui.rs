@@ -457,10 +457,13 @@ fn cli_group_add_and_remove() {
     // "Today" is the tenant's local date, which the membership starts on; around midnight it
     // differs from the UTC date.
     let since = db
-        .query("SELECT von FROM adresse_rolle WHERE adresse = ?", &[id.into()])
+        .query(
+            "SELECT von FROM adresse_rolle WHERE adresse = ?",
+            &[id.into()],
+        )
         .unwrap();
-    let today = chrono::NaiveDate::parse_from_str(since.rows[0][0].as_str().unwrap(), "%Y-%m-%d")
-        .unwrap();
+    let today =
+        chrono::NaiveDate::parse_from_str(since.rows[0][0].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let members_after_add = ui::group_members(&mut *db, group, today).unwrap();
     cli(
         dir.path(),
