@@ -1,32 +1,85 @@
-//! Benchmark of the initial sync, each way, against the emulator at 100 requests / 10 s:
-//! API calls per 1,000 records, wall time against the rate-limit floor, plugin CPU per record
-//! in wasm, and the same sync core compiled natively for comparison.
+//! Benchmark of the sync against the emulator at HubSpot's rate limits (100 calls per rolling
+//! 10 s, search 5 per second): initial pull and push of contacts, companies and deals, API calls
+//! per 1,000 records, wall time against the rolling-window floor (burst included, see
+//! `xentral_e2e::floor`), plugin CPU per record in wasm and natively, database statements and
+//! time per record, peak guest memory; the calls of a no-change incremental run per object kind;
+//! and a scheduler pass over many tenants (idle, then each running a no-change sync).
 //!
-//! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [DEALS] [LATENCY_MS]`
-//! (defaults 10000 10000 0; LATENCY_MS is each reply's real delay, as HubSpot's 100–300 ms). Everything runs over HTTPS, as against HubSpot (one connection per
-//! job); one extra pull over plain HTTP gives the cost of TLS in requests per second. Time
-//! spent waiting for rate limits runs on a virtual clock, so the "wall time" is the virtual
-//! waiting time plus the real processing time — what a real run against HubSpot would take,
-//! without spending it.
+//! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [COMPANIES] [DEALS]
+//! [LATENCY_MS] [--mariadb] [--tenants=N] [--no-native]`
+//! (defaults 10000 2000 10000 0; LATENCY_MS is each reply's real delay, as HubSpot's 100–300 ms;
+//! `--mariadb` puts the tenant on a scratch database of `XENTRAL_TEST_MYSQL_URL`; `--tenants=N`
+//! adds the scheduler pass over N tenants). Everything runs over HTTPS, as against HubSpot; one
+//! extra pull over plain HTTP gives the cost of TLS. Time spent waiting for rate limits runs on
+//! a virtual clock, so the "wall time" is the virtual waiting time plus the real processing
+//! time — what a real run against HubSpot would take, without spending it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec, TokenConfig};
+use xentral_e2e::floor::{Calls, floor};
 use xentral_erp::Database;
-use xentral_host::report::{Budget, Job, JobReport, ReasonCount, Settings};
+use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase};
+use xentral_host::report::{Budget, ContactMode, Job, JobReport, ReasonCount, Settings};
+use xentral_host::tenant::MysqlSetup;
 use xentral_host::{Connection, HostClock, HostKey, VirtualClock, XentralHost};
 use xentral_hubspot_plugin::platform as p;
 
 const TOKEN: &str = "pat-bench";
 const START_MS: i64 = 1_768_471_200_000;
 
-/// Each reply's real delay, from the command line.
-static LATENCY_MS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+/// What to run, from the command line.
+#[derive(Debug, Clone)]
+struct Options {
+    contacts: usize,
+    companies: usize,
+    deals: usize,
+    /// Each reply's real delay.
+    latency_ms: u64,
+    mariadb: bool,
+    /// Tenants of the scheduler pass (0: no pass).
+    tenants: usize,
+    native: bool,
+}
+
+impl Options {
+    fn parse() -> Options {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let numbers: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        let flag = |name: &str| args.iter().any(|a| a == name);
+        Options {
+            contacts: numbers.first().copied().unwrap_or(10_000),
+            companies: numbers.get(1).copied().unwrap_or(2_000),
+            deals: numbers.get(2).copied().unwrap_or(10_000),
+            latency_ms: numbers.get(3).copied().unwrap_or(0) as u64,
+            mariadb: flag("--mariadb"),
+            tenants: args
+                .iter()
+                .find_map(|a| a.strip_prefix("--tenants="))
+                .map(|n| n.parse().expect("--tenants=N"))
+                .unwrap_or(0),
+            native: !flag("--no-native"),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        if self.mariadb { "MariaDB" } else { "SQLite" }
+    }
+}
 
 /// CPU time of the calling thread (user + system), from /proc.
 fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    proc_cpu("/proc/thread-self/stat")
+}
+
+/// CPU time of the whole process, every thread.
+fn process_cpu() -> Duration {
+    proc_cpu("/proc/self/stat")
+}
+
+fn proc_cpu(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks: u64 = [11, 12]
@@ -36,59 +89,104 @@ fn thread_cpu() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// The process's resident memory, from /proc.
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
 struct World {
     _dir: tempfile::TempDir,
     clock: Arc<VirtualClock>,
     hubspot: Emulator,
     host: XentralHost,
+    /// The tenant's MariaDB database, dropped after the host.
+    _scratch: Option<ScratchDatabase>,
 }
 
-fn world(contacts: usize, deals: usize) -> World {
-    world_over(contacts, deals, true)
+/// What the portal holds at the start.
+#[derive(Debug, Clone, Copy, Default)]
+struct Portal {
+    contacts: usize,
+    companies: usize,
+    deals: usize,
 }
 
-fn world_over(contacts: usize, deals: usize, tls: bool) -> World {
-    let clock = Arc::new(VirtualClock::new(START_MS));
-    let c = Arc::clone(&clock);
-    let hubspot = Emulator::start(EmulatorConfig {
+/// A world over HTTPS; companies sync when the portal or the run has any.
+fn world(o: &Options, portal: Portal, companies: bool) -> World {
+    world_over(o, portal, companies, true)
+}
+
+fn emulator(o: &Options, tls: bool, clock: &Arc<VirtualClock>) -> Emulator {
+    let c = Arc::clone(clock);
+    Emulator::start(EmulatorConfig {
         tokens: vec![TokenConfig::all_scopes(TOKEN)],
         clock: Some(Arc::new(move || c.now_ms())),
         daily_limit: 10_000_000,
         tls,
         latency: hubspot_emulator::Latency {
-            fixed_ms: LATENCY_MS.get().copied().unwrap_or(0),
+            fixed_ms: o.latency_ms,
             jitter_ms: 0,
         },
         ..EmulatorConfig::default()
     })
-    .expect("emulator");
-    hubspot.seed(SeedSpec {
-        associations: false,
-        ..SeedSpec::new(1, contacts, deals)
-    });
-    let dir = tempfile::tempdir().expect("tmp");
-    let host = XentralHost::new(dir.path(), HostKey::ephemeral(), clock.clone()).expect("host");
-    host.create_tenant("bench").expect("tenant");
-    let settings = Settings {
+    .expect("emulator")
+}
+
+/// Settings against `hubspot`: companies on when the run has any, every contact a person
+/// address (so contact counts compare with the runs without companies).
+fn bench_settings(hubspot: &Emulator, companies: bool) -> Settings {
+    Settings {
         hubspot_url: hubspot.base_url(),
-        companies: false,
-        contact_mode: xentral_host::report::ContactMode::Addresses,
+        companies,
+        contact_mode: ContactMode::Addresses,
         ..xentral_host::settings_defaults::built_in(xentral_host::bindings::CONTRACT_VERSION)
-    };
+    }
+}
+
+fn configure(host: &XentralHost, tenant: &str, hubspot: &Emulator, companies: bool) {
+    let settings = bench_settings(hubspot, companies);
     let connection = Connection {
         hubspot_url: Some(&settings.hubspot_url),
         token: Some(TOKEN),
         extra_ca_pem: hubspot.ca_pem(),
     };
-    host.configure("bench", &connection, &settings)
+    host.configure(tenant, &connection, &settings)
         .expect("host")
         .result
         .expect("configured");
+}
+
+fn world_over(o: &Options, portal: Portal, companies: bool, tls: bool) -> World {
+    let clock = Arc::new(VirtualClock::new(START_MS));
+    let hubspot = emulator(o, tls, &clock);
+    hubspot.seed(SeedSpec {
+        associations: false,
+        companies: portal.companies,
+        ..SeedSpec::new(1, portal.contacts, portal.deals)
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let host = XentralHost::new(dir.path(), HostKey::ephemeral(), clock.clone()).expect("host");
+    let scratch = o
+        .mariadb
+        .then(|| ScratchDatabase::on_test_server().expect(SKIP_HINT));
+    let url = scratch.as_ref().map(|s| s.url().to_string());
+    let setup = url.as_deref().map(|database| MysqlSetup {
+        database,
+        plugin_account: None,
+    });
+    host.create_tenant_on("bench", setup).expect("tenant");
+    configure(&host, "bench", &hubspot, companies);
     World {
         _dir: dir,
         clock,
         hubspot,
         host,
+        _scratch: scratch,
     }
 }
 
@@ -127,29 +225,56 @@ fn run(w: &World, job: Job) -> Measured {
     }
 }
 
-fn floor_seconds(stats_calls: &[ReasonCount]) -> f64 {
-    let search: u32 = stats_calls
-        .iter()
-        .filter(|c| c.reason.ends_with("/search"))
-        .map(|c| c.count)
-        .sum();
-    let other: u32 = stats_calls.iter().map(|c| c.count).sum::<u32>() - search;
-    (f64::from(search) / 5.0).max(f64::from(other) / 10.0)
+/// Prints the table's header.
+fn header(o: &Options) {
+    println!(
+        "backend {}, reply latency {} ms, portal limit {} calls / 10 s, search 5 / s",
+        o.backend(),
+        o.latency_ms,
+        GENERAL_LIMIT
+    );
+    println!(
+        "{:<28} {:>7} {:>7} {:>9} {:>9} {:>8} {:>9} {:>6} {:>10} {:>7} {:>10} {:>8}",
+        "run",
+        "records",
+        "calls",
+        "calls/1k",
+        "floor s",
+        "bound",
+        "wall s",
+        "ratio",
+        "CPU µs/rec",
+        "SQL/rec",
+        "DB µs/rec",
+        "peak MiB"
+    );
 }
 
-fn line(label: &str, records: usize, m: &Measured) {
-    let floor = floor_seconds(&m.report.api_calls);
+/// The portal's general limit, as the emulator enforces it by default.
+const GENERAL_LIMIT: u64 = 100;
+
+fn line(o: &Options, label: &str, records: usize, m: &Measured) {
+    let calls = Calls::from_reasons(
+        m.report
+            .api_calls
+            .iter()
+            .map(|c| (c.reason.as_str(), u64::from(c.count))),
+    );
+    let floor = floor(calls, GENERAL_LIMIT, o.latency_ms);
+    let floor_s = floor.ms as f64 / 1000.0;
     let wall = m.waited_ms as f64 / 1000.0 + m.real.as_secs_f64();
+    let per = |x: f64| x / records.max(1) as f64;
     println!(
-        "{label:<32} {records:>7} records  {:>6} calls ({:>5.2}/1000)  floor {:>7.1} s  wall {:>7.1} s (ratio {:>4.2})  CPU {:>6.1} µs/record  DB {:>4.1} statements {:>6.1} µs/record  peak memory {:>5.1} MiB",
+        "{label:<28} {records:>7} {:>7} {:>9.2} {:>9.1} {:>8} {:>9.1} {:>6.2} {:>10.1} {:>7.1} {:>10.1} {:>8.1}",
         m.calls,
-        m.calls as f64 * 1000.0 / records as f64,
-        floor,
+        per(m.calls as f64 * 1000.0),
+        floor_s,
+        floor.bound_by,
         wall,
-        if floor > 0.0 { wall / floor } else { 0.0 },
-        m.cpu.as_secs_f64() * 1e6 / records as f64,
-        m.db_statements as f64 / records as f64,
-        m.db_time.as_secs_f64() * 1e6 / records as f64,
+        if floor_s > 0.0 { wall / floor_s } else { 0.0 },
+        per(m.cpu.as_secs_f64() * 1e6),
+        per(m.db_statements as f64),
+        per(m.db_time.as_secs_f64() * 1e6),
         m.memory as f64 / (1 << 20) as f64,
     );
 }
@@ -260,7 +385,10 @@ impl p::Db for Native {
         self.db.rollback().map_err(db_err)
     }
     fn dialect(&self) -> p::Dialect {
-        p::Dialect::Sqlite
+        match self.db.dialect() {
+            xentral_erp::Dialect::Sqlite => p::Dialect::Sqlite,
+            xentral_erp::Dialect::Mysql => p::Dialect::Mysql,
+        }
     }
 }
 
@@ -356,7 +484,8 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
     }
 }
 
-fn seed_addresses(w: &World, n: usize) {
+/// `n` person addresses, or company addresses with a website each, in the contact group.
+fn seed_addresses(w: &World, n: usize, companies: bool) {
     let tenant = w.host.tenant("bench").expect("tenant");
     let mut db = tenant.open_admin_db(w.host.clock()).expect("db");
     let group = xentral_erp::ui::find_group_by_name(db.as_mut(), "Hubspot")
@@ -367,15 +496,29 @@ fn seed_addresses(w: &World, n: usize) {
     for i in 0..n {
         let c = xentral_erp::ui::add_address(
             db.as_mut(),
-            &xentral_erp::ui::NewAddress {
-                name: format!("Bench {i}"),
-                vorname: format!("Bench{i}"),
-                nachname: "Mark".into(),
-                email: format!("bench{i}@xentral.example"),
-                ort: "Berlin".into(),
-                land: "DE".into(),
-                lead: true,
-                ..Default::default()
+            &if companies {
+                xentral_erp::ui::NewAddress {
+                    typ: "firma".into(),
+                    name: format!("Bench {i} GmbH"),
+                    email: format!("info@bench{i}.example"),
+                    internetseite: format!("https://www.bench{i}.example/"),
+                    ort: "Berlin".into(),
+                    land: "DE".into(),
+                    lead: true,
+                    ..Default::default()
+                }
+            } else {
+                xentral_erp::ui::NewAddress {
+                    typ: "herr".into(),
+                    name: format!("Bench{i} Mark"),
+                    vorname: format!("Bench{i}"),
+                    nachname: "Mark".into(),
+                    email: format!("bench{i}@xentral.example"),
+                    ort: "Berlin".into(),
+                    land: "DE".into(),
+                    lead: true,
+                    ..Default::default()
+                }
             },
         )
         .unwrap();
@@ -418,53 +561,190 @@ fn seed_resubmissions(w: &World, n: usize) {
     db.commit().unwrap();
 }
 
-fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
+/// Runs `job` again with nothing changed on either side and prints its calls by endpoint.
+fn no_change(w: &World, job: Job) -> u64 {
+    let m = run(w, job);
+    let reasons: Vec<String> = m
+        .report
+        .api_calls
+        .iter()
+        .map(|c| format!("{} × {}", c.count, c.reason))
         .collect();
-    let contacts = args.first().copied().unwrap_or(10_000);
-    let deals = args.get(1).copied().unwrap_or(10_000);
-    let latency = args.get(2).copied().unwrap_or(0);
-    LATENCY_MS.set(latency as u64).expect("set once");
-    println!("reply latency {latency} ms");
+    println!(
+        "no-change {job:?}: {} calls ({}); xentral {:?}, HubSpot {:?}",
+        m.calls,
+        reasons.join(", "),
+        m.report.xentral,
+        m.report.hubspot
+    );
+    m.calls
+}
 
-    // Pull: HubSpot → xentral.
-    let w = world(contacts, deals);
+/// A scheduler pass over `n` tenants sharing one portal (the emulator's limit raised so that
+/// each tenant sees a portal of its own): once with nothing due, once with every starter due
+/// and nothing changed. Prints process CPU, wall time and resident memory per tenant.
+fn tenants_pass(o: &Options, n: usize) {
+    let clock = Arc::new(VirtualClock::new(START_MS));
+    let c = Arc::clone(&clock);
+    let hubspot = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenConfig::all_scopes(TOKEN)],
+        clock: Some(Arc::new(move || c.now_ms())),
+        daily_limit: u64::MAX / 2,
+        rate_limit_per_10s: u32::MAX / 2,
+        search_per_second: u32::MAX / 2,
+        tls: true,
+        latency: hubspot_emulator::Latency {
+            fixed_ms: o.latency_ms,
+            jitter_ms: 0,
+        },
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator");
+    hubspot.seed(SeedSpec {
+        associations: false,
+        companies: 3,
+        ..SeedSpec::new(1, 20, 5)
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let host = XentralHost::new(dir.path(), HostKey::ephemeral(), clock.clone()).expect("host");
+    let rss0 = resident_bytes();
+    let created = Instant::now();
+    for i in 0..n {
+        let name = format!("t{i:05}");
+        host.create_tenant(&name).expect("tenant");
+        configure(&host, &name, &hubspot, true);
+    }
+    let created = created.elapsed();
+    let workers = xentral_host::scheduler::default_workers();
+    // The first pass runs every starter's first (initial) sync.
+    clock.advance_ms(24 * 3_600_000);
+    let first = xentral_host::scheduler::run_due(&host, workers);
+    assert_eq!(first.failed(), 0, "{:?}", first.failures);
+    let pass = |label: &str, advance_ms: i64| {
+        clock.advance_ms(advance_ms);
+        hubspot.reset_stats();
+        let (real0, cpu0, rss_before) = (Instant::now(), process_cpu(), resident_bytes());
+        let pass = xentral_host::scheduler::run_due(&host, workers);
+        let (real, cpu) = (real0.elapsed(), process_cpu() - cpu0);
+        assert_eq!(pass.failed(), 0, "{:?}", pass.failures);
+        assert!(pass.failures.is_empty(), "{:?}", pass.failures);
+        let ran = pass.runs.iter().filter(|r| r.ran()).count();
+        let calls = hubspot.stats().total;
+        println!(
+            "{label:<34} {n:>5} tenants, {workers} workers: {ran:>5} jobs, {calls:>6} calls ({:.1}/tenant), wall {:>7.3} s, CPU {:>7.3} s ({:>6.3} ms/tenant, incl. the emulator), resident {:>6.1} → {:>6.1} MiB",
+            calls as f64 / n as f64,
+            real.as_secs_f64(),
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() * 1e3 / n as f64,
+            rss_before as f64 / (1 << 20) as f64,
+            resident_bytes() as f64 / (1 << 20) as f64,
+        );
+    };
+    pass("pass, nothing due", 0);
+    pass("pass, all due, nothing changed", 61 * 60_000);
+    pass("pass, nothing due (again)", 0);
+    let rss = resident_bytes();
+    println!(
+        "{n} tenants created and configured in {:.1} s; host resident memory {:.1} MiB → {:.1} MiB: {:.1} KiB per tenant",
+        created.as_secs_f64(),
+        rss0 as f64 / (1 << 20) as f64,
+        rss as f64 / (1 << 20) as f64,
+        rss.saturating_sub(rss0) as f64 / 1024.0 / n as f64,
+    );
+}
+
+fn main() {
+    let o = Options::parse();
+    header(&o);
+
+    // Pull: HubSpot → xentral, each kind on its own tenant.
+    let portal = Portal {
+        contacts: o.contacts,
+        ..Portal::default()
+    };
+    let w = world(&o, portal, false);
     let m = run(&w, Job::SyncContacts);
     assert_eq!(
-        m.report.xentral.created as usize, contacts,
+        m.report.xentral.created as usize, o.contacts,
         "{:?}",
         m.report
     );
-    line("pull contacts (wasm)", contacts, &m);
-    let m = run(&w, Job::SyncDeals);
-    assert_eq!(m.report.xentral.created as usize, deals);
-    line("pull deals (wasm)", deals, &m);
+    line(&o, "pull contacts (wasm)", o.contacts, &m);
+    no_change(&w, Job::SyncContacts);
+    drop(w);
 
-    // The same pull with the core compiled natively, on a fresh tenant.
-    let n = world(contacts, 0);
-    let m = run_native(&n, xentral_hubspot_plugin::api::Job::SyncContacts);
-    line("pull contacts (native core)", contacts, &m);
+    if o.companies > 0 {
+        let w = world(
+            &o,
+            Portal {
+                companies: o.companies,
+                ..Portal::default()
+            },
+            true,
+        );
+        let m = run(&w, Job::SyncContacts);
+        assert_eq!(
+            m.report.xentral.created as usize, o.companies,
+            "{:?}",
+            m.report
+        );
+        line(&o, "pull companies (wasm)", o.companies, &m);
+        no_change(&w, Job::SyncContacts);
+    }
+
+    let w = world(
+        &o,
+        Portal {
+            deals: o.deals,
+            ..Portal::default()
+        },
+        false,
+    );
+    let m = run(&w, Job::SyncDeals);
+    assert_eq!(m.report.xentral.created as usize, o.deals, "{:?}", m.report);
+    line(&o, "pull deals (wasm)", o.deals, &m);
+    no_change(&w, Job::SyncDeals);
+    drop(w);
+
+    // The same contact pull with the core compiled natively, on a fresh tenant.
+    if o.native {
+        let n = world(&o, portal, false);
+        let m = run_native(&n, xentral_hubspot_plugin::api::Job::SyncContacts);
+        line(&o, "pull contacts (native core)", o.contacts, &m);
+    }
 
     // Push: xentral → HubSpot.
-    let w = world(0, 0);
-    seed_addresses(&w, contacts);
+    let w = world(&o, Portal::default(), false);
+    seed_addresses(&w, o.contacts, false);
     let m = run(&w, Job::SyncContacts);
     assert_eq!(
-        m.report.hubspot.created as usize, contacts,
+        m.report.hubspot.created as usize, o.contacts,
         "{:?}",
         m.report
     );
-    line("push contacts (wasm)", contacts, &m);
-    seed_resubmissions(&w, deals);
+    line(&o, "push contacts (wasm)", o.contacts, &m);
+    seed_resubmissions(&w, o.deals);
     let m = run(&w, Job::SyncDeals);
-    assert_eq!(m.report.hubspot.created as usize, deals, "{:?}", m.report);
-    line("push deals (wasm)", deals, &m);
+    assert_eq!(m.report.hubspot.created as usize, o.deals, "{:?}", m.report);
+    line(&o, "push deals (wasm)", o.deals, &m);
+    no_change(&w, Job::SyncContacts);
+    no_change(&w, Job::SyncDeals);
+    no_change(&w, Job::ProcessQueue);
+    if o.companies > 0 {
+        let w = world(&o, Portal::default(), true);
+        seed_addresses(&w, o.companies, true);
+        let m = run(&w, Job::SyncContacts);
+        assert_eq!(
+            m.report.hubspot.created as usize, o.companies,
+            "{:?}",
+            m.report
+        );
+        line(&o, "push companies (wasm)", o.companies, &m);
+    }
 
     // The cost of TLS: the same pull over plain HTTP and over HTTPS, requests per real second.
     for tls in [false, true] {
-        let w = world_over(contacts, 0, tls);
+        let w = world_over(&o, portal, false, tls);
         let m = run(&w, Job::SyncContacts);
         println!(
             "pull contacts over {:<5}  {:>6} calls in {:>6.2} s real: {:>7.0} requests/s, {:>6.1} µs CPU/record",
@@ -472,7 +752,7 @@ fn main() {
             m.calls,
             m.real.as_secs_f64(),
             m.calls as f64 / m.real.as_secs_f64(),
-            m.cpu.as_secs_f64() * 1e6 / contacts as f64,
+            m.cpu.as_secs_f64() * 1e6 / o.contacts.max(1) as f64,
         );
     }
 
@@ -496,4 +776,8 @@ fn main() {
         "plugin component: {} bytes",
         xentral_host::sandbox::PLUGIN_WASM.len()
     );
+
+    if o.tenants > 0 {
+        tenants_pass(&o, o.tenants);
+    }
 }

@@ -1,1 +1,3 @@
-//! End-to-end tests live in `tests/`.
+//! Shared pieces of the end-to-end tests and benchmarks (the tests themselves live in `tests/`).
+
+pub mod floor;

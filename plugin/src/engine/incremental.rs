@@ -339,7 +339,7 @@ impl Feed {
                 return Ok(Flow::Stop);
             }
             for gone in chunk.iter().filter(|id| !found.contains(*id)) {
-                s.transaction(|s| self.clear_failure(s, gone))?;
+                s.transaction(|s| self.clear_failures(s, &[gone.as_str()]))?;
                 s.report.xentral.exclude(&format!(
                     "{} no longer exists in HubSpot",
                     self.failure_object
@@ -576,8 +576,9 @@ impl Feed {
         let whole = s.transaction(|s| {
             for r in records {
                 sink.apply(s, r)?;
-                self.clear_failure(s, &r.id)?;
             }
+            let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+            self.clear_failures(s, &ids)?;
             self.save_cursor(s, cursor)
         });
         if whole.is_ok() {
@@ -588,7 +589,7 @@ impl Feed {
         for r in records {
             let one = s.transaction(|s| {
                 sink.apply(s, r)?;
-                self.clear_failure(s, &r.id)
+                self.clear_failures(s, &[&r.id])
             });
             if let Err(e) = one {
                 sink.rolled_back();
@@ -616,12 +617,12 @@ impl Feed {
         Ok(Flow::Continue)
     }
 
-    /// Forgets a pull failure of `id` (it went through, or the record is gone). A dry run
-    /// keeps it: the record was not really applied, and it is behind the cursor, so only its
-    /// failure brings it back.
-    fn clear_failure(&self, s: &mut Session<'_>, id: &str) -> Result<(), PluginError> {
+    /// Forgets the pull failures of `ids` (they went through, or the records are gone), in one
+    /// statement for a whole page. A dry run keeps them: the records were not really applied,
+    /// and they are behind the cursor, so only their failures bring them back.
+    fn clear_failures(&self, s: &mut Session<'_>, ids: &[&str]) -> Result<(), PluginError> {
         if !s.dry_run {
-            state::clear_failure(s.db, self.failure_object, "pull", id)?;
+            state::clear_failures(s.db, self.failure_object, "pull", ids)?;
         }
         Ok(())
     }

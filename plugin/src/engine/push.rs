@@ -407,8 +407,13 @@ impl Target {
                     },
                     now,
                 )?;
-                state::clear_failure(s.db, self.failure_object, "push", &p.xentral_id.to_string())?;
             }
+            let keys: Vec<String> = confirmed
+                .iter()
+                .map(|(p, _, _)| p.xentral_id.to_string())
+                .collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            state::clear_failures(s.db, self.failure_object, "push", &keys)?;
             Ok(())
         })?;
         for (p, record, created) in confirmed {

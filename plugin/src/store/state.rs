@@ -857,23 +857,31 @@ pub fn clear_refusal(db: &mut dyn Db, object: &str, xentral_id: i64) -> Result<b
     Ok(r.rows_affected > 0)
 }
 
-/// Forgets a failure once the record went through.
-pub fn clear_failure(
+/// Forgets the failures of many records at once (a page that went through): one statement per
+/// [`CLEAR_CHUNK`] keys instead of one per record.
+pub fn clear_failures(
     db: &mut dyn Db,
     object: &str,
     direction: &str,
-    key: &str,
+    keys: &[&str],
 ) -> Result<(), DbError> {
-    db.execute(
-        "DELETE FROM hubspot_sync_failures WHERE object = ? AND direction = ? AND record_key = ?",
-        &[
-            Value::from(object),
-            Value::from(direction),
-            Value::from(key),
-        ],
-    )?;
+    for chunk in keys.chunks(CLEAR_CHUNK) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut params = vec![Value::from(object), Value::from(direction)];
+        params.extend(chunk.iter().map(|k| Value::from(*k)));
+        db.execute(
+            &format!(
+                "DELETE FROM hubspot_sync_failures WHERE object = ? AND direction = ? AND record_key IN ({marks})"
+            ),
+            &params,
+        )?;
+    }
     Ok(())
 }
+
+/// Keys per statement of [`clear_failures`]: a page of HubSpot records (search answers up to
+/// 200) in one, well under SQLite's and MariaDB's parameter limits.
+const CLEAR_CHUNK: usize = 500;
 
 /// Failed records of one kind: key → next retry time.
 pub fn failures(
@@ -1106,5 +1114,29 @@ mod tests {
         own.sort();
         assert_eq!(own, created_tables());
         assert!(OWN_TABLES.iter().all(|t| t.starts_with(OWN_TABLE_PREFIX)));
+    }
+
+    #[test]
+    fn clearing_failures_forgets_exactly_the_keys_given_of_that_object_and_direction() {
+        let mut db = crate::testing::MemoryDb::new(0);
+        migrate(&mut db).unwrap();
+        let keys: Vec<String> = (0..CLEAR_CHUNK + 3).map(|i| format!("k{i}")).collect();
+        for k in &keys {
+            record_failure(&mut db, "contact", "pull", k, "boom", 0).unwrap();
+        }
+        record_failure(&mut db, "contact", "push", "k0", "boom", 0).unwrap();
+        record_failure(&mut db, "deal", "pull", "k1", "boom", 0).unwrap();
+        // More keys than one statement takes, all but the last.
+        let cleared: Vec<&str> = keys[..keys.len() - 1].iter().map(String::as_str).collect();
+        clear_failures(&mut db, "contact", "pull", &cleared).unwrap();
+        let left: Vec<String> = failures(&mut db, "contact", "pull")
+            .unwrap()
+            .into_keys()
+            .collect();
+        assert_eq!(left, vec![keys.last().unwrap().clone()]);
+        assert_eq!(failures(&mut db, "contact", "push").unwrap().len(), 1);
+        assert_eq!(failures(&mut db, "deal", "pull").unwrap().len(), 1);
+        clear_failures(&mut db, "contact", "pull", &[]).unwrap();
+        assert_eq!(failures(&mut db, "contact", "pull").unwrap().len(), 1);
     }
 }
