@@ -9,6 +9,8 @@
 //! processes on one data directory never run the same starter at once. A failure of one tenant
 //! (its database, a trap in its job) is recorded and never stops the others.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use serde::Serialize;
 use xentral_erp::DbError;
 use xentral_erp::mysql_compat::instant_from_millis;
 use xentral_erp::scheduler::{self as starters, ClaimOutcome, Starter};
+use xentral_erp::sqlite::ChangeStamp;
 
 use crate::host::{HostError, XentralHost};
 use crate::limits::TenantLimits;
@@ -135,6 +138,9 @@ pub struct Pass {
     pub runs: Vec<StarterRun>,
     /// Tenant-level failures (the other tenants were still handled).
     pub failures: Vec<TenantFailure>,
+    /// Tenants left closed: an earlier pass of the same [`Scheduler`] found nothing due, their
+    /// database has not been written since, and none of their starters has come due.
+    pub quiet: usize,
 }
 
 impl Pass {
@@ -176,54 +182,10 @@ pub fn default_workers() -> usize {
 }
 
 /// One pass: every due starter of every tenant, at the host clock's now, tenants spread over at
-/// most `workers` threads (at least one). Starters of one tenant run one after another.
+/// most `workers` threads (at least one). Starters of one tenant run one after another. Opens
+/// every tenant's database; a [`Scheduler`] that runs pass after pass leaves idle ones closed.
 pub fn run_due(host: &XentralHost, workers: usize) -> Pass {
-    let names = match host.data().tenant_names() {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list tenants");
-            return Pass {
-                runs: Vec::new(),
-                failures: vec![TenantFailure {
-                    tenant: String::new(),
-                    message: e.to_string(),
-                }],
-            };
-        }
-    };
-    let next = AtomicUsize::new(0);
-    let mut done = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers.clamp(1, names.len().max(1)))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    while let Some(name) = names.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        let mut runs = Vec::new();
-                        let failure = run_tenant(host, name, &mut runs).err().map(|e| {
-                            tracing::error!(tenant = %name, error = %e, "scheduler pass failed for tenant");
-                            TenantFailure {
-                                tenant: name.clone(),
-                                message: e.to_string(),
-                            }
-                        });
-                        mine.push((name, runs, failure));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<Vec<_>>()
-    });
-    done.sort_by(|a, b| a.0.cmp(b.0));
-    let mut pass = Pass::default();
-    for (_, runs, failure) in done {
-        pass.runs.extend(runs);
-        pass.failures.extend(failure);
-    }
-    pass
+    Scheduler::new(host, workers).pass()
 }
 
 /// Runs passes forever, `interval` apart on the host clock, handing each to `on_pass`.
@@ -234,9 +196,185 @@ pub fn run_forever(
     mut on_pass: impl FnMut(&Pass),
 ) -> ! {
     let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+    let scheduler = Scheduler::new(host, workers);
     loop {
-        on_pass(&run_due(host, workers));
+        on_pass(&scheduler.pass());
         host.clock().sleep_ms(interval_ms);
+    }
+}
+
+/// Runs passes over all tenants and remembers, between them, which tenants had nothing due:
+/// such a tenant's database is not opened again until it is written (its [`ChangeStamp`]
+/// differs: a starter edited, a run by hand, anything) or its next starter comes due. Opening a
+/// SQLite database and reading its schema costs about a millisecond and a half, so for 1,000
+/// idle tenants this is most of a pass. A MariaDB tenant has no such stamp and is opened every
+/// pass.
+pub struct Scheduler<'h> {
+    host: &'h XentralHost,
+    workers: usize,
+    quiet: Mutex<HashMap<String, Quiet>>,
+}
+
+/// What a pass found about a tenant with nothing due.
+#[derive(Debug, Clone)]
+struct Quiet {
+    /// The database's files before the pass read them.
+    stamp: ChangeStamp,
+    /// When its first scheduled starter comes due (`None`: none is scheduled).
+    next_due: Option<DateTime<Utc>>,
+}
+
+impl Quiet {
+    fn still(&self, stamp: &ChangeStamp, now: DateTime<Utc>) -> bool {
+        &self.stamp == stamp && self.next_due.is_none_or(|due| now < due)
+    }
+}
+
+/// How a pass handled one tenant.
+enum Visit {
+    /// Its database was opened and its due starters run.
+    Opened,
+    /// Left closed (see [`Quiet`]).
+    Quiet,
+}
+
+impl<'h> Scheduler<'h> {
+    /// A scheduler over `host`'s tenants with at most `workers` threads, remembering nothing yet.
+    pub fn new(host: &'h XentralHost, workers: usize) -> Scheduler<'h> {
+        Scheduler {
+            host,
+            workers,
+            quiet: Mutex::default(),
+        }
+    }
+
+    /// One pass: every due starter of every tenant, at the host clock's now.
+    pub fn pass(&self) -> Pass {
+        let host = self.host;
+        let names = match host.data().tenant_names() {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list tenants");
+                return Pass {
+                    failures: vec![TenantFailure {
+                        tenant: String::new(),
+                        message: e.to_string(),
+                    }],
+                    ..Pass::default()
+                };
+            }
+        };
+        let next = AtomicUsize::new(0);
+        let mut done = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..self.workers.clamp(1, names.len().max(1)))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        while let Some(name) = names.get(next.fetch_add(1, Ordering::SeqCst)) {
+                            let mut runs = Vec::new();
+                            let visit = self.run_tenant(name, &mut runs).map_err(|e| {
+                                tracing::error!(tenant = %name, error = %e, "scheduler pass failed for tenant");
+                                TenantFailure {
+                                    tenant: name.clone(),
+                                    message: e.to_string(),
+                                }
+                            });
+                            mine.push((name, runs, visit));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<_>>()
+        });
+        done.sort_by(|a, b| a.0.cmp(b.0));
+        let mut pass = Pass::default();
+        for (_, runs, visit) in done {
+            pass.runs.extend(runs);
+            match visit {
+                Ok(Visit::Quiet) => pass.quiet += 1,
+                Ok(Visit::Opened) => {}
+                Err(failure) => pass.failures.push(failure),
+            }
+        }
+        pass
+    }
+
+    fn quiet(&self) -> std::sync::MutexGuard<'_, HashMap<String, Quiet>> {
+        self.quiet.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Handles one tenant's due starters, pushing each attempt onto `runs` as it finishes.
+    fn run_tenant(&self, name: &str, runs: &mut Vec<StarterRun>) -> Result<Visit, SchedulerError> {
+        let host = self.host;
+        let tenant = host.tenant(name)?;
+        let clock = host.clock();
+        let now = instant_from_millis(clock.now_ms());
+        // Taken before the database is read, so a write while it is read shows next pass.
+        let stamp = match tenant.mysql_url() {
+            Ok(None) => ChangeStamp::of(&tenant.db_path()).ok(),
+            _ => None,
+        };
+        if let Some(stamp) = &stamp
+            && self.quiet().get(name).is_some_and(|q| q.still(stamp, now))
+        {
+            return Ok(Visit::Quiet);
+        }
+        self.quiet().remove(name);
+        let mut db = tenant
+            .open_admin_db(clock)
+            .map_err(|e| SchedulerError::Host(e.into()))?;
+        let log = RunLog::for_tenant(&tenant);
+        let mut next_due: Option<DateTime<Utc>> = None;
+        let mut any_due = false;
+        for starter in starters::list(&mut *db).map_err(db_error(name))? {
+            let Some(job) = host
+                .component()
+                .manifest()
+                .job_of_starter(&starter.parameter)
+            else {
+                continue;
+            };
+            if !starter.is_due(now) {
+                next_due = next_due.into_iter().chain(starter.next_due()).min();
+                continue;
+            }
+            any_due = true;
+            let started_ms = clock.now_ms();
+            let attempt = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
+                .map_err(db_error(name))?;
+            let claim = attempt.outcome();
+            let lease = attempt.into_lease();
+            let mut run = StarterRun::begun(name, &starter, job, claim, started_ms, false);
+            if let ClaimOutcome::TakenOverFromDead { pid } = claim {
+                tracing::warn!(tenant = %name, starter = starter.id, pid, "took over the lock of a run whose process is gone");
+            }
+            let Some(lease) = lease else {
+                if let ClaimOutcome::Locked { counter } = claim {
+                    tracing::info!(tenant = %name, starter = starter.id, counter, "starter is locked by a running job");
+                }
+                runs.push(run);
+                continue;
+            };
+            execute(host, name, &tenant.config.limits, &starter, &mut run);
+            let finished = instant_from_millis(clock.now_ms());
+            let status = match &run.outcome {
+                RunOutcome::Failed(message) => Err(message.as_str()),
+                _ => Ok(STATUS_OK),
+            };
+            let released = starters::finish(&mut *db, &lease, finished, status);
+            record(&log, &run);
+            runs.push(run);
+            released.map_err(db_error(name))?;
+        }
+        if !any_due && let Some(stamp) = stamp {
+            self.quiet()
+                .insert(name.to_owned(), Quiet { stamp, next_due });
+        }
+        Ok(Visit::Opened)
     }
 }
 
@@ -245,60 +383,6 @@ fn db_error(tenant: &str) -> impl Fn(DbError) -> SchedulerError + '_ {
         tenant: tenant.to_owned(),
         source,
     }
-}
-
-/// Handles one tenant's due starters, pushing each attempt onto `runs` as it finishes.
-fn run_tenant(
-    host: &XentralHost,
-    name: &str,
-    runs: &mut Vec<StarterRun>,
-) -> Result<(), SchedulerError> {
-    let tenant = host.tenant(name)?;
-    let clock = host.clock();
-    let mut db = tenant
-        .open_admin_db(clock)
-        .map_err(|e| SchedulerError::Host(e.into()))?;
-    let log = RunLog::for_tenant(&tenant);
-    let now = instant_from_millis(clock.now_ms());
-    for starter in starters::list(&mut *db).map_err(db_error(name))? {
-        let Some(job) = host
-            .component()
-            .manifest()
-            .job_of_starter(&starter.parameter)
-        else {
-            continue;
-        };
-        if !starter.is_due(now) {
-            continue;
-        }
-        let started_ms = clock.now_ms();
-        let attempt = starters::try_claim(&mut *db, &starter, instant_from_millis(started_ms))
-            .map_err(db_error(name))?;
-        let claim = attempt.outcome();
-        let lease = attempt.into_lease();
-        let mut run = StarterRun::begun(name, &starter, job, claim, started_ms, false);
-        if let ClaimOutcome::TakenOverFromDead { pid } = claim {
-            tracing::warn!(tenant = %name, starter = starter.id, pid, "took over the lock of a run whose process is gone");
-        }
-        let Some(lease) = lease else {
-            if let ClaimOutcome::Locked { counter } = claim {
-                tracing::info!(tenant = %name, starter = starter.id, counter, "starter is locked by a running job");
-            }
-            runs.push(run);
-            continue;
-        };
-        execute(host, name, &tenant.config.limits, &starter, &mut run);
-        let finished = instant_from_millis(clock.now_ms());
-        let status = match &run.outcome {
-            RunOutcome::Failed(message) => Err(message.as_str()),
-            _ => Ok(STATUS_OK),
-        };
-        let released = starters::finish(&mut *db, &lease, finished, status);
-        record(&log, &run);
-        runs.push(run);
-        released.map_err(db_error(name))?;
-    }
-    Ok(())
 }
 
 /// Runs the job of a claimed starter and fills in the outcome, duration and API calls.

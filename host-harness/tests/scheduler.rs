@@ -189,6 +189,63 @@ fn starter_of_another_module_is_skipped() {
 }
 
 #[test]
+fn a_remembering_scheduler_leaves_an_idle_tenant_closed_until_its_starter_comes_due() {
+    let h = Harness::new();
+    h.tenant("t", "ok");
+    let scheduler = scheduler::Scheduler::new(&h.host, 2);
+    // The first pass runs the starter; the tenant was written, so the next pass opens it.
+    assert_eq!(scheduler.pass().runs.len(), 1);
+    h.clock.advance_ms(MINUTE_MS);
+    let found_idle = scheduler.pass();
+    assert!(found_idle.runs.is_empty());
+    assert_eq!(found_idle.quiet, 0);
+    h.clock.advance_ms(MINUTE_MS);
+    let left_closed = scheduler.pass();
+    assert!(left_closed.runs.is_empty());
+    assert_eq!(left_closed.quiet, 1);
+    // Ten minutes after the run it is due again and runs, closed or not.
+    h.clock.advance_ms(8 * MINUTE_MS);
+    let due = scheduler.pass();
+    assert_eq!((due.runs.len(), due.quiet), (1, 0));
+    assert!(matches!(due.runs[0].outcome, RunOutcome::Ok(_)));
+}
+
+#[test]
+fn a_remembering_scheduler_opens_an_idle_tenant_again_once_its_database_is_written() {
+    let h = Harness::new();
+    let id = h.tenant("t", "ok");
+    h.tenant("u", "ok");
+    let scheduler = scheduler::Scheduler::new(&h.host, 2);
+    scheduler.pass();
+    h.clock.advance_ms(MINUTE_MS);
+    scheduler.pass();
+    assert_eq!(scheduler.pass().quiet, 2);
+    // xentral's "run now": the starter's last run is cleared, by another connection.
+    h.sql(
+        "t",
+        &format!("UPDATE prozessstarter SET letzteausfuerhung = '0000-00-00 00:00:00' WHERE id = {id}"),
+    );
+    let pass = scheduler.pass();
+    assert_eq!(pass.quiet, 1, "u is still idle");
+    assert_eq!(pass.runs.len(), 1);
+    assert_eq!(
+        (pass.runs[0].tenant.as_str(), pass.runs[0].starter_id),
+        ("t", id)
+    );
+    assert_eq!(pass.runs[0].claim, ClaimOutcome::Claimed);
+}
+
+#[test]
+fn a_one_off_pass_opens_every_tenant() {
+    let h = Harness::new();
+    h.tenant("t", "ok");
+    h.pass();
+    h.clock.advance_ms(MINUTE_MS);
+    h.pass();
+    assert_eq!(h.pass().quiet, 0);
+}
+
+#[test]
 fn locked_starter_increments_its_counter_and_does_not_run() {
     let h = Harness::new();
     let id = h.tenant("t", "ok");

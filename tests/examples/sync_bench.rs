@@ -616,22 +616,24 @@ fn tenants_pass(o: &Options, n: usize) {
     }
     let created = created.elapsed();
     let workers = xentral_host::scheduler::default_workers();
+    let scheduler = xentral_host::scheduler::Scheduler::new(&host, workers);
     // The first pass runs every starter's first (initial) sync.
     clock.advance_ms(24 * 3_600_000);
-    let first = xentral_host::scheduler::run_due(&host, workers);
+    let first = scheduler.pass();
     assert_eq!(first.failed(), 0, "{:?}", first.failures);
     let pass = |label: &str, advance_ms: i64| {
         clock.advance_ms(advance_ms);
         hubspot.reset_stats();
         let (real0, cpu0, rss_before) = (Instant::now(), process_cpu(), resident_bytes());
-        let pass = xentral_host::scheduler::run_due(&host, workers);
+        let pass = scheduler.pass();
         let (real, cpu) = (real0.elapsed(), process_cpu() - cpu0);
         assert_eq!(pass.failed(), 0, "{:?}", pass.failures);
         assert!(pass.failures.is_empty(), "{:?}", pass.failures);
         let ran = pass.runs.iter().filter(|r| r.ran()).count();
         let calls = hubspot.stats().total;
         println!(
-            "{label:<34} {n:>5} tenants, {workers} workers: {ran:>5} jobs, {calls:>6} calls ({:.1}/tenant), wall {:>7.3} s, CPU {:>7.3} s ({:>6.3} ms/tenant, incl. the emulator), resident {:>6.1} → {:>6.1} MiB",
+            "{label:<34} {n:>5} tenants ({:>5} left closed), {workers} workers: {ran:>5} jobs, {calls:>6} calls ({:.1}/tenant), wall {:>7.3} s, CPU {:>7.3} s ({:>6.3} ms/tenant, incl. the emulator), resident {:>6.1} → {:>6.1} MiB",
+            pass.quiet,
             calls as f64 / n as f64,
             real.as_secs_f64(),
             cpu.as_secs_f64(),
@@ -640,9 +642,12 @@ fn tenants_pass(o: &Options, n: usize) {
             resident_bytes() as f64 / (1 << 20) as f64,
         );
     };
-    pass("pass, nothing due", 0);
+    // The first idle pass opens every tenant (the last one wrote them); later ones need not.
+    pass("pass, nothing due (first)", 0);
+    pass("pass, nothing due", 60_000);
     pass("pass, all due, nothing changed", 61 * 60_000);
-    pass("pass, nothing due (again)", 0);
+    pass("pass, nothing due (first)", 0);
+    pass("pass, nothing due", 60_000);
     let rss = resident_bytes();
     println!(
         "{n} tenants created and configured in {:.1} s; host resident memory {:.1} MiB → {:.1} MiB: {:.1} KiB per tenant",
@@ -727,9 +732,13 @@ fn main() {
     let m = run(&w, Job::SyncDeals);
     assert_eq!(m.report.hubspot.created as usize, o.deals, "{:?}", m.report);
     line(&o, "push deals (wasm)", o.deals, &m);
-    no_change(&w, Job::SyncContacts);
-    no_change(&w, Job::SyncDeals);
-    no_change(&w, Job::ProcessQueue);
+    // The first pull after a push reads the pushed records back (their modified time is past
+    // the cursor) and writes nothing; the run after it is the real no-change run.
+    for _ in 0..2 {
+        no_change(&w, Job::SyncContacts);
+        no_change(&w, Job::SyncDeals);
+        no_change(&w, Job::ProcessQueue);
+    }
     if o.companies > 0 {
         let w = world(&o, Portal::default(), true);
         seed_addresses(&w, o.companies, true);
