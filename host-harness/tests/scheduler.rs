@@ -223,7 +223,9 @@ fn a_remembering_scheduler_opens_an_idle_tenant_again_once_its_database_is_writt
     // xentral's "run now": the starter's last run is cleared, by another connection.
     h.sql(
         "t",
-        &format!("UPDATE prozessstarter SET letzteausfuerhung = '0000-00-00 00:00:00' WHERE id = {id}"),
+        &format!(
+            "UPDATE prozessstarter SET letzteausfuerhung = '0000-00-00 00:00:00' WHERE id = {id}"
+        ),
     );
     let pass = scheduler.pass();
     assert_eq!(pass.quiet, 1, "u is still idle");

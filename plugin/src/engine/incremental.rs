@@ -217,7 +217,7 @@ pub fn finish_create(
         snapshot.take_stored(written, &kept);
     }
     let now = s.clock.now_ms();
-    state::save_link(
+    state::save_new_link(
         s.db,
         links,
         &Link {

@@ -397,16 +397,18 @@ impl Target {
         }
         s.transaction(|s| {
             for (p, record, _) in &confirmed {
-                state::save_link(
-                    s.db,
-                    self.links,
-                    &Link {
-                        hubspot_id: record.id.clone(),
-                        xentral_id: p.xentral_id,
-                        snapshot: p.snapshot.clone(),
-                    },
-                    now,
-                )?;
+                let link = Link {
+                    hubspot_id: record.id.clone(),
+                    xentral_id: p.xentral_id,
+                    snapshot: p.snapshot.clone(),
+                };
+                // A record not linked before gets its first link.
+                let save = if p.hubspot_id.is_none() {
+                    state::save_new_link
+                } else {
+                    state::save_link
+                };
+                save(s.db, self.links, &link, now)?;
             }
             let keys: Vec<String> = confirmed
                 .iter()

@@ -598,66 +598,119 @@ pub fn drop_link(db: &mut dyn Db, table: LinkTable, hubspot_id: &str) -> Result<
 
 /// Creates or updates a link with its snapshot. `email` is kept for contacts (addresses and
 /// contact persons) so an e-mail shared by two records is recognised before anything is
-/// written to HubSpot.
+/// written to HubSpot. An update that finds the link, else an insert: one statement when the
+/// link exists.
 pub fn save_link(
     db: &mut dyn Db,
     table: LinkTable,
     link: &Link,
     now_ms: i64,
 ) -> Result<(), DbError> {
-    let (t, hs, x) = table.names();
-    let snapshot = serde_json::to_string(&link.snapshot).expect("snapshots serialise");
-    let email = link
-        .snapshot
-        .h
-        .get("email")
-        .or_else(|| link.snapshot.x.get("email"))
-        .cloned()
-        .unwrap_or_default();
-    // Contacts keep the linked e-mail beside the link (companies and deals have no such column).
-    let (email_set, email_column, email_mark) = if table.keeps_email() {
-        (", email = ?", ", email", ", ?")
-    } else {
-        ("", "", "")
-    };
-    let with_email = |mut params: Vec<Value>, at: usize| {
-        if table.keeps_email() {
-            params.insert(at, Value::from(email.as_str()));
+    let row = LinkRow::of(table, link, now_ms);
+    if row.update(db)? == 0 {
+        row.insert(db)?;
+    }
+    Ok(())
+}
+
+/// Saves the link of a record just created on one side, which is most likely new: an insert,
+/// else (the HubSpot id is linked already) the update of [`save_link`]. One statement where
+/// `save_link` would take two.
+pub fn save_new_link(
+    db: &mut dyn Db,
+    table: LinkTable,
+    link: &Link,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let row = LinkRow::of(table, link, now_ms);
+    match row.insert(db) {
+        Err(DbError::Constraint(_)) => {
+            if row.update(db)? == 0 {
+                // The insert hit another unique key (the xentral record's): say so.
+                row.insert(db)?;
+            }
+            Ok(())
         }
-        params
-    };
-    // An update that finds the link, else an insert: one statement when it exists.
-    let updated = db.execute(
-        &format!(
-            "UPDATE {t} SET {x} = ?, snapshot = ?, synced_at_ms = ?{email_set} WHERE {hs} = ?"
-        ),
-        &with_email(
-            vec![
-                Value::Integer(link.xentral_id),
-                Value::from(snapshot.as_str()),
-                Value::Integer(now_ms),
-                Value::from(&link.hubspot_id),
-            ],
-            3,
-        ),
-    )?;
-    if updated.rows_affected == 0 {
+        other => other,
+    }
+}
+
+/// A link as its table's columns hold it.
+struct LinkRow<'a> {
+    table: LinkTable,
+    link: &'a Link,
+    snapshot: String,
+    /// The linked e-mail, kept for contacts only (companies and deals have no such column).
+    email: Option<String>,
+    now_ms: i64,
+}
+
+impl<'a> LinkRow<'a> {
+    fn of(table: LinkTable, link: &'a Link, now_ms: i64) -> LinkRow<'a> {
+        let email = table.keeps_email().then(|| {
+            link.snapshot
+                .h
+                .get("email")
+                .or_else(|| link.snapshot.x.get("email"))
+                .cloned()
+                .unwrap_or_default()
+        });
+        LinkRow {
+            table,
+            link,
+            snapshot: serde_json::to_string(&link.snapshot).expect("snapshots serialise"),
+            email,
+            now_ms,
+        }
+    }
+
+    /// Updates the link of the HubSpot id; returns the rows changed (0: there is none).
+    fn update(&self, db: &mut dyn Db) -> Result<u64, DbError> {
+        let (t, hs, x) = self.table.names();
+        let email_set = if self.email.is_some() {
+            ", email = ?"
+        } else {
+            ""
+        };
+        let mut params = vec![
+            Value::Integer(self.link.xentral_id),
+            Value::from(self.snapshot.as_str()),
+            Value::Integer(self.now_ms),
+        ];
+        params.extend(self.email.as_deref().map(Value::from));
+        params.push(Value::from(&self.link.hubspot_id));
+        Ok(db
+            .execute(
+                &format!(
+                    "UPDATE {t} SET {x} = ?, snapshot = ?, synced_at_ms = ?{email_set} WHERE {hs} = ?"
+                ),
+                &params,
+            )?
+            .rows_affected)
+    }
+
+    fn insert(&self, db: &mut dyn Db) -> Result<(), DbError> {
+        let (t, hs, x) = self.table.names();
+        let (email_column, email_mark) = if self.email.is_some() {
+            (", email", ", ?")
+        } else {
+            ("", "")
+        };
+        let mut params = vec![
+            Value::from(&self.link.hubspot_id),
+            Value::Integer(self.link.xentral_id),
+            Value::from(self.snapshot.as_str()),
+            Value::Integer(self.now_ms),
+        ];
+        params.extend(self.email.as_deref().map(Value::from));
         db.execute(
             &format!(
                 "INSERT INTO {t} ({hs}, {x}, snapshot, synced_at_ms{email_column}) VALUES (?, ?, ?, ?{email_mark})"
             ),
-            &with_email(
-                vec![
-                    Value::from(&link.hubspot_id),
-                    Value::Integer(link.xentral_id),
-                    Value::from(snapshot.as_str()),
-                    Value::Integer(now_ms),
-                ],
-                4,
-            ),
+            &params,
         )?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Records the e-mail of a contact link (see [`linked_emails`]).
@@ -1138,5 +1191,104 @@ mod tests {
         assert_eq!(failures(&mut db, "deal", "pull").unwrap().len(), 1);
         clear_failures(&mut db, "contact", "pull", &[]).unwrap();
         assert_eq!(failures(&mut db, "contact", "pull").unwrap().len(), 1);
+    }
+
+    /// Counts the statements run on the database it wraps.
+    struct Counting<'a> {
+        db: &'a mut crate::testing::MemoryDb,
+        statements: usize,
+    }
+
+    impl Db for Counting<'_> {
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<crate::platform::Rows, DbError> {
+            self.statements += 1;
+            self.db.query(sql, params)
+        }
+        fn execute(
+            &mut self,
+            sql: &str,
+            params: &[Value],
+        ) -> Result<crate::platform::ExecResult, DbError> {
+            self.statements += 1;
+            self.db.execute(sql, params)
+        }
+        fn begin(&mut self) -> Result<(), DbError> {
+            self.db.begin()
+        }
+        fn commit(&mut self) -> Result<(), DbError> {
+            self.db.commit()
+        }
+        fn rollback(&mut self) -> Result<(), DbError> {
+            self.db.rollback()
+        }
+        fn dialect(&self) -> crate::platform::Dialect {
+            self.db.dialect()
+        }
+    }
+
+    fn link(hubspot_id: &str, xentral_id: i64, email: &str) -> Link {
+        let mut snapshot = Snapshot::default();
+        snapshot.h.insert("email".into(), email.into());
+        Link {
+            hubspot_id: hubspot_id.into(),
+            xentral_id,
+            snapshot,
+        }
+    }
+
+    #[test]
+    fn a_new_link_is_saved_in_one_statement_and_an_existing_one_is_updated() {
+        let mut memory = crate::testing::MemoryDb::new(0);
+        migrate(&mut memory).unwrap();
+        let mut db = Counting {
+            db: &mut memory,
+            statements: 0,
+        };
+        save_new_link(
+            &mut db,
+            LinkTable::Contacts,
+            &link("h1", 1, "a@x.example"),
+            5,
+        )
+        .unwrap();
+        assert_eq!(db.statements, 1);
+        // The HubSpot id is linked already: the link is updated, not refused or doubled.
+        save_new_link(
+            &mut db,
+            LinkTable::Contacts,
+            &link("h1", 2, "b@x.example"),
+            6,
+        )
+        .unwrap();
+        let saved = link_by_hubspot_id(&mut db, LinkTable::Contacts, "h1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(saved.xentral_id, 2);
+        assert_eq!(saved.snapshot.h["email"], "b@x.example");
+        let email = db
+            .query(
+                "SELECT email FROM hubspot_sync_contact_links WHERE hs_contact_id = 'h1'",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(email.rows, vec![vec![Value::from("b@x.example")]]);
+    }
+
+    #[test]
+    fn a_new_link_to_a_record_linked_elsewhere_is_refused_as_save_link_refuses_it() {
+        let mut db = crate::testing::MemoryDb::new(0);
+        migrate(&mut db).unwrap();
+        save_link(&mut db, LinkTable::Deals, &link("d1", 7, ""), 5).unwrap();
+        for save in [save_new_link, save_link] {
+            assert!(matches!(
+                save(&mut db, LinkTable::Deals, &link("d2", 7, ""), 6),
+                Err(DbError::Constraint(_))
+            ));
+        }
+        assert!(
+            link_by_hubspot_id(&mut db, LinkTable::Deals, "d2")
+                .unwrap()
+                .is_none()
+        );
     }
 }
