@@ -810,136 +810,198 @@ pub fn unwritable_contact(
         .then_some("e-mail shared with another address or contact person")
 }
 
-/// Pushes addresses to HubSpot: the group's person addresses (reconciliation) or the given
-/// ids (queue). Returns the outcome per address id.
+/// Pushes addresses to HubSpot: the group's person addresses (reconciliation), a page of
+/// [`PUSH_PAGE`] at a time so a large group is never in memory whole, or the given ids
+/// (queue). Returns the outcome per address id.
 pub fn push(
     s: &mut Session<'_>,
     ctx: &Ctx,
     only: Option<&[i64]>,
 ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
-    let mut outcomes = BTreeMap::new();
-    let links = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
-    let candidates = match only {
-        None => xentral::group_addresses(s.db, &ctx.columns(), ctx.group_id, &ctx.today)?
-            .into_iter()
-            // With companies synced, an unlinked company address is a company's business.
-            .filter(|a| !(ctx.companies && a.is_company() && !links.contains_key(&a.id)))
-            .collect(),
-        Some(ids) => xentral::addresses_by_id(s.db, &ctx.columns(), ids)?,
+    let mut run = AddressPush {
+        outcomes: BTreeMap::new(),
+        linked_emails: state::linked_emails(s.db)?,
+        failures: state::failures(s.db, OBJECT, "push")?,
+        not_exported: lifecycle::not_exported(s, LinkTable::Contacts)?,
     };
-    if let Some(ids) = only {
-        for id in ids {
-            if !candidates.iter().any(|a| a.id == *id) {
-                outcomes.insert(*id, PushOutcome::Excluded("address does not exist".into()));
+    match only {
+        Some(ids) => {
+            let candidates = xentral::addresses_by_id(s.db, &ctx.columns(), ids)?;
+            for id in ids {
+                if !candidates.iter().any(|a| a.id == *id) {
+                    run.outcomes
+                        .insert(*id, PushOutcome::Excluded("address does not exist".into()));
+                }
+            }
+            run.push(s, ctx, candidates, true)?;
+        }
+        None => {
+            let mut after = 0;
+            loop {
+                let page = xentral::group_addresses_after(
+                    s.db,
+                    &ctx.columns(),
+                    ctx.group_id,
+                    &ctx.today,
+                    after,
+                    PUSH_PAGE as i64,
+                )?;
+                let Some(last) = page.last().map(|a| a.id) else {
+                    break;
+                };
+                let full = page.len() == PUSH_PAGE;
+                after = last;
+                run.push(s, ctx, page, false)?;
+                if !full {
+                    break;
+                }
             }
         }
     }
-    let mut linked_emails = state::linked_emails(s.db)?;
-    let failures = state::failures(s.db, OBJECT, "push")?;
-    let not_exported = lifecycle::not_exported(s, LinkTable::Contacts)?;
-    let now = s.clock.now_ms();
-    let mut updates = Vec::new();
-    let mut upserts = Vec::new();
-    for a in candidates {
-        let exclude =
-            |s: &mut Session<'_>, outcomes: &mut BTreeMap<i64, PushOutcome>, reason: &str| {
-                s.report.hubspot.exclude(reason);
-                outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
-            };
-        if let Some(reason) = not_exported.get(&a.id) {
-            exclude(s, &mut outcomes, reason);
-            continue;
-        }
-        if only.is_some() {
-            if a.deleted {
-                exclude(s, &mut outcomes, "address deleted");
+    Ok(run.outcomes)
+}
+
+/// Addresses a reconciliation reads and pushes at once: 100 batches of 100, whole groups of
+/// batches in flight, at a few MiB of plugin memory.
+const PUSH_PAGE: usize = 10_000;
+
+/// What a push of addresses keeps from page to page.
+struct AddressPush {
+    outcomes: BTreeMap<i64, PushOutcome>,
+    /// E-mails linked so far, new ones included, so no two addresses claim one contact.
+    linked_emails: HashMap<String, (LinkTable, i64)>,
+    failures: HashMap<String, i64>,
+    not_exported: HashMap<i64, &'static str>,
+}
+
+impl AddressPush {
+    /// Pushes `candidates`: the queued addresses (`queued`: each is checked for deletion and
+    /// group membership) or a page of the group.
+    fn push(
+        &mut self,
+        s: &mut Session<'_>,
+        ctx: &Ctx,
+        candidates: Vec<AddressRow>,
+        queued: bool,
+    ) -> Result<(), PluginError> {
+        let ids: Vec<i64> = candidates.iter().map(|a| a.id).collect();
+        let links = state::links_by_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
+        let AddressPush {
+            outcomes,
+            linked_emails,
+            failures,
+            not_exported,
+        } = self;
+        let now = s.clock.now_ms();
+        let mut updates = Vec::new();
+        let mut upserts = Vec::new();
+        // With companies synced, an unlinked company address of the group is a company's
+        // business.
+        let candidates = candidates
+            .into_iter()
+            .filter(|a| queued || !(ctx.companies && a.is_company() && !links.contains_key(&a.id)));
+        for a in candidates {
+            let exclude =
+                |s: &mut Session<'_>, outcomes: &mut BTreeMap<i64, PushOutcome>, reason: &str| {
+                    s.report.hubspot.exclude(reason);
+                    outcomes.insert(a.id, PushOutcome::Excluded(reason.to_owned()));
+                };
+            if let Some(reason) = not_exported.get(&a.id) {
+                exclude(s, outcomes, reason);
                 continue;
             }
-            if !xentral::is_group_member(s.db, a.id, ctx.group_id, &ctx.today)? {
-                exclude(s, &mut outcomes, "not in the contact group");
+            if queued {
+                if a.deleted {
+                    exclude(s, outcomes, "address deleted");
+                    continue;
+                }
+                if !xentral::is_group_member(s.db, a.id, ctx.group_id, &ctx.today)? {
+                    exclude(s, outcomes, "not in the contact group");
+                    continue;
+                }
+            }
+            if let Some(next) = failures.get(&a.id.to_string())
+                && *next > now
+            {
+                s.report.pending = true;
+                outcomes.insert(a.id, PushOutcome::Failed(*next));
                 continue;
             }
-        }
-        if let Some(next) = failures.get(&a.id.to_string())
-            && *next > now
-        {
-            s.report.pending = true;
-            outcomes.insert(a.id, PushOutcome::Failed(*next));
-            continue;
-        }
-        if !links.contains_key(&a.id) && a.is_company() {
-            exclude(
-                s,
-                &mut outcomes,
-                if ctx.companies {
-                    "company address (synchronised as a company)"
-                } else {
-                    "company address without a contact person's name (companies are switched off)"
-                },
-            );
-            continue;
-        }
-        let x = ctx.map.from_xentral(&a.columns);
-        if ctx.excludes_values(&x) {
-            exclude(s, &mut outcomes, "lead status not selected");
-            continue;
-        }
-        match links.get(&a.id) {
-            Some(link) => {
-                let out = merge::merge(
-                    &ctx.fields,
-                    &x,
-                    &link.snapshot.h,
-                    Some(&link.snapshot),
-                    &ctx.rule,
-                    KEEP_IN_XENTRAL,
+            if !links.contains_key(&a.id) && a.is_company() {
+                exclude(
+                    s,
+                    outcomes,
+                    if ctx.companies {
+                        "company address (synchronised as a company)"
+                    } else {
+                        "company address without a contact person's name (companies are switched off)"
+                    },
                 );
-                if out.to_hubspot.is_empty() {
-                    s.report.hubspot.unchanged += 1;
-                    outcomes.insert(a.id, PushOutcome::Done);
-                } else {
-                    updates.push(Pending {
+                continue;
+            }
+            let x = ctx.map.from_xentral(&a.columns);
+            if ctx.excludes_values(&x) {
+                exclude(s, outcomes, "lead status not selected");
+                continue;
+            }
+            match links.get(&a.id) {
+                Some(link) => {
+                    let out = merge::merge(
+                        &ctx.fields,
+                        &x,
+                        &link.snapshot.h,
+                        Some(&link.snapshot),
+                        &ctx.rule,
+                        KEEP_IN_XENTRAL,
+                    );
+                    if out.to_hubspot.is_empty() {
+                        s.report.hubspot.unchanged += 1;
+                        outcomes.insert(a.id, PushOutcome::Done);
+                    } else {
+                        updates.push(Pending {
+                            xentral_id: a.id,
+                            hubspot_id: Some(link.hubspot_id.clone()),
+                            upsert_key: String::new(),
+                            properties: ctx.map.to_hubspot(&out.to_hubspot, false),
+                            snapshot: out.snapshot,
+                            seen: Some(link.snapshot.h.clone()),
+                        });
+                    }
+                }
+                None => {
+                    let email = x.get("email").cloned().unwrap_or_default();
+                    let mine = (LinkTable::Contacts, a.id);
+                    if let Some(reason) = unwritable_contact(&ctx.rule, &email, mine, linked_emails)
+                    {
+                        exclude(s, outcomes, reason);
+                        continue;
+                    }
+                    linked_emails.insert(email.clone(), mine);
+                    let values = creation_values(&ctx.fields, &x, &ctx.rule, false, &["email"]);
+                    upserts.push(Pending {
                         xentral_id: a.id,
-                        hubspot_id: Some(link.hubspot_id.clone()),
-                        upsert_key: String::new(),
-                        properties: ctx.map.to_hubspot(&out.to_hubspot, false),
-                        snapshot: out.snapshot,
-                        seen: Some(link.snapshot.h.clone()),
+                        hubspot_id: None,
+                        upsert_key: email,
+                        properties: ctx.map.to_hubspot(&values, true),
+                        snapshot: Snapshot {
+                            x: values.clone(),
+                            h: values,
+                        },
+                        seen: None,
                     });
                 }
             }
-            None => {
-                let email = x.get("email").cloned().unwrap_or_default();
-                let mine = (LinkTable::Contacts, a.id);
-                if let Some(reason) = unwritable_contact(&ctx.rule, &email, mine, &linked_emails) {
-                    exclude(s, &mut outcomes, reason);
-                    continue;
-                }
-                linked_emails.insert(email.clone(), mine);
-                let values = creation_values(&ctx.fields, &x, &ctx.rule, false, &["email"]);
-                upserts.push(Pending {
-                    xentral_id: a.id,
-                    hubspot_id: None,
-                    upsert_key: email,
-                    properties: ctx.map.to_hubspot(&values, true),
-                    snapshot: Snapshot {
-                        x: values.clone(),
-                        h: values,
-                    },
-                    seen: None,
-                });
-            }
         }
+        let pending: Vec<Pending> = updates.into_iter().chain(upserts).collect();
+        let canonical = |r: &Record| ctx.map.from_hubspot(r);
+        let check = FreshnessCheck {
+            properties: ctx.map.properties(READ_ALSO),
+            fields: &ctx.fields,
+            canonical: &canonical,
+        };
+        TARGET.write(s, &pending, &check, outcomes)?;
+        Ok(())
     }
-    let pending: Vec<Pending> = updates.into_iter().chain(upserts).collect();
-    let canonical = |r: &Record| ctx.map.from_hubspot(r);
-    let check = FreshnessCheck {
-        properties: ctx.map.properties(READ_ALSO),
-        fields: &ctx.fields,
-        canonical: &canonical,
-    };
-    TARGET.write(s, &pending, &check, &mut outcomes)?;
-    Ok(outcomes)
 }
 
 #[cfg(test)]

@@ -512,6 +512,32 @@ pub fn links_by_xentral_id(
         .collect())
 }
 
+/// The links of the xentral records `ids` (those that have one), by xentral id: what a pass
+/// over a page of records needs, without every link of the table in memory.
+pub fn links_by_xentral_ids(
+    db: &mut dyn Db,
+    table: LinkTable,
+    ids: &[i64],
+) -> Result<HashMap<i64, Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
+        let rows = db.query(
+            &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} IN ({marks})"),
+            &params,
+        )?;
+        out.extend(
+            rows.rows
+                .iter()
+                .filter_map(|r| link_from_row(r))
+                .map(|l| (l.xentral_id, l)),
+        );
+    }
+    Ok(out)
+}
+
 /// A page of a table's links ordered by xentral id: (HubSpot id, xentral id) from after
 /// `after`, at most `limit`.
 pub fn links_page(
@@ -911,14 +937,14 @@ pub fn clear_refusal(db: &mut dyn Db, object: &str, xentral_id: i64) -> Result<b
 }
 
 /// Forgets the failures of many records at once (a page that went through): one statement per
-/// [`CLEAR_CHUNK`] keys instead of one per record.
+/// [`IN_LIST_CHUNK`] keys instead of one per record.
 pub fn clear_failures(
     db: &mut dyn Db,
     object: &str,
     direction: &str,
     keys: &[&str],
 ) -> Result<(), DbError> {
-    for chunk in keys.chunks(CLEAR_CHUNK) {
+    for chunk in keys.chunks(IN_LIST_CHUNK) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let mut params = vec![Value::from(object), Value::from(direction)];
         params.extend(chunk.iter().map(|k| Value::from(*k)));
@@ -932,9 +958,10 @@ pub fn clear_failures(
     Ok(())
 }
 
-/// Keys per statement of [`clear_failures`]: a page of HubSpot records (search answers up to
-/// 200) in one, well under SQLite's and MariaDB's parameter limits.
-const CLEAR_CHUNK: usize = 500;
+/// Keys per statement of [`clear_failures`] and [`links_by_xentral_ids`]: a page of HubSpot
+/// records (search answers up to 200) in one, well under SQLite's and MariaDB's parameter
+/// limits.
+const IN_LIST_CHUNK: usize = 500;
 
 /// Failed records of one kind: key → next retry time.
 pub fn failures(
@@ -1173,7 +1200,7 @@ mod tests {
     fn clearing_failures_forgets_exactly_the_keys_given_of_that_object_and_direction() {
         let mut db = crate::testing::MemoryDb::new(0);
         migrate(&mut db).unwrap();
-        let keys: Vec<String> = (0..CLEAR_CHUNK + 3).map(|i| format!("k{i}")).collect();
+        let keys: Vec<String> = (0..IN_LIST_CHUNK + 3).map(|i| format!("k{i}")).collect();
         for k in &keys {
             record_failure(&mut db, "contact", "pull", k, "boom", 0).unwrap();
         }

@@ -90,13 +90,31 @@ pub fn group_addresses(
     group_id: i64,
     today: &str,
 ) -> Result<Vec<AddressRow>, DbError> {
+    group_addresses_after(db, columns, group_id, today, 0, i64::MAX)
+}
+
+/// A page of [`group_addresses`]: the members with an id above `after`, in id order, at most
+/// `limit`; for a pass over a large group that never holds it in memory whole.
+pub fn group_addresses_after(
+    db: &mut dyn Db,
+    columns: &[String],
+    group_id: i64,
+    today: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AddressRow>, DbError> {
     let sql = format!(
-        "SELECT {} FROM adresse a WHERE a.geloescht = 0 AND {MEMBER_OF_GROUP} ORDER BY a.id",
+        "SELECT {} FROM adresse a WHERE a.geloescht = 0 AND {MEMBER_OF_GROUP} AND a.id > ? ORDER BY a.id LIMIT ?",
         select_list(columns)
     );
     let rows = db.query(
         &sql,
-        &[Value::from(group_id.to_string()), Value::from(today)],
+        &[
+            Value::from(group_id.to_string()),
+            Value::from(today),
+            Value::Integer(after),
+            Value::Integer(limit),
+        ],
     )?;
     Ok(rows
         .rows
