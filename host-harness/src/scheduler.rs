@@ -314,10 +314,12 @@ impl<'h> Scheduler<'h> {
         let clock = host.clock();
         let now = instant_from_millis(clock.now_ms());
         // Taken before the database is read, so a write while it is read shows next pass.
-        let stamp = match tenant.mysql_url() {
-            Ok(None) => ChangeStamp::of(&tenant.db_path()).ok(),
-            _ => None,
-        };
+        let stamp = tenant
+            .config
+            .database_url
+            .is_none()
+            .then(|| ChangeStamp::of(&tenant.db_path()).ok())
+            .flatten();
         if let Some(stamp) = &stamp
             && self.quiet().get(name).is_some_and(|q| q.still(stamp, now))
         {
