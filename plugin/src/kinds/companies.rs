@@ -277,14 +277,17 @@ impl Sink for CompanySink<'_> {
         let domain = canonical_domain(h.get("website").map_or("", String::as_str));
         if !domain.is_empty() {
             let candidates = self.domains(s)?.get(&domain).to_vec();
-            let mut unlinked = Vec::new();
-            for id in candidates {
-                if state::link_by_xentral_id(s.db, LinkTable::Companies, id)?.is_none()
-                    && state::link_by_xentral_id(s.db, LinkTable::Contacts, id)?.is_none()
-                {
-                    unlinked.push(id);
+            // Two statements however many addresses share the domain.
+            let mut linked = HashSet::new();
+            if !candidates.is_empty() {
+                for table in [LinkTable::Companies, LinkTable::Contacts] {
+                    linked.extend(state::linked_xentral_ids(s.db, table, &candidates)?);
                 }
             }
+            let unlinked: Vec<i64> = candidates
+                .into_iter()
+                .filter(|id| !linked.contains(id))
+                .collect();
             match unlinked.as_slice() {
                 [] => {}
                 [id] => {

@@ -5,7 +5,7 @@
 //! Every statement here runs unchanged on SQLite and MariaDB except the id column, whose
 //! auto-increment syntax differs by dialect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::engine::merge::Snapshot;
 use crate::platform::{Db, DbError, Dialect, Value};
@@ -534,6 +534,27 @@ pub fn links_by_xentral_ids(
                 .filter_map(|r| link_from_row(r))
                 .map(|l| (l.xentral_id, l)),
         );
+    }
+    Ok(out)
+}
+
+/// Which of the xentral records `ids` have a link in `table`: one statement per
+/// [`IN_LIST_CHUNK`] ids, without reading the snapshots.
+pub fn linked_xentral_ids(
+    db: &mut dyn Db,
+    table: LinkTable,
+    ids: &[i64],
+) -> Result<HashSet<i64>, DbError> {
+    let (t, _, x) = table.names();
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
+        let rows = db.query(
+            &format!("SELECT {x} FROM {t} WHERE {x} IN ({marks})"),
+            &params,
+        )?;
+        out.extend(rows.rows.iter().filter_map(|r| r.first()?.as_i64()));
     }
     Ok(out)
 }
@@ -1317,5 +1338,34 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn linked_ids_and_links_are_read_for_exactly_the_ids_asked_over_several_statements() {
+        let mut db = crate::testing::MemoryDb::new(0);
+        migrate(&mut db).unwrap();
+        let linked: Vec<i64> = (1..=(IN_LIST_CHUNK as i64 + 10))
+            .filter(|i| i % 3 == 0)
+            .collect();
+        for id in &linked {
+            save_link(
+                &mut db,
+                LinkTable::Companies,
+                &link(&format!("c{id}"), *id, ""),
+                1,
+            )
+            .unwrap();
+        }
+        let asked: Vec<i64> = (1..=(IN_LIST_CHUNK as i64 + 10)).collect();
+        let found = linked_xentral_ids(&mut db, LinkTable::Companies, &asked).unwrap();
+        assert_eq!(found, linked.iter().copied().collect::<HashSet<_>>());
+        assert!(
+            linked_xentral_ids(&mut db, LinkTable::Contacts, &asked)
+                .unwrap()
+                .is_empty()
+        );
+        let links = links_by_xentral_ids(&mut db, LinkTable::Companies, &asked).unwrap();
+        assert_eq!(links.len(), linked.len());
+        assert_eq!(links[&3].hubspot_id, "c3");
     }
 }
