@@ -232,6 +232,8 @@ struct Measured {
     real: Duration,
     cpu: Duration,
     memory: usize,
+    /// Calls HubSpot refused with 429 (each costs the plugin a wait).
+    refused: u64,
     /// The guest's SQL statements and their time (the host counts them; 0 natively).
     db_statements: u64,
     db_time: Duration,
@@ -250,6 +252,7 @@ fn run(w: &World, job: Job) -> Measured {
     let report = inv.result.expect("job ran");
     Measured {
         calls: w.hubspot.stats().total,
+        refused: w.hubspot.stats().count_status(429),
         wall_ms: w.clock.now_ms() - t0,
         report,
         real,
@@ -269,10 +272,11 @@ fn header(o: &Options) {
         GENERAL_LIMIT
     );
     println!(
-        "{:<28} {:>7} {:>7} {:>9} {:>9} {:>8} {:>9} {:>6} {:>10} {:>7} {:>10} {:>8}",
+        "{:<28} {:>7} {:>7} {:>5} {:>9} {:>9} {:>8} {:>9} {:>6} {:>10} {:>7} {:>10} {:>8}",
         "run",
         "records",
         "calls",
+        "429s",
         "calls/1k",
         "floor s",
         "bound",
@@ -300,8 +304,9 @@ fn line(o: &Options, label: &str, records: usize, m: &Measured) {
     let wall = m.wall_ms as f64 / 1000.0;
     let per = |x: f64| x / records.max(1) as f64;
     println!(
-        "{label:<28} {records:>7} {:>7} {:>9.2} {:>9.1} {:>8} {:>9.1} {:>6.2} {:>10.1} {:>7.1} {:>10.1} {:>8.1}",
+        "{label:<28} {records:>7} {:>7} {:>5} {:>9.2} {:>9.1} {:>8} {:>9.1} {:>6.2} {:>10.1} {:>7.1} {:>10.1} {:>8.1}",
         m.calls,
+        m.refused,
         per(m.calls as f64 * 1000.0),
         floor_s,
         floor.bound_by,
@@ -509,6 +514,7 @@ fn run_native(w: &World, job: xentral_hubspot_plugin::api::Job) -> Measured {
     };
     Measured {
         calls: w.hubspot.stats().total,
+        refused: w.hubspot.stats().count_status(429),
         wall_ms: w.clock.now_ms() - t0,
         report,
         real,
