@@ -652,15 +652,20 @@ fn create_resubmission(
     )
 }
 
-/// Pushes resubmissions to HubSpot: every one in a mapped stage (reconciliation) or the given
-/// ids (queue). Returns the outcome per resubmission id.
+/// Pushes resubmissions to HubSpot: every one in a mapped stage (reconciliation), a page of
+/// [`PUSH_PAGE`] at a time so they are never in memory all at once, or the given ids (queue).
+/// Returns the outcome per resubmission id.
 pub fn push(
     s: &mut Session<'_>,
     ctx: &Ctx,
     only: Option<&[i64]>,
 ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
     let mut outcomes = BTreeMap::new();
-    let rows = match only {
+    let known = Known {
+        failures: state::failures(s.db, OBJECT, "push")?,
+        not_exported: lifecycle::not_exported(s, LinkTable::Deals)?,
+    };
+    match only {
         Some(ids) => {
             let rows = xentral::resubmissions_by_id(s.db, ids)?;
             for id in ids {
@@ -671,17 +676,54 @@ pub fn push(
                     );
                 }
             }
-            rows
+            push_rows(s, ctx, rows, &known, &mut outcomes)?;
         }
         None => {
             let stages: Vec<i64> = ctx.stages.to_hubspot.keys().copied().collect();
-            xentral::resubmissions_in_stages(s.db, &stages)?
+            let mut after = 0;
+            loop {
+                let page =
+                    xentral::resubmissions_in_stages_after(s.db, &stages, after, PUSH_PAGE as i64)?;
+                let Some(last) = page.last().map(|r| r.id) else {
+                    break;
+                };
+                let full = page.len() == PUSH_PAGE;
+                after = last;
+                push_rows(s, ctx, page, &known, &mut outcomes)?;
+                if !full {
+                    break;
+                }
+            }
         }
-    };
-    let mut links = state::links_by_xentral_id(s.db, LinkTable::Deals)?;
+    }
+    Ok(outcomes)
+}
+
+/// Resubmissions a reconciliation reads and pushes at once: 100 batches of 100 at a few MiB
+/// of plugin memory.
+const PUSH_PAGE: usize = 10_000;
+
+/// What a push reads once for all its pages.
+struct Known {
+    failures: HashMap<String, i64>,
+    not_exported: HashMap<i64, &'static str>,
+}
+
+/// Pushes `rows` (a page, or the queued ones) with their links.
+fn push_rows(
+    s: &mut Session<'_>,
+    ctx: &Ctx,
+    rows: Vec<ResubmissionRow>,
+    known: &Known,
+    outcomes: &mut BTreeMap<i64, PushOutcome>,
+) -> Result<(), PluginError> {
+    let Known {
+        failures,
+        not_exported,
+    } = known;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut links = state::links_by_xentral_ids(s.db, LinkTable::Deals, &ids)?;
     link_late_contacts(s, ctx, &rows, &mut links)?;
-    let failures = state::failures(s.db, OBJECT, "push")?;
-    let not_exported = lifecycle::not_exported(s, LinkTable::Deals)?;
     let now = s.clock.now_ms();
     let mut pending = Vec::new();
     let mut rows_by_id = HashMap::new();
@@ -793,11 +835,11 @@ pub fn push(
         fields: DEAL_FIELDS,
         canonical: &canonical,
     };
-    let written = TARGET.write(s, &pending, &check, &mut outcomes)?;
+    let written = TARGET.write(s, &pending, &check, outcomes)?;
     if !s.dry_run {
         associate(s, ctx, &rows_by_id, &links, &written)?;
     }
-    Ok(outcomes)
+    Ok(())
 }
 
 /// Fills an unset `adresse` (and `ansprechpartner_id`) of resubmissions whose deal is

@@ -64,23 +64,25 @@ pub fn resubmissions_by_id(db: &mut dyn Db, ids: &[i64]) -> Result<Vec<Resubmiss
     Ok(out)
 }
 
-/// Resubmissions whose stage is one of `stages`.
-pub fn resubmissions_in_stages(
+/// Resubmissions whose stage is one of `stages` with an id above `after`, in id order, at
+/// most `limit`: a page of a pass over them all.
+pub fn resubmissions_in_stages_after(
     db: &mut dyn Db,
     stages: &[i64],
+    after: i64,
+    limit: i64,
 ) -> Result<Vec<ResubmissionRow>, DbError> {
-    let mut out = Vec::new();
-    for chunk in stages.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
-        let rows = db.query(
-            &format!("SELECT {RESUBMISSION_COLUMNS} FROM wiedervorlage w WHERE w.stages IN ({marks}) ORDER BY w.id"),
-            &params,
-        )?;
-        out.extend(rows.rows.iter().map(|r| resubmission_from_row(r)));
+    if stages.is_empty() {
+        return Ok(Vec::new());
     }
-    out.sort_by_key(|r| r.id);
-    Ok(out)
+    let marks = vec!["?"; stages.len()].join(", ");
+    let mut params: Vec<Value> = stages.iter().map(|i| Value::Integer(*i)).collect();
+    params.extend([Value::Integer(after), Value::Integer(limit)]);
+    let rows = db.query(
+        &format!("SELECT {RESUBMISSION_COLUMNS} FROM wiedervorlage w WHERE w.stages IN ({marks}) AND w.id > ? ORDER BY w.id LIMIT ?"),
+        &params,
+    )?;
+    Ok(rows.rows.iter().map(|r| resubmission_from_row(r)).collect())
 }
 
 /// Updates columns of a resubmission (names come from the field map, never from input).
