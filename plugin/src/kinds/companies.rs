@@ -416,6 +416,41 @@ fn create(
     )
 }
 
+/// The group's company addresses not linked as contacts, read a page of the group at a time
+/// (a group of 100,000 persons is never in memory whole for its few companies).
+fn group_companies(s: &mut Session<'_>, ctx: &Ctx) -> Result<Vec<AddressRow>, PluginError> {
+    const PAGE: i64 = 10_000;
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = xentral::group_addresses_after(
+            s.db,
+            &ctx.columns(),
+            ctx.group_id,
+            &ctx.today,
+            after,
+            PAGE,
+        )?;
+        let Some(last) = page.last().map(|a| a.id) else {
+            break;
+        };
+        let full = page.len() as i64 == PAGE;
+        after = last;
+        let companies: Vec<AddressRow> = page.into_iter().filter(|a| a.is_company()).collect();
+        let ids: Vec<i64> = companies.iter().map(|a| a.id).collect();
+        let as_contacts = state::linked_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
+        out.extend(
+            companies
+                .into_iter()
+                .filter(|a| !as_contacts.contains(&a.id)),
+        );
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// Pushes company addresses to HubSpot: the group's company addresses not linked as contacts
 /// (reconciliation) or the given ids (queue). Returns the outcome per address id.
 pub fn push(
@@ -424,12 +459,8 @@ pub fn push(
     only: Option<&[i64]>,
 ) -> Result<BTreeMap<i64, PushOutcome>, PluginError> {
     let mut outcomes = BTreeMap::new();
-    let contacts = state::links_by_xentral_id(s.db, LinkTable::Contacts)?;
     let candidates: Vec<AddressRow> = match only {
-        None => xentral::group_addresses(s.db, &ctx.columns(), ctx.group_id, &ctx.today)?
-            .into_iter()
-            .filter(|a| a.is_company() && !contacts.contains_key(&a.id))
-            .collect(),
+        None => group_companies(s, ctx)?,
         Some(ids) => {
             let rows = xentral::addresses_by_id(s.db, &ctx.columns(), ids)?;
             for id in ids {
@@ -440,7 +471,8 @@ pub fn push(
             rows
         }
     };
-    let links = state::links_by_xentral_id(s.db, LinkTable::Companies)?;
+    let ids: Vec<i64> = candidates.iter().map(|a| a.id).collect();
+    let links = state::links_by_xentral_ids(s.db, LinkTable::Companies, &ids)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
     let not_exported = lifecycle::not_exported(s, LinkTable::Companies)?;
     let now = s.clock.now_ms();

@@ -83,18 +83,9 @@ fn select_list(columns: &[String]) -> String {
         .join(", ")
 }
 
-/// The current, not deleted members of a group, read with `columns`.
-pub fn group_addresses(
-    db: &mut dyn Db,
-    columns: &[String],
-    group_id: i64,
-    today: &str,
-) -> Result<Vec<AddressRow>, DbError> {
-    group_addresses_after(db, columns, group_id, today, 0, i64::MAX)
-}
-
-/// A page of [`group_addresses`]: the members with an id above `after`, in id order, at most
-/// `limit`; for a pass over a large group that never holds it in memory whole.
+/// A page of the current, not deleted members of a group, read with `columns`: those with an
+/// id above `after`, in id order, at most `limit` (a pass over a large group never holds it in
+/// memory whole).
 pub fn group_addresses_after(
     db: &mut dyn Db,
     columns: &[String],
