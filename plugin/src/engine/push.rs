@@ -23,6 +23,34 @@ pub const BATCH: usize = 100;
 /// once per group instead of once per batch. The host caps what is really in flight.
 pub const IN_FLIGHT: usize = 4;
 
+/// xentral records a reconciliation reads and pushes at once: 100 batches of 100, whole groups
+/// of batches in flight, at a few MiB of plugin memory.
+pub const PUSH_PAGE: usize = 10_000;
+
+/// A pass over xentral records in id order, [`PUSH_PAGE`] at a time, so they are never in
+/// memory all at once: `read(s, after, limit)` gives the records with an id above `after`,
+/// `page(s, records)` handles them.
+pub fn in_pages<T>(
+    s: &mut Session<'_>,
+    mut read: impl FnMut(&mut Session<'_>, i64, i64) -> Result<Vec<T>, PluginError>,
+    id: impl Fn(&T) -> i64,
+    mut page: impl FnMut(&mut Session<'_>, Vec<T>) -> Result<(), PluginError>,
+) -> Result<(), PluginError> {
+    let mut after = 0;
+    loop {
+        let records = read(s, after, PUSH_PAGE as i64)?;
+        let Some(last) = records.last().map(&id) else {
+            return Ok(());
+        };
+        let full = records.len() == PUSH_PAGE;
+        after = last;
+        page(s, records)?;
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// Marks records as not attempted (the job stopped before them).
 fn not_attempted<'p>(
     pending: impl IntoIterator<Item = &'p &'p Pending>,

@@ -18,7 +18,7 @@ use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, S
 use crate::engine::kind::ObjectKind;
 use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
-use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::engine::push::{self, FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
 use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Record};
@@ -419,35 +419,32 @@ fn create(
 /// The group's company addresses not linked as contacts, read a page of the group at a time
 /// (a group of 100,000 persons is never in memory whole for its few companies).
 fn group_companies(s: &mut Session<'_>, ctx: &Ctx) -> Result<Vec<AddressRow>, PluginError> {
-    const PAGE: i64 = 10_000;
     let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = xentral::group_addresses_after(
-            s.db,
-            &ctx.columns(),
-            ctx.group_id,
-            &ctx.today,
-            after,
-            PAGE,
-        )?;
-        let Some(last) = page.last().map(|a| a.id) else {
-            break;
-        };
-        let full = page.len() as i64 == PAGE;
-        after = last;
-        let companies: Vec<AddressRow> = page.into_iter().filter(|a| a.is_company()).collect();
-        let ids: Vec<i64> = companies.iter().map(|a| a.id).collect();
-        let as_contacts = state::linked_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
-        out.extend(
-            companies
-                .into_iter()
-                .filter(|a| !as_contacts.contains(&a.id)),
-        );
-        if !full {
-            break;
-        }
-    }
+    push::in_pages(
+        s,
+        |s, after, limit| {
+            Ok(xentral::group_addresses_after(
+                s.db,
+                &ctx.columns(),
+                ctx.group_id,
+                &ctx.today,
+                after,
+                limit,
+            )?)
+        },
+        |a| a.id,
+        |s, page| {
+            let companies: Vec<AddressRow> = page.into_iter().filter(|a| a.is_company()).collect();
+            let ids: Vec<i64> = companies.iter().map(|a| a.id).collect();
+            let as_contacts = state::linked_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
+            out.extend(
+                companies
+                    .into_iter()
+                    .filter(|a| !as_contacts.contains(&a.id)),
+            );
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 

@@ -17,7 +17,7 @@ use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, S
 use crate::engine::kind::ObjectKind;
 use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
-use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::engine::push::{self, FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
 use crate::engine::session::Session;
 use crate::hubspot::Record;
@@ -810,9 +810,8 @@ pub fn unwritable_contact(
         .then_some("e-mail shared with another address or contact person")
 }
 
-/// Pushes addresses to HubSpot: the group's person addresses (reconciliation), a page of
-/// [`PUSH_PAGE`] at a time so a large group is never in memory whole, or the given ids
-/// (queue). Returns the outcome per address id.
+/// Pushes addresses to HubSpot: the group's person addresses (reconciliation, a page at a
+/// time: [`push::in_pages`]) or the given ids (queue). Returns the outcome per address id.
 pub fn push(
     s: &mut Session<'_>,
     ctx: &Ctx,
@@ -835,35 +834,24 @@ pub fn push(
             }
             run.push(s, ctx, candidates, true)?;
         }
-        None => {
-            let mut after = 0;
-            loop {
-                let page = xentral::group_addresses_after(
+        None => push::in_pages(
+            s,
+            |s, after, limit| {
+                Ok(xentral::group_addresses_after(
                     s.db,
                     &ctx.columns(),
                     ctx.group_id,
                     &ctx.today,
                     after,
-                    PUSH_PAGE as i64,
-                )?;
-                let Some(last) = page.last().map(|a| a.id) else {
-                    break;
-                };
-                let full = page.len() == PUSH_PAGE;
-                after = last;
-                run.push(s, ctx, page, false)?;
-                if !full {
-                    break;
-                }
-            }
-        }
+                    limit,
+                )?)
+            },
+            |a| a.id,
+            |s, page| run.push(s, ctx, page, false),
+        )?,
     }
     Ok(run.outcomes)
 }
-
-/// Addresses a reconciliation reads and pushes at once: 100 batches of 100, whole groups of
-/// batches in flight, at a few MiB of plugin memory.
-const PUSH_PAGE: usize = 10_000;
 
 /// What a push of addresses keeps from page to page.
 struct AddressPush {

@@ -18,7 +18,7 @@ use crate::engine::incremental::{self, Feed, Flow, PrepareError, PulledUpdate, S
 use crate::engine::kind::ObjectKind;
 use crate::engine::lifecycle::{self, Ending};
 use crate::engine::merge::{self, Fields, Outcome, Snapshot};
-use crate::engine::push::{FreshnessCheck, Pending, PushOutcome, Target};
+use crate::engine::push::{self, FreshnessCheck, Pending, PushOutcome, Target};
 use crate::engine::rules::SyncRule;
 use crate::engine::session::Session;
 use crate::hubspot::{ApiError, Record, wire};
@@ -652,8 +652,8 @@ fn create_resubmission(
     )
 }
 
-/// Pushes resubmissions to HubSpot: every one in a mapped stage (reconciliation), a page of
-/// [`PUSH_PAGE`] at a time so they are never in memory all at once, or the given ids (queue).
+/// Pushes resubmissions to HubSpot: every one in a mapped stage (reconciliation, a page at a
+/// time: [`push::in_pages`]) or the given ids (queue).
 /// Returns the outcome per resubmission id.
 pub fn push(
     s: &mut Session<'_>,
@@ -680,28 +680,20 @@ pub fn push(
         }
         None => {
             let stages: Vec<i64> = ctx.stages.to_hubspot.keys().copied().collect();
-            let mut after = 0;
-            loop {
-                let page =
-                    xentral::resubmissions_in_stages_after(s.db, &stages, after, PUSH_PAGE as i64)?;
-                let Some(last) = page.last().map(|r| r.id) else {
-                    break;
-                };
-                let full = page.len() == PUSH_PAGE;
-                after = last;
-                push_rows(s, ctx, page, &known, &mut outcomes)?;
-                if !full {
-                    break;
-                }
-            }
+            push::in_pages(
+                s,
+                |s, after, limit| {
+                    Ok(xentral::resubmissions_in_stages_after(
+                        s.db, &stages, after, limit,
+                    )?)
+                },
+                |r| r.id,
+                |s, page| push_rows(s, ctx, page, &known, &mut outcomes),
+            )?;
         }
     }
     Ok(outcomes)
 }
-
-/// Resubmissions a reconciliation reads and pushes at once: 100 batches of 100 at a few MiB
-/// of plugin memory.
-const PUSH_PAGE: usize = 10_000;
 
 /// What a push reads once for all its pages.
 struct Known {

@@ -520,20 +520,33 @@ pub fn links_by_xentral_ids(
     ids: &[i64],
 ) -> Result<HashMap<i64, Link>, DbError> {
     let (t, hs, x) = table.names();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(IN_LIST_CHUNK) {
+    let keys: Vec<Value> = ids.iter().map(|i| Value::Integer(*i)).collect();
+    let rows = rows_for_keys(
+        db,
+        |marks| format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} IN ({marks})"),
+        &[],
+        &keys,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| link_from_row(r))
+        .map(|l| (l.xentral_id, l))
+        .collect())
+}
+
+/// The rows of a query over a list of keys, one statement per [`IN_LIST_CHUNK`] keys: `sql`
+/// gets the placeholders of one chunk (`?, ?, …`), `leading` the parameters before them.
+fn rows_for_keys(
+    db: &mut dyn Db,
+    sql: impl Fn(&str) -> String,
+    leading: &[Value],
+    keys: &[Value],
+) -> Result<Vec<Vec<Value>>, DbError> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(IN_LIST_CHUNK) {
         let marks = vec!["?"; chunk.len()].join(", ");
-        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
-        let rows = db.query(
-            &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} IN ({marks})"),
-            &params,
-        )?;
-        out.extend(
-            rows.rows
-                .iter()
-                .filter_map(|r| link_from_row(r))
-                .map(|l| (l.xentral_id, l)),
-        );
+        let params: Vec<Value> = leading.iter().chain(chunk).cloned().collect();
+        out.extend(db.query(&sql(&marks), &params)?.rows);
     }
     Ok(out)
 }
@@ -546,17 +559,14 @@ pub fn linked_xentral_ids(
     ids: &[i64],
 ) -> Result<HashSet<i64>, DbError> {
     let (t, _, x) = table.names();
-    let mut out = HashSet::new();
-    for chunk in ids.chunks(IN_LIST_CHUNK) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let params: Vec<Value> = chunk.iter().map(|i| Value::Integer(*i)).collect();
-        let rows = db.query(
-            &format!("SELECT {x} FROM {t} WHERE {x} IN ({marks})"),
-            &params,
-        )?;
-        out.extend(rows.rows.iter().filter_map(|r| r.first()?.as_i64()));
-    }
-    Ok(out)
+    let keys: Vec<Value> = ids.iter().map(|i| Value::Integer(*i)).collect();
+    let rows = rows_for_keys(
+        db,
+        |marks| format!("SELECT {x} FROM {t} WHERE {x} IN ({marks})"),
+        &[],
+        &keys,
+    )?;
+    Ok(rows.iter().filter_map(|r| r.first()?.as_i64()).collect())
 }
 
 /// A page of a table's links ordered by xentral id: (HubSpot id, xentral id) from after
@@ -608,29 +618,25 @@ pub fn link_by_xentral_id(
 }
 
 /// The links of those of these HubSpot ids that are linked, by HubSpot id (one query per
-/// 500 ids).
+/// [`IN_LIST_CHUNK`] ids).
 pub fn links_by_hubspot_ids(
     db: &mut dyn Db,
     table: LinkTable,
     hubspot_ids: &[&str],
 ) -> Result<HashMap<String, Link>, DbError> {
     let (t, hs, x) = table.names();
-    let mut out = HashMap::new();
-    for chunk in hubspot_ids.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let params: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-        let rows = db.query(
-            &format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} IN ({marks})"),
-            &params,
-        )?;
-        out.extend(
-            rows.rows
-                .iter()
-                .filter_map(|r| link_from_row(r))
-                .map(|l| (l.hubspot_id.clone(), l)),
-        );
-    }
-    Ok(out)
+    let keys: Vec<Value> = hubspot_ids.iter().map(|id| Value::from(*id)).collect();
+    let rows = rows_for_keys(
+        db,
+        |marks| format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} IN ({marks})"),
+        &[],
+        &keys,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| link_from_row(r))
+        .map(|l| (l.hubspot_id.clone(), l))
+        .collect())
 }
 
 /// Removes the link of a HubSpot record (before its xentral record is linked to another).
@@ -979,9 +985,9 @@ pub fn clear_failures(
     Ok(())
 }
 
-/// Keys per statement of [`clear_failures`] and [`links_by_xentral_ids`]: a page of HubSpot
-/// records (search answers up to 200) in one, well under SQLite's and MariaDB's parameter
-/// limits.
+/// Keys per statement of the queries and deletes over a list of keys ([`rows_for_keys`],
+/// [`clear_failures`]): a page of HubSpot records (search answers up to 200) in one, well under
+/// SQLite's and MariaDB's parameter limits.
 const IN_LIST_CHUNK: usize = 500;
 
 /// Failed records of one kind: key → next retry time.
@@ -1049,24 +1055,26 @@ pub fn record_ended(
 pub const MAX_ENDED: i64 = 10_000;
 
 /// How the links of these HubSpot records of `table` ended, by HubSpot id (those that did;
-/// one query per 500 ids).
+/// one query per [`IN_LIST_CHUNK`] ids).
 pub fn ended_of(
     db: &mut dyn Db,
     table: LinkTable,
     hubspot_ids: &[&str],
 ) -> Result<HashMap<String, Ended>, DbError> {
-    let mut out = HashMap::new();
-    for chunk in hubspot_ids.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let mut params = vec![Value::from(table.object())];
-        params.extend(chunk.iter().map(|id| Value::from(*id)));
-        let rows = db.query(
-            &format!(
+    let keys: Vec<Value> = hubspot_ids.iter().map(|id| Value::from(*id)).collect();
+    let rows = rows_for_keys(
+        db,
+        |marks| {
+            format!(
                 "SELECT hubspot_id, xentral_id, reason, needs_action FROM hubspot_sync_ended WHERE object = ? AND hubspot_id IN ({marks})"
-            ),
-            &params,
-        )?;
-        out.extend(rows.rows.iter().filter_map(|r| {
+            )
+        },
+        &[Value::from(table.object())],
+        &keys,
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
             let ended = Ended {
                 hubspot_id: r.first()?.as_text()?,
                 xentral_id: r.get(1)?.as_i64()?,
@@ -1074,9 +1082,8 @@ pub fn ended_of(
                 needs_action: r.get(3)?.as_i64()? != 0,
             };
             Some((ended.hubspot_id.clone(), ended))
-        }));
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Forgets how the links of xentral record `xentral_id` ended (it is linked again, to
