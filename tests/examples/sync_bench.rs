@@ -1,7 +1,7 @@
 //! Benchmark of the sync against the emulator at HubSpot's rate limits (100 calls per rolling
 //! 10 s, search 5 per second): initial pull and push of contacts, companies and deals, API calls
 //! per 1,000 records, wall time against the rolling-window floor (burst included, see
-//! `xentral_e2e::floor`), plugin CPU per record in wasm and natively, database statements and
+//! `hubspot_emulator::floor`), plugin CPU per record in wasm and natively, database statements and
 //! time per record, peak guest memory; the calls of a no-change incremental run per object kind;
 //! and a scheduler pass over many tenants (idle, then each running a no-change sync).
 //!
@@ -15,8 +15,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hubspot_emulator::floor::{Calls, floor};
 use hubspot_emulator::{Emulator, EmulatorConfig, SeedSpec, TokenConfig};
-use xentral_e2e::floor::{Calls, floor};
 use xentral_erp::Database;
 use xentral_erp::mysql::scratch::{SKIP_HINT, ScratchDatabase};
 use xentral_host::report::{Budget, ContactMode, Job, JobReport, ReasonCount, Settings};

@@ -1,3 +1,1 @@
-//! Shared pieces of the end-to-end tests and benchmarks (the tests themselves live in `tests/`).
-
-pub mod floor;
+//! End-to-end tests live in `tests/`.

@@ -31,6 +31,7 @@ mod emulator;
 mod endpoint;
 mod error;
 mod faults;
+pub mod floor;
 mod object_type;
 mod owners;
 mod pipelines;

@@ -8,9 +8,9 @@ use axum::http::HeaderMap;
 use crate::dates::DAY_MS;
 
 /// The rolling window of the general limit.
-const WINDOW_MS: i64 = 10_000;
+const WINDOW_MS: i64 = crate::floor::GENERAL_WINDOW_MS as i64;
 /// The rolling window of the search limit.
-const SEARCH_WINDOW_MS: i64 = 1_000;
+const SEARCH_WINDOW_MS: i64 = crate::floor::SEARCH_WINDOW_MS as i64;
 
 /// The policy that refused a request, as `policyName` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -161,7 +161,7 @@ fn summary(r: &DemoReport, elapsed: std::time::Duration) -> String {
         }
     }
     out.push_str(&format!(
-        "\n  API calls {} ({} refused with 429 during the fault burst); at 100 per 10 s they need at least {:.0} s\n",
+        "\n  API calls {} ({} refused with 429 during the fault burst); under HubSpot's rate windows they need at least {:.1} s\n",
         r.api_calls_total, r.rate_limited, r.rate_limit_floor_s
     ));
     out.push_str(&format!(

@@ -155,7 +155,8 @@ pub struct DemoReport {
     pub api_calls_total: u64,
     /// Requests HubSpot refused with 429.
     pub rate_limited: u64,
-    /// The least time those calls need at 100 requests per 10 s, in seconds.
+    /// The least time those calls need under HubSpot's rolling windows (100 per 10 s, search 5
+    /// per second, bursts included: `hubspot_emulator::floor`), in seconds.
     pub rate_limit_floor_s: f64,
     /// Simulated time that passed, in minutes.
     pub simulated_minutes: i64,
@@ -414,7 +415,13 @@ pub fn run(
         after: totals(&host, &hubspot)?,
         api_calls_total: stats.total,
         rate_limited: stats.count_status(429),
-        rate_limit_floor_s: stats.total as f64 / 10.0,
+        rate_limit_floor_s: hubspot_emulator::floor::floor(
+            hubspot_emulator::floor::Calls::from_stats(&stats),
+            u64::from(EmulatorConfig::default().rate_limit_per_10s),
+            0,
+        )
+        .ms as f64
+            / 1000.0,
         simulated_minutes: (clock.now_ms() - START_MS) / 60_000,
         jobs,
         ended,

@@ -7,6 +7,11 @@
 //! a full window after the first. So `n` calls in one bucket need `⌊(n−1)/limit⌋` windows, not
 //! `n / limit` of them, and the run is done one reply latency after its last call starts.
 
+/// The general limit's window.
+pub const GENERAL_WINDOW_MS: u64 = 10_000;
+/// The search limit's window.
+pub const SEARCH_WINDOW_MS: u64 = 1_000;
+
 /// A rolling-window rate limit: at most `limit` calls in any `window_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bucket {
@@ -24,7 +29,7 @@ impl Bucket {
         Bucket {
             name: "general",
             limit,
-            window_ms: 10_000,
+            window_ms: GENERAL_WINDOW_MS,
         }
     }
 
@@ -32,7 +37,7 @@ impl Bucket {
     pub const SEARCH: Bucket = Bucket {
         name: "search",
         limit: 5,
-        window_ms: 1_000,
+        window_ms: SEARCH_WINDOW_MS,
     };
 
     /// The earliest moment, after the first call starts, at which the `calls`-th call may
@@ -68,6 +73,11 @@ impl Calls {
                 }
                 calls
             })
+    }
+
+    /// Splits the calls an emulator counted.
+    pub fn from_stats(stats: &crate::Stats) -> Calls {
+        Calls::from_reasons(stats.calls.iter().map(|c| (c.endpoint.as_str(), c.count)))
     }
 }
 
