@@ -128,11 +128,14 @@ fn split_addresses(
             .filter(|a| a.is_company())
             .map(|a| a.id)
             .collect();
-    let contacts =
-        crate::store::state::links_by_xentral_id(s.db, crate::store::state::LinkTable::Contacts)?;
+    let contacts = crate::store::state::linked_xentral_ids(
+        s.db,
+        crate::store::state::LinkTable::Contacts,
+        &ids,
+    )?;
     Ok(entries
         .into_iter()
-        .partition(|(_, id)| companies.contains(id) && !contacts.contains_key(id)))
+        .partition(|(_, id)| companies.contains(id) && !contacts.contains(id)))
 }
 
 /// The process-queue job: companies first (a new company's contact persons need its link),

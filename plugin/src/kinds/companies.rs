@@ -598,9 +598,9 @@ fn match_by_domain(
             Err(e) => return Err(incremental::api_error_reading("companies by domain", e)),
         }
     }
-    let linked: HashSet<String> = state::links_by_xentral_id(s.db, LinkTable::Companies)?
-        .into_values()
-        .map(|l| l.hubspot_id)
+    let linked: HashSet<String> = state::links_page(s.db, LinkTable::Companies, 0, u32::MAX)?
+        .into_iter()
+        .map(|(hubspot_id, _)| hubspot_id)
         .collect();
     let mut sharing: HashMap<String, usize> = HashMap::new();
     for (_, x) in &new {

@@ -404,7 +404,8 @@ pub fn push(
         }
         None => xentral::persons_of_companies(s.db, &p.columns(), &p.companies())?,
     };
-    let links = state::links_by_xentral_id(s.db, LinkTable::Persons)?;
+    let ids: Vec<i64> = candidates.iter().map(|r| r.id).collect();
+    let links = state::links_by_xentral_ids(s.db, LinkTable::Persons, &ids)?;
     let mut linked_emails = state::linked_emails(s.db)?;
     let failures = state::failures(s.db, OBJECT, "push")?;
     let not_exported = crate::engine::lifecycle::not_exported(s, LinkTable::Persons)?;
