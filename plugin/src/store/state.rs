@@ -519,19 +519,38 @@ pub fn links_by_xentral_ids(
     table: LinkTable,
     ids: &[i64],
 ) -> Result<HashMap<i64, Link>, DbError> {
-    let (t, hs, x) = table.names();
     let keys: Vec<Value> = ids.iter().map(|i| Value::Integer(*i)).collect();
-    let rows = rows_for_keys(
-        db,
-        |marks| format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {x} IN ({marks})"),
-        &[],
-        &keys,
-    )?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| link_from_row(r))
+    Ok(links_where(db, table, LinkSide::Xentral, &keys)?
+        .into_iter()
         .map(|l| (l.xentral_id, l))
         .collect())
+}
+
+/// Which id of a link a lookup goes by.
+enum LinkSide {
+    Hubspot,
+    Xentral,
+}
+
+/// The links of `table` whose id on `side` is one of `keys`.
+fn links_where(
+    db: &mut dyn Db,
+    table: LinkTable,
+    side: LinkSide,
+    keys: &[Value],
+) -> Result<Vec<Link>, DbError> {
+    let (t, hs, x) = table.names();
+    let column = match side {
+        LinkSide::Hubspot => hs,
+        LinkSide::Xentral => x,
+    };
+    let rows = rows_for_keys(
+        db,
+        |marks| format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {column} IN ({marks})"),
+        &[],
+        keys,
+    )?;
+    Ok(rows.iter().filter_map(|r| link_from_row(r)).collect())
 }
 
 /// The rows of a query over a list of keys, one statement per [`IN_LIST_CHUNK`] keys: `sql`
@@ -624,17 +643,9 @@ pub fn links_by_hubspot_ids(
     table: LinkTable,
     hubspot_ids: &[&str],
 ) -> Result<HashMap<String, Link>, DbError> {
-    let (t, hs, x) = table.names();
     let keys: Vec<Value> = hubspot_ids.iter().map(|id| Value::from(*id)).collect();
-    let rows = rows_for_keys(
-        db,
-        |marks| format!("SELECT {hs}, {x}, snapshot FROM {t} WHERE {hs} IN ({marks})"),
-        &[],
-        &keys,
-    )?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| link_from_row(r))
+    Ok(links_where(db, table, LinkSide::Hubspot, &keys)?
+        .into_iter()
         .map(|l| (l.hubspot_id.clone(), l))
         .collect())
 }
