@@ -6,7 +6,7 @@
 //! and a scheduler pass over many tenants (idle, then each running a no-change sync).
 //!
 //! `cargo run --release -p xentral-e2e --example sync_bench -- [CONTACTS] [COMPANIES] [DEALS]
-//! [LATENCY_MS] [--mariadb] [--tenants=N] [--no-native]`
+//! [LATENCY_MS] [--mariadb] [--tenants=N] [--no-native] [--no-tls]`
 //! (defaults 10000 2000 10000 0; LATENCY_MS is each reply's real delay, as HubSpot's 100–300 ms;
 //! `--mariadb` puts the tenant on a scratch database of `XENTRAL_TEST_MYSQL_URL`; `--tenants=N`
 //! adds the scheduler pass over N tenants). Everything runs over HTTPS, as against HubSpot; one
@@ -39,6 +39,8 @@ struct Options {
     /// Tenants of the scheduler pass (0: no pass).
     tenants: usize,
     native: bool,
+    /// The HTTP-against-HTTPS comparison.
+    tls_cost: bool,
 }
 
 impl Options {
@@ -58,6 +60,7 @@ impl Options {
                 .map(|n| n.parse().expect("--tenants=N"))
                 .unwrap_or(0),
             native: !flag("--no-native"),
+            tls_cost: !flag("--no-tls"),
         }
     }
 
@@ -793,7 +796,7 @@ fn main() {
     }
 
     // The cost of TLS: the same pull over plain HTTP and over HTTPS, requests per real second.
-    for tls in [false, true] {
+    for tls in [false, true].into_iter().filter(|_| o.tls_cost) {
         let w = world_over(&o, portal, false, tls);
         let m = run(&w, Job::SyncContacts);
         println!(
