@@ -27,6 +27,26 @@ pub const IN_FLIGHT: usize = 4;
 /// of batches in flight, at a few MiB of plugin memory.
 pub const PUSH_PAGE: usize = 10_000;
 
+/// [`in_pages`] over the current, not deleted members of a group, read with `columns`.
+pub fn group_in_pages(
+    s: &mut Session<'_>,
+    columns: &[String],
+    group_id: i64,
+    today: &str,
+    page: impl FnMut(&mut Session<'_>, Vec<crate::xentral::AddressRow>) -> Result<(), PluginError>,
+) -> Result<(), PluginError> {
+    in_pages(
+        s,
+        |s, after, limit| {
+            Ok(crate::xentral::group_addresses_after(
+                s.db, columns, group_id, today, after, limit,
+            )?)
+        },
+        |a| a.id,
+        page,
+    )
+}
+
 /// A pass over xentral records in id order, [`PUSH_PAGE`] at a time, so they are never in
 /// memory all at once: `read(s, after, limit)` gives the records with an id above `after`,
 /// `page(s, records)` handles them.

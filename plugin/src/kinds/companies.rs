@@ -420,31 +420,17 @@ fn create(
 /// (a group of 100,000 persons is never in memory whole for its few companies).
 fn group_companies(s: &mut Session<'_>, ctx: &Ctx) -> Result<Vec<AddressRow>, PluginError> {
     let mut out = Vec::new();
-    push::in_pages(
-        s,
-        |s, after, limit| {
-            Ok(xentral::group_addresses_after(
-                s.db,
-                &ctx.columns(),
-                ctx.group_id,
-                &ctx.today,
-                after,
-                limit,
-            )?)
-        },
-        |a| a.id,
-        |s, page| {
-            let companies: Vec<AddressRow> = page.into_iter().filter(|a| a.is_company()).collect();
-            let ids: Vec<i64> = companies.iter().map(|a| a.id).collect();
-            let as_contacts = state::linked_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
-            out.extend(
-                companies
-                    .into_iter()
-                    .filter(|a| !as_contacts.contains(&a.id)),
-            );
-            Ok(())
-        },
-    )?;
+    push::group_in_pages(s, &ctx.columns(), ctx.group_id, &ctx.today, |s, page| {
+        let companies: Vec<AddressRow> = page.into_iter().filter(|a| a.is_company()).collect();
+        let ids: Vec<i64> = companies.iter().map(|a| a.id).collect();
+        let as_contacts = state::linked_xentral_ids(s.db, LinkTable::Contacts, &ids)?;
+        out.extend(
+            companies
+                .into_iter()
+                .filter(|a| !as_contacts.contains(&a.id)),
+        );
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -834,21 +834,9 @@ pub fn push(
             }
             run.push(s, ctx, candidates, true)?;
         }
-        None => push::in_pages(
-            s,
-            |s, after, limit| {
-                Ok(xentral::group_addresses_after(
-                    s.db,
-                    &ctx.columns(),
-                    ctx.group_id,
-                    &ctx.today,
-                    after,
-                    limit,
-                )?)
-            },
-            |a| a.id,
-            |s, page| run.push(s, ctx, page, false),
-        )?,
+        None => push::group_in_pages(s, &ctx.columns(), ctx.group_id, &ctx.today, |s, page| {
+            run.push(s, ctx, page, false)
+        })?,
     }
     Ok(run.outcomes)
 }

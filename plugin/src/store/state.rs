@@ -670,11 +670,7 @@ pub fn save_link(
     link: &Link,
     now_ms: i64,
 ) -> Result<(), DbError> {
-    let row = LinkRow::of(table, link, now_ms);
-    if row.update(db)? == 0 {
-        row.insert(db)?;
-    }
-    Ok(())
+    LinkRow::of(table, link, now_ms).save(db)
 }
 
 /// Saves the link of a record just created on one side, which is most likely new: an insert,
@@ -688,13 +684,9 @@ pub fn save_new_link(
 ) -> Result<(), DbError> {
     let row = LinkRow::of(table, link, now_ms);
     match row.insert(db) {
-        Err(DbError::Constraint(_)) => {
-            if row.update(db)? == 0 {
-                // The insert hit another unique key (the xentral record's): say so.
-                row.insert(db)?;
-            }
-            Ok(())
-        }
+        // Linked already, or the insert hit the xentral record's unique key, which the
+        // update-or-insert then reports.
+        Err(DbError::Constraint(_)) => row.save(db),
         other => other,
     }
 }
@@ -726,6 +718,14 @@ impl<'a> LinkRow<'a> {
             email,
             now_ms,
         }
+    }
+
+    /// Updates the link of the HubSpot id, else inserts it.
+    fn save(&self, db: &mut dyn Db) -> Result<(), DbError> {
+        if self.update(db)? == 0 {
+            self.insert(db)?;
+        }
+        Ok(())
     }
 
     /// Updates the link of the HubSpot id; returns the rows changed (0: there is none).
