@@ -251,6 +251,96 @@ both_backends! {
     }
 }
 
+/// The searches of the contact pull so far.
+fn contact_searches(w: &World) -> u64 {
+    w.hubspot
+        .stats()
+        .count("POST", "/crm/objects/2026-03/contacts/search")
+}
+
+/// Rows of the contact read's further ranges (`contacts@<start>`).
+fn split_ranges(w: &World) -> i64 {
+    w.count("SELECT COUNT(*) FROM hubspot_sync_cursors WHERE name LIKE 'contacts@%'")
+}
+
+/// 3,000 contacts, 600 of them sharing one modified time (a tie walked inside a range).
+fn seed_for_a_split_pull(w: &World, seed: u64) {
+    w.hubspot.seed(SeedSpec {
+        shared_modified: Some(hubspot_emulator::SharedModified {
+            object: ObjectType::Contacts,
+            count: 600,
+            at_ms: Some(common::START_MS - 7_200_000),
+        }),
+        ..SeedSpec::new(seed, 3_000, 0)
+    });
+}
+
+both_backends! {
+    /// A pull of more than a couple of pages splits its modified-time range and keeps a
+    /// search of each part in flight together (keyset pages of one range must follow each
+    /// other): every contact arrives once, searches stay near one per 200 contacts, and
+    /// nothing of the split is left once the read is done.
+    fn a_large_pull_reads_two_ranges_at_once_and_every_contact_once(backend) {
+        let w = World::on_with(backend, |c| {
+            c.latency = hubspot_emulator::Latency { fixed_ms: 20, jitter_ms: 0 }
+        });
+        seed_for_a_split_pull(&w, 21);
+        w.connect();
+        w.hubspot.reset_stats();
+        let r = w.run(Job::SyncContacts);
+        assert!(!r.pending, "{r:#?}");
+        assert_eq!(r.xentral.created, 3_000, "{r:#?}");
+        assert_eq!(w.count("SELECT COUNT(DISTINCT hs_contact_id) FROM hubspot_sync_contact_links"), 3_000);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 3_000);
+        let searches = contact_searches(&w);
+        assert!((15..=21).contains(&searches), "{searches} searches for 3,000 contacts");
+        assert_eq!(w.hubspot.max_in_flight(), 2, "two ranges at once");
+        assert_eq!(split_ranges(&w), 0, "the split is joined again");
+        w.hubspot.reset_stats();
+        let again = w.run(Job::SyncContacts);
+        assert_eq!(again.xentral.created + again.xentral.updated, 0, "{again:#?}");
+        assert_eq!(contact_searches(&w), 1, "the next run asks once");
+    }
+}
+
+both_backends! {
+    /// A split read stopped by the budget again and again keeps where each range stood:
+    /// run after run goes on from there, every contact arrives once, and no page is read
+    /// twice: as many searches over all runs as in one (give or take a split made anew
+    /// where a part had stored nothing yet; 19 and 19 on this data).
+    fn a_split_pull_stopped_by_the_budget_goes_on_where_each_range_stood(backend) {
+        let whole = World::on(backend);
+        seed_for_a_split_pull(&whole, 22);
+        whole.connect();
+        whole.hubspot.reset_stats();
+        assert!(!whole.run(Job::SyncContacts).pending);
+        let in_one_run = contact_searches(&whole);
+
+        let w = World::on(backend);
+        seed_for_a_split_pull(&w, 22);
+        w.connect();
+        w.hubspot.reset_stats();
+        let budget = xentral_host::report::Budget { max_requests: Some(3), ..Default::default() };
+        let (mut runs, mut created, mut ranges_kept) = (0, 0, 0);
+        loop {
+            runs += 1;
+            assert!(runs <= 30, "still pending after {runs} runs");
+            let r = w.run_raw(Job::SyncContacts, budget).result.unwrap();
+            created += r.xentral.created;
+            ranges_kept = ranges_kept.max(split_ranges(&w));
+            if !r.pending {
+                break;
+            }
+        }
+        assert_eq!(created, 3_000);
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 3_000);
+        assert!(ranges_kept > 0, "a stop left a second range stored");
+        assert_eq!(split_ranges(&w), 0, "joined again at the end");
+        let searches = contact_searches(&w);
+        assert!(searches <= in_one_run + 2, "{searches} searches in {runs} runs, {in_one_run} in one");
+    }
+}
+
 both_backends! {
     fn concurrent_edit_is_not_overwritten_blindly_by_the_queue(backend) {
         let w = World::on(backend);

@@ -14,7 +14,7 @@ use serde_json::{Value as Json, json};
 use crate::api::{PlannedChange, PluginError};
 use crate::engine::merge::{Fields, Outcome, Snapshot, Winner};
 use crate::engine::session::Session;
-use crate::hubspot::{ApiError, Record};
+use crate::hubspot::{ApiError, Record, SearchPage};
 use crate::mapping;
 use crate::store::state::{self, Cursor, Link, LinkTable};
 
@@ -24,6 +24,10 @@ const PAGE: usize = 200;
 const BATCH: usize = 100;
 /// Search lags writes; records modified this close to the run start are left for the next run.
 pub const SEARCH_LAG_MS: i64 = 30_000;
+/// Ranges a read keeps going at once (see [`Feed::read`]): two searches per round keep up
+/// with HubSpot's 5 searches a second at a portal's latency of 100–300 ms plus the
+/// writes of two pages.
+const LANES: usize = 2;
 
 /// One HubSpot object type read incrementally.
 pub struct Feed {
@@ -46,6 +50,152 @@ struct Window<'w> {
     cursor: &'w str,
     groups: &'w [Vec<Json>],
     upper: Option<i64>,
+}
+
+/// One range of a read's key space, keyset-paged by its own position. A read's lanes are
+/// contiguous: each ends where the next begins, the last at the read's upper bound. The
+/// first is kept in the window's cursor, each further one in its own cursor row
+/// ([`state::lane_cursor_name`]), stored with its first page.
+#[derive(Debug, Clone)]
+struct Lane {
+    /// Where the lane begins (exclusive); `None`: the first lane.
+    start: Option<i64>,
+    /// Everything of the lane's range up to here is applied.
+    pos: Cursor,
+    /// A stamp a whole page shared, walked in id order from `pos` before the range goes on.
+    tie: Option<i64>,
+    /// Records the lane's range still held at its last reply (`None`: not known).
+    left: Option<u64>,
+}
+
+impl Lane {
+    /// The cursor row that keeps the lane.
+    fn row(&self, cursor: &str) -> String {
+        match self.start {
+            None => cursor.to_owned(),
+            Some(start) => state::lane_cursor_name(cursor, start),
+        }
+    }
+
+    /// Whether the lane has read its whole range (its `end` known and reached).
+    fn done(&self, end: Option<i64>) -> bool {
+        self.tie.is_none() && end.is_some_and(|e| self.pos.modified_ms >= e)
+    }
+}
+
+/// A read's lanes, in key order (the first is the window's cursor).
+struct Lanes(Vec<Lane>);
+
+impl Lanes {
+    /// The lanes of the read kept by `cursor`, as stored.
+    fn load(s: &mut Session<'_>, cursor: &str) -> Result<Self, PluginError> {
+        let first = state::cursor(s.db, cursor)?;
+        let further = state::cursor_lanes(s.db, cursor)?;
+        let lane = |start, pos: Cursor| Lane {
+            start,
+            tie: (!pos.last_id.is_empty()).then_some(pos.modified_ms),
+            pos,
+            left: None,
+        };
+        Ok(Lanes(
+            std::iter::once(lane(None, first))
+                .chain(
+                    further
+                        .into_iter()
+                        .map(|(start, pos)| lane(Some(start), pos)),
+                )
+                .collect(),
+        ))
+    }
+
+    /// Where lane `i` ends: where the next begins, the last at `upper`.
+    fn end(&self, i: usize, upper: Option<i64>) -> Option<i64> {
+        match self.0.get(i + 1) {
+            Some(next) => next.start,
+            None => upper,
+        }
+    }
+
+    /// Whether the whole read is done (one lane left, at the upper bound).
+    fn finished(&self, upper: Option<i64>) -> bool {
+        self.0.len() == 1 && self.0[0].done(upper)
+    }
+
+    /// The lanes with something left to read.
+    fn active(&self, upper: Option<i64>) -> Vec<usize> {
+        (0..self.0.len())
+            .filter(|&i| !self.0[i].done(self.end(i, upper)))
+            .collect()
+    }
+
+    /// A lane that has read its range takes over the next lane's position (and its range),
+    /// stored in one transaction.
+    fn join_finished(
+        &mut self,
+        s: &mut Session<'_>,
+        cursor: &str,
+        upper: Option<i64>,
+    ) -> Result<(), PluginError> {
+        let mut i = 0;
+        while i + 1 < self.0.len() {
+            if !self.0[i].done(self.end(i, upper)) {
+                i += 1;
+                continue;
+            }
+            let next = self.0.remove(i + 1);
+            let lane = &mut self.0[i];
+            lane.pos = next.pos.clone();
+            lane.tie = next.tie;
+            lane.left = next.left;
+            if !s.dry_run {
+                let (row, gone) = (lane.row(cursor), next.row(cursor));
+                let pos = lane.pos.clone();
+                let now = s.clock.now_ms();
+                s.transaction(|s| {
+                    state::save_cursor(s.db, &row, &pos, now)?;
+                    Ok(state::delete_cursor(s.db, &gone)?)
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits the lane with the most records left at the middle of its time range, while
+    /// fewer than [`LANES`] are active and one has more than a page left.
+    fn split(&mut self, upper: Option<i64>) {
+        while self.active(upper).len() < LANES {
+            let widest = (0..self.0.len())
+                .filter_map(|i| {
+                    let lane = &self.0[i];
+                    let end = self.end(i, upper)?;
+                    let left = lane.left?;
+                    let splittable =
+                        lane.tie.is_none() && left > PAGE as u64 && end - lane.pos.modified_ms >= 2;
+                    splittable.then_some((
+                        left,
+                        i,
+                        lane.pos.modified_ms + (end - lane.pos.modified_ms) / 2,
+                    ))
+                })
+                .max();
+            let Some((_, i, middle)) = widest else {
+                return;
+            };
+            self.0[i].left = None;
+            self.0.insert(
+                i + 1,
+                Lane {
+                    start: Some(middle),
+                    pos: Cursor {
+                        modified_ms: middle,
+                        last_id: String::new(),
+                    },
+                    tie: None,
+                    left: None,
+                },
+            );
+        }
+    }
 }
 
 /// Whether a job goes on after a step.
@@ -386,162 +536,186 @@ impl Feed {
         Ok(s.dry_run || (at.modified_ms >= upper && at.last_id.is_empty()))
     }
 
+    /// Reads the window from its cursor, in lanes: once the remaining range holds more
+    /// than a page or two, it is split by modified time into [`LANES`] contiguous ranges,
+    /// each keyset-paged by its own position, whose searches go out together (keyset pages
+    /// of one range must follow each other, so at a portal's latency one range alone cannot
+    /// keep up with the search limit). A lane that reaches its end takes over the next
+    /// one's position; the window's cursor moves on only over what is applied.
     fn read(
         &self,
         s: &mut Session<'_>,
         sink: &mut dyn Sink,
         w: &Window<'_>,
     ) -> Result<Flow, PluginError> {
-        let mut cur = state::cursor(s.db, w.cursor)?;
+        let mut lanes = Lanes::load(s, w.cursor)?;
         let mut upper = w.upper.or_else(|| self.upper(s));
         loop {
-            if !cur.last_id.is_empty() {
-                match self.walk_tie(s, sink, w, cur.modified_ms, cur.last_id.clone())? {
-                    Some(c) => cur = c,
-                    None => return Ok(Flow::Stop),
-                }
-                upper = upper.or_else(|| self.upper(s));
-            }
-            if upper.is_some_and(|u| cur.modified_ms >= u) {
+            lanes.join_finished(s, w.cursor, upper)?;
+            if lanes.finished(upper) {
                 return Ok(Flow::Continue);
             }
-            let prop = self.modified_property;
-            let mut filters = vec![
-                json!({"propertyName": prop, "operator": "GT", "value": cur.modified_ms.to_string()}),
-            ];
-            if let Some(u) = upper {
-                filters
-                    .push(json!({"propertyName": prop, "operator": "LTE", "value": u.to_string()}));
-            }
-            let body = self.search_body(filters, w, prop);
-            let searched = s.client.search(self.object, &body);
-            let Some(mut page) = step(s, searched)? else {
-                return Ok(Flow::Stop);
-            };
-            let bound = match upper {
-                Some(u) => u,
-                None => {
-                    let u = self.upper(s).ok_or_else(|| {
-                        PluginError::Hubspot(
-                            "HubSpot's reply has no readable Date header, so the read position cannot be kept in HubSpot's time".into(),
-                        )
-                    })?;
-                    upper = Some(u);
-                    let stamps = page
-                        .results
-                        .iter()
-                        .map(|r| self.modified(r))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if stamps.iter().any(|t| *t > u) {
-                        // Sorted by modified time: everything up to the bound is in this page.
-                        let mut keep = stamps.iter().map(|t| *t <= u);
-                        page.results.retain(|_| keep.next().unwrap_or(false));
-                        page.next_after = None;
-                    }
-                    if cur.modified_ms >= u {
-                        return Ok(Flow::Continue);
-                    }
-                    u
-                }
-            };
-            if page.next_after.is_none() {
-                // The rest of the window is in this page.
-                let done = Cursor {
-                    modified_ms: bound,
-                    last_id: String::new(),
-                };
-                return self.apply_page(s, sink, &page.results, Some((w.cursor, &done)));
-            }
-            let stamps = page
-                .results
+            lanes.split(upper);
+            let active = lanes.active(upper);
+            let bodies: Vec<Json> = active
                 .iter()
-                .map(|r| self.modified(r))
-                .collect::<Result<Vec<_>, _>>()?;
-            let Some(&newest) = stamps.iter().max() else {
-                return Err(PluginError::Hubspot(
-                    "HubSpot announced another page after an empty one".into(),
-                ));
-            };
-            match stamps.iter().copied().filter(|t| *t < newest).max() {
-                Some(complete) => {
-                    // Everything up to `complete` is in this page; the newest stamp may go on.
-                    let records: Vec<Record> = page
-                        .results
-                        .iter()
-                        .zip(&stamps)
-                        .filter(|(_, t)| **t <= complete)
-                        .map(|(r, _)| r.clone())
-                        .collect();
-                    cur = Cursor {
-                        modified_ms: complete,
-                        last_id: String::new(),
-                    };
-                    if self.apply_page(s, sink, &records, Some((w.cursor, &cur)))? == Flow::Stop {
-                        return Ok(Flow::Stop);
-                    }
+                .map(|&i| self.lane_search(&lanes.0[i], lanes.end(i, upper), w))
+                .collect();
+            let replies = s.client.search_all(self.object, &bodies);
+            let mut records = Vec::new();
+            let mut pages = Vec::new();
+            let mut stopped = false;
+            for (&i, reply) in active.iter().zip(replies) {
+                let Some(page) = step(s, reply)? else {
+                    stopped = true;
+                    break;
+                };
+                let end = lanes.end(i, upper);
+                if let Some(taken) = self.advance(s, &mut lanes.0[i], end, page, &mut upper)? {
+                    let from = records.len();
+                    records.extend(self.fresh(s, taken));
+                    pages.push((i, from..records.len()));
                 }
-                None => {
-                    // A whole page shares one timestamp (bulk updates do this): walk it by id.
-                    match self.walk_tie(s, sink, w, newest, String::new())? {
-                        Some(c) => cur = c,
-                        None => return Ok(Flow::Stop),
-                    }
-                }
+            }
+            if !pages.is_empty() && self.prepare(s, sink, &records)? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+            for (i, range) in pages {
+                let lane = &lanes.0[i];
+                let row = lane.row(w.cursor);
+                self.apply_prepared(s, sink, &records[range], Some((&row, &lane.pos)))?;
+            }
+            if stopped {
+                return Ok(Flow::Stop);
             }
         }
     }
 
-    /// Reads every record modified exactly at `at` with an id above `last_id`, in id order.
-    /// Returns the cursor after the tie, or `None` when the job must stop.
-    fn walk_tie(
-        &self,
-        s: &mut Session<'_>,
-        sink: &mut dyn Sink,
-        w: &Window<'_>,
-        at: i64,
-        mut last_id: String,
-    ) -> Result<Option<Cursor>, PluginError> {
-        loop {
-            let mut filters = vec![
-                json!({"propertyName": self.modified_property, "operator": "EQ", "value": at.to_string()}),
-            ];
-            if !last_id.is_empty() {
-                filters.push(
-                    json!({"propertyName": "hs_object_id", "operator": "GT", "value": last_id}),
-                );
+    /// The search of a lane's next page: its tie in id order, or its range up to `end`
+    /// (`None`: not known yet, asked without an upper bound).
+    fn lane_search(&self, lane: &Lane, end: Option<i64>, w: &Window<'_>) -> Json {
+        let prop = self.modified_property;
+        if let Some(at) = lane.tie {
+            let mut filters =
+                vec![json!({"propertyName": prop, "operator": "EQ", "value": at.to_string()})];
+            if lane.pos.modified_ms == at && !lane.pos.last_id.is_empty() {
+                filters.push(json!({"propertyName": "hs_object_id", "operator": "GT", "value": lane.pos.last_id}));
             }
-            let searched = s
-                .client
-                .search(self.object, &self.search_body(filters, w, "hs_object_id"));
-            let Some(page) = step(s, searched)? else {
-                return Ok(None);
-            };
+            return self.search_body(filters, w, "hs_object_id");
+        }
+        let mut filters = vec![
+            json!({"propertyName": prop, "operator": "GT", "value": lane.pos.modified_ms.to_string()}),
+        ];
+        if let Some(u) = end {
+            filters.push(json!({"propertyName": prop, "operator": "LTE", "value": u.to_string()}));
+        }
+        self.search_body(filters, w, prop)
+    }
+
+    /// Moves a lane past its reply: the records to apply with its new position, or `None`
+    /// when there is nothing to apply or store (a tie to walk first, or nothing up to the
+    /// bound). A lane whose end was not known learns it from the reply (HubSpot's time less
+    /// the search lag, into `upper`) and leaves what lies beyond.
+    fn advance(
+        &self,
+        s: &Session<'_>,
+        lane: &mut Lane,
+        end: Option<i64>,
+        mut page: SearchPage,
+        upper: &mut Option<i64>,
+    ) -> Result<Option<Vec<Record>>, PluginError> {
+        if let Some(at) = lane.tie {
             let max_id = page
                 .results
                 .iter()
                 .filter_map(|r| r.id.parse::<u64>().ok())
                 .max();
             let finished = page.next_after.is_none() || max_id.is_none();
-            let cur = Cursor {
+            lane.pos = Cursor {
                 modified_ms: at,
                 last_id: match (finished, max_id) {
                     (false, Some(m)) => m.to_string(),
                     _ => String::new(),
                 },
             };
-            if self.apply_page(s, sink, &page.results, Some((w.cursor, &cur)))? == Flow::Stop {
-                return Ok(None);
-            }
             if finished {
-                return Ok(Some(cur));
+                lane.tie = None;
             }
-            last_id = cur.last_id;
+            lane.left = None;
+            return Ok(Some(page.results));
+        }
+        let bound = match end {
+            Some(u) => u,
+            None => {
+                let u = self.upper(s).ok_or_else(|| {
+                    PluginError::Hubspot(
+                        "HubSpot's reply has no readable Date header, so the read position cannot be kept in HubSpot's time".into(),
+                    )
+                })?;
+                *upper = Some(u);
+                let stamps = page
+                    .results
+                    .iter()
+                    .map(|r| self.modified(r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if stamps.iter().any(|t| *t > u) {
+                    // Sorted by modified time: everything up to the bound is in this page.
+                    let mut keep = stamps.iter().map(|t| *t <= u);
+                    page.results.retain(|_| keep.next().unwrap_or(false));
+                    page.next_after = None;
+                }
+                if lane.pos.modified_ms >= u {
+                    return Ok(None);
+                }
+                u
+            }
+        };
+        if page.next_after.is_none() {
+            // The rest of the lane is in this page.
+            lane.pos = Cursor {
+                modified_ms: bound,
+                last_id: String::new(),
+            };
+            lane.left = Some(0);
+            return Ok(Some(page.results));
+        }
+        let stamps = page
+            .results
+            .iter()
+            .map(|r| self.modified(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(&newest) = stamps.iter().max() else {
+            return Err(PluginError::Hubspot(
+                "HubSpot announced another page after an empty one".into(),
+            ));
+        };
+        match stamps.iter().copied().filter(|t| *t < newest).max() {
+            Some(complete) => {
+                // Everything up to `complete` is in this page; the newest stamp may go on.
+                let records: Vec<Record> = page
+                    .results
+                    .into_iter()
+                    .zip(&stamps)
+                    .filter(|(_, t)| **t <= complete)
+                    .map(|(r, _)| r)
+                    .collect();
+                lane.pos = Cursor {
+                    modified_ms: complete,
+                    last_id: String::new(),
+                };
+                lane.left = Some(page.total.saturating_sub(records.len() as u64));
+                Ok(Some(records))
+            }
+            None => {
+                // A whole page shares one timestamp (bulk updates do this): walk it by id.
+                lane.tie = Some(newest);
+                lane.left = None;
+                Ok(None)
+            }
         }
     }
 
-    /// Applies one page in one transaction together with the cursor. If a record fails, the
-    /// page is rolled back and applied record by record, so the failing record is stored for
-    /// retry and never blocks the others.
+    /// Applies one page (see [`Feed::apply_prepared`]), prepared on its own.
     fn apply_page(
         &self,
         s: &mut Session<'_>,
@@ -549,29 +723,50 @@ impl Feed {
         records: &[Record],
         cursor: Option<(&str, &Cursor)>,
     ) -> Result<Flow, PluginError> {
-        let object = self.failure_object;
-        let pulled = s.pulled.entry(object).or_default();
-        let fresh: Vec<Record>;
-        let records = if records.iter().any(|r| pulled.contains(&r.id)) {
-            fresh = records
-                .iter()
-                .filter(|r| !pulled.contains(&r.id))
-                .cloned()
-                .collect();
-            &fresh[..]
-        } else {
-            records
-        };
-        pulled.extend(records.iter().map(|r| r.id.clone()));
-        match sink.prepare(s, records) {
-            Ok(()) => {}
-            Err(PrepareError::Api(e)) => {
-                if step::<()>(s, Err(e))?.is_none() {
-                    return Ok(Flow::Stop);
-                }
-            }
-            Err(PrepareError::Plugin(e)) => return Err(e),
+        let records = self.fresh(s, records.to_vec());
+        if self.prepare(s, sink, &records)? == Flow::Stop {
+            return Ok(Flow::Stop);
         }
+        self.apply_prepared(s, sink, &records, cursor)?;
+        Ok(Flow::Continue)
+    }
+
+    /// The records of `records` this run has not pulled yet, now counted as pulled.
+    fn fresh(&self, s: &mut Session<'_>, mut records: Vec<Record>) -> Vec<Record> {
+        let pulled = s.pulled.entry(self.failure_object).or_default();
+        records.retain(|r| pulled.insert(r.id.clone()));
+        records
+    }
+
+    /// Lets the sink prepare the records of one or more pages at once (its HubSpot reads
+    /// for all of them in one go). `Stop` when a budget stopped it.
+    fn prepare(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        records: &[Record],
+    ) -> Result<Flow, PluginError> {
+        match sink.prepare(s, records) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(PrepareError::Api(e)) => match step::<()>(s, Err(e))? {
+                Some(()) => Ok(Flow::Continue),
+                None => Ok(Flow::Stop),
+            },
+            Err(PrepareError::Plugin(e)) => Err(e),
+        }
+    }
+
+    /// Applies one prepared page in one transaction together with the cursor. If a record
+    /// fails, the page is rolled back and applied record by record, so the failing record is
+    /// stored for retry and never blocks the others.
+    fn apply_prepared(
+        &self,
+        s: &mut Session<'_>,
+        sink: &mut dyn Sink,
+        records: &[Record],
+        cursor: Option<(&str, &Cursor)>,
+    ) -> Result<(), PluginError> {
+        let object = self.failure_object;
         let before = s.report.clone();
         let whole = s.transaction(|s| {
             for r in records {
@@ -582,7 +777,7 @@ impl Feed {
             self.save_cursor(s, cursor)
         });
         if whole.is_ok() {
-            return Ok(Flow::Continue);
+            return Ok(());
         }
         sink.rolled_back();
         s.report = before;
@@ -614,7 +809,7 @@ impl Feed {
             }
         }
         s.transaction(|s| self.save_cursor(s, cursor))?;
-        Ok(Flow::Continue)
+        Ok(())
     }
 
     /// Forgets the pull failures of `ids` (they went through, or the records are gone), in one

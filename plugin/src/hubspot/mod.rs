@@ -107,6 +107,15 @@ enum Bucket {
     Search,
 }
 
+/// The bucket of a call to `endpoint`: searches have their own limit.
+fn bucket_of(endpoint: &str) -> Bucket {
+    if endpoint.ends_with("/search") {
+        Bucket::Search
+    } else {
+        Bucket::General
+    }
+}
+
 /// HubSpot's published limits for private apps, adjusted from response headers.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {
@@ -176,6 +185,16 @@ pub struct SearchPage {
     pub results: Vec<Record>,
     /// The cursor of the next page, absent on the last.
     pub next_after: Option<String>,
+}
+
+impl From<wire::SearchReply> for SearchPage {
+    fn from(reply: wire::SearchReply) -> Self {
+        SearchPage {
+            total: reply.total,
+            results: reply.results.into_iter().map(Record::from).collect(),
+            next_after: reply.paging.and_then(|p| p.next).map(|n| n.after.0),
+        }
+    }
 }
 
 /// The outcome of a batch write: the records written and the per-input errors.
@@ -285,11 +304,7 @@ impl<'a> Client<'a> {
     pub fn search(&mut self, object: &str, body: &Json) -> Result<SearchPage, ApiError> {
         let path = self.version.search(object);
         let reply: wire::SearchReply = self.post(&path, &path, body)?;
-        Ok(SearchPage {
-            total: reply.total,
-            results: reply.results.into_iter().map(Record::from).collect(),
-            next_after: reply.paging.and_then(|p| p.next).map(|n| n.after.0),
-        })
+        Ok(SearchPage::from(reply))
     }
 
     /// A batch operation (`read`, `update`, `upsert`, `create`, `archive`) on `object`.
@@ -328,6 +343,26 @@ impl<'a> Client<'a> {
         )?)
     }
 
+    /// Several searches of `object` at once (independent key ranges of one read): paced and
+    /// counted one by one, sent together, each retried on its own as [`Client::search`]
+    /// retries. The results are in the order of `bodies`; once the budget is used up, the
+    /// rest are not sent.
+    pub fn search_all(
+        &mut self,
+        object: &str,
+        bodies: &[Json],
+    ) -> Vec<Result<SearchPage, ApiError>> {
+        let path = self.version.search(object);
+        let calls: Vec<(String, Json)> = bodies.iter().map(|b| (path.clone(), b.clone())).collect();
+        self.post_all(&calls)
+            .into_iter()
+            .map(|r| {
+                r.and_then(decode::<wire::SearchReply>)
+                    .map(SearchPage::from)
+            })
+            .collect()
+    }
+
     /// Several batches of one operation on `object` at once, each `inputs` with the same
     /// `extra`: paced and counted one by one, then sent together (the host has several in
     /// flight), so a portal's latency is paid once per group. A batch whose reply is a
@@ -343,47 +378,58 @@ impl<'a> Client<'a> {
         extra: Option<(&str, Json)>,
     ) -> Vec<Result<BatchOutcome, ApiError>> {
         let path = self.version.batch(object, operation);
-        let bodies: Vec<Json> = batches
+        let calls: Vec<(String, Json)> = batches
             .into_iter()
             .map(|inputs| {
                 let mut body = json!({ "inputs": inputs });
                 if let Some((k, v)) = &extra {
                     body[*k] = v.clone();
                 }
-                body
+                (path.clone(), body)
             })
             .collect();
-        let mut results: Vec<Option<Result<Json, ApiError>>> =
-            bodies.iter().map(|_| None).collect();
+        self.post_all(&calls)
+            .into_iter()
+            .map(|r| r.and_then(batch_outcome))
+            .collect()
+    }
+
+    /// POSTs each body to its path, all together (see [`Client::batch_all`]): the replies
+    /// in order, a transient failure retried on its own, what the budget left unsent
+    /// refused. Only for calls safe to send again (reads, searches, idempotent writes).
+    pub fn post_all(&mut self, calls: &[(String, Json)]) -> Vec<Result<Json, ApiError>> {
+        let mut results: Vec<Option<Result<Json, ApiError>>> = calls.iter().map(|_| None).collect();
+        let searches = calls
+            .iter()
+            .filter(|(p, _)| bucket_of(p) == Bucket::Search)
+            .count();
+        if searches > 0 {
+            self.pace(Bucket::Search, searches);
+        }
+        if calls.len() > searches {
+            self.pace(Bucket::General, calls.len() - searches);
+        }
         let mut sent = Vec::new();
         let mut requests = Vec::new();
-        for (i, body) in bodies.iter().enumerate() {
+        for (i, (path, body)) in calls.iter().enumerate() {
             if let Err(e) = self.budget_left() {
                 results[i] = Some(Err(e));
                 continue;
             }
-            self.pace(Bucket::General);
-            requests.push(self.request(Method::Post, &path, &path, Some(body), Bucket::General));
+            requests.push(self.request(Method::Post, path, path, Some(body), bucket_of(path)));
             sent.push(i);
         }
         let replies = self.http.send_all(requests);
         for (i, reply) in sent.into_iter().zip(replies) {
+            let (path, body) = &calls[i];
             results[i] = Some(match self.answer(reply) {
-                Err(e) => self.retry(
-                    e,
-                    Method::Post,
-                    &path,
-                    &path,
-                    Some(&bodies[i]),
-                    Bucket::General,
-                ),
+                Err(e) => self.retry(e, Method::Post, path, path, Some(body), bucket_of(path)),
                 ok => ok,
             });
         }
         results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(ApiError::Budget("not sent".into()))))
-            .map(|r| r.and_then(batch_outcome))
             .collect()
     }
 
@@ -396,12 +442,7 @@ impl<'a> Client<'a> {
         endpoint: &str,
         body: Option<&Json>,
     ) -> Result<Json, ApiError> {
-        let bucket = if endpoint.ends_with("/search") {
-            Bucket::Search
-        } else {
-            Bucket::General
-        };
-        self.attempts_after(0, method, path, endpoint, body, bucket)
+        self.attempts_after(0, method, path, endpoint, body, bucket_of(endpoint))
     }
 
     /// Sends a request again until it succeeds or its attempts are used up, after a first
@@ -434,7 +475,7 @@ impl<'a> Client<'a> {
         loop {
             attempt += 1;
             self.budget_left()?;
-            self.pace(bucket);
+            self.pace(bucket, 1);
             match self.send_once(method, path, endpoint, body, bucket) {
                 Ok(json) => return Ok(json),
                 Err(e) => self.after_failure(e, attempt, endpoint)?,
@@ -542,8 +583,9 @@ impl<'a> Client<'a> {
         classify(response)
     }
 
-    /// Waits until a call of `bucket` stays within the rate limits.
-    fn pace(&mut self, bucket: Bucket) {
+    /// Waits until `n` calls of `bucket` sent together stay within the rate limits (a group
+    /// goes out at once, so it waits for room for all of it; at most a window's worth).
+    fn pace(&mut self, bucket: Bucket, n: usize) {
         let (queue, max, window) = match bucket {
             Bucket::General => (
                 &mut self.general,
@@ -560,14 +602,16 @@ impl<'a> Client<'a> {
         // the millisecond against our send times, a call can land in its predecessor's window
         // and be refused (a 429 costs a whole window). A 40th of the window absorbs that.
         let window = window + window / 40;
+        let max = max.max(1);
+        let n = n.clamp(1, max);
         let now = self.clock.now_ms();
         while queue.front().is_some_and(|t| *t <= now - window) {
             queue.pop_front();
         }
-        if queue.len() >= max.max(1)
-            && let Some(oldest) = queue.front()
-        {
-            let wait = (oldest + window + 1 - now).max(0) as u64;
+        if queue.len() + n > max {
+            // The calls that must have left the window first: the oldest `len + n - max`.
+            let last_to_leave = queue[queue.len() + n - max - 1];
+            let wait = (last_to_leave + window + 1 - now).max(0) as u64;
             self.clock.sleep_ms(wait);
             let now = self.clock.now_ms();
             while queue.front().is_some_and(|t| *t <= now - window) {
@@ -701,7 +745,7 @@ fn batch_outcome(json: Json) -> Result<BatchOutcome, ApiError> {
 }
 
 /// Decodes a successful reply into the type the caller expects.
-fn decode<T: DeserializeOwned>(json: Json) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(json: Json) -> Result<T, ApiError> {
     serde_json::from_value(json).map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
@@ -919,6 +963,65 @@ mod tests {
             "{}",
             clock.now()
         );
+    }
+
+    /// Notes when each request went out (by the fake clock) and answers an empty search.
+    struct TimedHttp<'c> {
+        clock: &'c FakeClock,
+        sent: Vec<i64>,
+    }
+
+    impl Http for TimedHttp<'_> {
+        fn send(&mut self, _request: Request) -> Result<Response, HttpError> {
+            self.sent.push(self.clock.now());
+            Ok(response(200, r#"{"total":0,"results":[]}"#))
+        }
+    }
+
+    #[test]
+    fn searches_alone_and_in_groups_never_exceed_five_in_any_second_and_a_group_goes_out_at_once() {
+        let clock = FakeClock::new(0);
+        let mut http = TimedHttp {
+            clock: &clock,
+            sent: Vec::new(),
+        };
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            ApiVersion::default(),
+            Budget::default(),
+        );
+        let mut groups = Vec::new();
+        // Four alone fill the second but one: the group's first member would fit, its second
+        // not; both wait, so that the four after them cannot slip into the same second.
+        for step in [1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 2, 1, 2, 2, 2] {
+            if step == 1 {
+                c.search("contacts", &json!({})).unwrap();
+            } else {
+                let before = c.total_calls() as usize;
+                for page in c.search_all("contacts", &[json!({}), json!({})]) {
+                    page.unwrap();
+                }
+                groups.push(before);
+            }
+            clock.sleep_ms(40);
+        }
+        drop(c);
+        let sent = &http.sent;
+        assert_eq!(sent.len(), 21);
+        for (i, t) in sent.iter().enumerate() {
+            let in_second = sent[..=i].iter().filter(|s| **s > t - 1_000).count();
+            assert!(
+                in_second <= 5,
+                "{in_second} searches in the second up to {t}: {sent:?}"
+            );
+        }
+        for first in groups {
+            assert_eq!(sent[first], sent[first + 1], "a group at once: {sent:?}");
+        }
     }
 
     #[test]

@@ -358,31 +358,34 @@ struct DealSink<'c> {
     deleted: HashSet<String>,
 }
 
-/// Each record's associated records of `to`, read in batches of a thousand (one request per
-/// page of deals); the primary ones (`primary`) first.
+/// Each record's associated records of each target of `to` (object, primary association
+/// type put first), read in batches of a thousand (one request per page of deals and
+/// target), all sent together.
 fn associated(
     s: &mut Session<'_>,
     records: &[Record],
-    to: &str,
-    primary: Option<u32>,
-) -> Result<HashMap<String, Vec<String>>, ApiError> {
-    let mut out = HashMap::new();
+    to: &[(&str, Option<u32>)],
+) -> Result<Vec<HashMap<String, Vec<String>>>, ApiError> {
+    let mut calls = Vec::new();
     for chunk in records.chunks(1_000) {
-        if chunk.is_empty() {
-            continue;
-        }
         let inputs: Vec<Json> = chunk.iter().map(|r| json!({ "id": r.id })).collect();
-        let path = s.client.version().associations("deals", to, "read");
-        let reply: wire::BatchReply<wire::Associations> =
-            s.client.post(&path, &path, &json!({ "inputs": inputs }))?;
+        for (target, _) in to {
+            let path = s.client.version().associations("deals", target, "read");
+            calls.push((path, json!({ "inputs": inputs })));
+        }
+    }
+    let mut out: Vec<HashMap<String, Vec<String>>> = to.iter().map(|_| HashMap::new()).collect();
+    for (i, reply) in s.client.post_all(&calls).into_iter().enumerate() {
+        let target = i % to.len();
+        let reply: wire::BatchReply<wire::Associations> = crate::hubspot::decode(reply?)?;
         for r in reply.results.into_iter().flatten() {
-            let mut to = r.to;
-            if let Some(t) = primary {
-                to.sort_by_key(|a| !a.has_type(t));
+            let mut ids = r.to;
+            if let Some(t) = to[target].1 {
+                ids.sort_by_key(|a| !a.has_type(t));
             }
-            out.insert(
+            out[target].insert(
                 r.from.id.0,
-                to.into_iter().map(|t| t.to_object_id.0).collect(),
+                ids.into_iter().map(|t| t.to_object_id.0).collect(),
             );
         }
     }
@@ -398,12 +401,13 @@ impl Sink for DealSink<'_> {
             .map(|r| (r.id.clone(), linked.remove(&r.id)))
             .collect();
         self.deleted = lifecycle::prepare_page(s, LinkTable::Deals, records, &mut self.links)?;
-        self.contacts = associated(s, records, "contacts", None)?;
-        self.companies = if self.ctx.companies.xentral_of.is_empty() {
-            HashMap::new()
-        } else {
-            associated(s, records, "companies", Some(PRIMARY_COMPANY))?
-        };
+        let mut targets = vec![("contacts", None)];
+        if !self.ctx.companies.xentral_of.is_empty() {
+            targets.push(("companies", Some(PRIMARY_COMPANY)));
+        }
+        let mut read = associated(s, records, &targets)?.into_iter();
+        self.contacts = read.next().unwrap_or_default();
+        self.companies = read.next().unwrap_or_default();
         Ok(())
     }
 

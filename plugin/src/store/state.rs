@@ -242,17 +242,16 @@ pub fn start_backfill(
     Ok(())
 }
 
-/// Forgets a backfill and its cursor (done, or nothing left to include).
+/// Forgets a backfill and its cursor with its lanes (done, or nothing left to include).
 pub fn finish_backfill(db: &mut dyn Db, name: &str, cursor: &str) -> Result<(), DbError> {
     db.execute(
         "DELETE FROM hubspot_sync_backfills WHERE name = ?",
         &[Value::from(name)],
     )?;
-    db.execute(
-        "DELETE FROM hubspot_sync_cursors WHERE name = ?",
-        &[Value::from(cursor)],
-    )?;
-    Ok(())
+    for (start, _) in cursor_lanes(db, cursor)? {
+        delete_cursor(db, &lane_cursor_name(cursor, start))?;
+    }
+    delete_cursor(db, cursor)
 }
 
 /// How many conflicts are kept; older ones are pruned as new ones are recorded.
@@ -845,6 +844,49 @@ pub fn cursor_exists(db: &mut dyn Db, name: &str) -> Result<bool, DbError> {
         &[Value::from(name)],
     )?;
     Ok(!rows.rows.is_empty())
+}
+
+/// The cursor row of a read's lane beginning at `start_ms` (see
+/// [`cursor_lanes`]): the read's cursor name, `@`, the start.
+pub fn lane_cursor_name(cursor: &str, start_ms: i64) -> String {
+    format!("{cursor}@{start_ms}")
+}
+
+/// The further lanes of the read kept by cursor `name`, by start: (where each begins,
+/// exclusive; its position). A read split into ranges keeps its first range in `name`
+/// and each further one in the row [`lane_cursor_name`].
+pub fn cursor_lanes(db: &mut dyn Db, name: &str) -> Result<Vec<(i64, Cursor)>, DbError> {
+    let prefix = lane_cursor_name(name, 0);
+    let prefix = &prefix[..prefix.len() - 1];
+    let rows = db.query(
+        "SELECT name, modified_ms, last_id FROM hubspot_sync_cursors WHERE name LIKE ?",
+        &[Value::from(format!("{prefix}%"))],
+    )?;
+    let mut lanes: Vec<(i64, Cursor)> = rows
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let start = r.first()?.as_text()?.strip_prefix(prefix)?.parse().ok()?;
+            Some((
+                start,
+                Cursor {
+                    modified_ms: r.get(1).and_then(Value::as_i64).unwrap_or(0),
+                    last_id: r.get(2).and_then(Value::as_text).unwrap_or_default(),
+                },
+            ))
+        })
+        .collect();
+    lanes.sort_by_key(|(start, _)| *start);
+    Ok(lanes)
+}
+
+/// Forgets a cursor row.
+pub fn delete_cursor(db: &mut dyn Db, name: &str) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM hubspot_sync_cursors WHERE name = ?",
+        &[Value::from(name)],
+    )?;
+    Ok(())
 }
 
 /// Stores a cursor.
