@@ -339,7 +339,8 @@ pub fn finish_update(
 /// Ends one pulled record new to xentral, the same for every object kind: counted as
 /// created; then, not in a dry run, `insert` creates the xentral record (returning its id),
 /// the values the database kept of `written` are taken into the snapshot (`stored` re-reads
-/// the record) and the link is saved.
+/// the record where storing may have changed a value, else `None`: the snapshot holds what
+/// was written) and the link is saved.
 pub fn finish_create(
     s: &mut Session<'_>,
     links: LinkTable,

@@ -386,6 +386,7 @@ fn create(
 ) -> Result<(), PluginError> {
     let values = creation_values(&ctx.fields, h, &ctx.rule, true, &["name"]);
     let w = ctx.map.to_xentral(&values);
+    let read_back = w.may_change_when_stored();
     let record = format!("company {hubspot_id} (new company address)");
     s.note_cut(&record, &cut_fields(&values, &w.stored));
     s.note_refused(&record, &w.refused);
@@ -412,7 +413,10 @@ fn create(
             sink.domains(s)?.insert(&website, id);
             Ok(id)
         },
-        |s, id| stored_fields(s, ctx, id),
+        |s, id| match read_back {
+            true => stored_fields(s, ctx, id),
+            false => Ok(None),
+        },
     )
 }
 

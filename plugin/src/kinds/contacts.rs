@@ -751,6 +751,7 @@ fn create_address(
 ) -> Result<(), PluginError> {
     let values = creation_values(&ctx.fields, h, &ctx.rule, true, &["email"]);
     let w = ctx.map.to_xentral(&values);
+    let read_back = w.may_change_when_stored();
     let record = format!("contact {hubspot_id} (new address)");
     s.note_cut(&record, &cut_fields(&values, &w.stored));
     s.note_refused(&record, &w.refused);
@@ -779,7 +780,10 @@ fn create_address(
             }
             Ok(id)
         },
-        |s, id| stored_fields(s, ctx, id),
+        |s, id| match read_back {
+            true => stored_fields(s, ctx, id),
+            false => Ok(None),
+        },
     )
 }
 

@@ -348,6 +348,7 @@ pub fn create(
     let h = p.map.from_hubspot(r);
     let values = creation_values(&p.fields, &h, &ctx.rule, true, &["email"]);
     let w = p.map.to_xentral(&values);
+    let read_back = w.may_change_when_stored();
     let record = format!("contact {} (new contact person)", r.id);
     s.note_cut(&record, &cut_fields(&values, &w.stored));
     s.note_refused(&record, &w.refused);
@@ -367,7 +368,10 @@ pub fn create(
         snapshot,
         &written,
         |s| Ok(xentral::insert_person(s.db, company, &columns)?),
-        |s, id| stored_fields(s, p, id),
+        |s, id| match read_back {
+            true => stored_fields(s, p, id),
+            false => Ok(None),
+        },
     )
 }
 

@@ -159,6 +159,18 @@ pub struct XentralWrite {
     pub refused: Vec<(String, String)>,
 }
 
+impl XentralWrite {
+    /// Whether the database may keep a written value other than [`XentralWrite::stored`],
+    /// so a new record is to be read back: xentral's text columns are utf8mb3 on MariaDB,
+    /// which stores each character beyond the Basic Multilingual Plane (an emoji) as `?`.
+    /// Lengths are cut to xentral's columns here already; nothing else changes a text.
+    pub fn may_change_when_stored(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|(_, v)| v.chars().any(|c| u32::from(c) > 0xFFFF))
+    }
+}
+
 /// One object kind's fields with what a run knows to read and write them: the free fields
 /// chosen, the countries, the owners.
 #[derive(Debug, Clone)]
@@ -519,6 +531,20 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn only_a_character_beyond_the_basic_plane_may_come_back_changed() {
+        let write = |v: &str| XentralWrite {
+            columns: vec![("name".into(), "Jana".into()), ("ort".into(), v.into())],
+            ..XentralWrite::default()
+        };
+        for bmp in ["Köln", "東京", "Ελλάδα", "", "a\u{FFFF}"] {
+            assert!(!write(bmp).may_change_when_stored(), "{bmp}");
+        }
+        for beyond in ["Mia 🌸", "\u{10000}", "𝔘"] {
+            assert!(write(beyond).may_change_when_stored(), "{beyond}");
+        }
     }
 
     #[test]
