@@ -280,7 +280,7 @@ both_backends! {
     /// search of each part in flight together (keyset pages of one range must follow each
     /// other): every contact arrives once, searches stay near one per 200 contacts, and
     /// nothing of the split is left once the read is done.
-    fn a_large_pull_reads_two_ranges_at_once_and_every_contact_once(backend) {
+    fn a_large_pull_reads_three_ranges_at_once_and_every_contact_once(backend) {
         let w = World::on_with(backend, |c| {
             c.latency = hubspot_emulator::Latency { fixed_ms: 20, jitter_ms: 0 }
         });
@@ -294,7 +294,7 @@ both_backends! {
         assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 3_000);
         let searches = contact_searches(&w);
         assert!((15..=21).contains(&searches), "{searches} searches for 3,000 contacts");
-        assert_eq!(w.hubspot.max_in_flight(), 2, "two ranges at once");
+        assert_eq!(w.hubspot.max_in_flight(), 3, "three ranges at once");
         assert_eq!(split_ranges(&w), 0, "the split is joined again");
         w.hubspot.reset_stats();
         let again = w.run(Job::SyncContacts);

@@ -325,12 +325,13 @@ pub(crate) fn run(
         })
         .map(|(id, rec)| (*id, rec))
         .collect();
+    let matched = hits.len();
     if let Some(property) = sort_property {
         let mut keyed: Vec<(Option<Key>, u64)> = hits
             .iter()
             .map(|(id, rec)| (record_key(store, *id, rec, property), *id))
             .collect();
-        keyed.sort_by(|(ka, ia), (kb, ib)| {
+        let order = |(ka, ia): &(Option<Key>, u64), (kb, ib): &(Option<Key>, u64)| {
             let by_key = match (ka, kb) {
                 (Some(a), Some(b)) => compare(a, b).unwrap_or(Ordering::Equal),
                 (None, Some(_)) => Ordering::Less,
@@ -338,13 +339,20 @@ pub(crate) fn run(
                 (None, None) => Ordering::Equal,
             };
             (if descending { by_key.reverse() } else { by_key }).then(ia.cmp(ib))
-        });
+        };
+        // Only the hits up to the page's end are ordered (the rest only counted).
+        let wanted = ((after + limit) as usize).min(keyed.len());
+        if wanted < keyed.len() {
+            keyed.select_nth_unstable_by(wanted, order);
+            keyed.truncate(wanted);
+        }
+        keyed.sort_by(order);
         hits = keyed
             .into_iter()
             .filter_map(|(_, id)| store.records.get(&id).map(|r| (id, r)))
             .collect();
     }
-    let total = hits.len();
+    let total = matched;
     let start = (after as usize).min(total);
     let end = (start + limit as usize).min(total);
     Ok(SearchPage {

@@ -24,10 +24,9 @@ const PAGE: usize = 200;
 const BATCH: usize = 100;
 /// Search lags writes; records modified this close to the run start are left for the next run.
 pub const SEARCH_LAG_MS: i64 = 30_000;
-/// Ranges a read keeps going at once (see [`Feed::read`]): two searches per round keep up
-/// with HubSpot's 5 searches a second at a portal's latency of 100–300 ms plus the
-/// writes of two pages.
-const LANES: usize = 2;
+/// Ranges a read keeps going at once (see [`Feed::read`]): with a page taking a reply of
+/// 100–300 ms plus its writes, three keep up with HubSpot's 5 searches a second.
+const LANES: usize = 3;
 
 /// One HubSpot object type read incrementally.
 pub struct Feed {
@@ -66,6 +65,8 @@ struct Lane {
     tie: Option<i64>,
     /// Records the lane's range still held at its last reply (`None`: not known).
     left: Option<u64>,
+    /// The round of the read in which the lane's latest search went out (0: none yet).
+    sent_in_round: u64,
 }
 
 impl Lane {
@@ -83,6 +84,40 @@ impl Lane {
     }
 }
 
+/// What the latest round of a read cost, to choose how many lanes go out together: the
+/// search limit's rolling window (5 a second) lets a group go when its last member fits,
+/// so sending one whenever one fits falls back to one page per reply plus its writes, and
+/// sending all at once wastes room the window had.
+#[derive(Debug, Default)]
+struct RoundCost {
+    /// How long the replies took (ms).
+    reply_ms: i64,
+    /// How long applying a page took (ms).
+    page_ms: i64,
+}
+
+impl RoundCost {
+    /// Notes a round: its replies took `reply_ms`, applying its `pages` pages `applying_ms`.
+    fn learn(&mut self, reply_ms: i64, applying_ms: i64, pages: usize) {
+        self.reply_ms = reply_ms.max(0);
+        self.page_ms = applying_ms.max(0) / pages.max(1) as i64;
+    }
+
+    /// How many of `lanes` waiting lanes to send now: the group with the most pages per
+    /// unit of time, its wait for room included (the fewest of equals).
+    fn best_group(&self, s: &mut Session<'_>, lanes: usize) -> usize {
+        let mut best = (0.0, 1);
+        for k in 1..=lanes {
+            let took = s.client.search_wait_ms(k) + self.reply_ms + self.page_ms * k as i64;
+            let rate = k as f64 / took.max(1) as f64;
+            if rate > best.0 {
+                best = (rate, k);
+            }
+        }
+        best.1
+    }
+}
+
 /// A read's lanes, in key order (the first is the window's cursor).
 struct Lanes(Vec<Lane>);
 
@@ -96,6 +131,7 @@ impl Lanes {
             tie: (!pos.last_id.is_empty()).then_some(pos.modified_ms),
             pos,
             left: None,
+            sent_in_round: 0,
         };
         Ok(Lanes(
             std::iter::once(lane(None, first))
@@ -192,6 +228,7 @@ impl Lanes {
                     },
                     tie: None,
                     left: None,
+                    sent_in_round: 0,
                 },
             );
         }
@@ -538,11 +575,12 @@ impl Feed {
     }
 
     /// Reads the window from its cursor, in lanes: once the remaining range holds more
-    /// than a page or two, it is split by modified time into [`LANES`] contiguous ranges,
-    /// each keyset-paged by its own position, whose searches go out together (keyset pages
-    /// of one range must follow each other, so at a portal's latency one range alone cannot
-    /// keep up with the search limit). A lane that reaches its end takes over the next
-    /// one's position; the window's cursor moves on only over what is applied.
+    /// than a page or two, it is split by modified time into up to [`LANES`] contiguous
+    /// ranges, each keyset-paged by its own position, whose searches go out together, as
+    /// many as the search limit has room for (keyset pages of one range must follow each
+    /// other, so at a portal's latency one range alone cannot keep up with the limit). A
+    /// lane that reaches its end takes over the next one's position; the window's cursor
+    /// moves on only over what is applied.
     fn read(
         &self,
         s: &mut Session<'_>,
@@ -551,18 +589,31 @@ impl Feed {
     ) -> Result<Flow, PluginError> {
         let mut lanes = Lanes::load(s, w.cursor)?;
         let mut upper = w.upper.or_else(|| self.upper(s));
+        let mut round = 0;
+        let mut cost = RoundCost::default();
         loop {
             lanes.join_finished(s, w.cursor, upper)?;
             if lanes.finished(upper) {
                 return Ok(Flow::Continue);
             }
             lanes.split(upper);
-            let active = lanes.active(upper);
+            // The lanes that waited longest go first, as many as pages a second are most
+            // then (see `RoundCost::best_group`).
+            let mut active = lanes.active(upper);
+            active.sort_by_key(|&i| (lanes.0[i].sent_in_round, i));
+            active.truncate(cost.best_group(s, active.len()));
+            active.sort_unstable();
+            round += 1;
+            for &i in &active {
+                lanes.0[i].sent_in_round = round;
+            }
+            let sending = s.clock.now_ms() + s.client.search_wait_ms(active.len());
             let bodies: Vec<Json> = active
                 .iter()
                 .map(|&i| self.lane_search(&lanes.0[i], lanes.end(i, upper), w))
                 .collect();
             let replies = s.client.search_all(self.object, &bodies);
+            let replied = s.clock.now_ms();
             let mut records = Vec::new();
             let mut pages = Vec::new();
             let mut stopped = false;
@@ -586,6 +637,7 @@ impl Feed {
                 let row = lane.row(w.cursor);
                 self.apply_prepared(s, sink, &records[range], Some((&row, &lane.pos)))?;
             }
+            cost.learn(replied - sending, s.clock.now_ms() - replied, active.len());
             if stopped {
                 return Ok(Flow::Stop);
             }

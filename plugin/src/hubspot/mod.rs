@@ -586,38 +586,59 @@ impl<'a> Client<'a> {
     /// Waits until `n` calls of `bucket` sent together stay within the rate limits (a group
     /// goes out at once, so it waits for room for all of it; at most a window's worth).
     fn pace(&mut self, bucket: Bucket, n: usize) {
-        let (queue, max, window) = match bucket {
-            Bucket::General => (
-                &mut self.general,
-                self.limits.general_max as usize,
-                self.limits.general_window_ms,
-            ),
-            Bucket::Search => (
-                &mut self.search,
-                self.limits.search_per_second as usize,
-                1_000,
-            ),
-        };
-        // HubSpot counts a call when it arrives, a varying delay after it was sent; paced to
-        // the millisecond against our send times, a call can land in its predecessor's window
-        // and be refused (a 429 costs a whole window). A 40th of the window absorbs that.
-        let window = window + window / 40;
-        let max = max.max(1);
+        let (max, window) = self.limit_of(bucket);
         let n = n.clamp(1, max);
         let now = self.clock.now_ms();
-        while queue.front().is_some_and(|t| *t <= now - window) {
-            queue.pop_front();
-        }
+        let queue = self.sent_in(bucket, now);
         if queue.len() + n > max {
             // The calls that must have left the window first: the oldest `len + n - max`.
             let last_to_leave = queue[queue.len() + n - max - 1];
             let wait = (last_to_leave + window + 1 - now).max(0) as u64;
             self.clock.sleep_ms(wait);
             let now = self.clock.now_ms();
-            while queue.front().is_some_and(|t| *t <= now - window) {
-                queue.pop_front();
-            }
+            self.sent_in(bucket, now);
         }
+    }
+
+    /// How long `n` searches sent together would wait for room now (ms): a read with
+    /// several independent searches weighs sending more of them against waiting.
+    pub fn search_wait_ms(&mut self, n: usize) -> i64 {
+        let (max, window) = self.limit_of(Bucket::Search);
+        let n = n.clamp(1, max);
+        let now = self.clock.now_ms();
+        let queue = self.sent_in(Bucket::Search, now);
+        match (queue.len() + n).checked_sub(max + 1) {
+            Some(i) => (queue[i] + window + 1 - now).max(0),
+            None => 0,
+        }
+    }
+
+    /// The most calls of `bucket` per window, and the window in ms as we pace it. HubSpot
+    /// counts a call when it arrives, a varying delay after it was sent; paced to the
+    /// millisecond against our send times, a call can land in its predecessor's window and
+    /// be refused (a 429 costs a whole window). A 40th of the window absorbs that.
+    fn limit_of(&self, bucket: Bucket) -> (usize, i64) {
+        let (max, window) = match bucket {
+            Bucket::General => (
+                self.limits.general_max as usize,
+                self.limits.general_window_ms,
+            ),
+            Bucket::Search => (self.limits.search_per_second as usize, 1_000),
+        };
+        (max.max(1), window + window / 40)
+    }
+
+    /// The send times of `bucket` still in its window at `now` (older ones dropped).
+    fn sent_in(&mut self, bucket: Bucket, now: i64) -> &mut VecDeque<i64> {
+        let (_, window) = self.limit_of(bucket);
+        let queue = match bucket {
+            Bucket::General => &mut self.general,
+            Bucket::Search => &mut self.search,
+        };
+        while queue.front().is_some_and(|t| *t <= now - window) {
+            queue.pop_front();
+        }
+        queue
     }
 
     /// Adopts the portal's limits from HubSpot's headers (190 on higher tiers).
