@@ -104,11 +104,12 @@ impl RoundCost {
     }
 
     /// How many of `lanes` waiting lanes to send now: the group with the most pages per
-    /// unit of time, its wait for room included (the fewest of equals).
-    fn best_group(&self, s: &mut Session<'_>, lanes: usize) -> usize {
+    /// unit of time, its wait for room (`wait_ms` of a group's size) included (the fewest
+    /// of equals).
+    fn best_group(&self, lanes: usize, mut wait_ms: impl FnMut(usize) -> i64) -> usize {
         let mut best = (0.0, 1);
         for k in 1..=lanes {
-            let took = s.client.search_wait_ms(k) + self.reply_ms + self.page_ms * k as i64;
+            let took = wait_ms(k) + self.reply_ms + self.page_ms * k as i64;
             let rate = k as f64 / took.max(1) as f64;
             if rate > best.0 {
                 best = (rate, k);
@@ -601,7 +602,7 @@ impl Feed {
             // then (see `RoundCost::best_group`).
             let mut active = lanes.active(upper);
             active.sort_by_key(|&i| (lanes.0[i].sent_in_round, i));
-            active.truncate(cost.best_group(s, active.len()));
+            active.truncate(cost.best_group(active.len(), |k| s.client.search_wait_ms(k)));
             active.sort_unstable();
             round += 1;
             for &i in &active {
@@ -887,5 +888,45 @@ impl Feed {
             state::save_cursor(s.db, name, c, now)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_room_for_all_and_no_cost_known_every_lane_goes() {
+        let cost = RoundCost::default();
+        assert_eq!(cost.best_group(3, |_| 0), 3);
+    }
+
+    #[test]
+    fn one_page_per_reply_is_left_for_a_pair_that_waits_a_little() {
+        // One search a reply of 180 ms plus 45 ms of writes fills four of the window's
+        // five: one goes at once, a second after 126 ms. The pair reads more per second.
+        let cost = RoundCost {
+            reply_ms: 180,
+            page_ms: 45,
+        };
+        assert_eq!(cost.best_group(3, |k| [0, 0, 126, 700][k]), 2);
+    }
+
+    #[test]
+    fn a_group_that_would_wait_most_of_a_window_is_not_sent() {
+        let cost = RoundCost {
+            reply_ms: 180,
+            page_ms: 45,
+        };
+        assert_eq!(cost.best_group(3, |k| [0, 0, 900, 950][k]), 1);
+    }
+
+    #[test]
+    fn equal_rates_send_the_fewest() {
+        let cost = RoundCost {
+            reply_ms: 0,
+            page_ms: 100,
+        };
+        assert_eq!(cost.best_group(3, |_| 0), 1);
     }
 }

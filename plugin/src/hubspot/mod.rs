@@ -1046,6 +1046,30 @@ mod tests {
     }
 
     #[test]
+    fn the_wait_for_a_group_of_searches_is_until_its_last_member_fits() {
+        let clock = FakeClock::new(0);
+        let mut http = FakeHttp::always(response(200, r#"{"total":0,"results":[]}"#));
+        let mut c = Client::new(
+            &mut http,
+            &clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            ApiVersion::default(),
+            Budget::default(),
+        );
+        for _ in 0..3 {
+            c.search("contacts", &json!({})).unwrap();
+        }
+        clock.sleep_ms(300);
+        c.search("contacts", &json!({})).unwrap();
+        // Four of five in the window (paced as 1,025 ms): one more fits now, two to four
+        // once the first three have left it, five once the fourth has.
+        let waits: Vec<i64> = (1..=5).map(|n| c.search_wait_ms(n)).collect();
+        assert_eq!(waits, vec![0, 726, 726, 726, 1_026]);
+    }
+
+    #[test]
     fn request_budget_stops_before_sending() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, "{}"));
