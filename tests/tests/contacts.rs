@@ -559,6 +559,33 @@ both_backends! {
 }
 
 both_backends! {
+    /// A filter widened while a split read is half done: the backfill covers what every
+    /// range has read so far, not only what lies behind the first range's position.
+    fn widening_the_filter_during_a_split_read_brings_in_what_every_range_passed_over(backend) {
+        let w = World::on(backend);
+        seed_for_a_split_pull(&w, 23);
+        w.connect();
+        resave(&w, |s| s.lead_statuses = vec!["NEW".into()]);
+        let budget = xentral_host::report::Budget { max_requests: Some(6), ..Default::default() };
+        let mut runs = 0;
+        while split_ranges(&w) == 0 {
+            runs += 1;
+            assert!(runs <= 20, "no run left a second range stored");
+            assert!(w.run_raw(Job::SyncContacts, budget).result.unwrap().pending);
+        }
+        resave(&w, |s| s.lead_statuses = Vec::new());
+        for _ in 0..5 {
+            if !w.run(Job::SyncContacts).pending {
+                break;
+            }
+        }
+        assert_eq!(w.count("SELECT COUNT(*) FROM adresse"), 3_000);
+        assert_eq!(w.count("SELECT COUNT(*) FROM hubspot_sync_backfills"), 0);
+        assert_eq!(split_ranges(&w), 0);
+    }
+}
+
+both_backends! {
     fn removing_a_future_start_time_brings_in_every_contact(backend) {
         let w = World::on(backend);
         for i in 0..5 {

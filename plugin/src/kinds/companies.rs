@@ -407,16 +407,14 @@ fn create(
         hubspot_id,
         snapshot,
         &written,
+        read_back,
         |s| {
             let id = xentral::insert_lead_address(s.db, &columns, true)?;
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
             sink.domains(s)?.insert(&website, id);
             Ok(id)
         },
-        |s, id| match read_back {
-            true => stored_fields(s, ctx, id),
-            false => Ok(None),
-        },
+        |s, id| stored_fields(s, ctx, id),
     )
 }
 

@@ -302,7 +302,12 @@ pub fn plan_backfill(
     {
         return Ok(None);
     }
-    let read_up_to = state::cursor(db, CURSOR)?.modified_ms;
+    // The furthest any range of the read has got (a split read's further ranges run ahead
+    // of the cursor; what they passed over under the old filter is to be brought in too).
+    let read_up_to = state::cursor_lanes(db, CURSOR)?
+        .into_iter()
+        .map(|(_, at)| at.modified_ms)
+        .fold(state::cursor(db, CURSOR)?.modified_ms, i64::max);
     let pending = pending_backfill(db)?;
     let brought_in = if previous.hs_contact_rule.creates_in_xentral() {
         ContactFilter::of(previous)
@@ -772,6 +777,7 @@ fn create_address(
         hubspot_id,
         snapshot,
         &written,
+        read_back,
         |s| {
             let id = xentral::insert_lead_address(s.db, &columns, false)?;
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
@@ -780,10 +786,7 @@ fn create_address(
             }
             Ok(id)
         },
-        |s, id| match read_back {
-            true => stored_fields(s, ctx, id),
-            false => Ok(None),
-        },
+        |s, id| stored_fields(s, ctx, id),
     )
 }
 

@@ -644,6 +644,9 @@ fn create_resubmission(
         deal_id,
         snapshot,
         &written,
+        // Every deal field is taken as stored: defaults, dates and amounts as the columns
+        // hold them.
+        true,
         |s| {
             let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
             Ok(xentral::insert_resubmission(

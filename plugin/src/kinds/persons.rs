@@ -367,11 +367,9 @@ pub fn create(
         &r.id,
         snapshot,
         &written,
+        read_back,
         |s| Ok(xentral::insert_person(s.db, company, &columns)?),
-        |s, id| match read_back {
-            true => stored_fields(s, p, id),
-            false => Ok(None),
-        },
+        |s, id| stored_fields(s, p, id),
     )
 }
 
