@@ -377,17 +377,16 @@ pub fn finish_update(
 /// Ends one pulled record new to xentral, the same for every object kind: counted as
 /// created; then, not in a dry run, `insert` creates the xentral record (returning its id),
 /// the values the database kept of `written` are taken into the snapshot (`stored` re-reads
-/// the record, when `read_back` says storing may have changed a value; otherwise the
-/// snapshot holds what was written) and the link is saved.
+/// the record; `None` where storing cannot have changed a value, so the snapshot holds what
+/// was written) and the link is saved.
 pub fn finish_create(
     s: &mut Session<'_>,
     links: LinkTable,
     hubspot_id: &str,
     mut snapshot: Snapshot,
     written: &[String],
-    read_back: bool,
     insert: impl FnOnce(&mut Session<'_>) -> Result<i64, PluginError>,
-    stored: impl FnOnce(&mut Session<'_>, i64) -> Result<Option<Fields>, PluginError>,
+    stored: Option<impl FnOnce(&mut Session<'_>, i64) -> Result<Option<Fields>, PluginError>>,
 ) -> Result<(), PluginError> {
     s.report.xentral.created += 1;
     s.plan(PlannedChange {
@@ -403,7 +402,9 @@ pub fn finish_create(
         return Ok(());
     }
     let id = insert(s)?;
-    if read_back && let Some(kept) = stored(s, id)? {
+    if let Some(stored) = stored
+        && let Some(kept) = stored(s, id)?
+    {
         snapshot.take_stored(written, &kept);
     }
     let now = s.clock.now_ms();

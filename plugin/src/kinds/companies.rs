@@ -407,14 +407,13 @@ fn create(
         hubspot_id,
         snapshot,
         &written,
-        read_back,
         |s| {
             let id = xentral::insert_lead_address(s.db, &columns, true)?;
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
             sink.domains(s)?.insert(&website, id);
             Ok(id)
         },
-        |s, id| stored_fields(s, ctx, id),
+        read_back.then_some(|s: &mut Session<'_>, id| stored_fields(s, ctx, id)),
     )
 }
 

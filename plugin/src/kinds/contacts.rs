@@ -777,7 +777,6 @@ fn create_address(
         hubspot_id,
         snapshot,
         &written,
-        read_back,
         |s| {
             let id = xentral::insert_lead_address(s.db, &columns, false)?;
             xentral::add_to_group(s.db, id, ctx.group_id, &ctx.today)?;
@@ -786,7 +785,7 @@ fn create_address(
             }
             Ok(id)
         },
-        |s, id| stored_fields(s, ctx, id),
+        read_back.then_some(|s: &mut Session<'_>, id| stored_fields(s, ctx, id)),
     )
 }
 

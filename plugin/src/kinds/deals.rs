@@ -644,16 +644,15 @@ fn create_resubmission(
         deal_id,
         snapshot,
         &written,
-        // Every deal field is taken as stored: defaults, dates and amounts as the columns
-        // hold them.
-        true,
         |s| {
             let (date, time_now) = xentral::local_date_time(s.clock.now_ms(), ctx.time_zone);
             Ok(xentral::insert_resubmission(
                 s.db, &columns, &date, &time_now,
             )?)
         },
-        |s, id| stored_fields(s, ctx, id),
+        // Every deal field is taken as stored: defaults, dates and amounts as the columns
+        // hold them.
+        Some(|s: &mut Session<'_>, id| stored_fields(s, ctx, id)),
     )
 }
 

@@ -367,9 +367,8 @@ pub fn create(
         &r.id,
         snapshot,
         &written,
-        read_back,
         |s| Ok(xentral::insert_person(s.db, company, &columns)?),
-        |s, id| stored_fields(s, p, id),
+        read_back.then_some(|s: &mut Session<'_>, id| stored_fields(s, p, id)),
     )
 }
 
