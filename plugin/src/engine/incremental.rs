@@ -526,7 +526,7 @@ impl Feed {
             let found: HashSet<String> =
                 outcome.results.iter().map(|(r, _)| r.id.clone()).collect();
             let records: Vec<Record> = outcome.results.into_iter().map(|(r, _)| r).collect();
-            if self.apply_page(s, sink, &records, None)? == Flow::Stop {
+            if self.apply_page(s, sink, records, None)? == Flow::Stop {
                 return Ok(Flow::Stop);
             }
             for gone in chunk.iter().filter(|id| !found.contains(*id)) {
@@ -776,10 +776,10 @@ impl Feed {
         &self,
         s: &mut Session<'_>,
         sink: &mut dyn Sink,
-        records: &[Record],
+        records: Vec<Record>,
         cursor: Option<(&str, &Cursor)>,
     ) -> Result<Flow, PluginError> {
-        let records = self.fresh(s, records.to_vec());
+        let records = self.fresh(s, records);
         if self.prepare(s, sink, &records)? == Flow::Stop {
             return Ok(Flow::Stop);
         }

@@ -779,6 +779,19 @@ mod tests {
     use super::*;
     use crate::testing::{FakeClock, FakeHttp, NullLog};
 
+    /// A client of a test portal with the default budget.
+    fn client<'a>(http: &'a mut dyn Http, clock: &'a FakeClock) -> Client<'a> {
+        Client::new(
+            http,
+            clock,
+            &NullLog,
+            "http://h",
+            "hubspot",
+            ApiVersion::default(),
+            Budget::default(),
+        )
+    }
+
     fn response(status: u16, body: &str) -> Response {
         Response {
             status,
@@ -855,15 +868,7 @@ mod tests {
             response(502, "{}"),
             response(200, r#"{"ok":true}"#),
         ]);
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         let json: Json = c.get::<Json>("/x", "/x").unwrap();
         assert_eq!(json["ok"], true);
         assert_eq!(c.total_calls(), 3);
@@ -880,15 +885,7 @@ mod tests {
         let mut replies = vec![response(429, r#"{"policyName":"SECONDLY"}"#); 10];
         replies.push(response(200, r#"{"total":0,"results":[]}"#));
         let mut http = FakeHttp::new(replies);
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         let page = c.search("contacts", &json!({})).unwrap();
         assert_eq!((page.total, c.total_calls()), (0, 11));
         assert!(
@@ -902,15 +899,7 @@ mod tests {
     fn a_per_second_limit_that_never_clears_stops_the_job_pending_not_as_the_daily_limit() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(429, r#"{"policyName":"SECONDLY"}"#));
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         let e = c.search("contacts", &json!({})).unwrap_err();
         assert!(e.stops_job(), "{e:?}");
         assert!(
@@ -946,15 +935,7 @@ mod tests {
     fn pacing_keeps_general_calls_under_the_window() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, "{}"));
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         for _ in 0..250 {
             c.get::<Json>("/x", "/x").unwrap();
         }
@@ -967,15 +948,7 @@ mod tests {
     fn pacing_keeps_search_at_five_per_second() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, r#"{"total":0,"results":[]}"#));
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         for _ in 0..11 {
             c.search("contacts", &json!({})).unwrap();
         }
@@ -1006,15 +979,7 @@ mod tests {
             clock: &clock,
             sent: Vec::new(),
         };
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         let mut groups = Vec::new();
         // Four alone fill the second but one: the group's first member would fit, its second
         // not; both wait, so that the four after them cannot slip into the same second.
@@ -1049,15 +1014,7 @@ mod tests {
     fn the_wait_for_a_group_of_searches_is_until_its_last_member_fits() {
         let clock = FakeClock::new(0);
         let mut http = FakeHttp::always(response(200, r#"{"total":0,"results":[]}"#));
-        let mut c = Client::new(
-            &mut http,
-            &clock,
-            &NullLog,
-            "http://h",
-            "hubspot",
-            ApiVersion::default(),
-            Budget::default(),
-        );
+        let mut c = client(&mut http, &clock);
         for _ in 0..3 {
             c.search("contacts", &json!({})).unwrap();
         }
